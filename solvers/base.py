@@ -1,0 +1,142 @@
+"""The one solver contract: options in, a normalised `SolveResult` out.
+
+Results separate *why it stopped* (`StopReason`) from *what we have* (`SolveStatus`),
+because backends misreport (PuLP has said "Optimal" after a time limit).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from models import CompiledProblem
+
+__all__ = [
+    "SolveOptions",
+    "SolveResult",
+    "SolveStatus",
+    "Solver",
+    "StopReason",
+    "TraceRecorder",
+]
+
+
+class SolveStatus(str, Enum):
+    """What we have."""
+
+    OPTIMAL = "optimal"  # a plan proven optimal (within the requested gap)
+    FEASIBLE = "feasible"  # a plan, optimality not proven
+    INFEASIBLE = "infeasible"  # proven: no plan satisfies the hard constraints
+    NO_SOLUTION = "no_solution"  # stopped (time, cancel) before finding any plan
+    ERROR = "error"  # the solver failed; see `error`
+    SKIPPED = "skipped"  # not started (not applicable, unavailable, breaker open)
+
+
+class StopReason(str, Enum):
+    """Why the solver stopped."""
+
+    OPTIMAL_PROVEN = "optimal_proven"
+    GAP_REACHED = "gap_reached"
+    INFEASIBLE_PROVEN = "infeasible_proven"
+    TIME_LIMIT = "time_limit"
+    ITERATIONS_DONE = "iterations_done"  # generations / local optimum reached
+    CANCELLED = "cancelled"
+    ERROR = "error"
+    NOT_STARTED = "not_started"
+
+
+@dataclass
+class SolveOptions:
+    """One budget object every backend honours."""
+
+    time_limit_s: float = 10.0
+    seed: int = 0
+    workers: int = 1
+    rel_gap: float = 1e-6
+    backend: str | None = None  # milp: "highs" or "cbc"
+    generations: int | None = None  # nsga2
+    population: int = 100  # nsga2
+    hints: list[np.ndarray] = field(default_factory=list)  # warm starts (agent index per task)
+    known_bound: float | None = None  # a valid lower bound another method proved
+    log: bool = False
+    # Called with (assignment, objective) on each new incumbent, so a portfolio can keep
+    # the best plan found so far even if it must stop the solver from outside.
+    on_incumbent: Callable[[np.ndarray, float], None] | None = None
+
+    def report_incumbent(self, assignment: np.ndarray, objective: float) -> None:
+        if self.on_incumbent is not None:
+            self.on_incumbent(assignment, objective)
+
+
+@dataclass
+class SolveResult:
+    """A solver's normalised answer. `assignment` is int32[n] (-1 = unassigned)."""
+
+    solver: str
+    status: SolveStatus
+    stop_reason: StopReason
+    assignment: np.ndarray | None = None
+    front: list[np.ndarray] = field(default_factory=list)  # Pareto plans
+    bound: float | None = None  # proven lower bound on the scalar objective
+    objective: float | None = None  # the solver's own value (reports use evaluate_plan's)
+    trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, objective)
+    wall_time_s: float = 0.0
+    time_to_first_s: float | None = None
+    time_to_best_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    hypervolume: float | None = None
+
+    @property
+    def has_plan(self) -> bool:
+        return self.assignment is not None
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """What every registered method provides."""
+
+    name: str
+    exact: bool  # can prove optimality / bounds
+    multi_objective: bool  # returns a Pareto front
+    anytime: bool  # improves an incumbent over time
+
+    def available(self) -> bool:
+        """Whether the backend is installed and usable here."""
+        ...
+
+    def skip_reason(self, problem: CompiledProblem, options: SolveOptions) -> str | None:
+        """Why this solver should not run on this request (None: run it)."""
+        ...
+
+    def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
+        """Solve within options.time_limit_s and return a normalised result."""
+        ...
+
+
+class TraceRecorder:
+    """Records (time, objective) improvements from the moment it is created."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.trace: list[tuple[float, float]] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def record(self, objective: float) -> None:
+        if not self.trace or objective < self.trace[-1][1] - 1e-12:
+            self.trace.append((self.elapsed(), float(objective)))
+
+    @property
+    def time_to_first_s(self) -> float | None:
+        return self.trace[0][0] if self.trace else None
+
+    @property
+    def time_to_best_s(self) -> float | None:
+        return self.trace[-1][0] if self.trace else None
