@@ -139,9 +139,11 @@ class Communication(_Strict):
 
 
 class TopologyNode(_Strict):
-    """A network node agents can sit on."""
+    """A network node agents can sit on; optional coordinates price new links by distance."""
 
     id: str = Field(min_length=1)
+    x: float | None = Field(default=None, description="Optional position (for link latency).")
+    y: float | None = Field(default=None, description="Optional position (for link latency).")
 
 
 class Link(_Strict):
