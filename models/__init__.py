@@ -5,6 +5,7 @@ from models.errors import InputError, ProblemFormatError
 from models.evaluation import Evaluation, Violation, evaluate_plan, scalar_score
 from models.gap_reader import GapInstance, gap_to_problem, read_gap_file
 from models.plan import Plan, plan_from_array, plan_to_array
+from models.run_options import RunOptions
 from models.schema import (
     OBJECTIVE_NAMES,
     Agent,
@@ -35,6 +36,7 @@ __all__ = [
     "PriorityClass",
     "Problem",
     "ProblemFormatError",
+    "RunOptions",
     "Task",
     "Topology",
     "TopologyNode",

@@ -1,0 +1,48 @@
+"""Solve with a Rich progress bar that shows the best objective and bound so far."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from allocator.facade import ProgressEvent, compare, solve
+from models import Problem, RunOptions
+from solvers.report import ComparisonReport
+
+__all__ = ["solve_with_progress"]
+
+
+def solve_with_progress(
+    problem: Problem, options: RunOptions, *, compare_all: bool, quiet: bool
+) -> ComparisonReport:
+    run = compare if compare_all else solve
+    if quiet:
+        return run(problem, options)
+    console = Console(stderr=True)
+    best: dict[str, float | None] = {"objective": None, "bound": None}
+    with Progress(
+        TextColumn("[bold]solving[/bold] {task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("", total=options.time_limit_s)
+
+        def on_progress(event: ProgressEvent) -> None:
+            if event.objective is not None and event.kind == "incumbent":
+                cur = best["objective"]
+                if cur is None or event.objective < cur:
+                    best["objective"] = event.objective
+            if event.bound is not None:
+                cur = best["bound"]
+                if cur is None or event.bound > cur:
+                    best["bound"] = event.bound
+            obj, bnd = best["objective"], best["bound"]
+            text = f"{problem.name}: best {obj:.6g}" if obj is not None else problem.name
+            if bnd is not None:
+                text += f", bound {bnd:.6g}"
+            progress.update(bar, completed=min(event.elapsed_s, options.time_limit_s))
+            progress.update(bar, description=f"{text} ({event.solver} {event.kind})")
+
+        return run(problem, options, on_progress=on_progress)

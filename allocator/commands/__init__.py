@@ -1,0 +1,18 @@
+"""Sub-commands of the `allocator` CLI, one module per area, each with `register(app)`."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+__all__ = ["register_all"]
+
+# Modules under allocator.commands that add commands to the main app.
+COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology")
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"allocator.commands.{name}")
+        module.register(app)

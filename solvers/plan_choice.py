@@ -1,0 +1,64 @@
+"""Pick the plan by the request's policy: best weighted score, lexicographic, or knee.
+
+Also merges solvers' fronts into one non-dominated set. Cost: O(k^2 * p) for k
+candidate plans and p objectives (fronts are small).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import CompiledProblem, Evaluation
+
+__all__ = ["Candidate", "choose", "knee_index", "non_dominated"]
+
+
+@dataclass
+class Candidate:
+    """A verified plan and where it came from."""
+
+    solver: str
+    assignment: np.ndarray
+    evaluation: Evaluation
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Indices of rows not dominated by any other row (minimisation), duplicates once."""
+    keep: list[int] = []
+    for i in range(len(points)):
+        p = points[i]
+        dominated = np.any(np.all(points <= p, axis=1) & np.any(points < p, axis=1))
+        duplicate = any(np.array_equal(points[k], p) for k in keep)
+        if not dominated and not duplicate:
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
+
+
+def knee_index(points: np.ndarray) -> int:
+    """The knee: the point closest to the ideal after normalising each objective."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    norm = (points - lo) / span
+    return int(np.argmin(np.linalg.norm(norm, axis=1)))
+
+
+def choose(problem: CompiledProblem, candidates: list[Candidate]) -> tuple[Candidate, str]:
+    """The chosen candidate and a one-line reason (candidates must be verified)."""
+    spec = problem.objectives
+    if spec.mode == "lexicographic":
+        best = min(candidates, key=lambda c: c.evaluation.lex_key(spec.order))
+        key = ", ".join(f"{n}={best.evaluation.objectives[n]:.6g}" for n in spec.order)
+        return best, f"lexicographically best over ({', '.join(spec.order)}): {key}"
+    if spec.mode == "pareto":
+        points = np.array([[c.evaluation.objectives[n] for n in spec.order] for c in candidates])
+        front = non_dominated(points)
+        k = front[knee_index(points[front])]
+        return (
+            candidates[k],
+            f"knee point of the merged Pareto front ({len(front)} plans) over "
+            f"({', '.join(spec.order)}): closest to the ideal after normalisation",
+        )
+    best = min(candidates, key=lambda c: c.evaluation.score)
+    return best, f"lowest weighted score {best.evaluation.score:.6g} among verified plans"

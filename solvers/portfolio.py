@@ -1,0 +1,285 @@
+"""The portfolio: run solvers side by side on one request within one wall-clock budget.
+
+Phase 1 runs the greedy heuristic so there is always a good incumbent; phase 2
+starts the other solvers hinted with it (NSGA-II starts halfway, seeded with the
+best plans found so far). Every plan is re-checked by `evaluate_plan`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import Problem, RunOptions, compile_problem
+from models.compiled import CompiledProblem
+from models.diagnosis import diagnose
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.portfolio_report import build_report, infeasible_report
+from solvers.registry import get_solver, registered_solvers
+from solvers.report import ComparisonReport
+from solvers.selection import choose_solvers
+from solvers.solver_breaker import SolverBreaker, default_breaker
+from solvers.solver_process import SolverProcess, mp_context
+
+__all__ = ["ProgressEvent", "run_portfolio"]
+
+_POLL_S = 0.02
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A new incumbent or bound, or a solver starting/finishing."""
+
+    kind: str  # "started" | "incumbent" | "bound" | "finished"
+    solver: str
+    elapsed_s: float
+    objective: float | None = None
+    bound: float | None = None
+
+
+def run_portfolio(
+    problem: Problem,
+    options: RunOptions,
+    *,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    stop: threading.Event | None = None,
+    compare_all: bool = False,
+    breaker: SolverBreaker | None = None,
+) -> ComparisonReport:
+    """Solve `problem` with the chosen solvers; never raises because a solver failed.
+
+    Raises:
+        UnknownSolverError: options name a solver that is not registered.
+    """
+    t0 = time.perf_counter()
+    breaker = breaker or default_breaker
+    if options.solvers is not None:
+        for name in options.solvers:
+            get_solver(name)  # raises UnknownSolverError with the valid names
+    compiled = compile_problem(problem)
+    reasons = diagnose(problem, compiled)
+    if reasons:
+        return infeasible_report(problem, compiled, options, reasons, time.perf_counter() - t0)
+
+    choice = choose_solvers(compiled, options.solvers, registered_solvers())
+    skipped = dict(choice.skipped)
+    run = []
+    for name in choice.run:
+        why = breaker.skip_reason(name)
+        if why:
+            skipped[name] = why
+        else:
+            run.append(name)
+    runner = _Runner(compiled, options, t0, on_progress, stop)
+    results = runner.run(run)
+    for name, result in results.items():
+        failed = result.status == SolveStatus.ERROR or "stopped from outside" in " ".join(
+            result.notes
+        )
+        breaker.record(name, ok=not failed)
+    return build_report(
+        problem,
+        compiled,
+        options,
+        results,
+        skipped,
+        extra_bound=runner.lagrangian_bound,
+        wall_time_s=time.perf_counter() - t0,
+        requested=run + list(skipped),
+    )
+
+
+class _Runner:
+    """Drives the child processes of one request."""
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        options: RunOptions,
+        t0: float,
+        on_progress: Callable[[ProgressEvent], None] | None,
+        stop: threading.Event | None,
+    ):
+        self.compiled = compiled
+        self.options = options
+        self.t0 = t0
+        self.deadline = t0 + options.time_limit_s
+        self.grace_s = max(1.0, 0.1 * options.time_limit_s)
+        self.on_progress = on_progress
+        self.stop = stop or threading.Event()
+        self.ctx = mp_context()
+        self.results: dict[str, SolveResult] = {}
+        self.best: tuple[float, np.ndarray] | None = None
+        self.lagrangian_bound: float | None = None
+
+    def _emit(self, event: ProgressEvent) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(event)
+            except Exception:  # a progress listener must not break the solve
+                self.on_progress = None
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def run(self, names: list[str]) -> dict[str, SolveResult]:
+        names = list(names)
+        bound_thread = self._start_lagrangian(names)
+        if "greedy" in names:
+            others = [n for n in names if n not in ("greedy", "lp_bound")]
+            share = 0.5 if not others else 0.12
+            budget = max(0.3, share * self.options.time_limit_s)
+            self._run_batch(["greedy"], min(budget, self._remaining()))
+            names.remove("greedy")
+        late = [n for n in names if n == "nsga2" and len(names) > 1]
+        early = [n for n in names if n not in late]
+        if early:
+            self._run_batch(early, self._remaining(), late=late)
+        elif late:
+            self._run_batch(late, self._remaining())
+        if bound_thread is not None:
+            bound_thread.join(timeout=max(0.0, self.deadline - time.perf_counter()) + 1.0)
+        return self.results
+
+    def _remaining(self) -> float:
+        return max(0.05, self.deadline - time.perf_counter())
+
+    def _solve_options(self, name: str, time_limit_s: float, parallel: int) -> SolveOptions:
+        hints = [a for _, a in sorted(self._incumbents(), key=lambda x: x[0])][:4]
+        return SolveOptions(
+            time_limit_s=time_limit_s,
+            seed=self.options.seed,
+            workers=max(1, self.options.workers // max(1, parallel)),
+            rel_gap=self.options.rel_gap,
+            backend=self.options.milp_backend,
+            hints=hints,
+            known_bound=self._known_bound(),
+        )
+
+    def _incumbents(self) -> list[tuple[float, np.ndarray]]:
+        out = []
+        for result in self.results.values():
+            if result.assignment is not None and result.objective is not None:
+                out.append((result.objective, result.assignment))
+        if self.best is not None:
+            out.append(self.best)
+        return out
+
+    def _known_bound(self) -> float | None:
+        bounds = [r.bound for r in self.results.values() if r.bound is not None]
+        if self.lagrangian_bound is not None:
+            bounds.append(self.lagrangian_bound)
+        return max(bounds) if bounds else None
+
+    def _run_batch(self, names: list[str], time_limit_s: float, late: list[str] = ()) -> None:  # type: ignore[assignment]
+        parallel = len(names) + len(late)
+        procs = {n: self._start(n, time_limit_s, parallel) for n in names}
+        late_start = time.perf_counter() + time_limit_s / 2
+        pending_late = list(late)
+        while procs:
+            if pending_late and time.perf_counter() >= late_start:
+                for n in pending_late:
+                    procs[n] = self._start(n, self._remaining(), parallel)
+                pending_late = []
+            for name, proc in list(procs.items()):
+                self._drain(proc)
+                now = time.perf_counter()
+                if self.stop.is_set():
+                    self._finish(proc, proc.kill(StopReason.CANCELLED, "cancelled by the user"))
+                elif proc.done:
+                    proc.process.join(timeout=1)
+                    self._finish(proc, proc.result)  # type: ignore[arg-type]
+                elif not proc.alive():
+                    self._drain(proc)
+                    self._finish(proc, proc.result if proc.done else proc.crashed())  # type: ignore[arg-type]
+                elif now > proc.deadline + self.grace_s:
+                    over = now - proc.deadline
+                    self._finish(
+                        proc,
+                        proc.kill(
+                            StopReason.TIME_LIMIT,
+                            f"overran its limit by {over:.1f} s; stopped from outside",
+                        ),
+                    )
+                else:
+                    continue
+                del procs[name]
+            if procs and self.stop.is_set() and pending_late:
+                pending_late = []
+            if procs:
+                time.sleep(_POLL_S)
+        for n in pending_late:
+            if n not in self.results:
+                self.results[n] = SolveResult(
+                    solver=n,
+                    status=SolveStatus.SKIPPED,
+                    stop_reason=StopReason.CANCELLED if self.stop.is_set() else StopReason.NOT_STARTED,
+                    notes=["not started: the others finished before its start time"],
+                )
+
+    def _start(self, name: str, time_limit_s: float, parallel: int) -> SolverProcess:
+        opts = self._solve_options(name, time_limit_s, parallel)
+        self._emit(ProgressEvent("started", name, self._elapsed()))
+        return SolverProcess.start(name, self.compiled, opts, self.ctx)
+
+    def _drain(self, proc: SolverProcess) -> None:
+        for inc in proc.poll():
+            if self.best is None or inc.objective < self.best[0]:
+                self.best = (inc.objective, inc.assignment)
+            self._emit(ProgressEvent("incumbent", proc.name, self._elapsed(), inc.objective))
+
+    def _finish(self, proc: SolverProcess, result: SolveResult) -> None:
+        offset = proc.started - self.t0
+        result.trace = [(t + offset, v) for t, v in result.trace]
+        if not result.trace and proc.incumbent is not None:
+            result.trace = [(proc.incumbent.elapsed_s + offset, proc.incumbent.objective)]
+        if result.time_to_first_s is not None:
+            result.time_to_first_s += offset
+        if result.time_to_best_s is not None:
+            result.time_to_best_s += offset
+        # A streamed incumbent can be better than the final answer of a killed solver.
+        inc = proc.incumbent
+        if inc is not None and (result.objective is None or inc.objective < result.objective):
+            if result.assignment is None:
+                result.assignment = inc.assignment
+                result.objective = inc.objective
+        self.results[proc.name] = result
+        self._emit(
+            ProgressEvent(
+                "finished", proc.name, self._elapsed(), result.objective, result.bound
+            )
+        )
+        if result.bound is not None:
+            self._emit(ProgressEvent("bound", proc.name, self._elapsed(), bound=result.bound))
+
+    def _start_lagrangian(self, names: list[str]) -> threading.Thread | None:
+        """A cheap cost bound when the LP relaxation is not run (large requests)."""
+        spec = self.compiled.objectives
+        if spec.mode != "weighted" or "lp_bound" in names or spec.weight("cost") <= 0:
+            return None
+        if self.compiled.allow_unassigned:
+            return None  # relaxing "each task exactly once" is only valid when it must hold
+        try:
+            from solvers.lagrangian import lagrangian_bound
+        except ImportError:
+            return None
+
+        def work() -> None:
+            try:
+                budget = min(2.0, 0.2 * self.options.time_limit_s)
+                value = lagrangian_bound(self.compiled, time_limit_s=budget, iterations=300)
+                # Every other objective is >= 0, so w_cost * cost_bound stays valid.
+                self.lagrangian_bound = spec.weight("cost") * float(value)
+                self._emit(
+                    ProgressEvent("bound", "lagrangian", self._elapsed(), bound=self.lagrangian_bound)
+                )
+            except Exception:  # a failed bound only costs us the gap figure
+                self.lagrangian_bound = None
+
+        thread = threading.Thread(target=work, name="lagrangian-bound", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,55 @@
+"""The one place that maps solver names to solver classes.
+
+Imports are lazy so that a missing optional backend only disables its solver.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from solvers.base import Solver
+
+__all__ = ["SOLVER_NAMES", "UnknownSolverError", "get_solver", "registered_solvers"]
+
+# name -> (module, class). Order is the default run order in reports.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "greedy": ("solvers.greedy", "GreedySolver"),
+    "cpsat": ("solvers.cpsat", "CpSatSolver"),
+    "milp": ("solvers.milp", "MilpSolver"),
+    "nsga2": ("solvers.nsga2", "Nsga2Solver"),
+    "lns": ("solvers.lns", "LnsSolver"),
+    "lp_bound": ("solvers.lp_bound", "LpBoundSolver"),
+}
+
+SOLVER_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+class UnknownSolverError(ValueError):
+    """A solver name that is not registered."""
+
+    def __init__(self, name: str):
+        super().__init__(
+            f"unknown solver {name!r}; choose from: {', '.join(SOLVER_NAMES)}"
+        )
+
+
+def get_solver(name: str) -> Solver:
+    """Instantiate the solver registered under `name`."""
+    if name not in _REGISTRY:
+        raise UnknownSolverError(name)
+    module_name, class_name = _REGISTRY[name]
+    module = importlib.import_module(module_name)
+    solver: Solver = getattr(module, class_name)()
+    return solver
+
+
+def registered_solvers() -> list[str]:
+    """Names of registered solvers whose backend is available here."""
+    out = []
+    for name in SOLVER_NAMES:
+        try:
+            if get_solver(name).available():
+                out.append(name)
+        except ImportError:
+            continue
+    return out

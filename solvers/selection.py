@@ -1,0 +1,82 @@
+"""Decide per request which solvers are worth starting, and say why one is skipped.
+
+Thresholds come from measurements on this 2-core machine (see BENCHMARKS.md): at
+1M variables CP-SAT found no plan in 60 s and HiGHS's LP alone took 15 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import CompiledProblem
+
+__all__ = ["SolverChoice", "choose_solvers"]
+
+# Eligible (agent, task) pairs above which a method is not started by default.
+CPSAT_MAX_PAIRS = 200_000
+MILP_MAX_PAIRS = 200_000
+LNS_MAX_PAIRS = 2_000_000
+LP_MAX_PAIRS = 300_000
+NSGA2_MAX_TASKS = 5_000
+
+
+@dataclass(frozen=True)
+class SolverChoice:
+    """Solvers to run, and the ones skipped with their reason."""
+
+    run: list[str]
+    skipped: dict[str, str]
+
+
+def choose_solvers(
+    problem: CompiledProblem, requested: list[str] | None, available: list[str]
+) -> SolverChoice:
+    """Pick by size and mode when `requested` is None; otherwise honour the request."""
+    skipped: dict[str, str] = {}
+    if requested is not None:
+        run = []
+        for name in requested:
+            if name in available:
+                run.append(name)
+            else:
+                skipped[name] = "backend not available on this machine"
+        return SolverChoice(run=run, skipped=skipped)
+
+    pairs = int(problem.eligible.sum())
+    mode = problem.objectives.mode
+    multi = mode == "pareto" or len(problem.objectives.active) > 1
+    run = ["greedy"]
+    if pairs <= CPSAT_MAX_PAIRS:
+        run.append("cpsat")
+    else:
+        skipped["cpsat"] = (
+            f"{pairs:,} variables > {CPSAT_MAX_PAIRS:,}: CP-SAT rarely finds a first "
+            "plan in the budget at this size; the heuristic and LNS carry it"
+        )
+    if pairs <= MILP_MAX_PAIRS and mode != "pareto":
+        run.append("milp")
+    elif mode == "pareto":
+        skipped["milp"] = "Pareto mode: CP-SAT's epsilon-constraint and NSGA-II give the front"
+    else:
+        skipped["milp"] = f"{pairs:,} variables > {MILP_MAX_PAIRS:,}: HiGHS's MIP is too slow"
+    if mode != "pareto" and pairs <= LNS_MAX_PAIRS:
+        run.append("lns")
+    elif mode != "pareto":
+        skipped["lns"] = f"{pairs:,} variables > {LNS_MAX_PAIRS:,}"
+    if multi and problem.n_tasks <= NSGA2_MAX_TASKS:
+        run.append("nsga2")
+    elif not multi:
+        skipped["nsga2"] = "single objective: the exact solvers and LNS serve it better"
+    else:
+        skipped["nsga2"] = f"{problem.n_tasks:,} tasks > {NSGA2_MAX_TASKS:,}"
+    if mode == "weighted" and pairs <= LP_MAX_PAIRS:
+        run.append("lp_bound")
+    elif mode == "weighted":
+        skipped["lp_bound"] = (
+            f"{pairs:,} variables > {LP_MAX_PAIRS:,}: the Lagrangian bound is used instead"
+        )
+    for name in list(run):
+        if name not in available:
+            run.remove(name)
+            skipped[name] = "backend not available on this machine"
+    return SolverChoice(run=run, skipped=skipped)

@@ -1,0 +1,182 @@
+"""Run one solver in its own process and stream its incumbents back.
+
+Streaming means the parent keeps the best plan even when it must kill a solver
+that overran its limit (CBC has overrun by minutes) or when the user cancels.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
+from typing import Any
+
+import numpy as np
+
+from models import CompiledProblem
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.registry import get_solver
+
+__all__ = ["SolverProcess", "StreamedIncumbent", "mp_context"]
+
+# Do not flood the pipe: one incumbent per solver per this many seconds (the last
+# one before the result is always sent with the result itself).
+_INCUMBENT_INTERVAL_S = 0.25
+
+
+def mp_context() -> BaseContext:
+    """fork where available (no re-import of OR-Tools per solve), else spawn."""
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+@dataclass
+class StreamedIncumbent:
+    """The best plan a solver has reported so far."""
+
+    assignment: np.ndarray
+    objective: float
+    elapsed_s: float
+
+
+@dataclass
+class SolverProcess:
+    """A solver running in a child process; poll() drains its messages."""
+
+    name: str
+    process: Any
+    channel: Any
+    started: float
+    deadline: float
+    result: SolveResult | None = None
+    incumbent: StreamedIncumbent | None = None
+    trace: list[tuple[float, float]] = field(default_factory=list)
+    first_incumbent_s: float | None = None
+
+    @classmethod
+    def start(
+        cls,
+        name: str,
+        problem: CompiledProblem,
+        options: SolveOptions,
+        ctx: BaseContext,
+    ) -> SolverProcess:
+        channel = ctx.Queue()
+        # on_incumbent is a closure; it cannot cross a process boundary.
+        options.on_incumbent = None
+        proc = ctx.Process(  # type: ignore[attr-defined]
+            target=_child_main, args=(name, problem, options, channel), daemon=True
+        )
+        started = time.perf_counter()
+        proc.start()
+        return cls(
+            name=name,
+            process=proc,
+            channel=channel,
+            started=started,
+            deadline=started + options.time_limit_s,
+        )
+
+    def poll(self) -> list[StreamedIncumbent]:
+        """Drain pending messages; returns new incumbents (in arrival order)."""
+        fresh: list[StreamedIncumbent] = []
+        while True:
+            try:
+                kind, payload = self.channel.get_nowait()
+            except (queue.Empty, EOFError, OSError):
+                break
+            if kind == "incumbent":
+                assignment, objective, elapsed = payload
+                inc = StreamedIncumbent(np.asarray(assignment), float(objective), elapsed)
+                if self.incumbent is None or inc.objective < self.incumbent.objective:
+                    self.incumbent = inc
+                    if self.first_incumbent_s is None:
+                        self.first_incumbent_s = elapsed
+                    fresh.append(inc)
+            elif kind == "result":
+                self.result = payload
+        return fresh
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def alive(self) -> bool:
+        return bool(self.process.is_alive())
+
+    def kill(self, reason: StopReason, note: str) -> SolveResult:
+        """Stop the child now and build a result from what it streamed."""
+        self.poll()
+        if self.result is not None:
+            return self.result
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=2)
+        self.poll()
+        if self.result is not None:
+            return self.result
+        elapsed = time.perf_counter() - self.started
+        inc = self.incumbent
+        self.result = SolveResult(
+            solver=self.name,
+            status=SolveStatus.FEASIBLE if inc is not None else SolveStatus.NO_SOLUTION,
+            stop_reason=reason,
+            assignment=inc.assignment if inc is not None else None,
+            objective=inc.objective if inc is not None else None,
+            wall_time_s=elapsed,
+            time_to_first_s=self.first_incumbent_s,
+            time_to_best_s=inc.elapsed_s if inc is not None else None,
+            notes=[note],
+        )
+        return self.result
+
+    def crashed(self) -> SolveResult:
+        """The child died without a result (segfault, OOM kill)."""
+        code = self.process.exitcode
+        result = self.kill(StopReason.ERROR, f"process exited with code {code}")
+        if result.assignment is None:
+            result.status = SolveStatus.ERROR
+            result.error = f"solver process exited with code {code} without a result"
+        return result
+
+
+def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
+    """Entry point in the child process."""
+    start = time.perf_counter()
+    last_sent = [0.0]
+    pending: list[tuple[np.ndarray, float, float]] = []
+
+    def on_incumbent(assignment: np.ndarray, objective: float) -> None:
+        now = time.perf_counter()
+        item = (np.asarray(assignment, dtype=np.int32).copy(), float(objective), now - start)
+        if now - last_sent[0] >= _INCUMBENT_INTERVAL_S:
+            channel.put(("incumbent", item))
+            last_sent[0] = now
+            pending.clear()
+        else:
+            pending[:] = [item]
+
+    options.on_incumbent = on_incumbent
+    try:
+        solver = get_solver(name)
+        result = solver.solve(problem, options)
+    except BaseException as exc:  # a crashing solver must never fail the request
+        result = SolveResult(
+            solver=name,
+            status=SolveStatus.ERROR,
+            stop_reason=StopReason.ERROR,
+            error=f"{type(exc).__name__}: {exc}",
+            notes=[traceback.format_exc(limit=5)],
+            wall_time_s=time.perf_counter() - start,
+        )
+    for item in pending:
+        channel.put(("incumbent", item))
+    result.solver = name
+    channel.put(("result", result))
+    channel.close()
+    channel.join_thread()
