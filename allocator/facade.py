@@ -9,15 +9,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from models import Problem, RunOptions
 from allocator.problem_files import load_problem
+from models import Problem, RunOptions
 from solvers.portfolio import ProgressEvent, run_portfolio
 from solvers.registry import SOLVER_NAMES
 from solvers.report import ComparisonReport
 
 __all__ = ["ProgressEvent", "compare", "load_problem", "solve"]
-
-
 
 
 def solve(

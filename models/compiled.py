@@ -253,12 +253,12 @@ def _objective_spec(problem: Problem) -> ObjectiveSpec:
         order: tuple[str, ...] = ()
     elif obj.mode == "lexicographic":
         order = tuple(obj.order)
-        for name in order:
-            weights[OBJECTIVE_NAMES.index(name)] = 1.0
+        for lex_name in order:
+            weights[OBJECTIVE_NAMES.index(lex_name)] = 1.0
     else:
         order = tuple(obj.pareto)
-        for name in order:
-            weights[OBJECTIVE_NAMES.index(name)] = 1.0
+        for pareto_name in order:
+            weights[OBJECTIVE_NAMES.index(pareto_name)] = 1.0
     return ObjectiveSpec(mode=obj.mode, weights=weights, order=order)
 
 

@@ -25,9 +25,7 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
             continue
         missing = [c for c in task.requires if c not in agent_caps]
         if missing:
-            reasons.append(
-                f"task {task.id} requires capability {missing[0]} that no agent has"
-            )
+            reasons.append(f"task {task.id} requires capability {missing[0]} that no agent has")
         elif task.pinned_agent is not None:
             reasons.append(
                 f"task {task.id} is pinned to agent {task.pinned_agent}, which lacks a "

@@ -62,9 +62,7 @@ def read_gap_file(path: str | Path) -> list[GapInstance]:
     return out
 
 
-def _parse_one(
-    name: str, values: list[int], pos: int, source: str = ""
-) -> tuple[GapInstance, int]:
+def _parse_one(name: str, values: list[int], pos: int, source: str = "") -> tuple[GapInstance, int]:
     if pos + 2 > len(values):
         raise ProblemFormatError("file ends before 'm n'", source=source)
     m, n = values[pos], values[pos + 1]
@@ -91,8 +89,7 @@ def gap_to_problem(instance: GapInstance, maximise: bool = False) -> Problem:
         name=instance.name + ("-max" if maximise else ""),
         resources=["capacity"],
         agents=[
-            Agent(id=f"a{i}", capacity={"capacity": float(instance.capacity[i])})
-            for i in range(m)
+            Agent(id=f"a{i}", capacity={"capacity": float(instance.capacity[i])}) for i in range(m)
         ],
         tasks=[Task(id=f"t{j}") for j in range(n)],
         cost=cost.tolist(),

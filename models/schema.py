@@ -6,7 +6,7 @@ and the MCP tools; `Problem.model_json_schema()` is what `allocator schema` prin
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class PriorityClass(str, Enum):
+class PriorityClass(StrEnum):
     """Priority classes of a task; critical is served first."""
 
     critical = "critical"
@@ -175,12 +175,16 @@ class Topology(_Strict):
         return self
 
 
+def _cost_only() -> dict[ObjectiveName, float]:
+    return {"cost": 1.0}
+
+
 class Objectives(_Strict):
     """Which objectives count and how they combine (all are minimised)."""
 
     mode: Literal["weighted", "lexicographic", "pareto"] = "weighted"
     weights: dict[ObjectiveName, float] = Field(
-        default_factory=lambda: {"cost": 1.0},
+        default_factory=_cost_only,
         description="Weighted mode: score = sum(weight * objective).",
     )
     order: list[ObjectiveName] = Field(

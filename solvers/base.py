@@ -7,9 +7,9 @@ because backends misreport (PuLP has said "Optimal" after a time limit).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from enum import Enum
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     """What we have."""
 
     OPTIMAL = "optimal"  # a plan proven optimal (within the requested gap)
@@ -37,7 +37,7 @@ class SolveStatus(str, Enum):
     SKIPPED = "skipped"  # not started (not applicable, unavailable, breaker open)
 
 
-class StopReason(str, Enum):
+class StopReason(StrEnum):
     """Why the solver stopped."""
 
     OPTIMAL_PROVEN = "optimal_proven"

@@ -192,10 +192,10 @@ class _Runner:
                     self._finish(proc, proc.kill(StopReason.CANCELLED, "cancelled by the user"))
                 elif proc.done:
                     proc.process.join(timeout=1)
-                    self._finish(proc, proc.result)  # type: ignore[arg-type]
+                    self._finish(proc, proc.result or proc.crashed())
                 elif not proc.alive():
                     self._drain(proc)
-                    self._finish(proc, proc.result if proc.done else proc.crashed())  # type: ignore[arg-type]
+                    self._finish(proc, proc.result or proc.crashed())
                 elif now > proc.deadline + self.grace_s:
                     over = now - proc.deadline
                     self._finish(
@@ -217,7 +217,9 @@ class _Runner:
                 self.results[n] = SolveResult(
                     solver=n,
                     status=SolveStatus.SKIPPED,
-                    stop_reason=StopReason.CANCELLED if self.stop.is_set() else StopReason.NOT_STARTED,
+                    stop_reason=StopReason.CANCELLED
+                    if self.stop.is_set()
+                    else StopReason.NOT_STARTED,
                     notes=["not started: the others finished before its start time"],
                 )
 
@@ -241,17 +243,14 @@ class _Runner:
             result.time_to_first_s += offset
         if result.time_to_best_s is not None:
             result.time_to_best_s += offset
-        # A streamed incumbent can be better than the final answer of a killed solver.
+        # A killed or crashed solver may still have streamed a plan before it stopped.
         inc = proc.incumbent
-        if inc is not None and (result.objective is None or inc.objective < result.objective):
-            if result.assignment is None:
-                result.assignment = inc.assignment
-                result.objective = inc.objective
+        if inc is not None and result.assignment is None:
+            result.assignment = inc.assignment
+            result.objective = inc.objective
         self.results[proc.name] = result
         self._emit(
-            ProgressEvent(
-                "finished", proc.name, self._elapsed(), result.objective, result.bound
-            )
+            ProgressEvent("finished", proc.name, self._elapsed(), result.objective, result.bound)
         )
         if result.bound is not None:
             self._emit(ProgressEvent("bound", proc.name, self._elapsed(), bound=result.bound))
@@ -275,7 +274,9 @@ class _Runner:
                 # Every other objective is >= 0, so w_cost * cost_bound stays valid.
                 self.lagrangian_bound = spec.weight("cost") * float(value)
                 self._emit(
-                    ProgressEvent("bound", "lagrangian", self._elapsed(), bound=self.lagrangian_bound)
+                    ProgressEvent(
+                        "bound", "lagrangian", self._elapsed(), bound=self.lagrangian_bound
+                    )
                 )
             except Exception:  # a failed bound only costs us the gap figure
                 self.lagrangian_bound = None

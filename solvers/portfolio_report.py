@@ -6,6 +6,8 @@ invalid and is never chosen. Gaps are against the best valid bound of any solver
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from models import (
@@ -128,7 +130,9 @@ def build_report(
         chosen = _chosen_plan(compiled, pick, reason)
         if compiled.objectives.mode == "pareto":
             front = _merged_front(compiled, front_candidates)
-    status = "solved" if chosen is not None else _unsolved_status(results)
+    status: Literal["solved", "infeasible", "no_solution"] = (
+        "solved" if chosen is not None else _unsolved_status(results)
+    )
     diagnosis: list[str] = []
     if status == "infeasible":
         diagnosis = _solver_diagnosis(results)
@@ -265,7 +269,7 @@ def _merged_front(compiled: CompiledProblem, cands: list[Candidate]) -> list[Par
     ]
 
 
-def _unsolved_status(results: dict[str, SolveResult]) -> str:
+def _unsolved_status(results: dict[str, SolveResult]) -> Literal["infeasible", "no_solution"]:
     if any(r.status == SolveStatus.INFEASIBLE for r in results.values()):
         return "infeasible"
     return "no_solution"

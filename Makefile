@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` (the main job) and `make test`.
+# Both create the virtual environment and install everything on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run demo test lint bench install clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: demo
+
+demo: $(STAMP)
+	mkdir -p out
+	$(VENV)/bin/allocator compare examples/mixed.json --time-limit 10 \
+		--report out/mixed.report.html --json-report out/mixed.report.json --out out/mixed.plan.json
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) -m bench.gap
+
+clean:
+	rm -rf $(VENV) out
