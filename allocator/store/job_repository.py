@@ -1,0 +1,364 @@
+"""Jobs in the durable store: create (idempotently), claim with a lease, progress, finish.
+
+Every state change is one short transaction guarded by the expected state, so two
+processes (or two service instances on PostgreSQL) can never both claim or both
+finish a job: a runner whose lease was taken over gets `False` and drops its work.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from allocator.store.tables import JobRow
+
+__all__ = [
+    "FINAL_STATUSES",
+    "IdempotencyConflict",
+    "JobOutcome",
+    "JobRecord",
+    "JobRepository",
+    "NewJob",
+]
+
+# queued -> running -> succeeded | failed | cancelled; queued -> cancelled.
+FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key reused with a different request body."""
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What a submission stores; the request is the canonical JSON text."""
+
+    kind: str
+    request: str
+    request_sha256: str
+    n_agents: int
+    n_tasks: int
+    time_limit_s: float
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a run ended: lifecycle status, why it stopped, what it has."""
+
+    status: str
+    stop_reason: str
+    solution: str | None
+    objective: float | None = None
+    bound: float | None = None
+    result: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as read from the store (without request and result texts)."""
+
+    id: str
+    kind: str
+    status: str
+    stop_reason: str | None
+    solution: str | None
+    n_agents: int
+    n_tasks: int
+    time_limit_s: float
+    submitted_at: float
+    started_at: float | None
+    finished_at: float | None
+    attempts: int
+    cancel_requested: bool
+    best_objective: float | None
+    best_bound: float | None
+    progress_solver: str | None
+    objective: float | None
+    error: str | None
+    has_result: bool
+    request_sha256: str
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+def _record(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        stop_reason=row.stop_reason,
+        solution=row.solution,
+        n_agents=row.n_agents,
+        n_tasks=row.n_tasks,
+        time_limit_s=row.time_limit_s,
+        submitted_at=row.submitted_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        attempts=row.attempts,
+        cancel_requested=row.cancel_requested,
+        best_objective=row.best_objective,
+        best_bound=row.best_bound,
+        progress_solver=row.progress_solver,
+        objective=row.objective,
+        error=row.error,
+        has_result=row.result is not None,
+        request_sha256=row.request_sha256,
+    )
+
+
+class JobRepository:
+    """All job reads and writes; thread-safe (one session per call)."""
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self._sessions = sessions
+
+    def create(
+        self, job: NewJob, *, lease_owner: str | None = None, lease_s: float = 0.0
+    ) -> tuple[JobRecord, bool]:
+        """Store a new queued job (or running, leased to `lease_owner`).
+
+        Returns the job and whether it was created; a replay of the same
+        Idempotency-Key and body returns the existing job.
+
+        Raises:
+            IdempotencyConflict: the key was used with a different body.
+        """
+        if job.idempotency_key is not None:
+            existing = self._by_key(job.idempotency_key)
+            if existing is not None:
+                return self._replay(existing, job), False
+        now = time.time()
+        row = JobRow(
+            id=uuid.uuid4().hex,
+            kind=job.kind,
+            status="running" if lease_owner else "queued",
+            request=job.request,
+            request_sha256=job.request_sha256,
+            idempotency_key=job.idempotency_key,
+            n_agents=job.n_agents,
+            n_tasks=job.n_tasks,
+            time_limit_s=job.time_limit_s,
+            submitted_at=now,
+            started_at=now if lease_owner else None,
+            lease_owner=lease_owner,
+            lease_expires_at=now + lease_s if lease_owner else None,
+            attempts=1 if lease_owner else 0,
+            cancel_requested=False,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            # Two submissions raced on one key: the other one won; answer with it.
+            existing = self._by_key(job.idempotency_key or "")
+            if existing is None:
+                raise
+            return self._replay(existing, job), False
+        return _record(row), True
+
+    @staticmethod
+    def _replay(existing: JobRecord, job: NewJob) -> JobRecord:
+        if existing.request_sha256 != job.request_sha256 or existing.kind != job.kind:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used with a different request body; "
+                "use a new key for a new request"
+            )
+        return existing
+
+    def _by_key(self, key: str) -> JobRecord | None:
+        with self._sessions() as session:
+            row = session.scalars(select(JobRow).where(JobRow.idempotency_key == key)).first()
+            return _record(row) if row else None
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self._sessions() as session:
+            row = session.get(JobRow, job_id)
+            return _record(row) if row else None
+
+    def request_text(self, job_id: str) -> str | None:
+        with self._sessions() as session:
+            return session.scalar(select(JobRow.request).where(JobRow.id == job_id))
+
+    def result_text(self, job_id: str) -> str | None:
+        with self._sessions() as session:
+            return session.scalar(select(JobRow.result).where(JobRow.id == job_id))
+
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Sequence[JobRecord]:
+        """Newest first."""
+        query = select(JobRow).order_by(JobRow.submitted_at.desc(), JobRow.id)
+        if kind:
+            query = query.where(JobRow.kind == kind)
+        if status:
+            query = query.where(JobRow.status == status)
+        with self._sessions() as session:
+            rows = session.scalars(query.limit(limit).offset(offset)).all()
+            return [_record(r) for r in rows]
+
+    def count_by_status(self) -> dict[str, int]:
+        with self._sessions() as session:
+            rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
+            return {status: int(n) for status, n in rows}
+
+    def claim_next(self, owner: str, lease_s: float) -> JobRecord | None:
+        """Lease the oldest queued job to `owner`; None when the queue is empty."""
+        for _ in range(5):  # another claimer may win the row we picked; try the next one
+            with self._sessions() as session:
+                job_id = session.scalar(
+                    select(JobRow.id)
+                    .where(JobRow.status == "queued")
+                    .order_by(JobRow.submitted_at)
+                    .limit(1)
+                )
+            if job_id is None:
+                return None
+            now = time.time()
+            with self._sessions.begin() as session:
+                claimed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == "queued")
+                    .values(
+                        status="running",
+                        lease_owner=owner,
+                        lease_expires_at=now + lease_s,
+                        started_at=now,
+                        attempts=JobRow.attempts + 1,
+                    )
+                ).rowcount  # type: ignore[attr-defined]
+            if claimed:
+                return self.get(job_id)
+        return None
+
+    def renew(self, job_id: str, owner: str, lease_s: float) -> bool | None:
+        """Extend the lease; returns cancel_requested, or None if the lease was lost."""
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
+                .values(lease_expires_at=time.time() + lease_s)
+            ).rowcount  # type: ignore[attr-defined]
+            if not done:
+                return None
+            return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+
+    def record_progress(
+        self, job_id: str, owner: str, objective: float | None, bound: float | None, solver: str
+    ) -> None:
+        values: dict[str, object] = {"progress_solver": solver}
+        if objective is not None:
+            values["best_objective"] = objective
+        if bound is not None:
+            values["best_bound"] = bound
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
+                .values(**values)
+            )
+
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
+        """Store the outcome if `owner` still holds the lease: results are written once."""
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
+                .values(
+                    status=outcome.status,
+                    stop_reason=outcome.stop_reason,
+                    solution=outcome.solution,
+                    objective=outcome.objective,
+                    best_objective=outcome.objective,
+                    best_bound=outcome.bound,
+                    result=outcome.result,
+                    error=outcome.error,
+                    finished_at=time.time(),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        return bool(done)
+
+    def request_cancel(self, job_id: str) -> JobRecord | None:
+        """A queued job is cancelled at once; a running one is flagged for its runner."""
+        now = time.time()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == "queued")
+                .values(
+                    status="cancelled",
+                    stop_reason="cancelled",
+                    solution="none",
+                    finished_at=now,
+                )
+            )
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == "running")
+                .values(cancel_requested=True)
+            )
+        return self.get(job_id)
+
+    def requeue_expired(self, now: float | None = None) -> int:
+        """Return running jobs whose lease expired (their runner died) to the queue."""
+        now = time.time() if now is None else now
+        expired = (JobRow.status == "running", JobRow.lease_expires_at < now)
+        with self._sessions.begin() as session:
+            # A job the user already cancelled is not worth re-running.
+            session.execute(
+                update(JobRow)
+                .where(*expired, JobRow.cancel_requested.is_(True))
+                .values(
+                    status="cancelled",
+                    stop_reason="cancelled",
+                    solution="none",
+                    finished_at=now,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+            count = session.execute(
+                update(JobRow)
+                .where(*expired)
+                .values(
+                    status="queued",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    best_objective=None,
+                    best_bound=None,
+                    progress_solver=None,
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        return int(count or 0)
+
+    def fail_exhausted(self, max_attempts: int) -> int:
+        """Queued jobs that already crashed their runner `max_attempts` times stop here."""
+        with self._sessions.begin() as session:
+            count = session.execute(
+                update(JobRow)
+                .where(JobRow.status == "queued", JobRow.attempts >= max_attempts)
+                .values(
+                    status="failed",
+                    stop_reason="error",
+                    solution="none",
+                    finished_at=time.time(),
+                    error=f"the job was interrupted {max_attempts} times; it is not retried",
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        return int(count or 0)

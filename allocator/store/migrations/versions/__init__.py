@@ -1,0 +1,1 @@
+"""Schema revisions, applied in order by `upgrade_to_head`."""
