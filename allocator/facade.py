@@ -12,7 +12,7 @@ from pathlib import Path
 from allocator.problem_files import load_problem
 from models import Problem, RunOptions
 from solvers.portfolio import ProgressEvent, run_portfolio
-from solvers.registry import SOLVER_NAMES
+from solvers.registry import registered_solvers
 from solvers.report import ComparisonReport
 
 __all__ = ["ProgressEvent", "compare", "load_problem", "solve"]
@@ -46,8 +46,8 @@ def compare(
     """Like `solve`, but runs every registered solver unless options name them."""
     opts = options or RunOptions()
     if opts.solvers is None:
-        opts = opts.model_copy(update={"solvers": [s for s in SOLVER_NAMES if s != "lns"]})
-    return run_portfolio(problem, opts, on_progress=on_progress, stop=stop, compare_all=True)
+        opts = opts.model_copy(update={"solvers": registered_solvers()})
+    return run_portfolio(problem, opts, on_progress=on_progress, stop=stop)
 
 
 def load(path: str | Path) -> Problem:

@@ -47,7 +47,6 @@ def run_portfolio(
     *,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
-    compare_all: bool = False,
     breaker: SolverBreaker | None = None,
 ) -> ComparisonReport:
     """Solve `problem` with the chosen solvers; never raises because a solver failed.

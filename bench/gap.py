@@ -1,0 +1,195 @@
+"""GAP benchmark: our solvers and the portfolio against plain CP-SAT and plain HiGHS models.
+
+Reads instances and best-known values from ../shared/bench/gap (not part of the repo).
+`python -m bench.gap [--types C D E] [--time-limit 10] [--methods ...] [--limit N]`
+prints the gap to best-known per instance and mean / median / max per type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import highspy
+from ortools.sat.python import cp_model
+
+from allocator.facade import solve
+from models import RunOptions, compile_problem, evaluate_plan, gap_to_problem, read_gap_file
+from models.gap_reader import GapInstance
+from solvers.base import SolveOptions
+from solvers.registry import get_solver
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "gap"
+SMALL = ["05100", "05200", "10100", "10200", "20100", "20200"]
+LARGE = ["10400", "20400", "40400", "15900", "30900", "60900", "201600", "401600", "801600"]
+METHODS = ["plain_cpsat", "plain_highs", "greedy", "cpsat", "milp", "lns", "portfolio"]
+
+
+def instance_paths(kind: str) -> list[Path]:
+    """The 15 instances of a type: Chu-Beasley 5-20 x 100-200, then Yagiura's large ones."""
+    k = kind.lower()
+    out = []
+    for size in SMALL:
+        chu, yag = SHARED / "chu1997" / f"{k}{size}", SHARED / "yagiura2004" / f"{k}{size}"
+        out.append(chu if chu.exists() else yag)
+    out += [SHARED / "yagiura2004" / f"{k}{size}" for size in LARGE]
+    return [p for p in out if p.exists()]
+
+
+def best_known() -> dict[str, float]:
+    with open(SHARED / "fontanf" / "data.csv") as fh:
+        return {
+            row["Path"].split("/")[-1]: float(row["Best known solution value"])
+            for row in csv.DictReader(fh)
+            if row["Best known solution value"]
+        }
+
+
+def plain_cpsat(inst: GapInstance, limit: float, workers: int) -> float | None:
+    """The 20 lines a user would write with CP-SAT."""
+    m, n = inst.shape
+    model = cp_model.CpModel()
+    x = [[model.new_bool_var(f"x{i}_{j}") for j in range(n)] for i in range(m)]
+    for j in range(n):
+        model.add_exactly_one(x[i][j] for i in range(m))
+    for i in range(m):
+        model.add(sum(int(inst.usage[i, j]) * x[i][j] for j in range(n)) <= int(inst.capacity[i]))
+    model.minimize(sum(int(inst.cost[i, j]) * x[i][j] for i in range(m) for j in range(n)))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = workers
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return float(solver.objective_value)
+    return None
+
+
+def plain_highs(inst: GapInstance, limit: float, workers: int) -> float | None:
+    """The 20 lines a user would write with highspy."""
+    m, n = inst.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", limit)
+    h.setOptionValue("threads", workers)
+    x = {(i, j): h.addBinary(obj=float(inst.cost[i, j])) for i in range(m) for j in range(n)}
+    for j in range(n):
+        h.addConstr(sum(x[i, j] for i in range(m)) == 1)
+    for i in range(m):
+        h.addConstr(sum(float(inst.usage[i, j]) * x[i, j] for j in range(n)) <= inst.capacity[i])
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status == 2:  # feasible point available
+        return float(info.objective_function_value)
+    return None
+
+
+def ours(name: str) -> Callable[[GapInstance, float, int], float | None]:
+    def run(inst: GapInstance, limit: float, workers: int) -> float | None:
+        compiled = compile_problem(gap_to_problem(inst))
+        result = get_solver(name).solve(
+            compiled, SolveOptions(time_limit_s=limit, workers=workers, seed=0)
+        )
+        if result.assignment is None:
+            return None
+        ev = evaluate_plan(compiled, result.assignment)
+        return ev.objectives["cost"] if ev.feasible else None
+
+    return run
+
+
+def portfolio(inst: GapInstance, limit: float, workers: int) -> float | None:
+    report = solve(gap_to_problem(inst), RunOptions(time_limit_s=limit, workers=workers))
+    return report.chosen.objectives["cost"] if report.chosen else None
+
+
+RUNNERS: dict[str, Callable[[GapInstance, float, int], float | None]] = {
+    "plain_cpsat": plain_cpsat,
+    "plain_highs": plain_highs,
+    "greedy": ours("greedy"),
+    "cpsat": ours("cpsat"),
+    "milp": ours("milp"),
+    "lns": ours("lns"),
+    "portfolio": portfolio,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--types", nargs="+", default=["C", "D", "E"])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None, help="first N instances per type")
+    parser.add_argument("--only", nargs="*", default=None, help="instance names to run")
+    parser.add_argument("--json", type=Path, default=None, help="write raw results here")
+    args = parser.parse_args(argv)
+    if not SHARED.exists():
+        print(f"skipped: {SHARED} is absent (benchmark data is not part of the repo)")
+        return 0
+    bks = best_known()
+    rows: list[dict[str, object]] = []
+    print(f"{'instance':10} " + " ".join(f"{m:>12}" for m in args.methods), flush=True)
+    for kind in args.types:
+        paths = instance_paths(kind)[: args.limit]
+        if args.only:
+            paths = [p for p in paths if p.name in args.only]
+        for path in paths:
+            inst = read_gap_file(path)[0]
+            line = f"{path.name:10} "
+            for method in args.methods:
+                start = time.perf_counter()
+                try:
+                    value = RUNNERS[method](inst, args.time_limit, args.workers)
+                except Exception as exc:  # a benchmark row, not a crash
+                    print(f"  {method} failed on {path.name}: {exc}", file=sys.stderr)
+                    value = None
+                wall = time.perf_counter() - start
+                gap = None if value is None else 100 * (value - bks[path.name]) / bks[path.name]
+                rows.append(
+                    {
+                        "type": kind,
+                        "instance": path.name,
+                        "method": method,
+                        "value": value,
+                        "gap_pct": gap,
+                        "wall_s": wall,
+                    }
+                )
+                line += f"{'-' if gap is None else f'{gap:.3f}%':>9}{wall:>3.0f}s"
+            print(line, flush=True)
+    summarise(rows, args.types, args.methods)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+def summarise(rows: list[dict[str, object]], kinds: list[str], methods: list[str]) -> None:
+    print("\nmean / median / max gap to best-known (no plan counts as missing):")
+    for kind in kinds:
+        for method in methods:
+            gaps = [
+                float(r["gap_pct"])  # type: ignore[arg-type]
+                for r in rows
+                if r["type"] == kind and r["method"] == method and r["gap_pct"] is not None
+            ]
+            total = sum(1 for r in rows if r["type"] == kind and r["method"] == method)
+            if not total:
+                continue
+            if gaps:
+                print(
+                    f"  {kind} {method:12} mean {statistics.mean(gaps):7.3f}%  median "
+                    f"{statistics.median(gaps):7.3f}%  max {max(gaps):7.3f}%  "
+                    f"plans {len(gaps)}/{total}"
+                )
+            else:
+                print(f"  {kind} {method:12} no plan on any of {total} instances")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
