@@ -1,0 +1,223 @@
+"""The topology optimisation job: candidates, local search, the exact MILP on small
+instances, then a decision to apply the new topology only if it is clearly better.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from models.errors import InputError
+from models.schema import Link, Topology
+from models.topology_graph import graph_to_topology
+from models.topology_metrics import TopologyMetrics, topology_metrics
+from models.topology_request import TopologyRequest
+from solvers.topology.candidates import candidate_designs
+from solvers.topology.local_search import improve
+from solvers.topology.milp_design import MAX_MILP_NODES, design_milp
+from solvers.topology.space import DesignSpace, build_space
+
+__all__ = [
+    "AUTO_MILP_NODES",
+    "CandidateScore",
+    "MilpSummary",
+    "TopologyResult",
+    "optimize_topology",
+]
+
+#: method="auto" also runs the MILP up to this many nodes (it stays fast there).
+AUTO_MILP_NODES = 12
+
+
+class CandidateScore(BaseModel):
+    """One starting design and how it scored."""
+
+    name: str
+    objective: float | None = Field(description="None when disconnected.")
+    feasible: bool
+
+
+class MilpSummary(BaseModel):
+    """The exact model's answer, next to the heuristic's."""
+
+    objective: float | None
+    bound: float | None
+    optimal: bool
+    status: str
+    heuristic_gap: float | None = Field(description="(heuristic - milp) / milp; >= 0 if exact.")
+
+
+class TopologyResult(BaseModel):
+    """The proposed topology, what changes, metrics before/after and the decision."""
+
+    name: str
+    status: Literal["optimal", "feasible", "infeasible"]
+    method: str
+    topology: Topology = Field(description="The proposed topology (the current one if none).")
+    links_to_add: list[Link]
+    links_to_remove: list[Link]
+    objective_before: float | None = Field(description="None when the current one is disconnected.")
+    objective_after: float | None
+    improvement: float | None = Field(description="Fractional objective drop.")
+    threshold: float
+    applied: bool
+    reason: str
+    current_violations: list[str]
+    before: TopologyMetrics
+    after: TopologyMetrics
+    candidates: list[CandidateScore]
+    start: str = Field(description="The candidate local search started from.")
+    search_moves: int
+    milp: MilpSummary | None = None
+    elapsed_s: float
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _links(space: DesignSpace, adj: np.ndarray) -> list[Link]:
+    out = []
+    for i, k in zip(*np.nonzero(np.triu(adj, 1)), strict=True):
+        out.append(
+            Link(
+                a=space.nodes[i],
+                b=space.nodes[k],
+                latency_ms=float(space.latency[i, k]),
+                bandwidth=float(space.bandwidth[i, k]),
+                cost=float(space.cost[i, k]),
+            )
+        )
+    return out
+
+
+def _decide(
+    before: float, after: float, threshold: float, current_violations: list[str]
+) -> tuple[bool, float | None, str]:
+    if current_violations:
+        return (
+            True,
+            None,
+            "the current topology breaks constraints: " + "; ".join(current_violations),
+        )
+    if not np.isfinite(before) or before <= 0:
+        gain = None if not np.isfinite(before) else 0.0
+        if after < before:
+            return True, gain, "the current topology is disconnected; the new one is connected"
+        return False, gain, "the current topology already has objective 0; nothing to gain"
+    gain = (before - after) / before
+    if gain >= threshold:
+        return True, gain, f"objective drops by {gain:.1%}, at least the threshold {threshold:.0%}"
+    return (
+        False,
+        gain,
+        f"objective drops only {gain:.1%}, below the threshold {threshold:.0%}; "
+        "keeping the current topology (lower --threshold to apply it)",
+    )
+
+
+def optimize_topology(request: TopologyRequest) -> TopologyResult:
+    """Design a topology for the request's traffic under its constraints.
+
+    Raises InputError when the topology has no nodes. Cost: dominated by local search
+    (bounded by request.time_limit_s) and, for method milp/auto, the MILP.
+    """
+    started = time.perf_counter()
+    if not request.topology.nodes:
+        raise InputError(
+            "the topology has no nodes; add some", source=request.name, field="topology.nodes"
+        )
+    space = build_space(request)
+    candidates = candidate_designs(space, request.seed)
+    before_obj = space.objective(space.current)
+    current_violations = space.violations(space.current)
+    scores = [
+        CandidateScore(name=c.name, objective=_finite(c.objective), feasible=c.feasible)
+        for c in candidates
+    ]
+    best = candidates[0] if candidates and candidates[0].feasible else None
+    adj, obj, moves, method, start = space.current.copy(), before_obj, 0, "none", "none"
+    optimal = False
+    milp_summary: MilpSummary | None = None
+    if best is not None and request.method in ("heuristic", "auto"):
+        budget = request.time_limit_s / (2 if request.method == "auto" else 1)
+        outcome = improve(space, best.adj, time_limit_s=budget, seed=request.seed)
+        adj, obj, moves, method, start = (
+            outcome.adj,
+            outcome.objective,
+            outcome.moves,
+            "heuristic",
+            best.name,
+        )
+    run_milp = request.method == "milp" or (request.method == "auto" and space.n <= AUTO_MILP_NODES)
+    if run_milp and space.n <= MAX_MILP_NODES:
+        left = max(1.0, request.time_limit_s - (time.perf_counter() - started))
+        exact = design_milp(space, time_limit_s=left)
+        heuristic_obj = obj if method == "heuristic" else float("inf")
+        gap = (
+            (heuristic_obj - exact.objective) / exact.objective
+            if exact.adj is not None and exact.objective > 0 and np.isfinite(heuristic_obj)
+            else None
+        )
+        milp_summary = MilpSummary(
+            objective=_finite(exact.objective),
+            bound=exact.bound,
+            optimal=exact.optimal,
+            status=exact.status,
+            heuristic_gap=gap,
+        )
+        if exact.adj is not None and exact.objective <= obj:
+            adj, obj, optimal = exact.adj, exact.objective, exact.optimal
+            method = "milp" if method == "none" else "heuristic+milp"
+    elif run_milp:
+        milp_summary = MilpSummary(
+            objective=None,
+            bound=None,
+            optimal=False,
+            status=f"skipped: over {MAX_MILP_NODES} nodes",
+            heuristic_gap=None,
+        )
+    found = method != "none" and space.feasible(adj)
+    if found:
+        applied, gain, reason = _decide(before_obj, obj, request.threshold, current_violations)
+    else:
+        adj, obj = space.current.copy(), before_obj
+        applied, gain = False, None
+        reason = "no design meets the constraints: " + _why_infeasible(space, candidates)
+    traffic = space.traffic
+    return TopologyResult(
+        name=request.name,
+        status="optimal" if found and optimal else "feasible" if found else "infeasible",
+        method=method,
+        topology=graph_to_topology(space.graph_of(adj)),
+        links_to_add=_links(space, adj & ~space.current),
+        links_to_remove=_links(space, space.current & ~adj),
+        objective_before=_finite(before_obj),
+        objective_after=_finite(obj),
+        improvement=gain,
+        threshold=request.threshold,
+        applied=applied,
+        reason=reason,
+        current_violations=current_violations,
+        before=topology_metrics(space.graph_of(space.current), traffic),
+        after=topology_metrics(space.graph_of(adj), traffic),
+        candidates=scores,
+        start=start,
+        search_moves=moves,
+        milp=milp_summary,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _why_infeasible(space: DesignSpace, candidates: list) -> str:
+    """The closest candidate's broken constraints, with what to relax."""
+    if not candidates:
+        return "no candidate could be built"
+    fewest = min(candidates, key=lambda c: len(space.violations(c.adj)))
+    return (
+        "; ".join(space.violations(fewest.adj))
+        + " (relax max_degree, link_budget, min_connectivity or max_diameter_ms)"
+    )
