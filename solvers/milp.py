@@ -229,7 +229,12 @@ def _run(
     if outcome.has_solution:
         values = np.array([v.varValue or 0.0 for v in model.x], dtype=np.float64)
         assignment = _extract(model, problem, values)
-        incumbents.offer(assignment)
+        if not outcome.proven_optimal and not evaluate_plan(problem, assignment).feasible:
+            # A stopped backend can hand back a point that is not a plan (CBC's LP point).
+            outcome.notes.append(f"{backend}: its final point fails the evaluator; dropped")
+            outcome.has_solution, assignment = False, None
+        else:
+            incumbents.offer(assignment)
     return _Stage(outcome, assignment, constant)
 
 
