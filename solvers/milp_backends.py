@@ -146,7 +146,7 @@ class _HighsRun(pulp.HiGHS):
         value: list[float] = []
         row_lo: list[float] = []
         row_hi: list[float] = []
-        for r, constraint in enumerate(lp.constraints.values()):
+        for r, constraint in enumerate(lp.constraints()):
             constraint.index = r
             starts.append(len(index))
             for v, coef in constraint.items():
@@ -319,6 +319,10 @@ def run_cbc(
         with open(sol) as fh:
             out.status_text = fh.readline().strip()
     _read_cbc_status(out, values)
+    if out.proven_optimal and out.bound is None and out.objective is not None:
+        # CBC proved optimality (within -ratio) but printed no bound line (solved early).
+        out.bound = out.objective
+        out.notes = [n for n in out.notes if "no proven bound" not in n]
     for v in vs:
         v.varValue = values.get(v.name, 0.0) if out.has_solution else None
     return out

@@ -102,13 +102,13 @@ def _variables(problem: CompiledProblem) -> MilpModel:
         # A co-located task can only go where every member of its group can go.
         mask[:, group] = np.all(mask[:, group], axis=1)[:, None]
     rows, cols = np.nonzero(mask)
+    prob = pulp.LpProblem(_safe_name(problem.name), pulp.LpMinimize)
     x = [
-        pulp.LpVariable(f"x_{i}_{j}", cat=pulp.LpBinary)
+        prob.add_variable(f"x_{i}_{j}", 0, 1, pulp.LpBinary)
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True)
     ]
     var_of = np.full(mask.shape, -1, dtype=np.int64)
     var_of[rows, cols] = np.arange(len(x))
-    prob = pulp.LpProblem(_safe_name(problem.name), pulp.LpMinimize)
     return MilpModel(prob=prob, x=x, x_agent=rows, x_task=cols, var_of=var_of)
 
 
@@ -228,7 +228,7 @@ def _consolidation(model: MilpModel, problem: CompiledProblem) -> LinearObjectiv
     for i, idx in enumerate(_agent_slices(model, problem.n_agents)):
         if not len(idx):
             continue
-        y = pulp.LpVariable(f"used_{i}", cat=pulp.LpBinary)
+        y = model.prob.add_variable(f"used_{i}", 0, 1, pulp.LpBinary)
         model.used[i] = y
         terms.append((y, 1.0))
         # Aggregated link (one row per agent, not one per task): smaller, weaker LP.
@@ -243,7 +243,7 @@ def _load_var(model: MilpModel, problem: CompiledProblem) -> pulp.LpVariable:
     # One continuous bound on every agent's busy time, shared by makespan and imbalance.
     if model.max_load is not None:
         return model.max_load
-    t = pulp.LpVariable("max_load", lowBound=0.0)
+    t = model.prob.add_variable("max_load", lowBound=0.0)
     model.max_load = t
     dur = problem.duration[model.x_agent, model.x_task].astype(np.float64)
     for i, idx in enumerate(_agent_slices(model, problem.n_agents)):
@@ -287,7 +287,7 @@ def _communication(model: MilpModel, problem: CompiledProblem) -> LinearObjectiv
     terms = []
     for k, (xa_k, xb_k, coef) in enumerate(triples):
         # z >= x_a + x_b - 1: with a positive cost, z is 1 exactly when both are placed.
-        z = pulp.LpVariable(f"comm_{k}", lowBound=0.0)
+        z = model.prob.add_variable(f"comm_{k}", lowBound=0.0)
         model.comm.append((z, xa_k, xb_k))
         terms.append((z, coef))
         expr = pulp.LpAffineExpression([(z, 1.0), (model.x[xa_k], -1.0), (model.x[xb_k], -1.0)])
