@@ -1,0 +1,100 @@
+"""Data of a batch comparison: per-instance outcomes, per-solver aggregates, tests, profiles."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from models import RunOptions
+
+__all__ = [
+    "BatchReport",
+    "InstanceResult",
+    "PairComparison",
+    "ProfileSeries",
+    "SolverAggregate",
+    "SolverOutcome",
+]
+
+
+class SolverOutcome(BaseModel):
+    """One solver's verified result on one instance."""
+
+    solver: str
+    status: str
+    objective: float | None = None  # only verified plans count
+    wall_time_s: float = 0.0
+    time_to_best_s: float | None = None
+    gap: float | None = None
+    error: str | None = None
+
+
+class InstanceResult(BaseModel):
+    """One instance of the batch: where it came from and each solver's outcome."""
+
+    instance: str
+    source: str
+    n_tasks: int = 0
+    n_agents: int = 0
+    status: str = "error"
+    best_bound: float | None = None
+    outcomes: list[SolverOutcome] = Field(default_factory=list)
+    error: str | None = None
+
+    def best_objective(self) -> float | None:
+        values = [o.objective for o in self.outcomes if o.objective is not None]
+        return min(values) if values else None
+
+
+class SolverAggregate(BaseModel):
+    """Per-solver summary over the batch; gaps are relative to the best plan per instance."""
+
+    solver: str
+    n_instances: int
+    n_solved: int
+    mean_rel_gap: float | None
+    median_rel_gap: float | None
+    mean_time_s: float | None
+    median_time_s: float | None
+    sgm_time_s: float | None
+    wins: int
+    ties: int
+    losses: int
+
+
+class PairComparison(BaseModel):
+    """Paired Wilcoxon signed-rank test of two solvers on one metric (lower is better)."""
+
+    metric: str
+    solver_a: str
+    solver_b: str
+    n_pairs: int
+    n_nonzero: int
+    statistic: float | None
+    p_value: float | None
+    p_holm: float | None
+    effect_size: float | None  # matched-pairs rank-biserial; positive: solver_a better
+    verdict: str
+
+
+class ProfileSeries(BaseModel):
+    """One solver's performance-profile curve."""
+
+    solver: str
+    taus: list[float]
+    fractions: list[float]
+
+
+class BatchReport(BaseModel):
+    """Everything a batch comparison produced; the HTML page renders exactly this."""
+
+    name: str
+    settings: RunOptions
+    solvers: list[str]
+    instances: list[InstanceResult]
+    aggregates: list[SolverAggregate]
+    tests: list[PairComparison]
+    time_profile: list[ProfileSeries]
+    objective_profile: list[ProfileSeries]
+    alpha: float = 0.05
+    shift_s: float = 1.0
+    notes: list[str] = Field(default_factory=list)
