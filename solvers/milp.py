@@ -124,7 +124,7 @@ class MilpSolver:
             if stage.assignment is None:
                 break
             start = stage.assignment
-        return _conclude(problem, options, incumbents, model, results, notes, len(stages))
+        return _conclude(problem, options, incumbents, model, results, notes, stages)
 
 
 def _objective_names(problem: CompiledProblem) -> tuple[str, ...]:
@@ -263,10 +263,11 @@ def _conclude(
     model: MilpModel,
     stages: list[_Stage],
     notes: list[str],
-    n_stages: int,
+    stage_names: list[tuple[str, ...]],
 ) -> SolveResult:
     """Map the backend outcomes to our status: never trust a single status flag."""
     clock = incumbents.clock
+    n_stages = len(stage_names)
     first = stages[0]
     if first.outcome.infeasible:
         return _result(
@@ -297,10 +298,14 @@ def _conclude(
         bound = first.outcome.bound + first.constant
         gap = _rel_gap(evaluation.score, bound)
     elif n_stages > 1:
-        notes.append(
-            "lexicographic: bound reported per stage only; "
-            + ", ".join(f"{s.outcome.bound}" for s in stages)
-        )
+        # Each stage's bound holds only with the earlier objectives fixed, so no single
+        # bound on the unit-weighted score follows; report them as notes.
+        per_stage = [
+            f"{name} >= {s.outcome.bound + s.constant:.6g}"
+            for (name, *_), s in zip(stage_names, stages, strict=False)
+            if s.outcome.bound is not None
+        ]
+        notes.append("lexicographic stage bounds: " + (", ".join(per_stage) or "none"))
     every_stage_done = len(stages) == n_stages and all(s.outcome.proven_optimal for s in stages)
     out_of_time = clock.elapsed() >= options.time_limit_s * 0.999
     # The backend's word "optimal" must agree with the gap we compute ourselves.

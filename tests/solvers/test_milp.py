@@ -284,3 +284,22 @@ def test_unknown_export_format_is_rejected(tmp_path: Path) -> None:
     problem = _compile(_gap_doc([[1]], [[1]], [1]))
     with pytest.raises(ValueError, match="use one of: lp, mps"):
         export_model(problem, tmp_path / "m.txt", "txt")
+
+
+def test_overrunning_process_is_stopped_from_outside() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from solvers.milp_backends import CBC_KILL_AFTER_S, BackendOutcome, _wait_or_stop
+
+    # A stand-in for CBC that ignores SIGINT, as CBC does inside a long root LP.
+    stubborn = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", stubborn])
+    time.sleep(0.3)  # let it install its handler
+    began = time.perf_counter()
+    outcome = BackendOutcome()
+    assert _wait_or_stop(proc, 0.2, outcome) is True
+    assert time.perf_counter() - began < 0.2 + CBC_KILL_AFTER_S + 1.0
+    assert proc.poll() is not None
+    assert any("killed" in note for note in outcome.notes)
