@@ -294,6 +294,21 @@ class JobRepository:
             ).rowcount  # type: ignore[attr-defined]
         return bool(done)
 
+    def release(self, job_id: str, owner: str) -> bool:
+        """Give a running job back to the queue (graceful shutdown, lost worker pool)."""
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
+                .values(
+                    status="queued",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    attempts=JobRow.attempts - 1,  # not a crash: do not count it
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        return bool(done)
+
     def request_cancel(self, job_id: str) -> JobRecord | None:
         """A queued job is cancelled at once; a running one is flagged for its runner."""
         now = time.time()

@@ -1,0 +1,18 @@
+"""Solver jobs: checked at submission, run in worker processes under leases."""
+
+from __future__ import annotations
+
+from allocator.jobs.completion import CompletionBoard
+from allocator.jobs.job_requests import JOB_KINDS, RequestLimits, canonical_json, prepare_job
+from allocator.jobs.runner import JobFinished, JobRunner, RunnerConfig
+
+__all__ = [
+    "JOB_KINDS",
+    "CompletionBoard",
+    "JobFinished",
+    "JobRunner",
+    "RequestLimits",
+    "RunnerConfig",
+    "canonical_json",
+    "prepare_job",
+]

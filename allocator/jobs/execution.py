@@ -1,0 +1,78 @@
+"""Run one job's request through the facade and turn the report into a stored outcome.
+
+This runs inside a worker process; it never touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+
+from allocator.facade import compare, solve
+from allocator.problem_files import parse_request
+from allocator.store import JobOutcome
+from allocator.topology_facade import optimize_topology, parse_topology_request
+from allocator.types import ComparisonReport, ProgressEvent
+from models import InputError
+
+__all__ = ["execute_job", "outcome_from_report"]
+
+
+def execute_job(
+    kind: str,
+    request_text: str,
+    *,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    stop: threading.Event | None = None,
+) -> JobOutcome:
+    """Solve the stored request; never raises (a failure becomes a `failed` outcome)."""
+    stop = stop or threading.Event()
+    try:
+        document = json.loads(request_text)
+        if kind == "topology":
+            request, _ = parse_topology_request(document)
+            topo = optimize_topology(request, stop=stop)
+            return JobOutcome(
+                status="cancelled" if stop.is_set() else "succeeded",
+                stop_reason="cancelled" if stop.is_set() else "completed",
+                solution="feasible" if topo.objective_after is not None else "none",
+                objective=topo.objective_after,
+                result=topo.model_dump_json(),
+            )
+        problem, options = parse_request(document)
+        run = compare if kind == "comparison" else solve
+        report = run(problem, options, on_progress=on_progress, stop=stop)
+        return outcome_from_report(report, cancelled=stop.is_set())
+    except InputError as exc:  # checked at submission; only a schema change gets here
+        return JobOutcome("failed", "error", "none", error=f"invalid request: {exc}")
+    except Exception as exc:  # a failed job must be recorded, never crash the worker
+        return JobOutcome("failed", "error", "none", error=f"{type(exc).__name__}: {exc}")
+
+
+def outcome_from_report(report: ComparisonReport, *, cancelled: bool) -> JobOutcome:
+    """Status says how the job ended; stop_reason why; solution what it has."""
+    chosen = report.chosen
+    if report.status == "infeasible":
+        solution = "infeasible"
+    elif chosen is None:
+        solution = "none"
+    else:
+        run = next((r for r in report.solvers if r.name == chosen.solver), None)
+        solution = "optimal" if run is not None and run.status == "optimal" else "feasible"
+    if cancelled:
+        stop_reason = "cancelled"
+    elif solution in ("optimal", "infeasible"):
+        stop_reason = "proven"
+    elif any(r.stop_reason == "time_limit" for r in report.solvers):
+        stop_reason = "time_limit"
+    else:
+        stop_reason = "completed"
+    return JobOutcome(
+        status="cancelled" if cancelled else "succeeded",
+        stop_reason=stop_reason,
+        solution=solution,
+        objective=chosen.objective if chosen else None,
+        bound=report.best_bound,
+        result=report.model_dump_json(),
+    )

@@ -1,0 +1,168 @@
+"""Drive one job in its own worker process: progress, lease renewal, cancel, outcome.
+
+One monitoring thread per running job in the web process; the CPU work happens in
+the child, so the web process stays responsive while every core is busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.context import BaseContext
+
+from allocator.jobs.worker_process import job_process_main
+from allocator.store import JobOutcome, JobRecord, JobRepository
+
+__all__ = ["JobProcess"]
+
+_POLL_S = 0.1
+_PROGRESS_WRITE_S = 0.5
+# A solve that ignores its time limit by this much (plus 50 %) is stopped from outside.
+_OVERRUN_GRACE_S = 30.0
+
+
+class JobProcess:
+    """Runs `job` in a child process and records the outcome if our lease still holds."""
+
+    def __init__(
+        self,
+        job: JobRecord,
+        request_text: str,
+        jobs: JobRepository,
+        owner: str,
+        lease_s: float,
+        ctx: BaseContext,
+        *,
+        cancel_grace_s: float = 5.0,
+        on_done: Callable[[JobRecord, JobOutcome | None], None],
+    ):
+        self.job = job
+        self._request_text = request_text
+        self._jobs = jobs
+        self._owner = owner
+        self._lease_s = lease_s
+        self._ctx = ctx
+        self._cancel_grace_s = cancel_grace_s
+        self._on_done = on_done
+        self._cancel = threading.Event()
+        self._shutdown = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"job-{job.id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        """Stop the solve and keep the best plan found so far."""
+        self._cancel.set()
+
+    def shutdown(self) -> None:
+        """Service stopping: kill the worker and hand the job back to the queue."""
+        self._shutdown.set()
+
+    def _run(self) -> None:
+        outcome: JobOutcome | None = None
+        try:
+            outcome = self._supervise()
+        finally:
+            self._on_done(self.job, outcome)
+
+    def _supervise(self) -> JobOutcome | None:
+        parent_conn, child_conn = self._ctx.Pipe()
+        process = self._ctx.Process(  # type: ignore[attr-defined]
+            target=job_process_main,
+            args=(child_conn, self.job.kind, self._request_text),
+            name=f"allocator-job-{self.job.id[:8]}",
+        )
+        process.start()
+        child_conn.close()
+        started = time.monotonic()
+        hard_deadline = started + 1.5 * self.job.time_limit_s + _OVERRUN_GRACE_S
+        next_renew = started + self._lease_s / 3
+        next_progress_write = 0.0
+        best: tuple[float | None, float | None, str] | None = None
+        stop_sent_at: float | None = None
+        outcome: JobOutcome | None = None
+        lost_lease = False
+        while True:
+            if parent_conn.poll(_POLL_S):
+                try:
+                    message = parent_conn.recv()
+                except (EOFError, OSError):
+                    break
+                if message[0] == "done":
+                    outcome = message[1]
+                    break
+                if message[0] == "progress":
+                    best = _merge_progress(best, message)
+            elif not process.is_alive():
+                break
+            now = time.monotonic()
+            if self._shutdown.is_set():
+                break
+            if best is not None and now >= next_progress_write:
+                self._jobs.record_progress(self.job.id, self._owner, *best)
+                next_progress_write = now + _PROGRESS_WRITE_S
+            if now >= next_renew:
+                cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
+                next_renew = now + self._lease_s / 3
+                if cancel_requested is None:
+                    lost_lease = True  # another runner took the job over; its result counts
+                    break
+                if cancel_requested:
+                    self._cancel.set()
+            if (self._cancel.is_set() or now > hard_deadline) and stop_sent_at is None:
+                stop_sent_at = now
+                try:
+                    parent_conn.send("stop")
+                except (BrokenPipeError, OSError):
+                    break
+            if stop_sent_at is not None and now - stop_sent_at > self._cancel_grace_s:
+                break
+        _kill_group(process.pid)
+        if process.is_alive():
+            process.kill()  # it may not have made its own group yet
+        process.join(timeout=5)
+        parent_conn.close()
+        if lost_lease:
+            return None
+        if self._shutdown.is_set() and outcome is None:
+            self._jobs.release(self.job.id, self._owner)
+            return None
+        if outcome is None:
+            stopped = stop_sent_at is not None
+            outcome = JobOutcome(
+                status="cancelled" if self._cancel.is_set() else "failed",
+                stop_reason="cancelled" if self._cancel.is_set() else "error",
+                solution="none",
+                error=None
+                if stopped and self._cancel.is_set()
+                else f"the worker process ended (exit code {process.exitcode}) without a result",
+            )
+        if not self._jobs.finish(self.job.id, self._owner, outcome):
+            return None
+        return outcome
+
+
+def _merge_progress(
+    best: tuple[float | None, float | None, str] | None, message: tuple[object, ...]
+) -> tuple[float | None, float | None, str]:
+    """Keep the lowest objective and the highest bound (both minimised objectives)."""
+    _, _kind, solver, _elapsed, objective, bound = message
+    old_obj, old_bound = (best[0], best[1]) if best else (None, None)
+    if isinstance(objective, int | float) and (old_obj is None or objective < old_obj):
+        old_obj = float(objective)
+    if isinstance(bound, int | float) and (old_bound is None or bound > old_bound):
+        old_bound = float(bound)
+    return old_obj, old_bound, str(solver)
+
+
+def _kill_group(pid: int | None) -> None:
+    """Kill the worker's process group (it and its solver processes); gone is fine."""
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

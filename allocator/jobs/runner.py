@@ -1,0 +1,250 @@
+"""The job runner: claims queued jobs with leases and runs a bounded number at once.
+
+Big jobs get one worker process each (cancel stops the CPU); small `?wait` jobs may
+take the fast path, a warm process pool, because starting a process per 20x5
+request costs more than solving it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+
+from allocator.jobs.completion import CompletionBoard
+from allocator.jobs.job_process import JobProcess
+from allocator.jobs.worker_process import PRELOAD_MODULES, init_pool_worker, pool_solve
+from allocator.store import JobOutcome, JobRecord, JobRepository, NewJob
+
+__all__ = ["JobFinished", "JobRunner", "RunnerConfig"]
+
+log = logging.getLogger("allocator.jobs")
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """How many jobs run at once, how long leases last, when the fast path applies."""
+
+    max_concurrent_jobs: int = 2
+    lease_s: float = 15.0
+    max_attempts: int = 3
+    cancel_grace_s: float = 5.0
+    poll_s: float = 1.0
+    fast_workers: int = 2
+    fast_backlog: int = 64
+    fast_max_cells: int = 2_000  # agents x tasks at most
+    fast_max_time_limit_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    """Told to listeners (metrics) when a job this runner ran has its outcome stored."""
+
+    job_id: str
+    kind: str
+    status: str
+    wall_time_s: float
+    result: str | None
+
+
+class JobRunner:
+    """Dispatcher thread + one monitor thread per running job + a warm pool."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        config: RunnerConfig | None = None,
+        *,
+        on_finished: Callable[[JobFinished], None] | None = None,
+    ):
+        self.jobs = jobs
+        self.config = config or RunnerConfig()
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.completions = CompletionBoard()
+        self._on_finished = on_finished
+        self._ctx: BaseContext = _worker_context()
+        self._lock = threading.Lock()
+        self._running: dict[str, JobProcess] = {}
+        self._fast: dict[str, float] = {}  # job id -> start time
+        self._pool: ProcessPoolExecutor | None = None
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        """Re-queue jobs whose lease expired (a crashed runner) and start dispatching."""
+        requeued = self.jobs.requeue_expired()
+        if requeued:
+            log.info("re-queued jobs with expired leases", extra={"count": requeued})
+        self._thread = threading.Thread(target=self._dispatch, name="job-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop dispatching; running jobs go back to the queue for the next start."""
+        self._closing.set()
+        self._wake.set()
+        with self._lock:
+            running = list(self._running.values())
+        for job in running:
+            job.shutdown()
+        for job in running:
+            job.thread.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            fast = list(self._fast)
+        for job_id in fast:
+            self.jobs.release(job_id, self.owner)
+
+    # -- requests from the API ---------------------------------------------------
+    def wake(self) -> None:
+        """A job was queued: look for work now rather than at the next poll."""
+        self._wake.set()
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a job running here now (the store flag reaches other instances)."""
+        with self._lock:
+            job = self._running.get(job_id)
+        if job is not None:
+            job.cancel()
+
+    def fast_path_fits(self, job: NewJob) -> bool:
+        cfg = self.config
+        return (
+            cfg.fast_workers > 0
+            and job.kind != "topology"
+            and job.n_agents * job.n_tasks <= cfg.fast_max_cells
+            and job.time_limit_s <= cfg.fast_max_time_limit_s
+            and len(self._fast) < cfg.fast_backlog
+        )
+
+    def submit_fast(self, job: NewJob) -> tuple[JobRecord, bool]:
+        """Store `job` leased to us and solve it in the warm pool; returns (job, created)."""
+        record, created = self.jobs.create(job, lease_owner=self.owner, lease_s=self.config.lease_s)
+        if not created:
+            return record, False
+        with self._lock:
+            self._fast[record.id] = time.monotonic()
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.config.fast_workers, mp_context=self._ctx, initializer=init_pool_worker
+                )
+            future = self._pool.submit(pool_solve, job.kind, job.request)
+        future.add_done_callback(lambda f: self._fast_done(record, f))
+        return record, True
+
+    @property
+    def running_count(self) -> int:
+        with self._lock:
+            return len(self._running) + len(self._fast)
+
+    # -- internals ---------------------------------------------------------------
+    def _dispatch(self) -> None:
+        next_sweep = 0.0
+        while not self._closing.is_set():
+            try:
+                now = time.monotonic()
+                if now >= next_sweep:
+                    self._sweep()
+                    next_sweep = now + self.config.lease_s / 3
+                self._claim_jobs()
+            except Exception:  # a database hiccup must not kill the dispatcher
+                log.exception("job dispatcher error; retrying")
+            self._wake.wait(self.config.poll_s)
+            self._wake.clear()
+
+    def _sweep(self) -> None:
+        self.jobs.requeue_expired()
+        self.jobs.fail_exhausted(self.config.max_attempts)
+        with self._lock:
+            fast = list(self._fast)
+        for job_id in fast:
+            self.jobs.renew(job_id, self.owner, self.config.lease_s)
+
+    def _claim_jobs(self) -> None:
+        while not self._closing.is_set():
+            with self._lock:
+                if len(self._running) >= self.config.max_concurrent_jobs:
+                    return
+            job = self.jobs.claim_next(self.owner, self.config.lease_s)
+            if job is None:
+                return
+            request_text = self.jobs.request_text(job.id) or "{}"
+            process = JobProcess(
+                job,
+                request_text,
+                self.jobs,
+                self.owner,
+                self.config.lease_s,
+                self._ctx,
+                cancel_grace_s=self.config.cancel_grace_s,
+                on_done=self._job_done,
+            )
+            with self._lock:
+                self._running[job.id] = process
+            log.info("job started", extra={"job_id": job.id, "kind": job.kind})
+            process.start()
+
+    def _job_done(self, job: JobRecord, outcome: JobOutcome | None) -> None:
+        with self._lock:
+            self._running.pop(job.id, None)
+        self._wake.set()  # a slot is free
+        started = job.started_at or time.time()
+        self._publish(job.id, job.kind, outcome, time.time() - started)
+
+    def _fast_done(self, record: JobRecord, future: Future[JobOutcome]) -> None:
+        with self._lock:
+            started = self._fast.pop(record.id, time.monotonic())
+        try:
+            outcome: JobOutcome | None = future.result()
+        except Exception as exc:  # pool broken or cancelled at shutdown
+            if self._closing.is_set():
+                return
+            log.warning("fast path failed; job re-queued", extra={"job_id": record.id})
+            with self._lock:
+                self._pool = None  # a broken pool is replaced on the next fast job
+            del exc
+            self.jobs.release(record.id, self.owner)
+            self._wake.set()
+            return
+        if outcome is not None and not self.jobs.finish(record.id, self.owner, outcome):
+            outcome = None
+        self._publish(record.id, record.kind, outcome, time.monotonic() - started)
+
+    def _publish(
+        self, job_id: str, kind: str, outcome: JobOutcome | None, wall_time_s: float
+    ) -> None:
+        self.completions.publish(job_id)
+        if outcome is None:
+            return
+        log.info(
+            "job finished",
+            extra={"job_id": job_id, "kind": kind, "status": outcome.status},
+        )
+        if self._on_finished is not None:
+            try:
+                self._on_finished(
+                    JobFinished(job_id, kind, outcome.status, wall_time_s, outcome.result)
+                )
+            except Exception:  # metrics must never break job completion
+                log.exception("job listener failed")
+
+
+def _worker_context() -> BaseContext:
+    """A fork server started before the web process grows threads: safe and fast to fork."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD_MODULES))
+    return ctx
