@@ -1,6 +1,7 @@
 """CLI: `allocator topology metrics|optimize FILE` and `allocator bottleneck-analyze FILE`.
 
-Bad input exits with code 2 and one line naming the file, the field and what to change.
+Bad input exits with code 2 and one line naming the file, the field and what to change;
+an optimisation with no design meeting the constraints exits with code 3.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from solvers.topology import TopologyResult, optimize_topology
 __all__ = ["register"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
 
 FileArg = Annotated[
     Path,
@@ -259,8 +261,10 @@ def optimize_command(
         )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
-        return
-    _print_result(result)
+    else:
+        _print_result(result)
+    if result.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 def register(app: typer.Typer) -> None:

@@ -71,13 +71,13 @@ def _build(
     n = space.n
     prob = pulp.LpProblem("topology_design", pulp.LpMinimize)
     pairs = list(itertools.combinations(range(n), 2))
-    x = {e: pulp.LpVariable(f"x_{e[0]}_{e[1]}", cat="Binary") for e in pairs}
+    x = {e: prob.add_variable(f"x_{e[0]}_{e[1]}", 0, 1, pulp.LpBinary) for e in pairs}
     arcs = [(i, k) for i, k in pairs] + [(k, i) for i, k in pairs]
     objective = []
 
     def route(s: int, t: int, tag: str) -> pulp.LpAffineExpression:
         """Unit flow s -> t on built links; returns its path latency."""
-        f = {a: pulp.LpVariable(f"f{tag}_{s}_{t}_{a[0]}_{a[1]}", lowBound=0) for a in arcs}
+        f = {a: prob.add_variable(f"f{tag}_{s}_{t}_{a[0]}_{a[1]}", lowBound=0) for a in arcs}
         for v in range(n):
             out_flow = pulp.lpSum(f[(v, k)] for k in range(n) if k != v)
             in_flow = pulp.lpSum(f[(k, v)] for k in range(n) if k != v)
