@@ -85,7 +85,7 @@ def test_repeated_link_is_an_input_error() -> None:
 
 def test_disconnected_where_connectivity_is_required() -> None:
     g = nx.Graph([("a", "b"), ("c", "d")])
-    with pytest.raises(InputError, match="disconnected.*add links"):
+    with pytest.raises(InputError, match=r"disconnected.*add links"):
         require_connected(g, source="t.json")
 
 
