@@ -130,8 +130,9 @@ def _embedded_json(report: ComparisonReport) -> Markup:
     """The report's JSON, minus per-point front plans (they would dominate the file size)."""
     data = report.model_dump(mode="json", exclude={"pareto_front": {"__all__": {"plan"}}})
     text = json.dumps(data, separators=(",", ":"))
-    # "</" inside a <script> block would end it early; JSON allows the escaped form.
-    return Markup(text.replace("</", "<\\/"))
+    # "</script" or "<!--" inside a <script> block would confuse the HTML parser;
+    # \u003c is the same character to JSON.parse.
+    return Markup(text.replace("<", "\\u003c"))
 
 
 def render_report_html(report: ComparisonReport) -> str:
