@@ -1,0 +1,123 @@
+"""The report pages in real headless Chromium: charts render, no errors, nothing leaves the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from allocator.reports.batch import summarise_batch
+from allocator.reports.batch_html import render_batch_html
+from allocator.reports.batch_models import InstanceResult, SolverOutcome
+from allocator.reports.html_report import render_report_html
+from allocator.reports.synthetic_report import synthetic_report
+from models import RunOptions
+from tests.browser.conftest import allowed_url, open_logged_page, screenshot
+
+
+def _open(browser: Any, html: str, tmp_path: Path, name: str) -> tuple[Any, Any]:
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    page, log = open_logged_page(browser)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, log
+
+
+def _assert_clean(log: Any) -> None:
+    assert log.errors == [], f"console errors: {log.errors}"
+    assert log.blocked == [], f"requests tried to leave the page: {log.blocked}"
+    assert all(allowed_url(u) for u in log.requests), log.requests
+
+
+def _visible_points(page: Any, selector: str) -> int:
+    """Count data-point elements with a real on-screen size (so the SVG actually rendered)."""
+    return int(
+        page.eval_on_selector_all(
+            selector,
+            "els => els.filter(e => { const r = e.getBoundingClientRect();"
+            " return r.width > 0 && r.height > 0; }).length",
+        )
+    )
+
+
+def test_comparison_report_renders_its_charts(browser: Any, tmp_path: Path) -> None:
+    report = synthetic_report(2000, 60, trace_points=500, front_size=50, n_unassigned=40)
+    page, log = _open(browser, render_report_html(report), tmp_path, "comparison")
+    try:
+        assert _visible_points(page, 'svg[data-chart="trace"] .pt') >= len(report.solvers)
+        assert _visible_points(page, 'svg[data-chart="pareto"] .pt') == 50
+        assert page.locator('svg[data-chart="pareto"] g.knee').count() == 1
+        assert _visible_points(page, 'svg[data-chart="agent-load"] .pt') == 60 * 2
+        assert page.locator("#summary-table tbody tr").count() == len(report.solvers)
+        with page.expect_download() as download:
+            page.click("#download-json")
+        assert download.value.suggested_filename == "report.json"
+        screenshot(page, "comparison-report")
+        _assert_clean(log)
+    finally:
+        page.context.close()
+
+
+def test_parallel_coordinates_for_three_objectives(browser: Any, tmp_path: Path) -> None:
+    report = synthetic_report(300, 10, n_objectives=3, front_size=30, seed=3)
+    page, log = _open(browser, render_report_html(report), tmp_path, "pareto3")
+    try:
+        assert _visible_points(page, 'svg[data-chart="pareto-parallel"] polyline.pt') == 30
+        screenshot(page, "comparison-report-3-objectives")
+        _assert_clean(log)
+    finally:
+        page.context.close()
+
+
+def test_batch_report_renders_profiles(browser: Any, tmp_path: Path) -> None:
+    instances = [
+        InstanceResult(
+            instance=f"inst{k}",
+            source=f"inst{k}.json",
+            n_tasks=50,
+            n_agents=5,
+            status="solved",
+            outcomes=[
+                SolverOutcome(
+                    solver="greedy",
+                    status="feasible",
+                    objective=100 + k % 3,
+                    wall_time_s=0.1,
+                    time_to_best_s=0.05,
+                ),
+                SolverOutcome(
+                    solver="cpsat",
+                    status="optimal",
+                    objective=100.0,
+                    wall_time_s=1.0 + k / 10,
+                    time_to_best_s=0.5 + k / 10,
+                ),
+                SolverOutcome(
+                    solver="milp",
+                    status="feasible",
+                    objective=100.0 + k % 2,
+                    wall_time_s=2.0,
+                    time_to_best_s=1.0,
+                ),
+            ],
+        )
+        for k in range(8)
+    ]
+    batch = summarise_batch("demo", RunOptions(solvers=["greedy", "cpsat", "milp"]), instances)
+    page, log = _open(browser, render_batch_html(batch), tmp_path, "batch")
+    try:
+        assert _visible_points(page, 'svg[data-chart="profile-time"] .pt') >= 3
+        assert _visible_points(page, 'svg[data-chart="profile-objective"] .pt') >= 3
+        assert page.locator("#tests-table tbody tr").count() == 6
+        screenshot(page, "batch-report")
+        _assert_clean(log)
+    finally:
+        page.context.close()
+
+
+def test_the_network_guard_catches_a_request_leaving_the_page(browser: Any, tmp_path: Path) -> None:
+    """Guard the guard: a page that fetches from the network is caught, not silently allowed."""
+    page, log = _open(browser, '<img src="http://192.0.2.1/x.png">', tmp_path, "leaky")
+    try:
+        assert log.blocked == ["http://192.0.2.1/x.png"]
+    finally:
+        page.context.close()
