@@ -1,0 +1,69 @@
+"""The FastAPI app factory: `create_app(settings)` builds one independent service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from allocator.topology_facade import TopologyRequest
+from api.body_limit import BodySizeLimit
+from api.observability import HttpObserver, configure_logging
+from api.problems import install_problem_handlers
+from api.routes import jobs, operations
+from api.schemas import AllocationRequest
+from api.services import build_services
+from api.settings import ServiceSettings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """Build the app; the store is opened and migrated here, workers start with the app."""
+    settings = settings or ServiceSettings()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.start()
+        try:
+            yield
+        finally:
+            services.stop()
+
+    app = FastAPI(
+        title="Allocator service",
+        version="1",
+        description="Allocation, solver comparison and topology jobs; the agents' pull API.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    app.include_router(jobs.router)
+    app.include_router(operations.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpObserver, metrics=services.metrics)
+    _document_request_bodies(app)
+    return app
+
+
+def _document_request_bodies(app: FastAPI) -> None:
+    """Job routes read raw JSON (for readable errors); publish their schemas anyway."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (AllocationRequest, TopologyRequest):
+            doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(doc.pop("$defs", {}))
+            components[model.__name__] = doc
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,147 @@
+"""What the job routes do: submit (with the fast path and `?wait`), read, cancel, render."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from allocator.jobs import JobRunner, RequestLimits, prepare_job
+from allocator.reports.html_report import render_report_html
+from allocator.store import IdempotencyConflict, JobRecord, JobRepository
+from allocator.types import ComparisonReport
+from api.problems import ApiProblem
+
+__all__ = ["JobService"]
+
+_RECHECK_S = 1.0  # a job finished by another instance is noticed within this long
+
+
+class JobService:
+    """Job operations over the store and the runner; raises ApiProblem for the user."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        runner: JobRunner | None,
+        limits: RequestLimits,
+        max_wait_s: float,
+    ):
+        self.jobs = jobs
+        self.runner = runner
+        self.limits = limits
+        self.max_wait_s = max_wait_s
+
+    async def submit(
+        self, kind: str, body: bytes, *, wait_s: float, idempotency_key: str | None
+    ) -> tuple[JobRecord, dict[str, Any] | None, bool]:
+        """Accept a job; returns it, its result if it finished within `wait_s`, and created."""
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+            raise ApiProblem(422, "Idempotency-Key must be 1 to 200 characters long")
+        document = _parse_json(body)
+        new_job = prepare_job(kind, document, self.limits, idempotency_key)
+        wait_s = min(max(wait_s, 0.0), self.max_wait_s)
+        try:
+            if wait_s > 0 and self.runner is not None and self.runner.fast_path_fits(new_job):
+                job, created = await run_in_threadpool(self.runner.submit_fast, new_job)
+            else:
+                job, created = await run_in_threadpool(self.jobs.create, new_job)
+                if self.runner is not None:
+                    self.runner.wake()
+        except IdempotencyConflict as exc:
+            raise ApiProblem(422, str(exc)) from exc
+        if wait_s > 0 and not job.final:
+            job = await self.wait(job.id, wait_s) or job
+        result = await self.result_document(job) if wait_s > 0 and job.final else None
+        return job, result, created
+
+    async def wait(self, job_id: str, timeout_s: float) -> JobRecord | None:
+        """Wait until the job is final or `timeout_s` passes; no busy polling."""
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+
+        def notify() -> None:
+            loop.call_soon_threadsafe(done.set)
+
+        if self.runner is not None:
+            self.runner.completions.subscribe(job_id, notify)
+        try:
+            deadline = loop.time() + timeout_s
+            while True:
+                job = await run_in_threadpool(self.jobs.get, job_id)
+                remaining = deadline - loop.time()
+                if job is None or job.final or remaining <= 0:
+                    return job
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), min(remaining, _RECHECK_S))
+        finally:
+            if self.runner is not None:
+                self.runner.completions.unsubscribe(job_id, notify)
+
+    async def get(self, job_id: str) -> JobRecord:
+        job = await run_in_threadpool(self.jobs.get, job_id)
+        if job is None:
+            raise ApiProblem(404, f"no job {job_id!r}; list jobs with GET /v1/jobs")
+        return job
+
+    async def list(
+        self, *, kind: str | None, status: str | None, limit: int, offset: int
+    ) -> list[JobRecord]:
+        records = await run_in_threadpool(
+            lambda: self.jobs.list(kind=kind, status=status, limit=limit, offset=offset)
+        )
+        return list(records)
+
+    async def cancel(self, job_id: str) -> JobRecord:
+        job = await self.get(job_id)
+        if job.final:
+            return job
+        updated = await run_in_threadpool(self.jobs.request_cancel, job_id)
+        if self.runner is not None:
+            self.runner.cancel(job_id)
+        return updated or job
+
+    async def result_text(self, job_id: str) -> str:
+        """The stored result JSON; 409 while the job has none yet."""
+        job = await self.get(job_id)
+        if not job.final:
+            raise ApiProblem(
+                409,
+                f"job {job_id} is {job.status}; poll GET /v1/jobs/{job_id} until it finishes",
+            )
+        text = await run_in_threadpool(self.jobs.result_text, job_id)
+        if text is None:
+            why = job.error or "it was cancelled before any solution was found"
+            raise ApiProblem(409, f"job {job_id} has no result: {why}")
+        return text
+
+    async def result_document(self, job: JobRecord) -> dict[str, Any] | None:
+        if not job.has_result:
+            return None
+        text = await run_in_threadpool(self.jobs.result_text, job.id)
+        return json.loads(text) if text else None
+
+    async def report_html(self, job_id: str) -> str:
+        job = await self.get(job_id)
+        text = await self.result_text(job_id)
+        if job.kind == "topology":
+            raise ApiProblem(
+                406, "topology jobs have a JSON report only; ask with Accept: application/json"
+            )
+        report = ComparisonReport.model_validate_json(text)
+        return await run_in_threadpool(render_report_html, report)
+
+
+def _parse_json(body: bytes) -> object:
+    if not body.strip():
+        raise ApiProblem(422, "the request body is empty; send a JSON problem document")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        where = ""
+        if isinstance(exc, json.JSONDecodeError):
+            where = f" at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        raise ApiProblem(422, f"the request body is not valid JSON{where}") from exc

@@ -1,0 +1,177 @@
+"""Job routes: submit allocations, comparisons and topology jobs; read, cancel, list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from allocator.jobs import JOB_KINDS
+from api.dependencies import get_job_service
+from api.job_service import JobService
+from api.problems import PROBLEM_JSON
+from api.schemas import JobList, JobStatus, JobView, job_view
+from api.security import require_token
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["jobs"], dependencies=[Depends(require_token)])
+
+Jobs = Annotated[JobService, Depends(get_job_service)]
+WaitQuery = Annotated[
+    float,
+    Query(
+        ge=0, le=3600, description="Seconds to wait for the result inline (capped by the service)."
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Same key and body: the same job."),
+]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"description": text, "content": {PROBLEM_JSON: {}}}
+    for code, text in (
+        (401, "Missing or wrong bearer token."),
+        (404, "No such job."),
+        (409, "The job has no result yet."),
+        (413, "Body too large."),
+        (422, "Invalid request; `detail` says what to change."),
+    )
+}
+
+
+def _body_doc(schema: str) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+    }
+
+
+async def _submit(
+    kind: str, request: Request, response: Response, jobs: JobService, wait: float, key: str | None
+) -> JobView:
+    job, result, created = await jobs.submit(
+        kind, await request.body(), wait_s=wait, idempotency_key=key
+    )
+    response.status_code = 200 if result is not None else 202
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return job_view(job, result)
+
+
+@router.post(
+    "/allocations",
+    status_code=202,
+    responses={200: {"description": "Finished within `wait`; result inline."}, **_ERRORS},
+    openapi_extra=_body_doc("AllocationRequest"),
+)
+async def create_allocation(
+    request: Request,
+    response: Response,
+    jobs: Jobs,
+    wait: WaitQuery = 0,
+    key: IdempotencyKey = None,
+) -> JobView:
+    """Solve a problem with the portfolio (the CLI's problem document, optional `options`)."""
+    return await _submit("allocation", request, response, jobs, wait, key)
+
+
+@router.post(
+    "/comparisons",
+    status_code=202,
+    responses={200: {"description": "Finished within `wait`; result inline."}, **_ERRORS},
+    openapi_extra=_body_doc("AllocationRequest"),
+)
+async def create_comparison(
+    request: Request,
+    response: Response,
+    jobs: Jobs,
+    wait: WaitQuery = 0,
+    key: IdempotencyKey = None,
+) -> JobView:
+    """Run every solver side by side on a problem and build the comparison report."""
+    return await _submit("comparison", request, response, jobs, wait, key)
+
+
+@router.post(
+    "/topology/optimizations",
+    status_code=202,
+    responses={200: {"description": "Finished within `wait`; result inline."}, **_ERRORS},
+    openapi_extra=_body_doc("TopologyRequest"),
+)
+async def create_topology_optimization(
+    request: Request,
+    response: Response,
+    jobs: Jobs,
+    wait: WaitQuery = 0,
+    key: IdempotencyKey = None,
+) -> JobView:
+    """Optimise a network topology for its traffic under design constraints."""
+    return await _submit("topology", request, response, jobs, wait, key)
+
+
+@router.get("/jobs", responses=_ERRORS)
+async def list_jobs(
+    jobs: Jobs,
+    kind: Annotated[str | None, Query(description=f"One of {', '.join(JOB_KINDS)}")] = None,
+    status: Annotated[JobStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> JobList:
+    """Jobs, newest first, filtered by kind and status."""
+    records = await jobs.list(kind=kind, status=status, limit=limit, offset=offset)
+    nxt = None
+    if len(records) == limit:
+        query = f"limit={limit}&offset={offset + limit}"
+        query += f"&kind={kind}" if kind else ""
+        query += f"&status={status}" if status else ""
+        nxt = f"/v1/jobs?{query}"
+    return JobList(items=[job_view(r) for r in records], limit=limit, offset=offset, next=nxt)
+
+
+@router.get("/jobs/{job_id}", responses=_ERRORS)
+async def get_job(job_id: str, jobs: Jobs) -> JobView:
+    """Status and, while running, the best objective and bound so far."""
+    return job_view(await jobs.get(job_id))
+
+
+@router.delete("/jobs/{job_id}", status_code=202, responses=_ERRORS)
+async def cancel_job(job_id: str, response: Response, jobs: Jobs) -> JobView:
+    """Stop the solve; the best plan found so far is kept as the result."""
+    job = await jobs.cancel(job_id)
+    if job.final:
+        response.status_code = 200
+    return job_view(job)
+
+
+@router.get(
+    "/jobs/{job_id}/result",
+    responses={200: {"content": {"application/json": {}}}, **_ERRORS},
+    response_class=JSONResponse,
+)
+async def get_job_result(job_id: str, jobs: Jobs) -> Response:
+    """The result document: the comparison report, or the topology result."""
+    return Response(await jobs.result_text(job_id), media_type="application/json")
+
+
+@router.get(
+    "/jobs/{job_id}/report",
+    responses={
+        200: {"content": {"application/json": {}, "text/html": {}}},
+        406: {"description": "HTML asked of a topology job.", "content": {PROBLEM_JSON: {}}},
+        **_ERRORS,
+    },
+    response_class=JSONResponse,
+)
+async def get_job_report(
+    job_id: str, jobs: Jobs, accept: Annotated[str | None, Header()] = None
+) -> Response:
+    """The report as JSON, or as a self-contained HTML page with `Accept: text/html`."""
+    if accept and "text/html" in accept and "application/json" not in accept:
+        return HTMLResponse(await jobs.report_html(job_id))
+    return Response(await jobs.result_text(job_id), media_type="application/json")

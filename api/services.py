@@ -1,0 +1,101 @@
+"""The objects one app instance owns (store, runner, metrics), built by the app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client.core import Metric
+
+from allocator.jobs import JobRunner, RequestLimits, RunnerConfig
+from allocator.store import Store, open_store
+from api.job_service import JobService
+from api.observability import ServiceMetrics, gauge
+from api.settings import ServiceSettings
+
+__all__ = ["Services", "build_services"]
+
+log = logging.getLogger("allocator.api")
+
+_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, reached through `app.state.services`."""
+
+    settings: ServiceSettings
+    store: Store
+    runner: JobRunner | None
+    metrics: ServiceMetrics
+    jobs: JobService
+    api_token: str | None
+    started: bool = field(default=False)
+
+    def start(self) -> None:
+        if self.runner is not None:
+            self.runner.start()
+        self.started = True
+        log.info("service started", extra={"database": self.store.engine.url.drivername})
+
+    def stop(self) -> None:
+        self.started = False
+        if self.runner is not None:
+            self.runner.stop()
+        self.store.close()
+
+    def job_gauges(self) -> Iterator[Metric]:
+        counts = self.store.jobs.count_by_status()
+        yield gauge(
+            "allocator_jobs",
+            "Jobs in the store by status.",
+            ["status"],
+            {(s,): float(counts.get(s, 0)) for s in _STATUSES},
+        )
+        yield gauge(
+            "allocator_job_queue_depth",
+            "Jobs waiting for a worker.",
+            [],
+            {(): counts.get("queued", 0)},
+        )
+        running_here = float(self.runner.running_count) if self.runner else 0.0
+        yield gauge(
+            "allocator_jobs_running_here", "Jobs this process is running.", [], {(): running_here}
+        )
+
+
+def build_services(settings: ServiceSettings) -> Services:
+    """Open (and migrate) the store and set up the runner; nothing runs until start()."""
+    store = open_store(settings.database_url, settings.data_dir)
+    metrics = ServiceMetrics()
+    runner = None
+    if settings.run_jobs:
+        runner = JobRunner(
+            store.jobs,
+            RunnerConfig(
+                max_concurrent_jobs=settings.max_concurrent_jobs,
+                lease_s=settings.job_lease_s,
+                max_attempts=settings.max_job_attempts,
+                fast_workers=settings.fast_workers,
+                fast_max_cells=settings.fast_max_cells,
+                fast_max_time_limit_s=settings.fast_max_time_limit_s,
+            ),
+            on_finished=metrics.observe_job,
+        )
+    limits = RequestLimits(
+        max_tasks=settings.max_tasks,
+        max_agents=settings.max_agents,
+        max_time_limit_s=settings.max_time_limit_s,
+    )
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    services = Services(
+        settings=settings,
+        store=store,
+        runner=runner,
+        metrics=metrics,
+        jobs=JobService(store.jobs, runner, limits, settings.max_wait_s),
+        api_token=token or None,
+    )
+    metrics.add_live_gauges(services.job_gauges)
+    return services

@@ -1,0 +1,55 @@
+"""Service settings from ALLOCATOR_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    """Every knob of the HTTP service; each field is read from ALLOCATOR_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLOCATOR_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where the SQLite store lives (relative to the working directory).",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL, e.g. postgresql+psycopg://...; SQLite if unset."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="When set, every data route needs `Authorization: Bearer`."
+    )
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_tasks: int = Field(default=20_000, ge=1)
+    max_agents: int = Field(default=2_000, ge=1)
+    max_time_limit_s: float = Field(default=600.0, gt=0)
+    max_wait_s: float = Field(default=60.0, ge=0, description="Cap on `?wait=` seconds.")
+    max_concurrent_jobs: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+        ge=1,
+        description="Jobs solved at once, each in its own process (one per 2 cores by default).",
+    )
+    job_lease_s: float = Field(
+        default=15.0, gt=0, description="A crashed runner's jobs are re-run after this long."
+    )
+    max_job_attempts: int = Field(default=3, ge=1)
+    fast_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=0,
+        description="Warm worker processes for small `?wait` requests (0 turns it off).",
+    )
+    fast_max_cells: int = Field(default=2_000, ge=0, description="agents x tasks for the fast path")
+    fast_max_time_limit_s: float = Field(default=2.0, ge=0)
+    swarm_flush_s: float = Field(
+        default=0.2, gt=0, description="Coordinator state is written at most this often."
+    )
+    kpi_snapshot_s: float = Field(default=10.0, gt=0)
+    log_level: str = Field(default="info")
+    run_jobs: bool = Field(default=True, description="False: accept jobs but do not run them.")
