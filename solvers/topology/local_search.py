@@ -150,6 +150,14 @@ def _moves_for(space: DesignSpace, st: _State, u: int, v: int, pool: list) -> li
     return moves
 
 
+def _has_room(space: DesignSpace, st: _State, u: int, v: int) -> bool:
+    cap = space.max_degree
+    if cap is not None and (st.adj[u].sum() >= cap or st.adj[v].sum() >= cap):
+        return False
+    budget = space.link_budget
+    return budget is None or space.link_cost(st.adj) + space.cost[u, v] <= budget + _EPS
+
+
 def _apply(adj: np.ndarray, added: list, removed: list) -> np.ndarray:
     out = adj.copy()
     for a, b in removed:
@@ -166,7 +174,13 @@ def _descend(space: DesignSpace, st: _State, rng: np.random.Generator, deadline:
     while time.perf_counter() < deadline:
         improved = False
         pool = _removal_pool(space, st, rng, 8)
-        for u, v in _add_candidates(space, st, rng, width)[:25]:
+        candidates = _add_candidates(space, st, rng, width)
+        # Plain additions first: they need no removal, so they rarely fail and cost one pass.
+        for u, v in candidates:
+            if _has_room(space, st, u, v) and _try(space, st, _apply(st.adj, [(u, v)], []), []):
+                improved = True
+                break
+        for u, v in [] if improved else candidates[:25]:
             for added, removed in _moves_for(space, st, u, v, pool):
                 if _try(space, st, _apply(st.adj, added, removed), removed):
                     improved = True
