@@ -1,0 +1,127 @@
+"""The online coordinator: queues, pull dispatch, work stealing, breakers, leases, KPIs.
+
+Construct a `Coordinator` with a queue discipline and a steal policy, feed it events
+(`handle`) or call its hot-path methods, and read `metrics()`.
+"""
+
+from allocator.coordinator.admission import EdfAdmission
+from allocator.coordinator.breaker import CLOSED, HALF_OPEN, OPEN, BreakerConfig, CircuitBreaker
+from allocator.coordinator.config import PLACEMENTS, CoordinatorConfig
+from allocator.coordinator.core import Coordinator
+from allocator.coordinator.errors import AdmissionError, CoordinatorError, UnknownAgentError
+from allocator.coordinator.estimates import RuntimeEstimates
+from allocator.coordinator.events import (
+    Accepted,
+    AgentRemoved,
+    ApplyPlan,
+    Assign,
+    BreakerChanged,
+    Command,
+    Completed,
+    CompleteTask,
+    CompletionRejected,
+    DeadLettered,
+    Event,
+    FailTask,
+    Heartbeat,
+    HeartbeatMissed,
+    Migrated,
+    NoWork,
+    PlanApplied,
+    Pull,
+    Rebalance,
+    Rebalanced,
+    RegisterAgent,
+    Rejected,
+    RemoveAgent,
+    Requeued,
+    SubmitTask,
+    Tick,
+)
+from allocator.coordinator.kpis import Metrics, jain_index
+from allocator.coordinator.plans import PlanResult
+from allocator.coordinator.queues import DISCIPLINES, make_queue_factory
+from allocator.coordinator.rebalancing import STRATEGIES, Outcome, Resolver, build_problem
+from allocator.coordinator.records import (
+    AgentRecord,
+    AgentSpec,
+    TaskRecord,
+    TaskSpec,
+    agent_spec_from_model,
+    task_spec_from_model,
+)
+from allocator.coordinator.stealing import (
+    STEAL_POLICIES,
+    HeaviestVictim,
+    LocalityAware,
+    NoStealing,
+    RandomStealHalf,
+    StealParams,
+    StealPolicy,
+    make_steal_policy,
+)
+
+__all__ = [
+    "CLOSED",
+    "DISCIPLINES",
+    "HALF_OPEN",
+    "OPEN",
+    "PLACEMENTS",
+    "STEAL_POLICIES",
+    "STRATEGIES",
+    "Accepted",
+    "AdmissionError",
+    "AgentRecord",
+    "AgentRemoved",
+    "AgentSpec",
+    "ApplyPlan",
+    "Assign",
+    "BreakerChanged",
+    "BreakerConfig",
+    "CircuitBreaker",
+    "Command",
+    "CompleteTask",
+    "Completed",
+    "CompletionRejected",
+    "Coordinator",
+    "CoordinatorConfig",
+    "CoordinatorError",
+    "DeadLettered",
+    "EdfAdmission",
+    "Event",
+    "FailTask",
+    "Heartbeat",
+    "HeartbeatMissed",
+    "HeaviestVictim",
+    "LocalityAware",
+    "Metrics",
+    "Migrated",
+    "NoStealing",
+    "NoWork",
+    "Outcome",
+    "PlanApplied",
+    "PlanResult",
+    "Pull",
+    "RandomStealHalf",
+    "Rebalance",
+    "Rebalanced",
+    "RegisterAgent",
+    "Rejected",
+    "RemoveAgent",
+    "Requeued",
+    "Resolver",
+    "RuntimeEstimates",
+    "StealParams",
+    "StealPolicy",
+    "SubmitTask",
+    "TaskRecord",
+    "TaskSpec",
+    "Tick",
+    "UnknownAgentError",
+    "agent_spec_from_model",
+    "build_problem",
+    "jain_index",
+    "make_queue_factory",
+    "make_steal_policy",
+    "task_spec_from_model",
+]

@@ -1,0 +1,477 @@
+"""The sans-I/O coordinator: `handle(event) -> commands`, with an injected clock.
+
+Hot paths (`submit`, `next_for`, `complete`) are also callable directly; they touch
+O(1) state (O(log n) for heap disciplines) and allocate no command objects.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from allocator.coordinator import plans, rebalancing, validation
+from allocator.coordinator.admission import EdfAdmission
+from allocator.coordinator.breaker import CLOSED
+from allocator.coordinator.config import CoordinatorConfig
+from allocator.coordinator.dispatch import pull_global
+from allocator.coordinator.errors import AdmissionError, UnknownAgentError
+from allocator.coordinator.events import (
+    Accepted,
+    AgentRemoved,
+    ApplyPlan,
+    Assign,
+    Command,
+    Completed,
+    CompleteTask,
+    CompletionRejected,
+    DeadLettered,
+    Event,
+    FailTask,
+    Heartbeat,
+    HeartbeatMissed,
+    NoWork,
+    Pull,
+    Rebalance,
+    RegisterAgent,
+    Rejected,
+    RemoveAgent,
+    SubmitTask,
+    Tick,
+)
+from allocator.coordinator.kpis import Metrics, compute_metrics
+from allocator.coordinator.queues import QueueFactory, make_queue_factory
+from allocator.coordinator.records import (
+    DEAD,
+    DONE,
+    LEASED,
+    STATE_NAMES,
+    AgentRecord,
+    AgentSpec,
+    TaskRecord,
+    TaskSpec,
+    agent_spec_from_model,
+)
+from allocator.coordinator.state import CoordinatorState
+from allocator.coordinator.stealing import StealPolicy, make_steal_policy
+from models import Agent, Plan
+
+__all__ = ["Coordinator"]
+
+
+class Coordinator(CoordinatorState):
+    """Applies plans online: queues, pull dispatch, stealing, breakers, leases, KPIs.
+
+    Args:
+        config: knobs (placement, prefetch, timeouts, breaker thresholds, seed).
+        queue: a discipline name ("fifo", "priority", "edf", "cfs", "wfq") or a factory.
+        steal: a `StealPolicy`, a policy name, or None for no stealing.
+        clock: seconds, monotone; simulation passes `lambda: env.now`.
+        admission: EDF admission control for tasks with deadlines (None: admit all).
+        resolver: re-solve function for adaptive rebalancing (queued work as a
+            `models.Problem` -> `models.Plan`); None falls back to threshold.
+        distance_ms: node -> node -> latency, for locality-aware stealing.
+        tenant_weights: weights for fairness KPIs and the cfs/wfq disciplines.
+    """
+
+    def __init__(
+        self,
+        config: CoordinatorConfig | None = None,
+        *,
+        queue: str | QueueFactory = "fifo",
+        steal: StealPolicy | str | None = "heaviest",
+        clock: Callable[[], float] | None = None,
+        admission: EdfAdmission | None = None,
+        resolver: rebalancing.Resolver | None = None,
+        distance_ms: Mapping[str, Mapping[str, float]] | None = None,
+        tenant_weights: Mapping[str, float] | None = None,
+        agents: Iterable[AgentSpec | Agent] = (),
+    ) -> None:
+        cfg = config or CoordinatorConfig()
+        self.tenant_weights = dict(tenant_weights or {})
+        factory = (
+            make_queue_factory(queue, tenant_weights=self.tenant_weights)
+            if isinstance(queue, str)
+            else queue
+        )
+        policy = make_steal_policy(steal, distance_ms) if isinstance(steal, str) else steal
+        super().__init__(
+            cfg,
+            factory,
+            clock or time.monotonic,
+            track_nodes=getattr(policy, "name", "") == "locality",
+            index_floor=getattr(policy, "threshold", 2),
+        )
+        self.steal_policy = None if policy is None or policy.name == "none" else policy
+        self.admission = admission
+        self.resolver = resolver
+        self._tripped: set[AgentRecord] = set()
+        self._submit_seq = 0
+        for agent in agents:
+            self.register_agent(agent)
+
+    # ---- agents -------------------------------------------------------------------
+
+    def register_agent(self, spec: AgentSpec | Agent) -> None:
+        """Add an agent; it gets work on its first pull (stealing if the pool is busy)."""
+        if isinstance(spec, Agent):
+            spec = agent_spec_from_model(spec)
+        if spec.id in self.agents:
+            raise AdmissionError(spec.id, "an agent with this id is already registered")
+        if spec.speed <= 0 or spec.slots < 1:
+            raise AdmissionError(spec.id, "agent speed must be > 0 and slots >= 1")
+        self._add_agent(spec)
+
+    def remove_agent(self, agent_id: str) -> int:
+        """Deregister; its queued and leased tasks go back to queues. O(held tasks)."""
+        agent = self._agent(agent_id)
+        now = self._clock()
+        leased = list(agent.leases.values())
+        queued = agent.queue.drain()
+        for task in queued:
+            self._forget_on(agent, task)
+            task.agent = None
+        agent.load = 0.0
+        self._reindex(agent)
+        self._tripped.discard(agent)
+        self._drop_agent(agent)
+        for task in leased:
+            self._release(task)
+            self._requeue(task, now, agent)  # a graceful exit charges no attempt
+        for task in queued:
+            target = self.dispatcher.place(task, agent)
+            if target is None:
+                task.prev_agent = agent
+                self._file_global(task, now)
+            else:
+                self._migrated(task, agent, target, now, "agent removed")
+        return len(leased) + len(queued)
+
+    def _agent(self, agent_id: str) -> AgentRecord:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgentError(agent_id)
+        return agent
+
+    # ---- tasks --------------------------------------------------------------------
+
+    def submit(self, spec: TaskSpec) -> str | None:
+        """Accept a task; return the agent it is queued on (None: the global queue).
+
+        Raises AdmissionError (duplicate id, no eligible agent, a deadline bound).
+        O(1) for late binding or O(d) sampled placement, plus the queue push.
+        """
+        task_id = spec.id
+        if task_id in self.tasks or task_id in self.done or task_id in self.dead:
+            raise AdmissionError(task_id, "a task with this id was already submitted")
+        now = self._clock()
+        work = spec.work
+        task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
+        if task.constrained and not self._anyone_could(task):
+            self.kpi.rejected += 1
+            raise AdmissionError(task_id, self._why_nobody(task))
+        if self.admission is not None and task.deadline is not None:
+            self._admit(task, now)
+        self.tasks[task_id] = task
+        self.queued_work += task.est
+        self.kpi.submitted += 1
+        agent = self.dispatcher.place(task)
+        if agent is None:
+            self._file_global(task, now)
+            return None
+        self._file_local(task, agent, now)
+        return agent.id
+
+    def _anyone_could(self, task: TaskRecord) -> bool:
+        if task.pinned is not None:
+            agent = self.agents.get(task.pinned)
+            return agent is not None and validation.could_ever_run(agent, task)
+        return any(validation.could_ever_run(a, task) for a in self.dispatcher._pool(task))
+
+    def _why_nobody(self, task: TaskRecord) -> str:
+        if task.pinned is not None and task.pinned not in self.agents:
+            return f"pinned to agent {task.pinned!r}, which is not registered"
+        need = ", ".join(sorted(task.requires)) or "none"
+        return (
+            f"no registered agent offers capabilities [{need}] with capacity for demand "
+            f"{task.demand or {}}; register such an agent or relax the task"
+        )
+
+    def _admit(self, task: TaskRecord, now: float) -> None:
+        assert self.admission is not None
+        up = [a for a in self.agent_list if a.breaker.state is CLOSED]
+        mean_speed = sum(a.speed for a in up) / len(up) if up else 1.0
+        reason = self.admission.pool_reason(task, now, len(up), mean_speed, self.max_speed)
+        if reason is None and self.cfg.placement != "global":
+            target = self.dispatcher.place(task)
+            if target is not None:
+                reason = self.admission.agent_reason(task, target, now)
+        if reason is not None:
+            self.kpi.rejected += 1
+            raise AdmissionError(task.id, reason)
+        self.admission.admit(task, now, mean_speed)
+
+    def next_for(self, agent_id: str) -> TaskRecord | None:
+        """Lease the agent's next task: own queue, then a steal, then the global queue.
+
+        Returns None when the agent is at its prefetch limit, its breaker refuses, or
+        there is nothing it may take. O(1) plus one queue pop (steals: O(batch)).
+        """
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgentError(agent_id)
+        now = self._clock()
+        agent.last_seen = now
+        if len(agent.leases) >= agent.max_leases:
+            return None
+        if agent.breaker.state is not CLOSED and not self._breaker_allows(agent, now):
+            return None
+        queue = agent.queue
+        task: TaskRecord | None = None
+        if not queue._n and self.steal_policy is not None:
+            self.steal_policy.steal(self, agent, now)  # stolen tasks land in `queue`
+        if queue._n:
+            task = queue.pop(now)
+            assert task is not None
+            agent.load -= task.est
+            if agent.bcount:
+                self._reindex(agent)
+        elif self.global_queue._n:
+            cfg = self.cfg
+            horizon_s = (
+                (self.queued_work + self.leased_work) / self.total_speed
+                if self.total_speed
+                else 0.0
+            )
+            task = pull_global(
+                self.global_queue,
+                agent,
+                now,
+                cfg.lookahead,
+                horizon_s,
+                self.max_speed if cfg.speed_aware else 0.0,
+                cfg.speed_slack,
+            )
+        if task is None:
+            return None
+        self._lease(task, agent, now)
+        return task
+
+    def _breaker_allows(self, agent: AgentRecord, now: float) -> bool:
+        breaker = agent.breaker
+        old = breaker.state
+        allowed = breaker.allows(now)
+        if breaker.state is not old:
+            self._note_breaker(agent, old, breaker.state, now)
+        return allowed
+
+    def _note_breaker(self, agent: AgentRecord, old: str, new: str, now: float) -> None:
+        if new is CLOSED:
+            self._tripped.discard(agent)
+        else:
+            self._tripped.add(agent)
+        self._breaker_changed(agent, old, new, now)
+
+    def _leased_by(self, task_id: str, agent_id: str) -> TaskRecord | str:
+        task = self.tasks.get(task_id)
+        if task is not None and task.state == LEASED:
+            assert task.agent is not None
+            if task.agent.id == agent_id:
+                return task
+            return f"task is leased to agent {task.agent.id}; this agent's lease was taken back"
+        if task_id in self.done:
+            self.kpi.duplicate_completions += 1
+            return "task already completed; a task completes at most once"
+        if task_id in self.dead:
+            return "task was dead-lettered after too many failed attempts"
+        if task is not None:
+            return "task is queued (its lease expired); this result is ignored"
+        return "unknown task id"
+
+    def complete(self, task_id: str, agent_id: str, runtime_s: float | None = None) -> str | None:
+        """Record success. Returns None when accepted, else the rejection reason. O(1)."""
+        task = self.tasks.get(task_id)
+        if task is None or task.state != LEASED or task.agent.id != agent_id:  # type: ignore[union-attr]
+            found = self._leased_by(task_id, agent_id)
+            assert isinstance(found, str)
+            return found
+        now = self._clock()
+        # _release, inlined: this is the hottest path.
+        agent: AgentRecord = task.agent  # type: ignore[assignment]
+        leases = agent.leases
+        del leases[task_id]
+        if not leases:
+            self.busy_agents -= 1
+        est = task.est
+        agent.leased_load -= est
+        self.leased_work -= est
+        if task.group is not None:
+            self._forget_on(agent, task)
+        task.agent = None
+        agent.last_seen = now
+        task.state = DONE
+        del self.tasks[task_id]
+        self.done.add(task_id)
+        run_s = now - task.leased_at if runtime_s is None else runtime_s
+        agent.busy_s += run_s
+        agent.completed += 1
+        if task.kind is not None:
+            self.estimates.observe(task.kind, run_s * agent.speed)
+        kpi = self.kpi
+        kpi.completed += 1
+        tenant_work = kpi.tenant_work
+        tenant_work[task.tenant] = tenant_work.get(task.tenant, 0.0) + est
+        if task.density and self.admission is not None:
+            self.admission.release(task)
+        breaker = agent.breaker
+        old = breaker.state
+        if breaker.record_success(now, run_s) is not None:
+            self._note_breaker(agent, old, breaker.state, now)
+        return None
+
+    def fail(self, task_id: str, agent_id: str, error: str = "failed") -> str | None:
+        """Record a failed attempt: retry elsewhere or dead-letter. None when accepted."""
+        found = self._leased_by(task_id, agent_id)
+        if isinstance(found, str):
+            return found
+        now = self._clock()
+        found.agent.last_seen = now  # type: ignore[union-attr]
+        self.kpi.failed += 1
+        self._give_back(found, now, error)
+        return None
+
+    def _give_back(self, task: TaskRecord, now: float, error: str) -> None:
+        agent = self._release(task)
+        task.attempts += 1
+        task.errors = [*(task.errors or []), f"{agent.id}: {error}"]
+        breaker = agent.breaker
+        old = breaker.state
+        if breaker.record(now, True) is not None:
+            self._note_breaker(agent, old, breaker.state, now)
+        if task.attempts > self.cfg.max_retries:
+            task.state = DEAD
+            del self.tasks[task.id]
+            self.dead[task.id] = task
+            self.kpi.dead_lettered += 1
+            if task.density and self.admission is not None:
+                self.admission.release(task)
+            if self.cfg.emit_commands:
+                self.outbox.append(DeadLettered(task.id, tuple(task.errors)))
+        else:
+            self._requeue(task, now, agent)
+
+    def heartbeat(self, agent_id: str) -> None:
+        """The agent is alive. O(1)."""
+        self._agent(agent_id).last_seen = self._clock()
+
+    def heartbeat_missed(self, agent_id: str) -> None:
+        """The agent is gone: open its breaker and take back its leases."""
+        self._recall(self._agent(agent_id), self._clock())
+
+    def _recall(self, agent: AgentRecord, now: float) -> None:
+        for task in list(agent.leases.values()):
+            self.kpi.lease_expiries += 1
+            self._give_back(task, now, "heartbeat missed")
+        old = agent.breaker.state
+        if old != "open":
+            agent.breaker.force_open(now)
+            self._note_breaker(agent, old, agent.breaker.state, now)
+
+    def tick(self) -> None:
+        """Expire leases, detect silent agents, move breakers on in time. O(due items)."""
+        now = self._clock()
+        for task in self.leases.expired(now):
+            self.kpi.lease_expiries += 1
+            self._give_back(task, now, "lease expired")
+        for agent in self.leases.silent_agents(now, self.agents):
+            self._recall(agent, now)
+        for agent in list(self._tripped):
+            self._breaker_allows(agent, now)
+
+    # ---- plans, rebalancing, reporting --------------------------------------------
+
+    def apply_plan(self, plan: Plan) -> plans.PlanResult:
+        """Move queued tasks to their planned agents; count migrations. O(|plan|)."""
+        return plans.apply_plan(self, plan, self._clock())
+
+    def rebalance(self, strategy: str = "threshold", **options: float) -> rebalancing.Outcome:
+        """Run a rebalancing strategy ("threshold" or "adaptive") now."""
+        return rebalancing.rebalance(self, strategy, self._clock(), **options)
+
+    def metrics(self) -> Metrics:
+        """One snapshot of every KPI. O(agents + latency window)."""
+        return compute_metrics(
+            self.kpi,
+            self.agent_list,
+            self._clock(),
+            queued_global=len(self.global_queue),
+            tenant_weights=self.tenant_weights,
+            breakers_open=sum(1 for a in self.agent_list if a.breaker.state == "open"),
+        )
+
+    def validate(self) -> None:
+        """Raise AssertionError if any invariant is broken. O(tasks + agents)."""
+        validation.validate(self)
+
+    def task_state(self, task_id: str) -> str:
+        """ "queued", "leased", "done", "dead" or "unknown". O(1)."""
+        task = self.tasks.get(task_id)
+        if task is not None:
+            return STATE_NAMES[task.state]
+        if task_id in self.done:
+            return STATE_NAMES[DONE]
+        return STATE_NAMES[DEAD] if task_id in self.dead else "unknown"
+
+    def dead_letters(self) -> dict[str, list[str]]:
+        """Dead-lettered task ids with their errors."""
+        return {tid: list(t.errors or []) for tid, t in self.dead.items()}
+
+    def drain_commands(self) -> list[Command]:
+        """Side-effect commands since the last drain (migrations, requeues, breakers)."""
+        out, self.outbox = self.outbox, []
+        return out
+
+    # ---- the event interface ------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Command]:
+        """Apply one event; return the commands it produced, in order."""
+        out: list[Command] = []
+        match event:
+            case SubmitTask(task=spec):
+                try:
+                    out.append(Accepted(spec.id, self.submit(spec)))
+                except AdmissionError as exc:
+                    out.append(Rejected(exc.task_id, exc.reason))
+            case Pull(agent_id=agent_id):
+                task = self.next_for(agent_id)
+                out.append(
+                    NoWork(agent_id, "nothing eligible")
+                    if task is None
+                    else Assign(task.id, agent_id)
+                )
+            case CompleteTask(task_id=task_id, agent_id=agent_id, runtime_s=runtime_s):
+                reason = self.complete(task_id, agent_id, runtime_s)
+                out.append(
+                    Completed(task_id, agent_id)
+                    if reason is None
+                    else CompletionRejected(task_id, agent_id, reason)
+                )
+            case FailTask(task_id=task_id, agent_id=agent_id, error=error):
+                reason = self.fail(task_id, agent_id, error)
+                if reason is not None:
+                    out.append(CompletionRejected(task_id, agent_id, reason))
+            case RegisterAgent(agent=spec):
+                self.register_agent(spec)
+            case RemoveAgent(agent_id=agent_id):
+                out.append(AgentRemoved(agent_id, self.remove_agent(agent_id)))
+            case Heartbeat(agent_id=agent_id):
+                self.heartbeat(agent_id)
+            case HeartbeatMissed(agent_id=agent_id):
+                self.heartbeat_missed(agent_id)
+            case ApplyPlan(plan=plan):
+                out.append(self.apply_plan(plan).command())
+            case Tick():
+                self.tick()
+            case Rebalance():
+                out.append(self.rebalance().command())
+        out.extend(self.drain_commands())
+        return out

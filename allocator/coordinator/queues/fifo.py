@@ -1,0 +1,69 @@
+"""First in, first out: a deque of (token, task) entries."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+from allocator.coordinator.queues.base import QueueDiscipline, next_token
+from allocator.coordinator.records import TaskRecord
+
+__all__ = ["FifoQueue"]
+
+
+class FifoQueue(QueueDiscipline):
+    """FIFO. push, pop, unpop, steal_one (from the tail): O(1) amortised."""
+
+    name = "fifo"
+    __slots__ = ("_q",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._q: deque[tuple[int, TaskRecord]] = deque()
+
+    def push(self, task: TaskRecord, now: float) -> None:
+        token = next_token()
+        task.qtoken = token
+        task.queue = self
+        self._n += 1
+        self._q.append((token, task))
+
+    def pop(self, now: float) -> TaskRecord | None:
+        if not self._n:
+            return None
+        q = self._q
+        while True:
+            token, task = q.popleft()
+            if task.qtoken == token and task.queue is self:
+                task.queue = None
+                self._n -= 1
+                return task
+            self._stale -= 1
+
+    def unpop(self, task: TaskRecord) -> None:
+        task.queue = self
+        self._n += 1
+        self._q.appendleft((task.qtoken, task))
+
+    def unsteal(self, task: TaskRecord) -> None:
+        task.queue = self
+        self._n += 1
+        self._q.append((task.qtoken, task))
+
+    def steal_one(self) -> TaskRecord | None:
+        if not self._n:
+            return None
+        q = self._q
+        while True:
+            token, task = q.pop()
+            if task.qtoken == token and task.queue is self:
+                task.queue = None
+                self._n -= 1
+                return task
+            self._stale -= 1
+
+    def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
+        return iter(self._q)
+
+    def _rebuild(self, live: list[TaskRecord]) -> None:
+        self._q = deque((t.qtoken, t) for t in live)

@@ -1,0 +1,281 @@
+"""Work-stealing policies (plug-ins): heaviest victim, locality-aware, random steal-half.
+
+A policy picks victims in O(1) (the load index's top bucket, a topology node's top
+bucket, or random probes) and `steal_from` moves queued, never-started tasks from a
+victim's tail only when the move pays: the thief must finish the task sooner than
+the victim would, by the transfer cost plus a margin. A task is never handed back
+to the agent it was taken from and stays put for `min_residence_s`, so nothing
+thrashes; each moved task must also pass the thief's eligibility filter.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from allocator.coordinator.dispatch import eligible
+from allocator.coordinator.loadindex import LoadIndex, NodeLoadIndex
+from allocator.coordinator.records import AgentRecord, TaskRecord
+
+__all__ = [
+    "STEAL_POLICIES",
+    "HeaviestVictim",
+    "LocalityAware",
+    "NoStealing",
+    "RandomStealHalf",
+    "StealHost",
+    "StealParams",
+    "StealPolicy",
+    "make_steal_policy",
+    "steal_from",
+]
+
+
+class StealHost(Protocol):
+    """What a policy may touch: the coordinator's state and its one move primitive."""
+
+    index: LoadIndex
+    agent_list: list[AgentRecord]
+    rng: random.Random
+    hunters: int
+    busy_agents: int
+
+    def node_index(self, node: str) -> NodeLoadIndex | None: ...
+
+    def count_steal_attempt(self, succeeded: bool) -> None: ...
+
+    def detach_stolen(self, victim: AgentRecord, task: TaskRecord) -> None: ...
+
+    def move_stolen(
+        self, task: TaskRecord, victim: AgentRecord, thief: AgentRecord, now: float
+    ) -> None: ...
+
+
+class StealPolicy(Protocol):
+    """Called when `thief` pulls with an empty local queue; returns tasks moved to it."""
+
+    name: str
+
+    def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StealParams:
+    """When a move pays. `gain_check=False` is the seed's unconditional behaviour."""
+
+    gain_check: bool = True
+    margin_s: float = 0.0
+    margin_ratio: float = 0.1  # of the task's runtime on the thief
+    min_residence_s: float = 1.0
+
+
+def _worth_moving(
+    task: TaskRecord,
+    victim: AgentRecord,
+    thief: AgentRecord,
+    now: float,
+    transfer_s: float,
+    p: StealParams,
+) -> bool:
+    if (task.constrained or thief.max_tasks is not None) and not eligible(thief, task):
+        return False
+    if not p.gain_check:
+        return True
+    if task.prev_agent is thief or now - task.moved_at < p.min_residence_s:
+        return False
+    est = task.est
+    # The tail task finishes last on the victim; `task` is already out of victim.load.
+    victim_finish = (victim.load + victim.leased_load + est) / victim.speed
+    on_thief = est / thief.speed
+    thief_finish = (thief.load + thief.leased_load) / thief.speed + on_thief + transfer_s
+    return victim_finish - thief_finish > p.margin_s + p.margin_ratio * on_thief
+
+
+def steal_from(
+    host: StealHost,
+    victim: AgentRecord,
+    thief: AgentRecord,
+    now: float,
+    max_tasks: int,
+    transfer_s: float,
+    params: StealParams,
+) -> int:
+    """Move up to `max_tasks` tasks from `victim`'s tail to `thief`. O(max_tasks)."""
+    queue = victim.queue
+    moved = 0
+    rejected: list[TaskRecord] = []
+    budget = max_tasks + 2  # a couple of unsuitable tail tasks may be skipped
+    while moved < max_tasks and budget > 0 and len(queue):
+        budget -= 1
+        task = queue.steal_one()
+        if task is None:
+            break
+        victim.load -= task.est
+        if _worth_moving(task, victim, thief, now, transfer_s, params):
+            host.detach_stolen(victim, task)
+            host.move_stolen(task, victim, thief, now)
+            moved += 1
+        else:
+            rejected.append(task)
+    for task in reversed(rejected):
+        queue.unsteal(task)
+        victim.load += task.est
+    host.count_steal_attempt(moved > 0)
+    return moved
+
+
+class NoStealing:
+    """Never steal (the round-robin-without-stealing baseline)."""
+
+    name = "none"
+
+    def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
+        return 0
+
+
+class HeaviestVictim:
+    """The classic: take from the agent with the most queued tasks, above a threshold.
+
+    Victim lookup is O(1) from the load index's top bucket; up to `probe` of the
+    heaviest agents are tried in case the first cannot give this thief anything.
+    """
+
+    name = "heaviest"
+
+    def __init__(
+        self, threshold: int = 2, batch: int = 1, probe: int = 3, params: StealParams | None = None
+    ) -> None:
+        self.threshold = max(1, threshold)
+        self.batch = max(1, batch)
+        self.probe = max(1, probe)
+        self.params = params or StealParams()
+
+    def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
+        if host.index.max_count < self.threshold:
+            return 0
+        for victim in list(host.index.heaviest(self.probe)):
+            if victim.bcount < self.threshold:
+                break
+            if victim is thief:
+                continue
+            moved = steal_from(host, victim, thief, now, self.batch, 0.0, self.params)
+            if moved:
+                return moved
+        return 0
+
+
+class LocalityAware:
+    """Prefer victims on topology nodes close to the thief; farther moves cost more.
+
+    Nodes are tried nearest first (order cached per node), each answering "heaviest
+    here" in O(1) from its own load index: O(nodes) per steal, independent of agents.
+    Without a node for the thief or a distance table it behaves like HeaviestVictim.
+    """
+
+    name = "locality"
+
+    def __init__(
+        self,
+        distance_ms: Mapping[str, Mapping[str, float]] | None = None,
+        cost_s_per_ms: float = 0.001,
+        threshold: int = 2,
+        batch: int = 1,
+        probe: int = 2,
+        params: StealParams | None = None,
+    ) -> None:
+        self.distance_ms = {a: dict(row) for a, row in (distance_ms or {}).items()}
+        self.cost_s_per_ms = cost_s_per_ms
+        self.threshold = max(1, threshold)
+        self.batch = max(1, batch)
+        self.probe = max(1, probe)
+        self.params = params or StealParams()
+        self._fallback = HeaviestVictim(threshold, batch, probe, self.params)
+        self._order: dict[str, list[tuple[float, str]]] = {}
+
+    def _nodes_by_distance(self, node: str) -> list[tuple[float, str]]:
+        order = self._order.get(node)
+        if order is None:
+            row = self.distance_ms.get(node, {})
+            order = sorted([(0.0, node), *((d, n) for n, d in row.items() if n != node)])
+            self._order[node] = order
+        return order
+
+    def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
+        if thief.node is None or thief.node not in self.distance_ms:
+            return self._fallback.steal(host, thief, now)
+        if host.index.max_count < self.threshold:
+            return 0
+        for distance, node in self._nodes_by_distance(thief.node):
+            index = host.node_index(node)
+            if index is None or index.max_count < self.threshold:
+                continue
+            transfer_s = distance * self.cost_s_per_ms
+            for victim in list(index.heaviest(self.probe)):
+                if victim is thief:
+                    continue
+                moved = steal_from(host, victim, thief, now, self.batch, transfer_s, self.params)
+                if moved:
+                    return moved
+        return 0
+
+
+class RandomStealHalf:
+    """Go/Tokio style: probe a few random agents, take half of the fullest one's queue.
+
+    At most `max_hunters` agents (default: half the busy agents, as Go caps spinning
+    threads) may be hunting at once; an agent hunts from its first empty-handed pull
+    until it gets work. Victim choice is O(tries).
+    """
+
+    name = "steal_half"
+
+    def __init__(
+        self, tries: int = 4, max_hunters: int | None = None, params: StealParams | None = None
+    ) -> None:
+        self.tries = max(1, tries)
+        self.max_hunters = max_hunters
+        self.params = params or StealParams()
+
+    def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
+        if not thief.hunting:
+            cap = self.max_hunters if self.max_hunters is not None else host.busy_agents // 2
+            if host.hunters >= max(1, cap):
+                return 0
+            thief.hunting = True
+            host.hunters += 1
+        agents, rng_random = host.agent_list, host.rng.random
+        n = len(agents)
+        victim: AgentRecord | None = None
+        for _ in range(self.tries):
+            candidate = agents[int(rng_random() * n)]
+            if candidate is not thief and len(candidate.queue) > (
+                len(victim.queue) if victim else 1
+            ):
+                victim = candidate
+        if victim is None:
+            return 0
+        half = max(1, len(victim.queue) // 2)
+        return steal_from(host, victim, thief, now, half, 0.0, self.params)
+
+
+#: Names accepted by `make_steal_policy` (and the CLI's --steal).
+STEAL_POLICIES: tuple[str, ...] = ("none", "heaviest", "locality", "steal_half", "seed")
+
+
+def make_steal_policy(
+    name: str, distance_ms: Mapping[str, Mapping[str, float]] | None = None
+) -> StealPolicy:
+    """A policy by name; "seed" is heaviest-victim without the gain check."""
+    if name == "none":
+        return NoStealing()
+    if name == "heaviest":
+        return HeaviestVictim()
+    if name == "seed":
+        return HeaviestVictim(params=StealParams(gain_check=False))
+    if name == "locality":
+        return LocalityAware(distance_ms)
+    if name == "steal_half":
+        return RandomStealHalf()
+    raise ValueError(f"unknown steal policy {name!r}; choose one of {', '.join(STEAL_POLICIES)}")

@@ -1,0 +1,121 @@
+"""`validate()`: every invariant of the coordinator's state, checked in O(tasks + agents)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from allocator.coordinator.breaker import OPEN
+from allocator.coordinator.dispatch import statically_eligible
+from allocator.coordinator.records import DEAD, DONE, LEASED, QUEUED, AgentRecord, TaskRecord
+
+if TYPE_CHECKING:
+    from allocator.coordinator.state import CoordinatorState
+
+__all__ = ["could_ever_run", "validate"]
+
+
+def could_ever_run(agent: AgentRecord, task: TaskRecord) -> bool:
+    """Static eligibility (pinning, capabilities, capacity): independent of load."""
+    return statically_eligible(agent, task)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _fail(message: str) -> None:
+    raise AssertionError(message)
+
+
+def validate(state: CoordinatorState) -> None:
+    """Raise AssertionError naming the first broken invariant.
+
+    Every accepted task is in exactly one place (a queue, a lease, done, dead-letter);
+    no agent holds a task it is not eligible for; open breakers hold no queued work
+    and no lease granted after opening; loads, indexes and counters agree.
+    """
+    where: dict[str, str] = {}
+
+    def place(task: TaskRecord, label: str) -> None:
+        if task.id in where:
+            _fail(f"task {task.id} is in {where[task.id]} and {label}")
+        where[task.id] = label
+
+    state.global_queue.validate()
+    queued_work = 0.0
+    for task in state.global_queue.tasks():
+        place(task, "global queue")
+        if task.agent is not None or task.state != QUEUED:
+            _fail(f"task {task.id} in the global queue has agent/state set")
+        queued_work += task.est
+    leased_work = 0.0
+    busy = hunters = 0
+    for agent in state.agent_list:
+        leased_work += _check_agent(agent, place)
+        queued_work += agent.load
+        busy += 1 if agent.leases else 0
+        hunters += 1 if agent.hunting else 0
+    if len(where) != len(state.tasks):
+        _fail(f"{len(state.tasks)} live tasks but {len(where)} found in queues and leases")
+    for task_id, task in state.tasks.items():
+        if task_id not in where or task.state not in (QUEUED, LEASED):
+            _fail(f"live task {task_id} is not in a queue or lease (state {task.state})")
+    if state.done & state.tasks.keys() or state.done & state.dead.keys():
+        _fail("a task is both done and live or dead")
+    if state.dead.keys() & state.tasks.keys():
+        _fail("a task is both dead and live")
+    if any(t.state != DEAD for t in state.dead.values()):
+        _fail("a dead-lettered task has another state")
+    kpi = state.kpi
+    if kpi.submitted != len(state.tasks) + len(state.done) + len(state.dead):
+        _fail(
+            f"lost work: {kpi.submitted} accepted but {len(state.tasks)} live + "
+            f"{len(state.done)} done + {len(state.dead)} dead"
+        )
+    if kpi.completed != len(state.done):
+        _fail(f"{kpi.completed} completions counted for {len(state.done)} done tasks")
+    if not _close(queued_work, state.queued_work) or not _close(leased_work, state.leased_work):
+        _fail("pool queued/leased work totals drifted")
+    if busy != state.busy_agents or hunters != state.hunters:
+        _fail(f"busy {busy}/{state.busy_agents} or hunters {hunters}/{state.hunters} disagree")
+    state.index.validate(iter(state.agent_list), state.index_floor)
+    if DONE in {t.state for t in state.tasks.values()}:
+        _fail("a done task is still live")
+
+
+def _check_agent(agent: AgentRecord, place: object) -> float:
+    assert callable(place)
+    agent.queue.validate()
+    load = 0.0
+    groups: dict[str, int] = {}
+    for task in agent.queue.tasks():
+        place(task, f"queue of {agent.id}")
+        if task.agent is not agent or task.state != QUEUED:
+            _fail(f"task {task.id} queued on {agent.id} points elsewhere")
+        load += task.est
+        if task.group is not None:
+            groups[task.group] = groups.get(task.group, 0) + 1
+        if not statically_eligible(agent, task):
+            _fail(f"agent {agent.id} holds ineligible task {task.id}")
+    leased = 0.0
+    for task_id, task in agent.leases.items():
+        place(task, f"leases of {agent.id}")
+        if task.id != task_id or task.agent is not agent or task.state != LEASED:
+            _fail(f"lease {task_id} on {agent.id} is inconsistent")
+        leased += task.est
+        if task.group is not None:
+            groups[task.group] = groups.get(task.group, 0) + 1
+        if not statically_eligible(agent, task):
+            _fail(f"agent {agent.id} runs ineligible task {task.id}")
+        if agent.breaker.state == OPEN and task.leased_at > agent.breaker.opened_at:
+            _fail(f"open breaker on {agent.id} holds lease {task_id} granted after opening")
+    if agent.breaker.state == OPEN and len(agent.queue):
+        _fail(f"agent {agent.id} has an open breaker but {len(agent.queue)} queued tasks")
+    if not _close(load, agent.load) or not _close(leased, agent.leased_load):
+        _fail(f"agent {agent.id} load {agent.load}/{agent.leased_load} != {load}/{leased}")
+    if groups != agent.groups:
+        _fail(f"agent {agent.id} anti-affinity counts {agent.groups} != {groups}")
+    for group, count in groups.items():
+        if count > 1:
+            _fail(f"agent {agent.id} holds {count} tasks of anti-affinity group {group}")
+    return leased
