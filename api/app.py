@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from allocator.topology_facade import TopologyRequest
+from api import dashboard
 from api.body_limit import BodySizeLimit
 from api.observability import HttpObserver, configure_logging
 from api.problems import install_problem_handlers
@@ -45,6 +46,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(jobs.router)
     app.include_router(operations.router)
+    app.include_router(dashboard.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpObserver, metrics=services.metrics)
     _document_request_bodies(app)

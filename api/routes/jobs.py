@@ -135,9 +135,15 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", responses=_ERRORS)
-async def get_job(job_id: str, jobs: Jobs) -> JobView:
-    """Status and, while running, the best objective and bound so far."""
-    return job_view(await jobs.get(job_id))
+async def get_job(job_id: str, jobs: Jobs, wait: WaitQuery = 0) -> JobView:
+    """Status and, while running, the best objective and bound so far.
+
+    With `?wait=S` the answer comes when the job finishes or after S seconds (long poll).
+    """
+    job = await jobs.get(job_id)
+    if wait > 0 and not job.final:
+        job = await jobs.wait(job_id, min(wait, jobs.max_wait_s)) or job
+    return job_view(job)
 
 
 @router.delete("/jobs/{job_id}", status_code=202, responses=_ERRORS)
