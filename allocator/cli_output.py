@@ -28,6 +28,8 @@ def _pct(value: float | None) -> str:
 def print_report(report: ComparisonReport, written: list[Path] | None = None) -> None:
     """The comparison as a table, then the chosen plan and why."""
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # pipes and CI logs: do not squeeze the table to 80
     p = report.problem
     console.print(
         f"[bold]{p.name}[/bold]: {p.n_tasks} tasks x {p.n_agents} agents, "
@@ -40,7 +42,7 @@ def print_report(report: ComparisonReport, written: list[Path] | None = None) ->
     table.add_column("first s", justify="right")
     table.add_column("best s", justify="right")
     table.add_column("wall s", justify="right")
-    table.add_column("note")
+    table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=48)
     chosen = report.chosen.solver if report.chosen else None
     for run in report.solvers:
         name = f"[bold green]{run.name} *[/bold green]" if run.name == chosen else run.name
@@ -57,7 +59,7 @@ def print_report(report: ComparisonReport, written: list[Path] | None = None) ->
             _fmt(run.time_to_first_s, 3),
             _fmt(run.time_to_best_s, 3),
             _fmt(run.wall_time_s, 3),
-            note[:60],
+            note,
         )
     console.print(table)
     if report.chosen is not None:

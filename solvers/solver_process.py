@@ -7,6 +7,7 @@ that overran its limit (CBC has overrun by minutes) or when the user cancels.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import sys
 import time
@@ -145,8 +146,17 @@ class SolverProcess:
         return result
 
 
+def _silence_stdout() -> None:
+    """Native backends print banners from C++; the parent's stdout may carry --json."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
 def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
     """Entry point in the child process."""
+    _silence_stdout()
     start = time.perf_counter()
     last_sent = [0.0]
     pending: list[tuple[np.ndarray, float, float]] = []
