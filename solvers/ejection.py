@@ -28,6 +28,7 @@ def repair_by_ejection(
     rng: np.random.Generator,
     deadline: float,
     *,
+    prices: np.ndarray | None = None,
     max_steps: int = 2_000,
 ) -> np.ndarray:
     """Try to place every unit in `waiting`; returns the units still left out."""
@@ -40,7 +41,7 @@ def repair_by_ejection(
         # Most important and biggest first: they have the fewest ways in.
         waiting_list.sort(key=lambda u: (state.units.rank[u], -state.units.size[u]))
         u = waiting_list.pop(0)
-        left = _eject_for(state, model, u, rng, tabu, step)
+        left = _eject_for(state, model, u, rng, tabu, step, prices)
         if left is None:
             waiting_list.append(u)
             if len(waiting_list) == 1 and step > max_steps // 2:
@@ -58,6 +59,7 @@ def _eject_for(
     rng: np.random.Generator,
     tabu: dict[int, int],
     step: int,
+    prices: np.ndarray | None,
 ) -> np.ndarray | None:
     """Place u by evicting units from one agent; None if no agent works.
 
@@ -86,7 +88,7 @@ def _eject_for(
                 state.place(v, agent)
             continue
         state.place(u, i)
-        left = regret_insert(state, model, victims)
+        left = regret_insert(state, model, victims, prices=prices)
         good = len(left) <= 1
         if model.allow_unassigned:
             good = model.total(state) < before - 1e-9

@@ -13,18 +13,20 @@ import numpy as np
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
+from solvers.capacity_prices import capacity_prices
 from solvers.ejection import repair_by_ejection
 from solvers.local_search import local_search
 from solvers.perturbation import iterated_local_search
 from solvers.plan_scoring import ScoreModel, build_score_model
-from solvers.regret_insertion import regret_insert
+from solvers.regret_insertion import regret_insert, relaxed_start
 from solvers.task_units import PlanState, TaskUnits, build_units
 
 __all__ = ["GreedySolver", "greedy_assignment"]
 
-#: Construction variants tried on small problems: steering weight per unit of score spread.
-_STEERING = (0.0, 0.5, 2.0)
-_SMALL = 200_000  # agents x units below which every variant is tried
+#: Construction variants: None = Lagrangian relaxed start, else a multiple of the
+#: capacity prices steering regret insertion (0 = raw scores).
+_STEERING: tuple[float | None, ...] = (None, 1.0, 1.2)
+_PRICED = 2_000_000  # agents x units x dims up to which prices are computed
 
 
 class GreedySolver:
@@ -150,20 +152,33 @@ def _starts(
     deadline: float,
 ):
     """Locally optimal starting plans: regret variants, then the caller's hints."""
-    size = units.n_agents * units.n_units
-    spread = float(np.std(model.linear[:, : min(units.n_units, 2000)])) or 1.0
-    variants = _STEERING if size <= _SMALL else _STEERING[:1]
+    size = units.usage.size
+    prices = None
+    if size <= _PRICED:
+        budget = time.perf_counter() + 0.2 * max(0.0, deadline - time.perf_counter())
+        prices, _ = capacity_prices(units, model, deadline=budget)
+    variants = _STEERING if prices is not None and np.any(prices > 0) else (0.0,)
+    # Constructions are cheap next to local search: build every variant, polish the best.
+    best: PlanState | None = None
     for steer in variants:
         state = PlanState(units)
-        left = regret_insert(
-            state, model, np.arange(units.n_units), usage_weight=steer * spread, deadline=deadline
-        )
+        steering = prices * steer if prices is not None and steer else None
+        if steer is None and prices is not None:
+            steering = prices
+            left = relaxed_start(state, model, prices)
+        else:
+            left = regret_insert(
+                state, model, np.arange(units.n_units), prices=steering, deadline=deadline
+            )
         if len(left):
-            left = repair_by_ejection(state, model, left, rng, deadline)
-        local_search(state, model, deadline, rng)
-        yield state
+            repair_by_ejection(state, model, left, rng, deadline, prices=steering)
+        if best is None or model.total(state) < model.total(best):
+            best = state
         if time.perf_counter() > deadline:
-            return
+            break
+    assert best is not None
+    local_search(best, model, deadline, rng)
+    yield best
     for hint in options.hints:
         hint = np.asarray(hint)
         if hint.shape != (problem.n_tasks,):

@@ -119,6 +119,9 @@ def _groups(
     out: list[ConstraintGroup] = []
     for g, members in enumerate(picked):
         size = 2 + int(rng.integers(0, 2))
-        kind = "anti_affinity" if g < n_aa else "co_location"
-        out.append(ConstraintGroup(kind=kind, tasks=[f"task{int(j)}" for j in members[:size]]))
+        names = [f"task{int(j)}" for j in members[:size]]
+        if g < n_aa:
+            out.append(ConstraintGroup(kind="anti_affinity", tasks=names))
+        else:
+            out.append(ConstraintGroup(kind="co_location", tasks=names))
     return out

@@ -20,7 +20,7 @@ __all__ = ["local_search", "shift_round", "swap_sweep"]
 
 _IMPROVEMENT = 1e-6  # smaller score changes are rounding noise
 _CHUNK_ELEMENTS = 4_000_000
-_SWAP_BLOCK_ELEMENTS = 2_000_000
+_SWAP_BLOCK_ELEMENTS = 1_000_000
 
 
 def local_search(
@@ -118,8 +118,7 @@ def swap_sweep(
     if len(placed) < 2:
         return 0
     neighbour = model.neighbour_latency(state) if model.has_communication else None
-    d = state.units.usage.shape[2]
-    block = max(8, _SWAP_BLOCK_ELEMENTS // (len(placed) * (d + 4)))
+    block = max(8, _SWAP_BLOCK_ELEMENTS // len(placed))
     applied = 0
     order = rng.permutation(placed)
     for start in range(0, len(order), block):
@@ -147,61 +146,61 @@ def _swap_block(
     aj = state.assign[js].astype(np.int64)
     ak = state.assign[ks].astype(np.int64)
     lin = model.linear
-    # delta[k, j]: unit j moves to agent ak[k], unit k moves to agent aj[j].
-    delta = (
+    # lin_delta[k, j]: unit j moves to agent ak[k], unit k moves to agent aj[j].
+    lin_delta = (
         lin[np.ix_(ak, js)].astype(np.float64)
         + lin[np.ix_(aj, ks)].T
         - lin[aj, js][None, :]
         - lin[ak, ks][:, None]
     )
-    ok = ak[:, None] != aj[None, :]
-    ok &= un.eligible[np.ix_(ak, js)] & un.eligible[np.ix_(aj, ks)].T
-    cap = un.capacity
-    # Agent aj[j] loses j and gains k; agent ak[k] loses k and gains j.
-    base_j = state.used[aj] - un.usage[aj, js]  # (J, d)
-    base_k = state.used[ak] - un.usage[ak, ks]  # (K, d)
-    new_j = base_j[None, :, :] + un.usage[np.ix_(aj, ks)].transpose(1, 0, 2)  # (K, J, d)
-    new_k = base_k[:, None, :] + un.usage[np.ix_(ak, js)]  # (K, J, d)
-    ok &= np.all(new_j <= cap[aj][None, :, :] + FIT_TOLERANCE, axis=2)
-    ok &= np.all(new_k <= cap[ak][:, None, :] + FIT_TOLERANCE, axis=2)
-    size = un.size
-    cnt_j = (state.count[aj] - size[js])[None, :] + size[ks][:, None]
-    cnt_k = (state.count[ak] - size[ks])[:, None] + size[js][None, :]
-    ok &= (cnt_j <= un.max_tasks[aj][None, :]) & (cnt_k <= un.max_tasks[ak][:, None])
+    candidate = ak[:, None] != aj[None, :]
+    if not (model.has_load_terms or neighbour is not None):
+        # Only the linear part moves: pairs that do not improve it are never worth checking.
+        candidate &= lin_delta < -_IMPROVEMENT
+    kk, jj = np.nonzero(candidate)
+    if not len(kk):
+        return 0
+    a, b, u, v = aj[jj], ak[kk], js[jj], ks[kk]
+    delta = lin_delta[kk, jj]
+    ok = un.eligible[b, u] & un.eligible[a, v]
+    # Agent a loses u and gains v; agent b loses v and gains u.
+    new_a = state.used[a] - un.usage[a, u] + un.usage[a, v]
+    new_b = state.used[b] - un.usage[b, v] + un.usage[b, u]
+    cap = un.capacity + FIT_TOLERANCE
+    ok &= np.all(new_a <= cap[a], axis=1) & np.all(new_b <= cap[b], axis=1)
+    cnt_a = state.count[a] - un.size[u] + un.size[v]
+    cnt_b = state.count[b] - un.size[v] + un.size[u]
+    ok &= (cnt_a <= un.max_tasks[a]) & (cnt_b <= un.max_tasks[b])
     if model.has_load_terms:
-        load_j = (state.load[aj] - un.duration[aj, js])[None, :] + un.duration[np.ix_(aj, ks)].T
-        load_k = (state.load[ak] - un.duration[ak, ks])[:, None] + un.duration[np.ix_(ak, js)]
-        delta += model.load_delta(
-            state, aj[None, :], ak[:, None], load_j, load_k, new_j, new_k, cnt_j, cnt_k
-        )
+        load_a = state.load[a] - un.duration[a, u] + un.duration[a, v]
+        load_b = state.load[b] - un.duration[b, v] + un.duration[b, u]
+        delta = delta + model.load_delta(state, a, b, load_a, load_b, new_a, new_b, cnt_a, cnt_b)
     if neighbour is not None:
-        # Ignores traffic between j and k themselves; the evaluator has the last word.
-        delta += model.w_communication * (
-            neighbour[np.ix_(ak, js)]
-            - neighbour[aj, js][None, :]
-            + neighbour[np.ix_(aj, ks)].T
-            - neighbour[ak, ks][:, None]
+        # Ignores traffic between u and v themselves; the evaluator has the last word.
+        delta = delta + model.w_communication * (
+            neighbour[b, u] - neighbour[a, u] + neighbour[a, v] - neighbour[b, v]
         )
-    delta[~ok] = np.inf
-    best_k = np.argmin(delta, axis=0)
-    best = delta[best_k, np.arange(len(js))]
-    order = np.argsort(best, kind="stable")
-    order = order[best[order] < -_IMPROVEMENT]
+    delta = np.where(ok, delta, np.inf)
+    order = np.lexsort((delta, jj))
+    first = np.r_[True, jj[order][1:] != jj[order][:-1]]
+    best = order[first]
+    best = best[np.argsort(delta[best], kind="stable")]
+    best = best[delta[best] < -_IMPROVEMENT]
     touched = np.zeros(un.n_agents, dtype=bool)
     applied = 0
-    for c in order.tolist():
-        u, v = int(js[c]), int(ks[best_k[c]])
-        a, b = int(state.assign[u]), int(state.assign[v])
-        if a == b or touched[a] or touched[b] or a != aj[c] or b != ak[best_k[c]]:
+    for c in best.tolist():
+        x, y = int(u[c]), int(v[c])
+        ax, ay = int(state.assign[x]), int(state.assign[y])
+        if ax == ay or touched[ax] or touched[ay] or ax != a[c] or ay != b[c]:
             continue
-        if not (state.fits(u, b, ignore=(v,)) and state.fits(v, a, ignore=(u,))):
+        if not (state.fits(x, ay, ignore=(y,)) and state.fits(y, ax, ignore=(x,))):
             continue
-        state.remove(u)
-        state.remove(v)
-        state.place(u, b)
-        state.place(v, a)
+        state.remove(x)
+        state.remove(y)
+        state.place(x, ay)
+        state.place(y, ax)
         applied += 1
         if not model.separable:
             break
-        touched[a] = touched[b] = True
+        touched[ax] = touched[ay] = True
     return applied

@@ -19,8 +19,9 @@ from solvers.task_units import FIT_TOLERANCE, PlanState
 __all__ = ["placement_scores", "regret_insert"]
 
 _CHUNK_ELEMENTS = 4_000_000  # agents x units per vectorised block
-_WORK_BUDGET = 6e7  # elements scored over a whole construction
-_URGENT = 1e30  # regret of a unit with a single feasible agent
+_WORK_BUDGET = 8e6  # elements scored over a whole construction (~20 numpy ops each)
+_URGENT = 1e30
+_TRIES = 16  # next-best agents tried before a unit waits for the next pass  # regret of a unit with a single feasible agent
 
 
 def placement_scores(
@@ -28,15 +29,14 @@ def placement_scores(
     model: ScoreModel,
     cols: np.ndarray,
     *,
-    usage_weight: float = 0.0,
+    prices: np.ndarray | None = None,
     neighbour: np.ndarray | None = None,
 ) -> np.ndarray:
     """float64[m, len(cols)]: score change of moving each unit to each agent; inf if it cannot.
 
     For an unassigned unit the change is relative to leaving it out. The unit's own
-    agent is inf. `usage_weight` adds that many score units per fraction of the
-    agent's remaining room the unit would take, steering tight instances towards
-    feasibility (construction only).
+    agent is inf. `prices` (float[m, d], construction only) add the price of the
+    room the unit would take, steering tight instances towards feasibility.
     """
     un = state.units
     m = un.n_agents
@@ -69,15 +69,14 @@ def placement_scores(
     if neighbour is not None:
         here = np.where(on, neighbour[np.maximum(a, 0), cols], 0.0)
         scores += model.w_communication * (neighbour[:, cols] - here[None, :])
-    if usage_weight:
-        share = usage / np.maximum(rem[:, None, :], 1e-9)
-        scores += usage_weight * share.max(axis=2)
+    if prices is not None:
+        scores += np.einsum("ikd,id->ik", usage, prices)
     scores[~fit] = np.inf
     return scores
 
 
 def _top_two(
-    state: PlanState, model: ScoreModel, cols: np.ndarray, usage_weight: float
+    state: PlanState, model: ScoreModel, cols: np.ndarray, prices: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = state.units.n_agents
     neighbour = model.neighbour_latency(state) if model.has_communication else None
@@ -87,7 +86,7 @@ def _top_two(
     step = max(1, _CHUNK_ELEMENTS // max(m, 1))
     for start in range(0, len(cols), step):
         part = cols[start : start + step]
-        s = placement_scores(state, model, part, usage_weight=usage_weight, neighbour=neighbour)
+        s = placement_scores(state, model, part, prices=prices, neighbour=neighbour)
         k = np.arange(len(part))
         b = np.argmin(s, axis=0)
         best[start : start + len(part)] = b
@@ -102,7 +101,7 @@ def regret_insert(
     model: ScoreModel,
     cols: np.ndarray,
     *,
-    usage_weight: float = 0.0,
+    prices: np.ndarray | None = None,
     deadline: float = np.inf,
 ) -> np.ndarray:
     """Insert units `cols` (currently unassigned) by regret; returns those left out.
@@ -115,12 +114,12 @@ def regret_insert(
     waiting = np.asarray(cols, dtype=np.int64)
     left_out: list[np.ndarray] = []
     d = un.usage.shape[2]
-    frac = float(np.clip(un.n_agents * max(len(waiting), 1) * d / _WORK_BUDGET, 0.002, 0.25))
+    frac = float(np.clip(un.n_agents * max(len(waiting), 1) * d / _WORK_BUDGET, 0.002, 0.5))
     while waiting.size:
-        best, c1, c2 = _top_two(state, model, waiting, usage_weight)
+        best, c1, c2 = _top_two(state, model, waiting, prices)
         stuck = ~np.isfinite(c1)
         if model.allow_unassigned:
-            stuck |= c1 >= _steer(usage_weight)
+            stuck |= c1 - _steering(state, prices, best, waiting) >= 0
         if stuck.any():
             left_out.append(waiting[stuck])
             keep = ~stuck
@@ -134,20 +133,91 @@ def regret_insert(
             order = np.argsort(-regret, kind="stable")
         batch = order[: max(1, int(np.ceil(frac * len(waiting))))]
         placed = np.zeros(len(waiting), dtype=bool)
-        for k in batch.tolist():
-            u, i = int(waiting[k]), int(best[k])
-            # Earlier placements in this batch may have taken the room; retry next pass.
-            if state.fits(u, i):
-                state.place(u, i)
-                placed[k] = True
+        if len(batch) == 1:
+            k = int(batch[0])
+            state.place(int(waiting[k]), int(best[k]))
+            placed[k] = True
+        else:
+            placed[batch] = _place_batch(state, model, waiting[batch], prices)
         waiting = waiting[~placed]
         if time.perf_counter() > deadline:
-            left_out.append(waiting)
-            break
+            # Out of time: finish in one batch; a plan with holes helps nobody.
+            frac = 1.0
     return np.concatenate(left_out) if left_out else np.zeros(0, dtype=np.int64)
 
 
-def _steer(usage_weight: float) -> float:
-    # The steering term is at most usage_weight (a unit never takes more than all
-    # remaining room), so compare against the penalty with that much headroom.
-    return usage_weight
+def _place_batch(
+    state: PlanState, model: ScoreModel, batch: np.ndarray, prices: np.ndarray | None
+) -> np.ndarray:
+    """Place a batch in regret order, each on its best agent that still has room.
+
+    Scores are taken once for the batch; room is re-checked exactly per unit, so
+    earlier placements in the batch only push a unit to its next-best agent.
+    """
+    un = state.units
+    scores = placement_scores(state, model, batch, prices=prices)
+    cap = un.capacity + FIT_TOLERANCE
+    in_groups = np.diff(un.aa.indptr) > 0
+    placed = np.zeros(len(batch), dtype=bool)
+    for k, u in enumerate(batch.tolist()):
+        # Placements only ever shrink the feasible set, so the batch-start mask is a
+        # valid superset; room and anti-affinity are re-checked against live totals.
+        ok = np.isfinite(scores[:, k])
+        ok &= np.all(state.used + un.usage[:, u, :] <= cap, axis=1)
+        ok &= state.count + un.size[u] <= un.max_tasks
+        if in_groups[u]:
+            groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
+            ok &= state.group_count[groups].sum(axis=0) == 0
+        column = np.where(ok, scores[:, k], np.inf)
+        i = int(np.argmin(column))
+        limit = np.inf
+        if model.allow_unassigned:
+            limit = float(_steering(state, prices, np.array([i]), np.array([u]))[0])
+        if column[i] < limit:
+            state.place(u, i)
+            placed[k] = True
+    return placed
+
+
+def _steering(
+    state: PlanState, prices: np.ndarray | None, agents: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """The price part of a steered score (0 without prices), to judge leaving a unit out."""
+    if prices is None:
+        return np.zeros(len(cols))
+    safe = np.maximum(agents, 0)
+    return (state.units.usage[safe, cols] * prices[safe]).sum(axis=1)
+
+
+def relaxed_start(state: PlanState, model: ScoreModel, prices: np.ndarray) -> np.ndarray:
+    """Lagrangian heuristic: every unit on its least priced-score agent, then unpack.
+
+    Overloaded agents shed the units that lose least by moving (smallest priced
+    regret) until they fit; the shed units are re-inserted by priced regret.
+    Returns the units left out. Expects an empty state.
+    """
+    un = state.units
+    cols = np.arange(un.n_units)
+    best, c1, c2 = _top_two(state, model, cols, prices)
+    ok = np.isfinite(c1)
+    for u in cols[ok].tolist():
+        state.place(u, int(best[u]))
+    regret = np.where(np.isfinite(c2), c2 - c1, _URGENT)
+    shed: list[int] = [int(u) for u in cols[~ok]]
+    cap = un.capacity + FIT_TOLERANCE
+    over = np.flatnonzero(np.any(state.used > cap, axis=1) | (state.count > un.max_tasks))
+    for i in over.tolist():
+        on_i = np.flatnonzero(state.assign == i)
+        for u in on_i[np.argsort(regret[on_i], kind="stable")].tolist():
+            if np.all(state.used[i] <= cap[i]) and state.count[i] <= un.max_tasks[i]:
+                break
+            state.remove(u)
+            shed.append(u)
+    # Anti-affinity clashes the relaxation ignored: shed all but one per agent.
+    if un.aa.shape[1]:
+        for u in np.flatnonzero(state.assign >= 0).tolist():
+            i = int(state.assign[u])
+            if not state.fits_after_removal(u, i):
+                state.remove(u)
+                shed.append(u)
+    return regret_insert(state, model, np.array(shed, dtype=np.int64), prices=prices)

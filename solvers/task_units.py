@@ -199,6 +199,13 @@ class PlanState:
             return False
         return bool(np.all(used + un.usage[i, u] <= un.capacity[i] + FIT_TOLERANCE))
 
+    def fits_after_removal(self, u: int, i: int) -> bool:
+        """Whether unit u, now on agent i, would fit there again if taken out."""
+        self.remove(u)
+        ok = self.fits(u, i)
+        self.place(u, i)
+        return ok
+
     def forbidden(self, cols: np.ndarray) -> np.ndarray | None:
         """bool[len(cols), m]: agent i holds an anti-affinity partner of unit cols[k]."""
         if self.units.aa.shape[1] == 0:
