@@ -34,7 +34,7 @@ class SimulatedSwarm:
 
     def step(self) -> None:
         with self.lock:
-            for _ in range(5):
+            for _ in range(7):
                 self.coordinator.submit(TaskSpec(id=f"task{next(self._seq)}", work=1.0))
             # Agents 0 and 1 are slow pullers, so queues differ and stealing happens.
             for k, agent in enumerate(self._ids):
