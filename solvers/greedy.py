@@ -177,6 +177,7 @@ def _starts(
         if time.perf_counter() > deadline:
             break
     assert best is not None
+    yield best  # an incumbent before polishing, so a caller has a plan early
     local_search(best, model, deadline, rng)
     yield best
     for hint in options.hints:

@@ -20,8 +20,7 @@ __all__ = ["placement_scores", "regret_insert"]
 
 _CHUNK_ELEMENTS = 4_000_000  # agents x units per vectorised block
 _WORK_BUDGET = 8e6  # elements scored over a whole construction (~20 numpy ops each)
-_URGENT = 1e30
-_TRIES = 16  # next-best agents tried before a unit waits for the next pass  # regret of a unit with a single feasible agent
+_URGENT = 1e30  # regret of a unit with a single feasible agent
 
 
 def placement_scores(
