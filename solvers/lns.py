@@ -24,7 +24,7 @@ __all__ = ["SEPARABLE", "LnsSolver"]
 #: Objectives that are sums over tasks, so a sub-problem's objective is the global one.
 SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
 #: Tasks per sub-problem to aim for at the start; adapted by how fast sub-solves prove.
-_TARGET_TASKS = 200
+_TARGET_TASKS = 80
 _DEBUG = False
 
 
@@ -104,10 +104,15 @@ class _Search:
         m, n = self.problem.n_agents, self.problem.n_tasks
         size = int(np.clip(round(_TARGET_TASKS * m / max(n, 1)), 2, m))
         sub_cap = float(np.clip(self.options.time_limit_s / 40, 0.1, 2.0))
+        if size == m:  # small request: each step is the whole model, give it the time
+            sub_cap = self.left()
         step = 0
         while self.left() > 0.05 and self.best_score > target + 1e-9:
             agents = picker.pick(self.best, size, RULES[step % len(RULES)])
             proved, fast = self._step(agents, min(sub_cap, self.left()), step)
+            if proved and len(agents) == m and not (self.best < 0).any():
+                target = self.best_score  # the whole request was re-solved to optimality
+                break
             if _DEBUG:
                 self.notes.append(
                     f"step {step} size {size} proved {proved} fast {fast} "

@@ -29,14 +29,18 @@ def shift_repair(
             plan[placed], weights=problem.usage[plan[placed], placed, k], minlength=m
         )
     count = np.bincount(plan[placed], minlength=m)
+    stuck = np.zeros(m, dtype=bool)  # overloaded agents no single move can relieve
     for _ in range(4 * n):
-        over = np.flatnonzero(((load > cap + 1e-9).any(axis=1)) | (count > problem.max_tasks))
+        over = np.flatnonzero(
+            (((load > cap + 1e-9).any(axis=1)) | (count > problem.max_tasks)) & ~stuck
+        )
         if not len(over):
             break
         i = int(over[0])
         tasks = np.flatnonzero(plan == i)
         if not len(tasks):
-            break
+            stuck[i] = True
+            continue
         use = problem.usage[:, tasks, :].astype(np.float64)  # [m, t, d]
         fits = np.all(load[:, None, :] + use <= cap[:, None, :] + 1e-9, axis=2)
         fits &= (count < problem.max_tasks)[:, None]
@@ -45,7 +49,8 @@ def shift_repair(
         target = options.argmin(axis=0)
         rise = options[target, np.arange(len(tasks))] - price[i, tasks]
         if not np.isfinite(rise).any():
-            break
+            stuck[i] = True  # left to the CP-SAT repair
+            continue
         freed = np.maximum(use[i].max(axis=1), 1e-9)
         pick = int(np.argmin(np.where(np.isfinite(rise), rise / freed, np.inf)))
         j, dest = int(tasks[pick]), int(target[pick])

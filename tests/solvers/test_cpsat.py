@@ -226,10 +226,8 @@ def test_pareto_front_points_are_exact_and_non_dominated() -> None:
     tol = 1e-5  # float32 data: equal plans differ in the 7th digit
     for cost, makespan in points:  # no enumerated plan dominates a returned point
         assert not any(
-            (o["cost"] <= cost - tol
-            and o["makespan"] <= makespan + tol)
-            or (o["cost"] <= cost + tol
-            and o["makespan"] <= makespan - tol)
+            (o["cost"] <= cost - tol and o["makespan"] <= makespan + tol)
+            or (o["cost"] <= cost + tol and o["makespan"] <= makespan - tol)
             for o in every
         )
 
