@@ -1,0 +1,26 @@
+"""Swarms in the service: coordinators behind locks, persisted, tuned live."""
+
+from __future__ import annotations
+
+from allocator.swarms.runtime import (
+    PullResult,
+    RebalanceRecord,
+    SwarmHub,
+    SwarmRuntime,
+    UnknownSwarmError,
+)
+from allocator.swarms.snapshot import restore_coordinator, snapshot_coordinator
+from allocator.swarms.tuning import CoordinatorTuning, apply_tuning, build_coordinator
+
+__all__ = [
+    "CoordinatorTuning",
+    "PullResult",
+    "RebalanceRecord",
+    "SwarmHub",
+    "SwarmRuntime",
+    "UnknownSwarmError",
+    "apply_tuning",
+    "build_coordinator",
+    "restore_coordinator",
+    "snapshot_coordinator",
+]
