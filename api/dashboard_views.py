@@ -11,6 +11,7 @@ from html import escape
 from pydantic import BaseModel, Field
 
 from allocator.coordinator import Coordinator
+from allocator.swarms.runtime import SwarmHub
 
 __all__ = [
     "AgentLive",
@@ -19,6 +20,7 @@ __all__ = [
     "SwarmFeed",
     "SwarmLive",
     "TopologyLive",
+    "hub_feed",
     "ring_topology",
     "swarm_view",
     "topology_svg",
@@ -172,3 +174,20 @@ def ring_topology(names: Sequence[str], hot: Sequence[tuple[str, str]] = ()) -> 
         for k in range(len(names))
     ]
     return TopologyLive(nodes=nodes, links=links)
+
+
+def hub_feed(hub: SwarmHub) -> SwarmFeed:
+    """The dashboard's feed over the service's swarms, each read under its own lock.
+
+    Wire it in the app factory: `app.state.swarm_feed = hub_feed(services.swarms)`.
+    """
+
+    def feed() -> list[SwarmLive]:
+        views = []
+        for name in hub.names():
+            runtime = hub.get(name)
+            with runtime.lock:
+                views.append(swarm_view(name, runtime.coordinator))
+        return views
+
+    return feed

@@ -57,3 +57,26 @@ def test_topology_drawing_marks_bottlenecks() -> None:
     svg = topology_svg(ring_topology(["a", "b", "c"], hot=[("b", "c")]))
     assert svg.count("<line") == 3
     assert svg.count('class="pt link bottleneck"') == 1
+
+
+def test_hub_feed_reads_every_swarm() -> None:
+    from allocator.coordinator import Coordinator
+    from allocator.coordinator.records import AgentSpec
+    from allocator.swarms.runtime import SwarmRuntime
+    from api.dashboard_views import hub_feed
+
+    class Hub:  # the two methods hub_feed uses, as SwarmHub has them
+        def __init__(self) -> None:
+            self.runtimes = {
+                n: SwarmRuntime(n, Coordinator(agents=[AgentSpec(id=f"{n}-a")])) for n in "xy"
+            }
+
+        def names(self) -> list[str]:
+            return sorted(self.runtimes)
+
+        def get(self, name: str) -> SwarmRuntime:
+            return self.runtimes[name]
+
+    views = hub_feed(Hub())()  # type: ignore[arg-type]
+    assert [v.name for v in views] == ["x", "y"]
+    assert [a.id for a in views[1].agents] == ["y-a"]
