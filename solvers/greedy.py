@@ -21,7 +21,7 @@ from solvers.plan_scoring import ScoreModel, build_score_model
 from solvers.regret_insertion import regret_insert, relaxed_start
 from solvers.task_units import PlanState, TaskUnits, build_units
 
-__all__ = ["GreedySolver", "greedy_assignment"]
+__all__ = ["GreedySolver", "greedy_assignment", "quick_plan"]
 
 #: Construction variants: None = Lagrangian relaxed start, else a multiple of the
 #: capacity prices steering regret insertion (0 = raw scores).
@@ -103,6 +103,18 @@ def greedy_assignment(
     result = GreedySolver().solve(problem, SolveOptions(time_limit_s=time_limit_s, seed=seed))
     assert result.assignment is not None
     return result.assignment
+
+
+def quick_plan(problem: CompiledProblem, time_limit_s: float, seed: int = 0) -> np.ndarray:
+    """Construction plus one local search (no ILS): a fast seed for other methods."""
+    deadline = time.perf_counter() + time_limit_s
+    rng = np.random.default_rng(seed)
+    units = build_units(problem)
+    model = build_score_model(problem, units)
+    state = PlanState(units)
+    for state in _starts(problem, units, model, SolveOptions(), rng, deadline):
+        pass
+    return units.to_assignment(state.assign)
 
 
 class _Run:
