@@ -23,8 +23,8 @@ from models.schema import (
 __all__ = [
     "OBJECTIVE_NAMES",
     "Agent",
-    "CompiledProblem",
     "Communication",
+    "CompiledProblem",
     "ConstraintGroup",
     "Evaluation",
     "GapInstance",

@@ -28,9 +28,7 @@ class UnknownSolverError(ValueError):
     """A solver name that is not registered."""
 
     def __init__(self, name: str):
-        super().__init__(
-            f"unknown solver {name!r}; choose from: {', '.join(SOLVER_NAMES)}"
-        )
+        super().__init__(f"unknown solver {name!r}; choose from: {', '.join(SOLVER_NAMES)}")
 
 
 def get_solver(name: str) -> Solver:
