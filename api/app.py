@@ -12,9 +12,10 @@ from fastapi.openapi.utils import get_openapi
 from allocator.topology_facade import TopologyRequest
 from api import dashboard
 from api.body_limit import BodySizeLimit
+from api.dashboard_views import SwarmLive, swarm_view
 from api.observability import HttpObserver, configure_logging
 from api.problems import install_problem_handlers
-from api.routes import jobs, operations
+from api.routes import jobs, operations, swarms
 from api.schemas import AllocationRequest
 from api.services import build_services
 from api.settings import ServiceSettings
@@ -45,8 +46,20 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
     app.include_router(jobs.router)
+    app.include_router(swarms.router)
     app.include_router(operations.router)
+    app.include_router(operations.ops_router)
     app.include_router(dashboard.router)
+
+    def swarm_feed() -> list[SwarmLive]:
+        views = []
+        for name in services.hub.names():
+            runtime = services.hub.get(name)
+            with runtime.lock:
+                views.append(swarm_view(name, runtime.coordinator))
+        return views
+
+    app.state.swarm_feed = swarm_feed
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpObserver, metrics=services.metrics)
     _document_request_bodies(app)

@@ -10,9 +10,11 @@ from prometheus_client.core import Metric
 
 from allocator.jobs import JobRunner, RequestLimits, RunnerConfig
 from allocator.store import Store, open_store
+from allocator.swarms import SwarmHub
 from api.job_service import JobService
 from api.observability import ServiceMetrics, gauge
 from api.settings import ServiceSettings
+from api.swarm_service import SwarmService
 
 __all__ = ["Services", "build_services"]
 
@@ -30,10 +32,13 @@ class Services:
     runner: JobRunner | None
     metrics: ServiceMetrics
     jobs: JobService
+    hub: SwarmHub
+    swarms: SwarmService
     api_token: str | None
     started: bool = field(default=False)
 
     def start(self) -> None:
+        self.hub.start()
         if self.runner is not None:
             self.runner.start()
         self.started = True
@@ -43,6 +48,7 @@ class Services:
         self.started = False
         if self.runner is not None:
             self.runner.stop()
+        self.hub.stop()
         self.store.close()
 
     def job_gauges(self) -> Iterator[Metric]:
@@ -62,6 +68,17 @@ class Services:
         running_here = float(self.runner.running_count) if self.runner else 0.0
         yield gauge(
             "allocator_jobs_running_here", "Jobs this process is running.", [], {(): running_here}
+        )
+        kpis: dict[tuple[str, ...], float] = {}
+        for name in self.hub.names():
+            for key, value in self.hub.get(name).kpis().items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    kpis[(name, key)] = float(value)
+        yield gauge(
+            "allocator_swarm_kpi",
+            "Coordinator KPIs per swarm (load variance, migration rate, latency, fairness...).",
+            ["swarm", "kpi"],
+            kpis,
         )
 
 
@@ -89,12 +106,17 @@ def build_services(settings: ServiceSettings) -> Services:
         max_time_limit_s=settings.max_time_limit_s,
     )
     token = settings.api_token.get_secret_value() if settings.api_token else None
+    hub = SwarmHub(
+        store.swarms, flush_s=settings.swarm_flush_s, kpi_every_s=settings.kpi_snapshot_s
+    )
     services = Services(
         settings=settings,
         store=store,
         runner=runner,
         metrics=metrics,
         jobs=JobService(store.jobs, runner, limits, settings.max_wait_s),
+        hub=hub,
+        swarms=SwarmService(hub, store.jobs),
         api_token=token or None,
     )
     metrics.add_live_gauges(services.job_gauges)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -26,6 +27,19 @@ __all__ = ["PullResult", "RebalanceRecord", "SwarmHub", "SwarmRuntime", "Unknown
 
 log = logging.getLogger("allocator.swarms")
 _TUNING_KEY = "coordinator"
+
+
+def finite_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
+    """NaN and infinity (no samples yet) become None: JSON cannot carry them."""
+    out: dict[str, Any] = {}
+    for key, value in kpis.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            out[key] = None
+        elif isinstance(value, dict):
+            out[key] = finite_kpis(value)
+        else:
+            out[key] = value
+    return out
 
 
 class UnknownSwarmError(KeyError):
@@ -127,9 +141,9 @@ class SwarmRuntime:
         with self.lock:
             coordinator = self.coordinator
             coordinator.drain_commands()  # only this run's moves go into the record
-            before = coordinator.metrics().to_dict()
+            before = finite_kpis(coordinator.metrics().to_dict())
             outcome = coordinator.rebalance(strategy, tolerance=tolerance)
-            after = coordinator.metrics().to_dict()
+            after = finite_kpis(coordinator.metrics().to_dict())
             moves = [
                 {"task": c.task_id, "from": c.from_agent, "to": c.to_agent, "reason": c.reason}
                 for c in coordinator.drain_commands()
@@ -159,7 +173,7 @@ class SwarmRuntime:
 
     def kpis(self) -> dict[str, Any]:
         with self.lock:
-            return self.coordinator.metrics().to_dict()
+            return finite_kpis(self.coordinator.metrics().to_dict())
 
     def tick(self) -> None:
         with self.lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,12 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def build(**overrides: Any) -> TestClient:
-        settings = ServiceSettings(
-            data_dir=tmp_path / f"data{len(clients)}",
-            fast_workers=1,
-            max_concurrent_jobs=2,
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / f"data{len(clients)}",
+            "fast_workers": 1,
+            "max_concurrent_jobs": 2,
+        }
+        settings = ServiceSettings(**{**values, **overrides})
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
@@ -47,7 +48,8 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
 
     yield build
     for client in clients:
-        client.__exit__(None, None, None)
+        with contextlib.suppress(Exception):  # a test may have closed it already
+            client.__exit__(None, None, None)
 
 
 @pytest.fixture

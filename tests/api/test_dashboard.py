@@ -18,7 +18,7 @@ def test_page_without_swarms_lists_jobs_and_links_reports(client: TestClient) ->
     job_id = submitted.json()["id"]
     page = client.get("/")
     assert page.status_code == 200
-    assert "runs no coordinator yet" in page.text
+    assert "No swarm is running" in page.text  # the service runs a coordinator hub
     assert f'href="/dashboard/jobs/{job_id}/report"' in page.text
     assert "Content-Security-Policy" in page.headers
     report = client.get(f"/dashboard/jobs/{job_id}/report")

@@ -47,9 +47,7 @@ def test_sigkill_mid_solve_loses_no_job_and_duplicates_none(tmp_path: Path) -> N
                 "/v1/allocations", json=_document(0), headers={"Idempotency-Key": "j0"}
             )
             assert replay.json()["id"] in accepted
-            final = {
-                job_id: client.get(f"/v1/jobs/{job_id}?wait=60").json() for job_id in accepted
-            }
+            final = {job_id: client.get(f"/v1/jobs/{job_id}?wait=60").json() for job_id in accepted}
             listed = client.get("/v1/jobs?limit=100").json()["items"]
     finally:
         service.stop()
