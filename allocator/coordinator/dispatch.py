@@ -18,7 +18,11 @@ from allocator.coordinator.records import AgentRecord, TaskRecord
 
 __all__ = ["Dispatcher", "available", "eligible", "has_room", "pull_global", "statically_eligible"]
 
-_TIE = 1.05  # scores within 5% of the best count as a tie
+_TIE = 0.05  # scores within 5% of the best count as a tie
+
+
+def _tie_limit(best: float) -> float:
+    return best + abs(best) * _TIE + 1e-12
 
 
 def statically_eligible(agent: AgentRecord, task: TaskRecord) -> bool:
@@ -98,7 +102,7 @@ class Dispatcher:
                     ):
                         continue
                     score = (agent.load + agent.leased_load + est) / agent.speed
-                    if best is None or score * _TIE < best_score:
+                    if best is None or score < best_score - abs(best_score) * _TIE:
                         best, best_score = agent, score
                     elif score < best_score and rng_random() < 0.5:
                         best, best_score = agent, score  # a near-tie: either, at random
@@ -146,7 +150,7 @@ class Dispatcher:
             score = self._score(agent, task)
             if best is None or score < best_score:
                 # Near-ties go either way at random, so bursts do not herd.
-                if best is not None and score * _TIE >= best_score and rng_random() < 0.5:
+                if best is not None and _tie_limit(score) >= best_score and rng_random() < 0.5:
                     continue
                 best, best_score = agent, score
         return best
@@ -158,7 +162,7 @@ class Dispatcher:
         if not scored:
             return None
         best_score = min(s for s, _a in scored)
-        top = [a for s, a in scored if s <= best_score * _TIE + 1e-12][:3]
+        top = [a for s, a in scored if s <= _tie_limit(best_score)][:3]
         return top[int(self._rng.random() * len(top))]
 
     def _round_robin(

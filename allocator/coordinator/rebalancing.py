@@ -94,12 +94,12 @@ def threshold(coord: Coordinator, now: float, tolerance: float) -> Outcome:
             gives = (
                 taker is not giver
                 and eligible(taker, task)
-                and task.prev_agent is not taker
                 and _backlog_s(taker) + task.est / taker.speed < _backlog_s(giver)
             )
             if not gives:
                 giver.queue.unsteal(task)
                 giver.load += task.est
+                heapq.heappush(under, (_backlog_s(taker), taker.index, taker))
                 break
             coord.detach_stolen(giver, task)
             coord._migrated(task, giver, taker, now, "rebalance")

@@ -168,6 +168,10 @@ class CoordinatorState:
 
     # ---- stealing host ------------------------------------------------------------
 
+    def refile(self, agent: AgentRecord) -> None:
+        """Refile `agent` in the load indexes after its queue length changed. O(1)."""
+        self._reindex(agent)
+
     def count_steal_attempt(self, succeeded: bool) -> None:
         self.kpi.steal_attempts += 1
         if succeeded:

@@ -48,6 +48,8 @@ class StealHost(Protocol):
 
     def detach_stolen(self, victim: AgentRecord, task: TaskRecord) -> None: ...
 
+    def refile(self, agent: AgentRecord) -> None: ...
+
     def move_stolen(
         self, task: TaskRecord, victim: AgentRecord, thief: AgentRecord, now: float
     ) -> None: ...
@@ -122,6 +124,8 @@ def steal_from(
     for task in reversed(rejected):
         queue.unsteal(task)
         victim.load += task.est
+    if rejected:
+        host.refile(victim)  # the queue grew back after detach_stolen refiled it
     host.count_steal_attempt(moved > 0)
     return moved
 
