@@ -28,7 +28,11 @@ EVALUATIONS = 20_000
 
 def bench_problem() -> CompiledProblem:
     problem = generate_attribute_problem(
-        200, 20, seed=7, n_dims=2, objectives=Objectives(mode="pareto", pareto=list(OBJECTIVES))
+        200,
+        20,
+        seed=7,
+        n_dims=2,
+        objectives=Objectives(mode="pareto", pareto=["cost", "imbalance"]),
     )
     return compile_problem(problem)
 
@@ -59,7 +63,7 @@ def run_pymoo(problem: CompiledProblem, seed: int) -> tuple[float, np.ndarray] |
         return None
     evaluator = PopulationEvaluator(problem, OBJECTIVES)
 
-    class Allocation(Problem):  # type: ignore[misc]
+    class Allocation(Problem):
         def __init__(self) -> None:
             super().__init__(
                 n_var=problem.n_tasks,

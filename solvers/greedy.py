@@ -111,10 +111,10 @@ def quick_plan(problem: CompiledProblem, time_limit_s: float, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     units = build_units(problem)
     model = build_score_model(problem, units)
-    state = PlanState(units)
-    for state in _starts(problem, units, model, SolveOptions(), rng, deadline):
-        pass
-    return units.to_assignment(state.assign)
+    last = PlanState(units)
+    for last in _starts(problem, units, model, SolveOptions(), rng, deadline):  # noqa: B007
+        pass  # the last yielded state is the polished one
+    return units.to_assignment(last.assign)
 
 
 class _Run:
