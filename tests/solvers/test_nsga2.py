@@ -110,6 +110,6 @@ def test_deterministic_for_a_seed() -> None:
     compiled = compile_problem(generate_attribute_problem(40, 5, seed=7, objectives=PARETO))
     a = Nsga2Solver().solve(compiled, _options(seed=11))
     b = Nsga2Solver().solve(compiled, _options(seed=11))
-    assert np.array_equal(a.assignment, b.assignment)
+    assert np.array_equal(np.asarray(a.assignment), np.asarray(b.assignment))
     assert len(a.front) == len(b.front)
     assert all(np.array_equal(x, y) for x, y in zip(a.front, b.front, strict=True))
