@@ -8,6 +8,7 @@ a plan it cannot make feasible is reported as NO_SOLUTION, never as infeasible.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -106,13 +107,18 @@ def greedy_assignment(
 
 
 def quick_plan(problem: CompiledProblem, time_limit_s: float, seed: int = 0) -> np.ndarray:
-    """Construction plus one local search (no ILS): a fast seed for other methods."""
+    """One construction plus a bounded local search (no ILS): a fast seed for other methods.
+
+    The work is bounded by counts, not the clock, so the plan is reproducible;
+    `time_limit_s` is only a safety stop.
+    """
     deadline = time.perf_counter() + time_limit_s
     rng = np.random.default_rng(seed)
     units = build_units(problem)
     model = build_score_model(problem, units)
     last = PlanState(units)
-    for last in _starts(problem, units, model, SolveOptions(), rng, deadline):  # noqa: B007
+    starts = _starts(problem, units, model, SolveOptions(), rng, deadline, variants=1, rounds=200)
+    for last in starts:  # noqa: B007
         pass  # the last yielded state is the polished one
     return units.to_assignment(last.assign)
 
@@ -162,17 +168,20 @@ def _starts(
     options: SolveOptions,
     rng: np.random.Generator,
     deadline: float,
-):
-    """Locally optimal starting plans: regret variants, then the caller's hints."""
+    *,
+    variants: int = len(_STEERING),
+    rounds: int = 10_000,
+) -> Iterator[PlanState]:
+    """Starting plans: the best regret variant (raw, then polished), then the caller's hints."""
     size = units.usage.size
     prices = None
     if size <= _PRICED:
         budget = time.perf_counter() + 0.2 * max(0.0, deadline - time.perf_counter())
         prices, _ = capacity_prices(units, model, deadline=budget)
-    variants = _STEERING if prices is not None and np.any(prices > 0) else (0.0,)
+    choices = _STEERING if prices is not None and np.any(prices > 0) else (0.0,)
     # Constructions are cheap next to local search: build every variant, polish the best.
     best: PlanState | None = None
-    for steer in variants:
+    for steer in choices[:variants]:
         state = PlanState(units)
         steering = prices * steer if prices is not None and steer else None
         if steer is None and prices is not None:
@@ -190,14 +199,14 @@ def _starts(
             break
     assert best is not None
     yield best  # an incumbent before polishing, so a caller has a plan early
-    local_search(best, model, deadline, rng)
+    local_search(best, model, deadline, rng, max_rounds=rounds)
     yield best
     for hint in options.hints:
         hint = np.asarray(hint)
         if hint.shape != (problem.n_tasks,):
             continue
         state = _state_from_hint(units, model, units.from_assignment(hint), rng, deadline)
-        local_search(state, model, deadline, rng)
+        local_search(state, model, deadline, rng, max_rounds=rounds)
         yield state
 
 

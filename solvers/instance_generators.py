@@ -95,7 +95,7 @@ def generate_attribute_problem(
         )
         for j in range(n_tasks)
     ]
-    groups = _groups(rng, n_tasks, n_anti_affinity, n_co_location, requires)
+    groups = _groups(rng, n_agents, n_anti_affinity, n_co_location, requires)
     return Problem(
         name=f"generated-{n_tasks}x{n_agents}-s{seed}",
         resources=dims,
@@ -108,9 +108,9 @@ def generate_attribute_problem(
 
 
 def _groups(
-    rng: np.random.Generator, n_tasks: int, n_aa: int, n_co: int, requires: np.ndarray
+    rng: np.random.Generator, n_agents: int, n_aa: int, n_co: int, requires: np.ndarray
 ) -> list[ConstraintGroup]:
-    """Disjoint small groups; co-located tasks share no capability requirement clash."""
+    """Disjoint groups of 2-3 tasks without requirements; anti-affinity fits the agents."""
     plain = np.flatnonzero(requires < 0)
     wanted = 3 * (n_aa + n_co)
     if wanted > len(plain):
@@ -121,6 +121,7 @@ def _groups(
         size = 2 + int(rng.integers(0, 2))
         names = [f"task{int(j)}" for j in members[:size]]
         if g < n_aa:
+            names = names[: max(2, min(len(names), n_agents))]
             out.append(ConstraintGroup(kind="anti_affinity", tasks=names))
         else:
             out.append(ConstraintGroup(kind="co_location", tasks=names))
