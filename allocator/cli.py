@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from allocator.cli_output import print_report, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
-from allocator.problem_files import load_request
+from allocator.problem_files import format_validation_error, load_request
 from models import InputError, Problem, RunOptions, gap_to_problem, read_gap_file
 
 __all__ = ["app", "main"]
@@ -62,8 +63,8 @@ def _options(
         update["workers"] = workers
     try:
         return RunOptions.model_validate({**base.model_dump(), **update})
-    except ValueError as exc:
-        raise InputError(str(exc).splitlines()[-1], field="options") from exc
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc)) from exc
 
 
 def _run(
@@ -180,26 +181,35 @@ def export(
 register_all(app)
 
 
+def _error_line(message: str) -> None:
+    # Plain write, not Rich: one line must stay one line whatever the terminal width.
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+
+
 def main() -> None:
     """Console entry point: typed errors become one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except InputError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        _error_line(str(exc))
         sys.exit(EXIT_BAD_INPUT)
     except (typer.Exit, SystemExit) as exc:
         code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_BAD_INPUT)
+    except typer.TyperException as exc:  # usage errors: missing argument, bad option value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _error_line(str(exc))
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:
         if exc.__class__.__name__ == "UnknownSolverError":
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            _error_line(str(exc))
             sys.exit(EXIT_BAD_INPUT)
         raise
 

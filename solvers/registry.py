@@ -44,7 +44,7 @@ def get_solver(name: str) -> Solver:
 def registered_solvers() -> list[str]:
     """Names of registered solvers whose backend is available here."""
     out = []
-    for name in SOLVER_NAMES:
+    for name in list(_REGISTRY):
         try:
             if get_solver(name).available():
                 out.append(name)

@@ -32,15 +32,31 @@ def _write(tmp_path: Path, name: str, body: object) -> Path:
 def test_solve_json_prints_one_document_with_the_contract_fields(tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
     proc = _cli(
-        "solve", str(EXAMPLES / "gap_c0560.json"), "--time-limit", "3", "--json",
-        "--out", str(out),
+        "solve",
+        str(EXAMPLES / "gap_c0560.json"),
+        "--time-limit",
+        "3",
+        "--json",
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["problem"]["n_tasks"] == 60
     for run in doc["solvers"]:
-        for key in ("name", "status", "objective", "objectives", "bound", "gap", "verified",
-                    "wall_time_s", "time_to_first_s", "time_to_best_s", "error"):
+        for key in (
+            "name",
+            "status",
+            "objective",
+            "objectives",
+            "bound",
+            "gap",
+            "verified",
+            "wall_time_s",
+            "time_to_first_s",
+            "time_to_best_s",
+            "error",
+        ):
             assert key in run
     chosen = doc["chosen"]
     assert {"solver", "reason", "plan"} <= chosen.keys()
@@ -52,8 +68,14 @@ def test_solve_json_prints_one_document_with_the_contract_fields(tmp_path: Path)
 def test_compare_writes_json_and_html_reports(tmp_path: Path) -> None:
     html, js = tmp_path / "r.html", tmp_path / "r.json"
     proc = _cli(
-        "compare", str(EXAMPLES / "gap_c0560.txt"), "--time-limit", "3",
-        "--report", str(html), "--json-report", str(js),
+        "compare",
+        str(EXAMPLES / "gap_c0560.txt"),
+        "--time-limit",
+        "3",
+        "--report",
+        str(html),
+        "--json-report",
+        str(js),
     )
     assert proc.returncode == 0, proc.stderr
     assert "chosen:" in proc.stdout
@@ -66,10 +88,14 @@ def test_compare_writes_json_and_html_reports(tmp_path: Path) -> None:
     [
         ("{not json", "invalid JSON at line 1"),
         ({"agents": [], "tasks": [{"id": "t"}]}, "field agents"),
-        ({"agents": [{"id": "a"}], "tasks": [{"id": "t", "demand": {"gpu": 1}}]},
-         "unknown resource 'gpu'"),
-        ({"agents": [{"id": "a"}], "tasks": [{"id": "t"}], "options": {"time_limit_s": -1}},
-         "time_limit_s"),
+        (
+            {"agents": [{"id": "a"}], "tasks": [{"id": "t", "demand": {"gpu": 1}}]},
+            "unknown resource 'gpu'",
+        ),
+        (
+            {"agents": [{"id": "a"}], "tasks": [{"id": "t"}], "options": {"time_limit_s": -1}},
+            "time_limit_s",
+        ),
     ],
 )
 def test_bad_problem_files_exit_2_with_one_line(tmp_path: Path, body: object, needle: str) -> None:
@@ -96,7 +122,8 @@ def test_missing_file_unknown_solver_and_bad_options_exit_2(tmp_path: Path) -> N
 
 def test_infeasible_exits_3_with_the_diagnosis(tmp_path: Path) -> None:
     path = _write(
-        tmp_path, "inf.json",
+        tmp_path,
+        "inf.json",
         {"agents": [{"id": "a"}], "tasks": [{"id": "t17", "requires": ["gpu"]}]},
     )
     proc = _cli("solve", str(path), "--time-limit", "1")

@@ -37,7 +37,9 @@ def _run(problem: Problem, **kw: object) -> ComparisonReport:
 def test_default_portfolio_solves_and_verifies() -> None:
     events: list[ProgressEvent] = []
     report = run_portfolio(
-        tiny_attributes(), RunOptions(time_limit_s=3.0), on_progress=events.append,
+        tiny_attributes(),
+        RunOptions(time_limit_s=3.0),
+        on_progress=events.append,
         breaker=SolverBreaker(),
     )
     assert report.status == "solved"
@@ -88,7 +90,9 @@ def test_cancel_keeps_the_best_plan_so_far(failing_solvers: None) -> None:
     timer.start()
     start = time.perf_counter()
     report = run_portfolio(
-        tiny_gap(6), RunOptions(time_limit_s=30, solvers=["greedy", "hanger"]), stop=stop,
+        tiny_gap(6),
+        RunOptions(time_limit_s=30, solvers=["greedy", "hanger"]),
+        stop=stop,
         breaker=SolverBreaker(),
     )
     assert time.perf_counter() - start < 5
@@ -113,10 +117,12 @@ def test_proven_infeasible_by_a_solver() -> None:
 
 
 def test_pareto_mode_returns_a_front_with_a_knee() -> None:
-    problem = tiny_attributes().model_copy(
-        update={"objectives": {"mode": "pareto", "pareto": ["cost", "makespan"]}}
+    problem = Problem.model_validate(
+        {
+            **tiny_attributes().model_dump(),
+            "objectives": {"mode": "pareto", "pareto": ["cost", "makespan"]},
+        }
     )
-    problem = Problem.model_validate(problem.model_dump())
     report = _run(problem, time_limit_s=4.0)
     assert report.status == "solved"
     front = report.pareto_front

@@ -48,8 +48,12 @@ def tiny_attributes() -> Problem:
             "agents": [
                 {"id": "cpu1", "capacity": {"cpu": 4, "mem": 8}, "cost_rate": 1.0},
                 {"id": "cpu2", "capacity": {"cpu": 4, "mem": 8}, "cost_rate": 1.2, "speed": 1.5},
-                {"id": "gpu", "capacity": {"cpu": 8, "mem": 16}, "cost_rate": 4.0,
-                 "capabilities": ["gpu"]},
+                {
+                    "id": "gpu",
+                    "capacity": {"cpu": 8, "mem": 16},
+                    "cost_rate": 4.0,
+                    "capabilities": ["gpu"],
+                },
             ],
             "tasks": [
                 {"id": "train", "demand": {"cpu": 2, "mem": 6}, "work": 4, "requires": ["gpu"]},
