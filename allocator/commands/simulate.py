@@ -1,0 +1,145 @@
+"""CLI: `allocator simulate` drives the coordinator core with SimPy and compares policies.
+
+With no arguments it runs the default skewed workload under every stealing policy
+and prints a Rich table; `--json` prints the same as one JSON document. Bad input
+exits with code 2 and one readable line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from allocator.simulation import (
+    DEFAULT_POLICIES,
+    POLICY_NAMES,
+    SimResult,
+    Workload,
+    compare_policies,
+    failing_agent_workload,
+    fairness_workload,
+    poisson_workload,
+    policy_by_name,
+    read_trace,
+    skewed_workload,
+)
+from models.errors import InputError
+
+__all__ = ["WORKLOADS", "register"]
+
+EXIT_BAD_INPUT = 2
+WORKLOADS: tuple[str, ...] = ("skewed", "poisson", "bursty", "fairness", "failing")
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _workload(
+    kind: str, trace: Path | None, tasks: int | None, agents: int | None, seed: int
+) -> Workload:
+    if tasks is not None and tasks < 1:
+        _fail(f"--tasks is {tasks}; use a positive number")
+    if agents is not None and agents < 1:
+        _fail(f"--agents is {agents}; use a positive number")
+    if trace is not None:
+        speeds = np.linspace(1.0, 5.0, agents or 20) if (agents or 20) > 1 else np.ones(1)
+        try:
+            return read_trace(trace, speeds)
+        except InputError as exc:
+            _fail(str(exc))
+    if kind == "skewed":
+        return skewed_workload(tasks or 5_000, agents or 50, seed=seed)
+    if kind in ("poisson", "bursty"):
+        return poisson_workload(tasks or 50_000, agents or 100, bursty=kind == "bursty", seed=seed)
+    if kind == "fairness":
+        return fairness_workload(
+            {"gold": 2.0, "free": 1.0}, tasks or 20_000, agents or 20, seed=seed
+        )
+    if kind == "failing":
+        return failing_agent_workload(tasks or 4_000, agents or 10, seed=seed)
+    _fail(f"--workload is {kind!r}; choose one of {', '.join(WORKLOADS)}")
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _table(results: list[SimResult], workload: Workload) -> Table:
+    table = Table(
+        title=f"{workload.name}: {workload.n_tasks} tasks, {len(workload.speeds)} agents",
+        caption="makespan ratio = makespan / max(total work / total speed, longest / fastest)",
+    )
+    columns = (
+        ("policy", "policy"),
+        ("makespan s", "makespan_s"),
+        ("bound s", "lower_bound_s"),
+        ("ratio", "makespan_ratio"),
+        ("migrated %", "migrated_pct"),
+        ("steals", "steals"),
+        ("p50 wait s", "latency_p50_s"),
+        ("p99 wait s", "latency_p99_s"),
+        ("util", "utilisation"),
+        ("balance", "balance_efficiency"),
+        ("Jain", "jain_fairness"),
+        ("lost", "lost"),
+    )
+    for title, _key in columns:
+        table.add_column(title, justify="left" if title == "policy" else "right")
+    for result in results:
+        row = result.row()
+        table.add_row(*(_fmt(row[key], 3 if key != "makespan_s" else 5) for _t, key in columns))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `simulate` command to `app`."""
+
+    @app.command()
+    def simulate(
+        workload: Annotated[
+            str, typer.Option("--workload", "-w", help=f"One of: {', '.join(WORKLOADS)}.")
+        ] = "skewed",
+        trace: Annotated[
+            Path | None, typer.Option("--trace", help="Recorded arrivals (.csv or .jsonl).")
+        ] = None,
+        policy: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--policy", "-p", help=f"Repeatable; default all: {', '.join(POLICY_NAMES)}."
+            ),
+        ] = None,
+        tasks: Annotated[int | None, typer.Option("--tasks", help="Number of tasks.")] = None,
+        agents: Annotated[int | None, typer.Option("--agents", help="Number of agents.")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    ) -> None:
+        """Simulate the coordinator under several policies and compare their KPIs."""
+        try:
+            chosen = [policy_by_name(p) for p in policy] if policy else list(DEFAULT_POLICIES)
+        except ValueError as exc:
+            _fail(str(exc))
+        load = _workload(workload, trace, tasks, agents, seed)
+        results = compare_policies(load, chosen, seed=seed)
+        if as_json:
+            doc = {
+                "workload": load.name,
+                "tasks": load.n_tasks,
+                "agents": len(load.speeds),
+                "results": [r.row() for r in results],
+            }
+            typer.echo(json.dumps(doc, indent=2, default=float))
+            return
+        console = Console()
+        (console if console.is_terminal else Console(width=160)).print(_table(results, load))
