@@ -106,7 +106,9 @@ def greedy_assignment(
     return result.assignment
 
 
-def quick_plan(problem: CompiledProblem, time_limit_s: float, seed: int = 0) -> np.ndarray:
+def quick_plan(
+    problem: CompiledProblem, time_limit_s: float, seed: int = 0, rounds: int = 200
+) -> np.ndarray:
     """One construction plus a bounded local search (no ILS): a fast seed for other methods.
 
     The work is bounded by counts, not the clock, so the plan is reproducible;
@@ -117,7 +119,9 @@ def quick_plan(problem: CompiledProblem, time_limit_s: float, seed: int = 0) -> 
     units = build_units(problem)
     model = build_score_model(problem, units)
     last = PlanState(units)
-    starts = _starts(problem, units, model, SolveOptions(), rng, deadline, variants=1, rounds=200)
+    starts = _starts(
+        problem, units, model, SolveOptions(), rng, deadline, variants=1, rounds=rounds
+    )
     for last in starts:  # noqa: B007
         pass  # the last yielded state is the polished one
     return units.to_assignment(last.assign)
