@@ -27,7 +27,7 @@ __all__ = ["Nsga2Solver", "nsga2_objectives"]
 
 _INFEASIBLE = 1e15  # objective value of infeasible plans, plus their violation
 _SEED_SHARE = 0.1  # of the time limit at most spent building seed plans
-_SEED_ROUNDS = 10  # local-search rounds per seed: the GA does the rest
+_SEED_ROUNDS = 3  # local-search rounds per seed: the GA does the rest
 
 
 def nsga2_objectives(problem: CompiledProblem) -> tuple[str, ...]:

@@ -68,16 +68,31 @@ class GeneOperators:
         movable = np.ones(self.n, dtype=bool)
         for group in p.co_location:
             movable[group] = False
+        usage, counts = self._totals(pop)
+        active = np.arange(len(pop))
         for _ in range(_REPAIR_ROUNDS):
-            usage, counts = self._totals(pop)
             excess = (usage - self.cap[None]) / self._cap_safe[None]
             over = np.any(excess > 1e-9, axis=2) | (counts > p.max_tasks)
-            if not over.any():
+            still = over.any(axis=1)
+            if not still.any():
                 break
-            rows, genes = self._excess_tasks(pop, over, excess, counts, movable)
+            # Later rounds touch only the plans that are still overloaded.
+            active, usage, counts = active[still], usage[still], counts[still]
+            excess, over = excess[still], over[still]
+            sub = pop[active]
+            rows, genes = self._excess_tasks(sub, over, excess, counts, movable)
             if not len(rows):
                 break
-            self._relocate(pop, rows, genes, usage, counts)
+            old = sub[rows, genes]
+            self._relocate(sub, rows, genes, usage, counts)
+            new = sub[rows, genes]
+            moved = old != new
+            rows, genes, old, new = rows[moved], genes[moved], old[moved], new[moved]
+            np.add.at(usage, (rows, old), -p.usage[old, genes, :])
+            np.add.at(usage, (rows, new), p.usage[new, genes, :])
+            np.add.at(counts, (rows, old), -1)
+            np.add.at(counts, (rows, new), 1)
+            pop[active] = sub
         return pop
 
     def _excess_tasks(
