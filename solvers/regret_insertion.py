@@ -113,7 +113,7 @@ def regret_insert(
     waiting = np.asarray(cols, dtype=np.int64)
     left_out: list[np.ndarray] = []
     d = un.usage.shape[2]
-    frac = float(np.clip(un.n_agents * max(len(waiting), 1) * d / _WORK_BUDGET, 0.002, 0.5))
+    frac = float(np.clip(un.n_agents * max(len(waiting), 1) * d / _WORK_BUDGET, 0.002, 1.0))
     while waiting.size:
         best, c1, c2 = _top_two(state, model, waiting, prices)
         stuck = ~np.isfinite(c1)
