@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 
 from allocator.jobs.worker_process import job_process_main
@@ -99,6 +100,8 @@ class JobProcess:
                 if message[0] == "progress":
                     best = _merge_progress(best, message)
             elif not process.is_alive():
+                # It may have sent its result between our poll and this check.
+                outcome = _last_outcome(parent_conn)
                 break
             now = time.monotonic()
             if self._shutdown.is_set():
@@ -145,6 +148,18 @@ class JobProcess:
         if not self._jobs.finish(self.job.id, self._owner, outcome):
             return None
         return outcome
+
+
+def _last_outcome(conn: Connection) -> JobOutcome | None:
+    """Drain what a finished worker left in the pipe; its result if it sent one."""
+    try:
+        while conn.poll(0):
+            message = conn.recv()
+            if message[0] == "done":
+                return message[1]
+    except (EOFError, OSError):
+        pass
+    return None
 
 
 def _merge_progress(
