@@ -4,6 +4,7 @@ from the same 2-core machine (httpx costs several times more CPU per request).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 __all__ = ["RawHttp"]
@@ -61,8 +62,6 @@ class RawHttp:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
-            except OSError:
-                pass
         self._reader = self._writer = None

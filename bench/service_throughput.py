@@ -77,7 +77,8 @@ async def _allocations(port: int, rate: float, duration_s: float, time_limit_s: 
         f"time_limit_s={time_limit_s:g}, ?wait=10)\n"
         f"  completed {done} = {done / wall:.1f}/s; outcomes {outcomes}\n"
         f"  latency p50 {_pct(latencies, 50):.0f} ms, p95 {_pct(latencies, 95):.0f} ms, "
-        f"p99 {_pct(latencies, 99):.0f} ms, max {_pct(latencies, 100):.0f} ms; last sent at {now:.1f} s"
+        f"p99 {_pct(latencies, 99):.0f} ms, max {_pct(latencies, 100):.0f} ms; "
+        f"last sent at {now:.1f} s"
     )
 
 
@@ -107,7 +108,7 @@ async def _pulls(port: int, n_agents: int, duration_s: float, batch: int) -> Non
         acks: list[dict[str, object]] = []
         path = f"/v1/swarms/bench/agents/{agent_id}/pull?max_tasks={batch}"
         while time.perf_counter() < stop:
-            code, body = await client.request("POST", path, {"completed": acks})
+            _code, body = await client.request("POST", path, {"completed": acks})
             data = json.loads(body)
             counts["pulls"] += 1
             counts["completed"] += len(acks)
