@@ -35,7 +35,9 @@ def pg_url() -> Iterator[str]:
 def test_migrations_and_concurrent_claims_on_postgres(pg_url: str, tmp_path: Path) -> None:
     store: Store = open_store(pg_url, tmp_path)
     open_store(pg_url, tmp_path).close()  # a second upgrade is a no-op
-    ids = {store.jobs.create(NewJob("allocation", "{}", f"h{k}", 1, 1, 1.0))[0].id for k in range(40)}
+    ids = {
+        store.jobs.create(NewJob("allocation", "{}", f"h{k}", 1, 1, 1.0))[0].id for k in range(40)
+    }
     claimed: list[str] = []
     lock = threading.Lock()
 
