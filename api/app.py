@@ -13,6 +13,7 @@ from allocator.topology_facade import TopologyRequest
 from api import dashboard
 from api.body_limit import BodySizeLimit
 from api.dashboard_views import SwarmLive, swarm_view
+from api.mcp_server import mount_mcp
 from api.observability import HttpObserver, configure_logging
 from api.problems import install_problem_handlers
 from api.routes import jobs, operations, swarms
@@ -33,7 +34,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.start()
         try:
-            yield
+            async with _app.state.mcp_sessions():  # the MCP transport's task group
+                yield
         finally:
             services.stop()
 
@@ -50,6 +52,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(operations.ops_router)
     app.include_router(dashboard.router)
+    app.state.mcp_sessions = mount_mcp(app, services)  # MCP tools at /mcp
 
     def swarm_feed() -> list[SwarmLive]:
         views = []

@@ -9,7 +9,7 @@ import typer
 __all__ = ["register_all"]
 
 # Modules under allocator.commands that add commands to the main app.
-COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology", "reports", "service")
+COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology", "reports", "service", "mcp")
 
 
 def register_all(app: typer.Typer) -> None:
