@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: demo
+# The main job: the service on http://127.0.0.1:8000 (SQLite under ./data, local process pool).
+run: $(STAMP)
+	$(VENV)/bin/allocator serve --host 127.0.0.1 --port 8000
 
+# Every solver compared on the bundled example, with JSON and HTML reports in out/.
 demo: $(STAMP)
 	mkdir -p out
 	$(VENV)/bin/allocator compare examples/mixed.json --time-limit 10 \
