@@ -22,6 +22,7 @@ class Candidate:
     solver: str
     assignment: np.ndarray
     evaluation: Evaluation
+    found_at_s: float = float("inf")  # ties go to the solver that found the plan first
 
 
 def non_dominated(points: np.ndarray) -> np.ndarray:
@@ -48,7 +49,7 @@ def choose(problem: CompiledProblem, candidates: list[Candidate]) -> tuple[Candi
     """The chosen candidate and a one-line reason (candidates must be verified)."""
     spec = problem.objectives
     if spec.mode == "lexicographic":
-        best = min(candidates, key=lambda c: c.evaluation.lex_key(spec.order))
+        best = min(candidates, key=lambda c: (c.evaluation.lex_key(spec.order), c.found_at_s))
         key = ", ".join(f"{n}={best.evaluation.objectives[n]:.6g}" for n in spec.order)
         return best, f"lexicographically best over ({', '.join(spec.order)}): {key}"
     if spec.mode == "pareto":
@@ -60,5 +61,13 @@ def choose(problem: CompiledProblem, candidates: list[Candidate]) -> tuple[Candi
             f"knee point of the merged Pareto front ({len(front)} plans) over "
             f"({', '.join(spec.order)}): closest to the ideal after normalisation",
         )
-    best = min(candidates, key=lambda c: c.evaluation.score)
+    best = min(candidates, key=lambda c: (_rounded(c.evaluation.score), c.found_at_s))
     return best, f"lowest weighted score {best.evaluation.score:.6g} among verified plans"
+
+
+def _rounded(score: float) -> float:
+    """Scores equal to 1e-9 relative count as a tie (float noise across solvers)."""
+    if score == 0 or not np.isfinite(score):
+        return score
+    digits = 9 - int(np.floor(np.log10(abs(score))))
+    return round(score, digits)

@@ -108,7 +108,8 @@ def build_report(
         ev = evaluate_plan(compiled, result.assignment)
         evaluations[name] = ev
         if ev.feasible:
-            cand = Candidate(name, np.asarray(result.assignment), ev)
+            found = result.time_to_best_s if result.time_to_best_s is not None else float("inf")
+            cand = Candidate(name, np.asarray(result.assignment), ev, found)
             candidates.append(cand)
             front_candidates.append(cand)
         for member in result.front[:200]:
