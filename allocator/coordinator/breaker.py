@@ -66,6 +66,7 @@ class CircuitBreaker:
         "_pos",
         "_probe_results",
         "_ring",
+        "_size",
         "_slow_s",
         "_slows",
         "half_open_since",
@@ -83,6 +84,7 @@ class CircuitBreaker:
         self._clean = cfg.window == "count"
         self.state = CLOSED
         self._ring = [0] * cfg.window_size  # outcome codes, or per-second buckets
+        self._size = cfg.window_size  # kept here so the success fast path skips the ring
         self._epochs = [-1] * cfg.window_size
         self._pos = 0
         self._calls = 0
@@ -128,7 +130,7 @@ class CircuitBreaker:
         """A success; the common case (clean window, fast call) is a counter bump. O(1)."""
         if self._clean and duration_s < self._slow_s:
             # Every slot of a clean ring is 0, so where the success lands does not matter.
-            if self._calls < len(self._ring):
+            if self._calls < self._size:
                 self._calls += 1
             return None
         return self.record(now, False, duration_s)

@@ -223,7 +223,7 @@ class Coordinator(CoordinatorState):
         agent.last_seen = now
         if len(agent.leases) >= agent.max_leases:
             return None
-        if agent.breaker.state is not CLOSED and not self._breaker_allows(agent, now):
+        if not agent.closed and not self._breaker_allows(agent, now):
             return None
         queue = agent.queue
         task: TaskRecord | None = None

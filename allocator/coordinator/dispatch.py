@@ -97,7 +97,7 @@ class Dispatcher:
                 best_score = 0.0
                 for _ in range(self._choices if n else 0):
                     agent = pool[int(rng_random() * n)]
-                    if agent.breaker.state is not CLOSED or (
+                    if not agent.closed or (
                         agent.max_tasks is not None and not has_room(agent, task)
                     ):
                         continue

@@ -160,6 +160,7 @@ class AgentRecord:
         "busy_s",
         "capabilities",
         "capacity",
+        "closed",
         "completed",
         "groups",
         "hb_armed",
@@ -193,6 +194,7 @@ class AgentRecord:
         self.max_tasks = spec.max_tasks
         self.queue = queue
         self.breaker = breaker
+        self.closed = True  # mirrors breaker.state is CLOSED; hot paths read this field only
         self.index = index  # position in the coordinator's agent list (O(1) random pick)
         self.load = 0.0  # expected work units queued locally
         self.leased_load = 0.0  # expected work units leased (running or prefetched)

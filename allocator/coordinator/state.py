@@ -79,7 +79,9 @@ class CoordinatorState:
         self.agent_list.append(agent)
         for cap in spec.capabilities:
             self._by_capability.setdefault(cap, []).append(agent)
-        self._recount_speeds()
+        # Incremental, so registering n agents is O(n), not O(n^2).
+        self.total_speed += agent.speed
+        self.max_speed = max(self.max_speed, agent.speed)
         return agent
 
     def _drop_agent(self, agent: AgentRecord) -> None:
@@ -254,6 +256,7 @@ class CoordinatorState:
     # ---- breakers -----------------------------------------------------------------
 
     def _breaker_changed(self, agent: AgentRecord, old: str, new: str, now: float) -> None:
+        agent.closed = new is CLOSED
         key = f"{old}->{new}"
         self.kpi.breaker_transitions[key] = self.kpi.breaker_transitions.get(key, 0) + 1
         if self.cfg.emit_commands:

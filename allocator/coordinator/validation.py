@@ -109,6 +109,8 @@ def _check_agent(agent: AgentRecord, place: object) -> float:
             _fail(f"agent {agent.id} runs ineligible task {task.id}")
         if agent.breaker.state == OPEN and task.leased_at > agent.breaker.opened_at:
             _fail(f"open breaker on {agent.id} holds lease {task_id} granted after opening")
+    if agent.closed != (agent.breaker.state == "closed"):
+        _fail(f"agent {agent.id} breaker mirror {agent.closed} != {agent.breaker.state}")
     if agent.breaker.state == OPEN and len(agent.queue):
         _fail(f"agent {agent.id} has an open breaker but {len(agent.queue)} queued tasks")
     if not _close(load, agent.load) or not _close(leased, agent.leased_load):

@@ -12,6 +12,18 @@ from allocator.coordinator import (
     TaskSpec,
 )
 
+
+def _set_breaker(coord: Coordinator, agent_id: str, open_: bool) -> None:
+    """Flip a breaker through the coordinator so its mirror and queues follow."""
+    agent = coord.agents[agent_id]
+    old = agent.breaker.state
+    if open_:
+        agent.breaker.force_open(0.0)
+    else:
+        agent.breaker._to_closed()
+    coord._note_breaker(agent, old, agent.breaker.state, 0.0)
+
+
 RR = CoordinatorConfig(placement="round_robin", emit_commands=True)
 
 
@@ -23,12 +35,11 @@ def _load(coord: Coordinator, agent: str, n: int, work: float = 1.0) -> None:
 
 def test_idle_agent_steals_from_the_heaviest(make_coord) -> None:  # type: ignore[no-untyped-def]
     coord = make_coord(3, config=CoordinatorConfig(placement="round_robin"))
-    coord.agents["a1"].breaker.force_open(0.0)  # placement skips a1 and a2 below
-    coord.agents["a2"].breaker.force_open(0.0)
-    coord._recount_speeds()
+    _set_breaker(coord, "a1", True)  # placement skips a1 and a2 below
+    _set_breaker(coord, "a2", True)
     _load(coord, "x", 6)
-    coord.agents["a1"].breaker._to_closed()
-    coord.agents["a2"].breaker._to_closed()
+    _set_breaker(coord, "a1", False)
+    _set_breaker(coord, "a2", False)
     assert len(coord.agents["a0"].queue) == 6
     task = coord.next_for("a1")
     assert task is not None and task.prev_agent is coord.agents["a0"]
@@ -44,18 +55,18 @@ def test_no_steal_when_it_does_not_pay(make_coord) -> None:  # type: ignore[no-u
         config=CoordinatorConfig(placement="least_loaded"),
         steal=HeaviestVictim(threshold=2),
     )
-    coord.agents["a1"].breaker.force_open(0.0)
+    _set_breaker(coord, "a1", True)
     _load(coord, "x", 5, work=2.0)
-    coord.agents["a1"].breaker._to_closed()
+    _set_breaker(coord, "a1", False)
     assert coord.next_for("a1") is None
     assert coord.metrics().tasks_stolen == 0
 
 
 def test_no_thrash_a_task_never_goes_back(make_coord, clock) -> None:  # type: ignore[no-untyped-def]
     coord = make_coord(2, config=CoordinatorConfig(placement="round_robin", prefetch=0))
-    coord.agents["a1"].breaker.force_open(0.0)
+    _set_breaker(coord, "a1", True)
     _load(coord, "x", 8)
-    coord.agents["a1"].breaker._to_closed()
+    _set_breaker(coord, "a1", False)
     moved: dict[str, list[str]] = {}
     for step in range(40):
         clock.advance(0.5)
