@@ -6,7 +6,6 @@ own queue empty and steal). A heapq push+pop baseline is measured in the same ru
 so figures can be read against this machine's speed.
 
 Run: .venv/bin/python -m bench.coordinator_throughput [--cycles 300000] [--placement global]
-Each size runs --repeat times (default 3) and keeps the best, as timeit does on noisy hosts. [--placement global]
 Each size runs --repeat times (default 3) and keeps the best, as timeit does on noisy hosts.
 """
 
