@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from allocator.reports.batch import BatchReport, run_batch
-from allocator.reports.batch_html import render_batch_html
 from allocator.reports.svg_axes import fmt_number
 from models import InputError, RunOptions
+
+if TYPE_CHECKING:
+    from allocator.reports.batch import BatchReport
 
 __all__ = ["register"]
 
@@ -90,6 +91,10 @@ def compare_batch(
     def progress(name: str, index: int, total: int) -> None:
         if not as_json:
             err.print(f"[{index + 1}/{total}] {name}", highlight=False)
+
+    # scipy.stats and the solvers load only when a batch actually runs.
+    from allocator.reports.batch import run_batch
+    from allocator.reports.batch_html import render_batch_html
 
     batch = run_batch(instances, options, on_instance=progress)
     if not batch.instances:

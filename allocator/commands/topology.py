@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from allocator.topology_drawing import draw_before_after, draw_topology
 from models.errors import InputError
 from models.topology_graph import topology_to_graph, validation_error_to_input
 from models.topology_metrics import TopologyMetrics, topology_metrics
 from models.topology_request import TopologyRequest, load_topology_request, node_traffic_matrix
-from solvers.topology import TopologyResult, optimize_topology
+
+if TYPE_CHECKING:
+    from solvers.topology import TopologyResult
 
 __all__ = ["register"]
 
@@ -130,6 +131,8 @@ def metrics_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = None)
     request = _load(file)
     m = _metrics_of(request, file)
     if svg is not None:
+        from allocator.topology_drawing import draw_topology  # matplotlib: only when drawing
+
         draw_topology(topology_to_graph(request.topology), svg, metrics=m, title=request.name)
     if as_json:
         typer.echo(m.model_dump_json(indent=2))
@@ -143,6 +146,8 @@ def bottleneck_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = No
     request = _load(file)
     m = _metrics_of(request, file)
     if svg is not None:
+        from allocator.topology_drawing import draw_topology  # matplotlib: only when drawing
+
         draw_topology(topology_to_graph(request.topology), svg, metrics=m, title=request.name)
     if as_json:
         doc = {
@@ -247,10 +252,14 @@ def optimize_command(
         time_limit_s=time_limit,
     )
     try:
+        from solvers.topology import optimize_topology
+
         result = optimize_topology(request)
     except InputError as exc:
         _fail(str(exc))
     if svg is not None:
+        from allocator.topology_drawing import draw_before_after
+
         draw_before_after(
             topology_to_graph(request.topology),
             topology_to_graph(result.topology),
