@@ -7,6 +7,9 @@ scheduler; the Dask parts are imported only then, so `dask` stays an optional ex
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from allocator.executors.base import SolveExecutor, SolveHandle
 from allocator.executors.host_client import ProgressNote, SolveHost
@@ -21,6 +24,7 @@ __all__ = [
     "SolveHost",
     "dask_address",
     "executor_from_env",
+    "job_process_factory",
 ]
 
 DASK_ADDRESS_ENV = "ALLOCATOR_DASK_ADDRESS"
@@ -50,3 +54,28 @@ def executor_from_env(explicit: str | None = None, *, local_workers: int = 1) ->
     from allocator.executors.dask_executor import DaskExecutor
 
     return DaskExecutor(address)
+
+
+_shared: dict[str, SolveExecutor] = {}
+_shared_lock = threading.Lock()
+
+
+def job_process_factory(default: Callable[..., Any]) -> Callable[..., Any]:
+    """What the job runner builds per job: `default` (a local worker process), or, when
+    ALLOCATOR_DASK_ADDRESS is set, a `RemoteJobProcess` on that cluster.
+
+    The cluster is reached on the first job, not at start-up, so a service whose
+    scheduler is briefly away still starts and re-queues the job.
+    """
+    address = dask_address()
+    if address is None:
+        return default
+    from allocator.executors.remote_job import remote_job_factory
+
+    def executor() -> SolveExecutor:
+        with _shared_lock:
+            if address not in _shared:
+                _shared[address] = executor_from_env(address)
+            return _shared[address]
+
+    return remote_job_factory(executor)

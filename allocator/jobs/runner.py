@@ -19,6 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
+from allocator.executors import job_process_factory
 from allocator.jobs.completion import CompletionBoard
 from allocator.jobs.job_process import JobProcess
 from allocator.jobs.worker_process import PRELOAD_MODULES, init_pool_worker, pool_solve
@@ -78,6 +79,8 @@ class JobRunner:
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
+        # JobProcess, or a job on the Dask cluster when ALLOCATOR_DASK_ADDRESS is set.
+        self._job_process = job_process_factory(JobProcess)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -181,7 +184,7 @@ class JobRunner:
             if job is None:
                 return
             request_text = self.jobs.request_text(job.id) or "{}"
-            process = JobProcess(
+            process = self._job_process(
                 job,
                 request_text,
                 self.jobs,

@@ -98,3 +98,42 @@ def test_a_cancel_before_start_runs_nothing(cluster_executor: DaskExecutor) -> N
     outcomes = [h.result(timeout=30) for h in handles]
     assert all(o.status in ("cancelled", "succeeded") for o in outcomes)
     assert sum(o.status == "cancelled" for o in outcomes) >= 4
+
+
+def test_service_jobs_run_on_the_cluster(
+    cluster_executor: DaskExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ALLOCATOR_DASK_ADDRESS set, the job runner sends jobs to the cluster."""
+    from api.services import build_services
+    from api.settings import ServiceSettings
+
+    monkeypatch.setenv("ALLOCATOR_DASK_ADDRESS", cluster_executor.client.scheduler.address)
+    problem = gap_to_problem(generate_gap("c", 4, 12, seed=0))
+    quick = comparison_request(problem, OPTIONS).encode()
+    slow = comparison_request(
+        gap_to_problem(generate_gap("c", 8, 40, seed=2)),
+        RunOptions(solvers=["nsga2"], time_limit_s=60, workers=1),
+    ).encode()
+    services = build_services(ServiceSettings(data_dir=tmp_path / "data", fast_workers=0))
+    services.start()
+    try:
+        import asyncio
+
+        async def scenario() -> tuple[object, object]:
+            done, _, _ = await services.jobs.submit(
+                "allocation", quick, wait_s=30, idempotency_key=None
+            )
+            running, _, _ = await services.jobs.submit(
+                "allocation", slow, wait_s=0, idempotency_key=None
+            )
+            while (await services.jobs.get(running.id)).best_objective is None:
+                await asyncio.sleep(0.1)  # the runner writes remote progress to the store
+            await services.jobs.cancel(running.id)
+            return done, await services.jobs.wait(running.id, 30)
+
+        done, cancelled = asyncio.run(scenario())
+    finally:
+        services.stop()
+    assert done.status == "succeeded" and done.objective is not None  # type: ignore[attr-defined]
+    assert cancelled.status == "cancelled"  # type: ignore[attr-defined]
+    assert cancelled.has_result  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""A service job run through an executor (the Dask cluster) instead of a local worker process.
+
+Same contract as `allocator.jobs.job_process.JobProcess`, so the job runner can use
+either: leases renewed, progress written, cancel stops the solve and keeps the best
+plan, shutdown hands the job back to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from allocator.executors.base import SolveExecutor, SolveHandle
+from allocator.store import JobOutcome, JobRecord, JobRepository
+
+__all__ = ["RemoteJobProcess", "remote_job_factory"]
+
+log = logging.getLogger("allocator.jobs")
+
+_POLL_S = 0.2
+_PROGRESS_WRITE_S = 0.5
+
+
+class RemoteJobProcess:
+    """Supervises one job on `executor` from a monitor thread of the web process."""
+
+    def __init__(
+        self,
+        executor: Callable[[], SolveExecutor],
+        job: JobRecord,
+        request_text: str,
+        jobs: JobRepository,
+        owner: str,
+        lease_s: float,
+        ctx: Any = None,
+        *,
+        cancel_grace_s: float = 5.0,
+        on_done: Callable[[JobRecord, JobOutcome | None], None],
+    ):
+        del ctx  # the local process context; nothing starts locally here
+        self._executor = executor
+        self.job = job
+        self._request_text = request_text
+        self._jobs = jobs
+        self._owner = owner
+        self._lease_s = lease_s
+        self._cancel_grace_s = cancel_grace_s
+        self._on_done = on_done
+        self._cancel = threading.Event()
+        self._shutdown = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"job-{job.id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def shutdown(self) -> None:
+        self._shutdown.set()
+
+    def _run(self) -> None:
+        outcome: JobOutcome | None = None
+        try:
+            outcome = self._supervise()
+        finally:
+            self._on_done(self.job, outcome)
+
+    def _submit(self) -> SolveHandle | None:
+        try:
+            return self._executor().submit(self.job.kind, self._request_text, self.job.time_limit_s)
+        except Exception:  # cluster unreachable: the job goes back to the queue, not lost
+            log.exception(
+                "cannot submit to the executor; job re-queued", extra={"job_id": self.job.id}
+            )
+            self._jobs.release(self.job.id, self._owner)
+            return None
+
+    def _supervise(self) -> JobOutcome | None:
+        handle = self._submit()
+        if handle is None:
+            return None
+        next_renew = time.monotonic() + self._lease_s / 3
+        next_progress = 0.0
+        stop_sent_at: float | None = None
+        outcome: JobOutcome | None = None
+        while outcome is None:
+            try:
+                outcome = handle.result(timeout=_POLL_S)
+                break
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            if self._shutdown.is_set():
+                handle.cancel()  # stop the remote CPU; the job runs again from the queue
+                self._jobs.release(self.job.id, self._owner)
+                return None
+            note = handle.progress() if now >= next_progress else None
+            if note is not None:
+                self._jobs.record_progress(
+                    self.job.id, self._owner, note.objective, note.bound, note.solver
+                )
+                next_progress = now + _PROGRESS_WRITE_S
+            if now >= next_renew:
+                cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
+                next_renew = now + self._lease_s / 3
+                if cancel_requested is None:
+                    handle.cancel()  # another runner owns the job now; its result counts
+                    return None
+                if cancel_requested:
+                    self._cancel.set()
+            if self._cancel.is_set() and stop_sent_at is None:
+                stop_sent_at = now
+                handle.cancel()
+            if stop_sent_at is not None and now - stop_sent_at > 4 * self._cancel_grace_s:
+                outcome = JobOutcome("cancelled", "cancelled", "none")
+        if not self._jobs.finish(self.job.id, self._owner, outcome):
+            return None
+        return outcome
+
+
+def remote_job_factory(executor: Callable[[], SolveExecutor]) -> Callable[..., RemoteJobProcess]:
+    """A drop-in for the `JobProcess` class whose jobs run on `executor()`."""
+
+    def build(*args: Any, **kwargs: Any) -> RemoteJobProcess:
+        return RemoteJobProcess(executor, *args, **kwargs)
+
+    return build
