@@ -81,6 +81,14 @@ def compare_batch(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the batch JSON document on stdout.")
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            envvar="ALLOCATOR_DASK_ADDRESS",
+            help="Dask scheduler address (tcp://host:8786): fan the instances out over it.",
+        ),
+    ] = None,
 ) -> None:
     """Compare solvers over every problem file in a folder, with paired significance tests."""
     options = _options(solver, time_limit, seed, workers)
@@ -96,7 +104,17 @@ def compare_batch(
     from allocator.reports.batch import run_batch
     from allocator.reports.batch_html import render_batch_html
 
-    batch = run_batch(instances, options, on_instance=progress)
+    if dask:
+        from allocator.executors import executor_from_env
+        from allocator.executors.batch import run_batch_on
+
+        executor = executor_from_env(dask)
+        try:
+            batch = run_batch_on(executor, instances, options, on_instance=progress)
+        finally:
+            executor.close()
+    else:
+        batch = run_batch(instances, options, on_instance=progress)
     if not batch.instances:
         raise InputError("holds no problem files (JSON or GAP)", source=str(instances))
     html_path.write_text(render_batch_html(batch), encoding="utf-8")

@@ -35,9 +35,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Dask scheduler address: run solver jobs on that cluster."),
+    ] = None,
 ) -> None:
     """Start the HTTP service (settings from ALLOCATOR_* environment variables)."""
     import uvicorn
+
+    if dask:
+        os.environ["ALLOCATOR_DASK_ADDRESS"] = dask  # read by the job runner at start-up
 
     where = f"http://{host}:{port}"
     _err.print(
