@@ -13,11 +13,17 @@ A rejected task's reason names the bound it broke and the numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sortedcontainers import SortedList
 
+from allocator.coordinator.errors import AdmissionError
 from allocator.coordinator.records import AgentRecord, TaskRecord
 
-__all__ = ["EdfAdmission"]
+if TYPE_CHECKING:
+    from allocator.coordinator.state import CoordinatorState
+
+__all__ = ["EdfAdmission", "admit_or_reject"]
 
 
 class EdfAdmission:
@@ -95,3 +101,23 @@ class EdfAdmission:
             self._densities.remove(task.density)
             self._sum -= task.density
             task.density = 0.0
+
+
+def admit_or_reject(
+    state: CoordinatorState, admission: EdfAdmission, task: TaskRecord, now: float
+) -> None:
+    """Apply the pool bound, then (when work is placed at submit) the agent test.
+
+    Raises AdmissionError naming the bound; counts the task's density when admitted.
+    """
+    up = [a for a in state.agent_list if a.closed]
+    mean_speed = sum(a.speed for a in up) / len(up) if up else 1.0
+    reason = admission.pool_reason(task, now, len(up), mean_speed, state.max_speed)
+    if reason is None and state.cfg.placement != "global":
+        target = state.dispatcher.place(task)
+        if target is not None:
+            reason = admission.agent_reason(task, target, now)
+    if reason is not None:
+        state.kpi.rejected += 1
+        raise AdmissionError(task.id, reason)
+    admission.admit(task, now, mean_speed)

@@ -9,34 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from allocator.coordinator import plans, rebalancing, validation
-from allocator.coordinator.admission import EdfAdmission
+from allocator.coordinator import admission as edf
+from allocator.coordinator import handling, plans, rebalancing, validation
 from allocator.coordinator.breaker import CLOSED
 from allocator.coordinator.config import CoordinatorConfig
 from allocator.coordinator.dispatch import pull_global
 from allocator.coordinator.errors import AdmissionError, UnknownAgentError
 from allocator.coordinator.events import (
-    Accepted,
-    AgentRemoved,
-    ApplyPlan,
-    Assign,
     Command,
-    Completed,
-    CompleteTask,
-    CompletionRejected,
     DeadLettered,
     Event,
-    FailTask,
-    Heartbeat,
-    HeartbeatMissed,
-    NoWork,
-    Pull,
-    Rebalance,
-    RegisterAgent,
-    Rejected,
-    RemoveAgent,
-    SubmitTask,
-    Tick,
 )
 from allocator.coordinator.kpis import Metrics, compute_metrics
 from allocator.coordinator.queues import QueueFactory, make_queue_factory
@@ -80,7 +62,7 @@ class Coordinator(CoordinatorState):
         queue: str | QueueFactory = "fifo",
         steal: StealPolicy | str | None = "heaviest",
         clock: Callable[[], float] | None = None,
-        admission: EdfAdmission | None = None,
+        admission: edf.EdfAdmission | None = None,
         resolver: rebalancing.Resolver | None = None,
         distance_ms: Mapping[str, Mapping[str, float]] | None = None,
         tenant_weights: Mapping[str, float] | None = None,
@@ -166,11 +148,11 @@ class Coordinator(CoordinatorState):
         now = self._clock()
         work = spec.work
         task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
-        if task.constrained and not self._anyone_could(task):
+        if task.constrained and not validation.anyone_could_run(self, task):
             self.kpi.rejected += 1
-            raise AdmissionError(task_id, self._why_nobody(task))
+            raise AdmissionError(task_id, validation.why_nobody(self, task))
         if self.admission is not None and task.deadline is not None:
-            self._admit(task, now)
+            edf.admit_or_reject(self, self.admission, task, now)
         self.tasks[task_id] = task
         self.queued_work += task.est
         self.kpi.submitted += 1
@@ -180,35 +162,6 @@ class Coordinator(CoordinatorState):
             return None
         self._file_local(task, agent, now)
         return agent.id
-
-    def _anyone_could(self, task: TaskRecord) -> bool:
-        if task.pinned is not None:
-            agent = self.agents.get(task.pinned)
-            return agent is not None and validation.could_ever_run(agent, task)
-        return any(validation.could_ever_run(a, task) for a in self.dispatcher._pool(task))
-
-    def _why_nobody(self, task: TaskRecord) -> str:
-        if task.pinned is not None and task.pinned not in self.agents:
-            return f"pinned to agent {task.pinned!r}, which is not registered"
-        need = ", ".join(sorted(task.requires)) or "none"
-        return (
-            f"no registered agent offers capabilities [{need}] with capacity for demand "
-            f"{task.demand or {}}; register such an agent or relax the task"
-        )
-
-    def _admit(self, task: TaskRecord, now: float) -> None:
-        assert self.admission is not None
-        up = [a for a in self.agent_list if a.breaker.state is CLOSED]
-        mean_speed = sum(a.speed for a in up) / len(up) if up else 1.0
-        reason = self.admission.pool_reason(task, now, len(up), mean_speed, self.max_speed)
-        if reason is None and self.cfg.placement != "global":
-            target = self.dispatcher.place(task)
-            if target is not None:
-                reason = self.admission.agent_reason(task, target, now)
-        if reason is not None:
-            self.kpi.rejected += 1
-            raise AdmissionError(task.id, reason)
-        self.admission.admit(task, now, mean_speed)
 
     def next_for(self, agent_id: str) -> TaskRecord | None:
         """Lease the agent's next task: own queue, then a steal, then the global queue.
@@ -434,44 +387,4 @@ class Coordinator(CoordinatorState):
 
     def handle(self, event: Event) -> list[Command]:
         """Apply one event; return the commands it produced, in order."""
-        out: list[Command] = []
-        match event:
-            case SubmitTask(task=spec):
-                try:
-                    out.append(Accepted(spec.id, self.submit(spec)))
-                except AdmissionError as exc:
-                    out.append(Rejected(exc.task_id, exc.reason))
-            case Pull(agent_id=agent_id):
-                task = self.next_for(agent_id)
-                out.append(
-                    NoWork(agent_id, "nothing eligible")
-                    if task is None
-                    else Assign(task.id, agent_id)
-                )
-            case CompleteTask(task_id=task_id, agent_id=agent_id, runtime_s=runtime_s):
-                reason = self.complete(task_id, agent_id, runtime_s)
-                out.append(
-                    Completed(task_id, agent_id)
-                    if reason is None
-                    else CompletionRejected(task_id, agent_id, reason)
-                )
-            case FailTask(task_id=task_id, agent_id=agent_id, error=error):
-                reason = self.fail(task_id, agent_id, error)
-                if reason is not None:
-                    out.append(CompletionRejected(task_id, agent_id, reason))
-            case RegisterAgent(agent=spec):
-                self.register_agent(spec)
-            case RemoveAgent(agent_id=agent_id):
-                out.append(AgentRemoved(agent_id, self.remove_agent(agent_id)))
-            case Heartbeat(agent_id=agent_id):
-                self.heartbeat(agent_id)
-            case HeartbeatMissed(agent_id=agent_id):
-                self.heartbeat_missed(agent_id)
-            case ApplyPlan(plan=plan):
-                out.append(self.apply_plan(plan).command())
-            case Tick():
-                self.tick()
-            case Rebalance():
-                out.append(self.rebalance().command())
-        out.extend(self.drain_commands())
-        return out
+        return handling.handle_event(self, event)

@@ -11,12 +11,31 @@ from allocator.coordinator.records import DEAD, DONE, LEASED, QUEUED, AgentRecor
 if TYPE_CHECKING:
     from allocator.coordinator.state import CoordinatorState
 
-__all__ = ["could_ever_run", "validate"]
+__all__ = ["anyone_could_run", "could_ever_run", "validate", "why_nobody"]
 
 
 def could_ever_run(agent: AgentRecord, task: TaskRecord) -> bool:
     """Static eligibility (pinning, capabilities, capacity): independent of load."""
     return statically_eligible(agent, task)
+
+
+def anyone_could_run(state: CoordinatorState, task: TaskRecord) -> bool:
+    """Could some registered agent ever take `task`? O(candidate pool)."""
+    if task.pinned is not None:
+        agent = state.agents.get(task.pinned)
+        return agent is not None and could_ever_run(agent, task)
+    return any(could_ever_run(a, task) for a in state.dispatcher._pool(task))
+
+
+def why_nobody(state: CoordinatorState, task: TaskRecord) -> str:
+    """The rejection reason for a task no registered agent could run."""
+    if task.pinned is not None and task.pinned not in state.agents:
+        return f"pinned to agent {task.pinned!r}, which is not registered"
+    need = ", ".join(sorted(task.requires)) or "none"
+    return (
+        f"no registered agent offers capabilities [{need}] with capacity for demand "
+        f"{task.demand or {}}; register such an agent or relax the task"
+    )
 
 
 def _close(a: float, b: float) -> bool:
