@@ -41,6 +41,7 @@ def build_coordinator(tuning: CoordinatorTuning) -> Coordinator:
     import time
 
     from allocator.coordinator import make_queue_factory
+    from allocator.rebalance_resolver import portfolio_resolver
 
     config = CoordinatorConfig(
         lease_timeout_s=tuning.lease_timeout_s,
@@ -54,6 +55,8 @@ def build_coordinator(tuning: CoordinatorTuning) -> Coordinator:
         queue=make_queue_factory(tuning.queue, aging_s=tuning.aging_boost),
         steal=tuning.steal_policy,
         clock=time.time,
+        # `adaptive` rebalancing re-solves the queued work with the core portfolio.
+        resolver=portfolio_resolver(),
     )
     apply_tuning(coordinator, tuning)
     return coordinator
