@@ -85,10 +85,10 @@ async def exercise_job_tools(client: Client) -> None:
     schema = next(t for t in (await client.list_tools()).tools if t.name == "allocate")
     assert "problem" in schema.input_schema["properties"]
 
-    progress: list[tuple[float, float | None, str | None]] = []
+    notes: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append((value, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        notes.append((progress, total, message))
 
     result = await client.call_tool("allocate", tiny_request(), progress_callback=on_progress)
     assert not result.is_error, _text(result)
@@ -96,7 +96,7 @@ async def exercise_job_tools(client: Client) -> None:
     assert outcome is not None
     assert outcome["status"] == "succeeded" and outcome["solution"] in ("feasible", "optimal")
     assert len(outcome["assignments"]) == 6 and outcome["chosen_solver"] == "greedy"
-    assert progress and progress[-1][2] == "job succeeded"
+    assert notes and notes[-1][2] == "job succeeded"
 
     compared = await call_ok(client, "compare_solvers", tiny_request())
     assert [s["name"] for s in compared["solvers"]] == ["greedy"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client
@@ -39,13 +40,13 @@ def test_every_tool_in_process(services: Services) -> None:
 
 
 def test_tool_schemas_are_typed(services: Services) -> None:
-    async def scenario() -> dict[str, dict[str, object]]:
+    async def scenario() -> dict[str, dict[str, Any]]:
         async with Client(build_mcp_server(lambda: services)) as client:
             return {t.name: t.input_schema for t in (await client.list_tools()).tools}
 
     schemas = asyncio.run(scenario())
-    strategy = schemas["load_balance"]["properties"]["strategy"]  # type: ignore[index]
-    assert strategy["enum"] == ["threshold", "adaptive"]  # type: ignore[index]
-    problem = schemas["allocate"]["properties"]["problem"]  # type: ignore[index]
+    strategy = schemas["load_balance"]["properties"]["strategy"]
+    assert strategy["enum"] == ["threshold", "adaptive"]
+    problem = schemas["allocate"]["properties"]["problem"]
     assert "$ref" in problem or "properties" in problem
     assert schemas["get_job"]["required"] == ["job_id"]
