@@ -145,7 +145,7 @@ class DaskExecutor:
         else:
             self._owns_client = False
         self.client = client
-        self.address = address or str(getattr(client, "scheduler", {}) and client.scheduler.address)
+        self.address: str = address or str(client.scheduler.address)
 
     def submit(self, kind: str, request_text: str, time_limit_s: float) -> DaskHandle:
         token = uuid.uuid4().hex
