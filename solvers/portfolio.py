@@ -177,7 +177,7 @@ class _Runner:
         elif "greedy" in names:
             others = [n for n in names if n not in ("greedy", "lp_bound")]
             # Alone (large requests), the heuristic gets the whole budget but a margin.
-            share = 0.9 if not others else 0.12
+            share = 0.85 if not others else 0.12
             budget = max(0.3, share * self.options.time_limit_s)
             self._run_batch(["greedy"], min(budget, self._remaining()))
             names.remove("greedy")
@@ -345,7 +345,10 @@ class _Runner:
 
         def work() -> None:
             try:
-                budget = min(2.0, 0.2 * self.options.time_limit_s)
+                # Alone with the heuristic (large requests) the bound has a core to itself.
+                alone = set(names) <= {"greedy"}
+                budget = (0.6 if alone else 0.2) * self.options.time_limit_s
+                budget = budget if alone else min(2.0, budget)
                 value = lagrangian_bound(self.compiled, time_limit_s=budget, iterations=300)
                 # Every other objective is >= 0, so w_cost * cost_bound stays valid.
                 self.lagrangian_bound = spec.weight("cost") * float(value)
