@@ -1,7 +1,9 @@
-"""Which agents' tasks to free in one LNS step: random, reduced-cost regret, LP disagreement.
+"""Which tasks to free in one LNS step: by agent (random, reduced-cost regret, LP
+disagreement) or by task (a spread of tasks, each free to move among its cheapest agents).
 
-Rules return an agent set; the step frees every task on those agents (plus a few
-unassigned ones) so the sub-problem is a small exact GAP over those agents.
+Agent rules return an agent set whose tasks are all freed (a small exact GAP over
+those agents); the task rule frees tasks on every agent, so one sub-solve can make
+the long shift chains (ejection chains) that no small agent set contains.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from models import CompiledProblem
 
 __all__ = ["RULES", "NeighbourhoodPicker"]
 
-RULES = ("lp", "reduced_cost", "random")
+RULES = ("lp", "reduced_cost", "tasks", "random")
+#: Cheapest agents (by reduced cost) a freed task may move to in a task-rule step.
+CANDIDATES = 6
 
 
 class NeighbourhoodPicker:
@@ -30,6 +34,35 @@ class NeighbourhoodPicker:
         self.reduced = reduced  # float32[m, n], inf where ineligible
         self.x_frac = x_frac  # float32[m, n] or None
         self.preferred = None if reduced is None else reduced.argmin(axis=0)
+        price = reduced if reduced is not None else np.where(problem.eligible, problem.cost, np.inf)
+        width = min(CANDIDATES, problem.n_agents)
+        # Each task's cheapest agents, computed once: the moves a task step may make.
+        self.candidates = np.argsort(price, axis=0, kind="stable")[:width].astype(np.int64)
+        self.price = price
+
+    def pick_tasks(self, assignment: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(free tasks, agents): `count` tasks spread over all agents, drawn with weight
+        growing with how far each sits above its cheapest reduced cost."""
+        cols = np.flatnonzero(assignment >= 0)
+        count = int(min(count, len(cols)))
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        here = self.price[assignment[cols], cols]
+        best = self.price[self.candidates[0, cols], cols]
+        regret = np.nan_to_num(np.maximum(here - best, 0.0), posinf=0.0).astype(np.float64)
+        # The floor keeps every task drawable: a task at its cheapest agent may still
+        # have to move to make room in a chain.
+        weight = regret + max(float(regret.mean()), 1e-9)
+        free = self.rng.choice(cols, size=count, replace=False, p=weight / weight.sum())
+        agents = np.unique(np.r_[self.candidates[:, free].ravel(), assignment[free]])
+        return np.sort(free), agents
+
+    def allowed(self, assignment: np.ndarray, free: np.ndarray, agents: np.ndarray) -> np.ndarray:
+        """bool[len(agents), len(free)]: each freed task's current and cheapest agents."""
+        cands = np.vstack([self.candidates[:, free], assignment[free][None, :]])
+        mask = np.zeros((len(agents), len(free)), dtype=bool)
+        mask[np.searchsorted(agents, cands), np.arange(len(free))[None, :]] = True
+        return mask
 
     def pick(self, assignment: np.ndarray, size: int, rule: str) -> np.ndarray:
         m = self.problem.n_agents

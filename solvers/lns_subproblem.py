@@ -23,6 +23,7 @@ class SubProblem:
     problem: CompiledProblem
     tasks: np.ndarray
     agents: np.ndarray
+    hint: np.ndarray | None = None  # the incumbent's freed tasks, local (see restrict)
 
     def restrict(self, assignment: np.ndarray) -> np.ndarray:
         """The global plan's freed tasks as local agent indices (-1 off the agent set)."""

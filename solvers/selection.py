@@ -75,8 +75,31 @@ def choose_solvers(
         skipped["lp_bound"] = (
             f"{pairs:,} variables > {LP_MAX_PAIRS:,}: the Lagrangian bound is used instead"
         )
+    if problem.is_pure_gap() and "lns" in run and "lns" in available:
+        _lns_covers_pure_gap(run, skipped)
     for name in list(run):
         if name not in available:
             run.remove(name)
             skipped[name] = "backend not available on this machine"
     return SolverChoice(run=run, skipped=skipped)
+
+
+def _lns_covers_pure_gap(run: list[str], skipped: dict[str, str]) -> None:
+    """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
+
+    On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
+    a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md).
+    `compare` names every solver and still runs them.
+    """
+    why = {
+        "cpsat": "classic GAP: the LNS runs CP-SAT on neighbourhoods of the incumbent "
+        "and gets the cores; whole-model CP-SAT beside it would starve it",
+        "milp": "classic GAP: the LNS covers it; HiGHS on the whole model beside it "
+        "would take a core from the LNS",
+        "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
+        "its bound (rounded up, costs are integers)",
+    }
+    for name, reason in why.items():
+        if name in run:
+            run.remove(name)
+            skipped[name] = reason
