@@ -115,7 +115,13 @@ def solve(
 
 @app.command()
 def compare(
-    problem_file: Annotated[Path, typer.Argument(help="Problem JSON or OR-Library GAP file.")],
+    problem_file: Annotated[
+        Path | None, typer.Argument(help="Problem JSON or OR-Library GAP file.")
+    ] = None,
+    instances: Annotated[
+        Path | None,
+        typer.Option("--instances", help="Folder of problem files: a batch comparison."),
+    ] = None,
     solver: SolverOpt = None,
     time_limit: TimeOpt = None,
     seed: SeedOpt = None,
@@ -129,7 +135,19 @@ def compare(
         Path | None, typer.Option("--json-report", help="JSON report path (default: next to it).")
     ] = None,
 ) -> None:
-    """Run every solver side by side and write JSON and HTML comparison reports."""
+    """Run every solver side by side and write JSON and HTML comparison reports.
+
+    With --instances DIR, compare over every problem file in DIR instead, with
+    per-solver aggregates and paired significance tests (same as compare-batch).
+    """
+    if (problem_file is None) == (instances is None):
+        raise InputError("give either a PROBLEM file or --instances DIR (not both)")
+    if instances is not None:
+        from allocator.commands.reports import compare_batch
+
+        compare_batch(instances, solver, time_limit, seed, workers, report, as_json, dask=None)
+        return
+    assert problem_file is not None
     stem = problem_file.with_suffix("")
     report = report or Path(f"{stem}.report.html")
     json_report = json_report or Path(f"{stem}.report.json")

@@ -162,3 +162,31 @@ def test_usage_errors_exit_2() -> None:
     proc = _cli("solve")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_compare_instances_runs_a_batch(tmp_path: Path) -> None:
+    folder = tmp_path / "instances"
+    folder.mkdir()
+    for seed in (1, 2):
+        _write(folder, f"g{seed}.txt", f"1 3\n{seed} 5 6\n1 1 1\n3\n")
+    html = tmp_path / "batch.html"
+    proc = _cli(
+        "compare",
+        "--instances",
+        str(folder),
+        "--time-limit",
+        "1",
+        "--solver",
+        "greedy",
+        "--solver",
+        "cpsat",
+        "--report",
+        str(html),
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert len(doc["instances"]) == 2
+    assert html.exists()
+    both = _cli("compare", str(EXAMPLES / "gap_c0560.json"), "--instances", str(folder))
+    assert both.returncode == 2 and "not both" in both.stderr
