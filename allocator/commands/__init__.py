@@ -8,16 +8,12 @@ import typer
 
 __all__ = ["register_all"]
 
-# Modules under allocator.commands that add commands to the main app.
-COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology", "reports", "service", "mcp")
+# Modules under allocator.commands that add commands to the main app. Each keeps its
+# heavy imports inside its commands so `allocator --help` stays quick.
+COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology", "service", "reports", "mcp")
 
 
 def register_all(app: typer.Typer) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"allocator.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"allocator.commands.{name}":
-                raise
-            continue  # TODO(integration): make strict once every command module has landed
+        module = importlib.import_module(f"allocator.commands.{name}")
         module.register(app)
