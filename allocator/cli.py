@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
+from allocator.cli_options import run_options
 from allocator.cli_output import print_report, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
-from allocator.problem_files import format_validation_error, load_request
-from models import InputError, Problem, RunOptions, gap_to_problem, read_gap_file
+from allocator.problem_files import load_request
+from models import InputError, Problem, gap_to_problem, read_gap_file
 
 __all__ = ["app", "main"]
 
@@ -45,28 +45,6 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", help="CPU cores to 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
-def _options(
-    base: RunOptions,
-    solvers: list[str] | None,
-    time_limit: float | None,
-    seed: int | None,
-    workers: int | None,
-) -> RunOptions:
-    update: dict[str, object] = {}
-    if solvers:
-        update["solvers"] = solvers
-    if time_limit is not None:
-        update["time_limit_s"] = time_limit
-    if seed is not None:
-        update["seed"] = seed
-    if workers is not None:
-        update["workers"] = workers
-    try:
-        return RunOptions.model_validate({**base.model_dump(), **update})
-    except ValidationError as exc:
-        raise InputError(format_validation_error(exc)) from exc
-
-
 def _run(
     problem_file: Path,
     solvers: list[str] | None,
@@ -80,7 +58,7 @@ def _run(
     compare_all: bool,
 ) -> None:
     problem, base = load_request(problem_file)
-    options = _options(base, solvers, time_limit, seed, workers)
+    options = run_options(base, solvers, time_limit, seed, workers)
     result = solve_with_progress(problem, options, compare_all=compare_all, quiet=as_json)
     write_outputs(problem, result, plan_path=out, html_path=report, json_path=json_report)
     if as_json:

@@ -13,31 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from allocator.cli_options import run_options
 from allocator.reports.svg_axes import fmt_number
-from models import InputError, RunOptions
+from models import InputError
 
 if TYPE_CHECKING:
     from allocator.reports.batch import BatchReport
 
 __all__ = ["register"]
-
-
-def _options(
-    solvers: list[str] | None, time_limit: float | None, seed: int | None, workers: int | None
-) -> RunOptions:
-    update: dict[str, object] = {}
-    if solvers:
-        update["solvers"] = solvers
-    if time_limit is not None:
-        update["time_limit_s"] = time_limit
-    if seed is not None:
-        update["seed"] = seed
-    if workers is not None:
-        update["workers"] = workers
-    try:
-        return RunOptions.model_validate(update)
-    except ValueError as exc:
-        raise InputError(str(exc).splitlines()[-1], field="options") from exc
 
 
 def _print_summary(batch: BatchReport, console: Console) -> None:
@@ -91,7 +74,7 @@ def compare_batch(
     ] = None,
 ) -> None:
     """Compare solvers over every problem file in a folder, with paired significance tests."""
-    options = _options(solver, time_limit, seed, workers)
+    options = run_options(None, solver, time_limit, seed, workers)
     err = Console(stderr=True)
     html_path = report or instances.parent / f"{instances.name}.batch.html"
     json_path = html_path.with_suffix(".json")
