@@ -7,8 +7,10 @@ LP / Lagrangian bound. Applies to separable scores (cost, migrations, unassigned
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+import highspy
 import numpy as np
 
 from models import CompiledProblem, evaluate_plan
@@ -230,6 +232,11 @@ class _Search:
         bound = self.options.known_bound if self.options.known_bound is not None else -np.inf
         x_frac = None
         if int(problem.eligible.sum()) <= LP_MAX_PAIRS:
+            if mp.parent_process() is not None:
+                # A forked solver process inherits HiGHS's global thread scheduler from
+                # its parent; asking for another thread count then fails ("Not Set").
+                # Alone in this process, a reset is safe.
+                highspy.Highs.resetGlobalScheduler(True)
             lp_value, x_frac = lp_relaxation(problem, 0.3 * budget, self.options.workers)
             if lp_value is not None:
                 bound = max(bound, lp_value)

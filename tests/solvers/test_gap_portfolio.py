@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 
-from models import RunOptions, compile_problem, evaluate_plan
+from models import RunOptions, compile_problem, evaluate_plan, gap_to_problem
 from solvers.base import SolveOptions
 from solvers.gap_generators import compile_gap, generate_gap
 from solvers.lns import LnsSolver
@@ -16,8 +17,16 @@ from solvers.solver_breaker import SolverBreaker
 from tests.solvers.tiny_instances import tiny_attributes, tiny_gap
 
 
-def test_pure_gap_runs_greedy_and_lns_and_says_why_the_rest_are_skipped() -> None:
+def test_pure_gap_runs_greedy_lns_and_highs_when_small() -> None:
     choice = choose_solvers(compile_problem(tiny_gap(1)), None, registered_solvers())
+    assert choice.run == ["greedy", "milp", "lns"]
+    for name in ("cpsat", "lp_bound"):
+        assert "classic GAP" in choice.skipped[name]
+
+
+def test_large_pure_gap_gives_the_lns_the_cores_and_says_why() -> None:
+    compiled = compile_gap(generate_gap("E", 20, 1_100, seed=1))
+    choice = choose_solvers(compiled, None, registered_solvers())
     assert choice.run == ["greedy", "lns"]
     for name in ("cpsat", "milp", "lp_bound"):
         assert "classic GAP" in choice.skipped[name]
@@ -31,17 +40,33 @@ def test_explicit_request_and_other_problems_keep_their_solvers() -> None:
     assert "cpsat" in mixed.run
 
 
-def test_portfolio_on_a_gap_returns_the_lns_plan_verified_with_a_bound() -> None:
+def test_small_gap_stops_after_highs_proves_it_optimal() -> None:
+    # Solver processes are forked and inherit HiGHS's thread scheduler; start from a
+    # fresh one as a new service process would (earlier tests ran HiGHS in-process).
+    highspy.Highs.resetGlobalScheduler(True)
     report = run_portfolio(
         tiny_gap(7, m=4, n=12), RunOptions(time_limit_s=3.0, workers=2), breaker=SolverBreaker()
     )
     assert report.status == "solved" and report.chosen is not None
     names = {r.name: r for r in report.solvers}
-    assert names["lns"].verified and names["greedy"].verified
+    assert names["milp"].verified and names["milp"].status == "optimal"
+    assert names["lns"].status == "skipped" and "HiGHS proved" in names["lns"].notes[0]
     assert names["cpsat"].status == "skipped" and names["cpsat"].notes
+    assert report.wall_time_s < 3.0
+
+
+def test_large_gap_runs_greedy_beside_the_lns_with_a_bound() -> None:
+    instance = generate_gap("C", 20, 1_100, seed=2)
+    report = run_portfolio(
+        gap_to_problem(instance), RunOptions(time_limit_s=4.0, workers=2), breaker=SolverBreaker()
+    )
+    assert report.status == "solved" and report.chosen is not None
+    names = {r.name: r for r in report.solvers}
+    assert names["lns"].verified and names["greedy"].verified
+    assert names["milp"].status == "skipped"
     assert report.best_bound is not None
     assert report.best_bound <= report.chosen.objective + 1e-6
-    assert report.wall_time_s < 3.0 + 3.0
+    assert report.wall_time_s < 4.0 + 3.0
 
 
 def test_parallel_lanes_keep_plans_feasible_and_never_worse_than_the_hint() -> None:
