@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
-from allocator.topology_facade import TopologyRequest
 from api import dashboard
 from api.body_limit import BodySizeLimit
 from api.dashboard_views import SwarmLive, swarm_view
 from api.mcp_server import mount_mcp
 from api.observability import HttpObserver, configure_logging
+from api.openapi_doc import install_openapi
 from api.problems import install_problem_handlers
 from api.routes import jobs, operations, swarms
-from api.schemas import AllocationRequest
 from api.services import build_services
 from api.settings import ServiceSettings
 
@@ -65,23 +62,5 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.swarm_feed = swarm_feed
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpObserver, metrics=services.metrics)
-    _document_request_bodies(app)
+    install_openapi(app)
     return app
-
-
-def _document_request_bodies(app: FastAPI) -> None:
-    """Job routes read raw JSON (for readable errors); publish their schemas anyway."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (AllocationRequest, TopologyRequest):
-            doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(doc.pop("$defs", {}))
-            components[model.__name__] = doc
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

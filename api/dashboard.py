@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 COOKIE = "allocator_dashboard"
 REFRESH_S = 2.0
 _JOB_ROWS = 30
-_HTML_REPORT_KINDS = ("allocation", "comparison")
+_HTML_REPORT_KINDS = ("allocation", "comparison", "batch")
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from allocator.jobs import JobRunner, RequestLimits, prepare_job
+from allocator.reports.batch_html import render_batch_html
+from allocator.reports.batch_models import BatchReport
 from allocator.reports.html_report import render_report_html
 from allocator.store import IdempotencyConflict, JobRecord, JobRepository
 from allocator.types import ComparisonReport
@@ -131,6 +133,9 @@ class JobService:
             raise ApiProblem(
                 406, "topology jobs have a JSON report only; ask with Accept: application/json"
             )
+        if job.kind == "batch":
+            batch = BatchReport.model_validate_json(text)
+            return await run_in_threadpool(render_batch_html, batch)
         report = ComparisonReport.model_validate_json(text)
         return await run_in_threadpool(render_report_html, report)
 

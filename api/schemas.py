@@ -12,6 +12,7 @@ from models import Problem, RunOptions
 
 __all__ = [
     "AllocationRequest",
+    "BatchComparisonRequest",
     "JobLinks",
     "JobList",
     "JobProgress",
@@ -28,12 +29,27 @@ class AllocationRequest(Problem):
     options: RunOptions | None = None
 
 
+class BatchComparisonRequest(BaseModel):
+    """Compare solvers on every instance under the same options (documentation only)."""
+
+    instances: list[Problem] = Field(
+        min_length=1, description="Problem documents; names come from each `name`."
+    )
+    options: RunOptions | None = Field(
+        default=None, description="Applied to every instance; options inside instances are ignored."
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class JobProgress(BaseModel):
-    """Best objective and bound reported so far by the running solvers (minimised)."""
+    """Best objective and bound reported so far by the running solvers (minimised);
+    for a batch, how many instances are done out of all."""
 
     best_objective: float | None = None
     best_bound: float | None = None
     solver: str | None = None
+    instances_done: int | None = None
+    instances_total: int | None = None
 
 
 class JobLinks(BaseModel):
@@ -83,9 +99,17 @@ def _ts(value: float | None) -> datetime | None:
 def job_view(job: JobRecord, result: dict[str, Any] | None = None) -> JobView:
     base = f"/v1/jobs/{job.id}"
     progress = None
-    if job.status == "running" and (job.best_objective is not None or job.best_bound is not None):
+    if job.status == "running" and (
+        job.best_objective is not None
+        or job.best_bound is not None
+        or job.instances_total is not None
+    ):
         progress = JobProgress(
-            best_objective=job.best_objective, best_bound=job.best_bound, solver=job.progress_solver
+            best_objective=job.best_objective,
+            best_bound=job.best_bound,
+            solver=job.progress_solver,
+            instances_done=job.instances_done,
+            instances_total=job.instances_total,
         )
     return JobView(
         id=job.id,

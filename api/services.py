@@ -104,6 +104,8 @@ def build_services(settings: ServiceSettings) -> Services:
         max_tasks=settings.max_tasks,
         max_agents=settings.max_agents,
         max_time_limit_s=settings.max_time_limit_s,
+        max_batch_instances=settings.max_batch_instances,
+        max_batch_tasks=settings.max_batch_tasks,
     )
     token = settings.api_token.get_secret_value() if settings.api_token else None
     hub = SwarmHub(

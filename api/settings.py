@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     max_tasks: int = Field(default=20_000, ge=1)
     max_agents: int = Field(default=2_000, ge=1)
     max_time_limit_s: float = Field(default=600.0, gt=0)
+    max_batch_instances: int = Field(default=100, ge=1, description="Instances per batch job.")
+    max_batch_tasks: int = Field(default=100_000, ge=1, description="Tasks in a batch, all told.")
     max_wait_s: float = Field(default=60.0, ge=0, description="Cap on `?wait=` seconds.")
     max_concurrent_jobs: int = Field(
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),

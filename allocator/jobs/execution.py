@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from allocator.facade import compare, solve
+from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
 from allocator.store import JobOutcome
 from allocator.topology_facade import optimize_topology, parse_topology_request
@@ -24,12 +25,19 @@ def execute_job(
     request_text: str,
     *,
     on_progress: Callable[[ProgressEvent], None] | None = None,
+    on_instances: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
 ) -> JobOutcome:
-    """Solve the stored request; never raises (a failure becomes a `failed` outcome)."""
+    """Solve the stored request; never raises (a failure becomes a `failed` outcome).
+
+    `on_instances(done, total)` reports a batch's progress; other kinds report solver
+    incumbents and bounds through `on_progress`.
+    """
     stop = stop or threading.Event()
     try:
         document = json.loads(request_text)
+        if kind == "batch":
+            return _execute_batch(document, on_instances, stop)
         if kind == "topology":
             request, _ = parse_topology_request(document)
             topo = optimize_topology(request, stop=stop)
@@ -48,6 +56,29 @@ def execute_job(
         return JobOutcome("failed", "error", "none", error=f"invalid request: {exc}")
     except Exception as exc:  # a failed job must be recorded, never crash the worker
         return JobOutcome("failed", "error", "none", error=f"{type(exc).__name__}: {exc}")
+
+
+def _execute_batch(
+    document: object, on_instances: Callable[[int, int], None] | None, stop: threading.Event
+) -> JobOutcome:
+    """Compare every instance in turn; a cancel keeps the finished instances' results."""
+    from allocator.reports.batch import run_batch_problems  # scipy loads only for batches
+
+    request = parse_batch_request(document)
+    batch = run_batch_problems(
+        request.name,
+        request.instances,
+        request.options,
+        on_instance=None if on_instances is None else lambda _n, done, n: on_instances(done, n),
+        stop=stop,
+    )
+    solved = any(o.objective is not None for i in batch.instances for o in i.outcomes)
+    return JobOutcome(
+        status="cancelled" if stop.is_set() else "succeeded",
+        stop_reason="cancelled" if stop.is_set() else "completed",
+        solution="feasible" if solved else "none",
+        result=batch.model_dump_json(),
+    )
 
 
 def outcome_from_report(report: ComparisonReport, *, cancelled: bool) -> JobOutcome:

@@ -99,6 +99,8 @@ class JobProcess:
                     break
                 if message[0] == "progress":
                     best = _merge_progress(best, message)
+                elif message[0] == "instances":  # a batch: written at once (rare, coarse)
+                    self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
             elif not process.is_alive():
                 # It may have sent its result between our poll and this check.
                 outcome = _last_outcome(parent_conn)

@@ -10,14 +10,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
 from allocator.store import NewJob
 from allocator.types import SOLVER_NAMES
-from models import InputError
+from models import InputError, Problem
 
 __all__ = ["JOB_KINDS", "RequestLimits", "canonical_json", "prepare_job"]
 
-JOB_KINDS: tuple[str, ...] = ("allocation", "comparison", "topology")
+JOB_KINDS: tuple[str, ...] = ("allocation", "comparison", "topology", "batch")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class RequestLimits:
     max_tasks: int = 20_000
     max_agents: int = 2_000
     max_time_limit_s: float = 600.0
+    max_batch_instances: int = 100
+    max_batch_tasks: int = 100_000
 
 
 def canonical_json(document: object) -> str:
@@ -46,6 +49,8 @@ def prepare_job(
         n_agents, n_tasks, time_limit_s = _check_topology(document, limits)
     elif kind in ("allocation", "comparison"):
         n_agents, n_tasks, time_limit_s = _check_allocation(document, limits)
+    elif kind == "batch":
+        n_agents, n_tasks, time_limit_s = _check_batch(document, limits)
     else:
         raise InputError(f"unknown job kind {kind!r}; use one of {', '.join(JOB_KINDS)}")
     try:
@@ -65,6 +70,36 @@ def prepare_job(
 
 def _check_allocation(document: object, limits: RequestLimits) -> tuple[int, int, float]:
     problem, options = parse_request(document)
+    _check_size(problem, limits)
+    _check_time_limit(options.time_limit_s, limits)
+    unknown = [s for s in options.solvers or () if s not in SOLVER_NAMES]
+    if unknown:
+        raise InputError(
+            f"unknown solver {unknown[0]!r}; choose from: {', '.join(SOLVER_NAMES)}",
+            field="options.solvers",
+        )
+    return len(problem.agents), len(problem.tasks), options.time_limit_s
+
+
+def _check_batch(document: object, limits: RequestLimits) -> tuple[int, int, float]:
+    """Every instance is checked like a comparison; the batch's job budget covers them all."""
+    batch = parse_batch_request(document, limits.max_batch_instances)
+    for index, (_name, problem) in enumerate(batch.instances):
+        try:
+            _check_size(problem, limits)
+        except InputError as exc:
+            raise InputError(str(exc), field=f"instances[{index}]") from exc
+    if batch.n_tasks > limits.max_batch_tasks:
+        raise InputError(
+            f"{batch.n_tasks} tasks in all exceed this service's cap of {limits.max_batch_tasks} "
+            "per batch (ALLOCATOR_MAX_BATCH_TASKS); split the batch or raise the cap",
+            field="instances",
+        )
+    _check_time_limit(batch.options.time_limit_s, limits)
+    return batch.n_agents, batch.n_tasks, batch.budget_s
+
+
+def _check_size(problem: Problem, limits: RequestLimits) -> None:
     if len(problem.tasks) > limits.max_tasks:
         raise InputError(
             f"{len(problem.tasks)} tasks exceed this service's cap of {limits.max_tasks} "
@@ -77,14 +112,6 @@ def _check_allocation(document: object, limits: RequestLimits) -> tuple[int, int
             "per request (ALLOCATOR_MAX_AGENTS); split the request or raise the cap",
             field="agents",
         )
-    _check_time_limit(options.time_limit_s, limits)
-    unknown = [s for s in options.solvers or () if s not in SOLVER_NAMES]
-    if unknown:
-        raise InputError(
-            f"unknown solver {unknown[0]!r}; choose from: {', '.join(SOLVER_NAMES)}",
-            field="options.solvers",
-        )
-    return len(problem.agents), len(problem.tasks), options.time_limit_s
 
 
 def _check_time_limit(time_limit_s: float, limits: RequestLimits) -> None:

@@ -126,7 +126,7 @@ class JobRunner:
         cfg = self.config
         return (
             cfg.fast_workers > 0
-            and job.kind != "topology"
+            and job.kind in ("allocation", "comparison")
             and job.n_agents * job.n_tasks <= cfg.fast_max_cells
             and job.time_limit_s <= cfg.fast_max_time_limit_s
             and len(self._fast) < cfg.fast_backlog

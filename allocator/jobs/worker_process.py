@@ -48,7 +48,12 @@ def job_process_main(conn: Connection, kind: str, request_text: str) -> None:
     def on_progress(event: ProgressEvent) -> None:
         send(("progress", event.kind, event.solver, event.elapsed_s, event.objective, event.bound))
 
-    outcome = execute_job(kind, request_text, on_progress=on_progress, stop=stop)
+    def on_instances(done: int, total: int) -> None:
+        send(("instances", done, total))
+
+    outcome = execute_job(
+        kind, request_text, on_progress=on_progress, on_instances=on_instances, stop=stop
+    )
     send(("done", outcome))
     conn.close()
 

@@ -1,13 +1,14 @@
 """Batch comparisons: every solver on every problem file of a directory, then statistics.
 
-`run_batch` runs `compare` per instance; `summarise_batch` is pure (aggregates, paired
-tests, performance profiles) so it can be tested, and reused by the API's batch job.
+`run_batch` compares per file of a folder, `run_batch_problems` per in-memory problem
+(the API's batch job); `summarise_batch` is pure (aggregates, tests, profiles).
 """
 
 from __future__ import annotations
 
 import itertools
 import statistics
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,9 +39,11 @@ __all__ = [
     "ProfileSeries",
     "SolverAggregate",
     "SolverOutcome",
+    "compare_instance",
     "discover_instances",
     "outcome_from_report",
     "run_batch",
+    "run_batch_problems",
     "summarise_batch",
 ]
 
@@ -125,31 +128,73 @@ def run_batch(
         if isinstance(problem, InputError):
             results.append(InstanceResult(instance=name, source=path.name, error=str(problem)))
             continue
-        try:
-            report = compare(problem, options)
-        except Exception as exc:  # a batch records failures per instance, never aborts
-            results.append(
-                InstanceResult(
-                    instance=name,
-                    source=path.name,
-                    n_tasks=len(problem.tasks),
-                    n_agents=len(problem.agents),
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            )
-            continue
-        results.append(
-            InstanceResult(
-                instance=name,
-                source=path.name,
-                n_tasks=report.problem.n_tasks,
-                n_agents=report.problem.n_agents,
-                status=report.status,
-                best_bound=report.best_bound,
-                outcomes=outcome_from_report(report),
-            )
-        )
+        results.append(compare_instance(name, path.name, problem, options))
     return summarise_batch(directory.name, options, results)
+
+
+def run_batch_problems(
+    name: str,
+    instances: Sequence[tuple[str, Problem]],
+    options: RunOptions,
+    *,
+    on_instance: Callable[[str, int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> BatchReport:
+    """`run_batch` over in-memory problems (the API's batch job), in order.
+
+    `on_instance(name, done, total)` is called before each instance and once at the
+    end (done == total). Setting `stop` ends the current solve early and the batch
+    there: the interrupted instance is left out (its solvers did not get their full
+    budget, so it would not compare fairly) and the report covers the finished ones.
+    """
+    results: list[InstanceResult] = []
+    total = len(instances)
+    for index, (instance, problem) in enumerate(instances):
+        if stop is not None and stop.is_set():
+            break
+        if on_instance is not None:
+            on_instance(instance, index, total)
+        result = compare_instance(instance, f"instances[{index}]", problem, options, stop=stop)
+        if stop is not None and stop.is_set():
+            break
+        results.append(result)
+    else:
+        if on_instance is not None:
+            on_instance("", total, total)
+    report = summarise_batch(name, options, results)
+    if len(results) < total:
+        report.notes.insert(0, f"stopped after {len(results)} of {total} instances")
+    return report
+
+
+def compare_instance(
+    name: str,
+    source: str,
+    problem: Problem,
+    options: RunOptions,
+    *,
+    stop: threading.Event | None = None,
+) -> InstanceResult:
+    """One instance of a batch: `compare` reduced to per-solver outcomes; never raises."""
+    try:
+        report = compare(problem, options, stop=stop)
+    except Exception as exc:  # a batch records failures per instance, never aborts
+        return InstanceResult(
+            instance=name,
+            source=source,
+            n_tasks=len(problem.tasks),
+            n_agents=len(problem.agents),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return InstanceResult(
+        instance=name,
+        source=source,
+        n_tasks=report.problem.n_tasks,
+        n_agents=report.problem.n_agents,
+        status=report.status,
+        best_bound=report.best_bound,
+        outcomes=outcome_from_report(report),
+    )
 
 
 def _rel_gap(value: float | None, best: float | None) -> float | None:

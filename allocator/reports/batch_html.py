@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from allocator.reports.batch import BatchReport, InstanceResult, ProfileSeries
+from allocator.reports.batch_models import BatchReport, InstanceResult, ProfileSeries
 from allocator.reports.svg_axes import PALETTE
 from allocator.reports.svg_charts import Series, step_chart
 from allocator.reports.templating import template_env

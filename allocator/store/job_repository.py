@@ -81,6 +81,8 @@ class JobRecord:
     best_objective: float | None
     best_bound: float | None
     progress_solver: str | None
+    instances_done: int | None
+    instances_total: int | None
     objective: float | None
     error: str | None
     has_result: bool
@@ -109,6 +111,8 @@ def _record(row: JobRow) -> JobRecord:
         best_objective=row.best_objective,
         best_bound=row.best_bound,
         progress_solver=row.progress_solver,
+        instances_done=row.instances_done,
+        instances_total=row.instances_total,
         objective=row.objective,
         error=row.error,
         has_result=row.result is not None,
@@ -272,6 +276,15 @@ class JobRepository:
                 .values(**values)
             )
 
+    def record_instances(self, job_id: str, owner: str, done: int, total: int) -> None:
+        """A batch's progress: instances finished out of all."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
+                .values(instances_done=done, instances_total=total)
+            )
+
     def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
         """Store the outcome if `owner` still holds the lease: results are written once."""
         with self._sessions.begin() as session:
@@ -358,6 +371,7 @@ class JobRepository:
                     best_objective=None,
                     best_bound=None,
                     progress_solver=None,
+                    instances_done=None,
                 )
             ).rowcount  # type: ignore[attr-defined]
         return int(count or 0)

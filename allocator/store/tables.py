@@ -42,6 +42,8 @@ class JobRow(Base):
     best_objective: Mapped[float | None] = mapped_column(Float, nullable=True)
     best_bound: Mapped[float | None] = mapped_column(Float, nullable=True)
     progress_solver: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    instances_done: Mapped[int | None] = mapped_column(Integer, nullable=True)  # batch jobs
+    instances_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     objective: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

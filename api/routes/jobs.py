@@ -99,6 +99,27 @@ async def create_comparison(
 
 
 @router.post(
+    "/comparisons/batches",
+    status_code=202,
+    responses={200: {"description": "Finished within `wait`; result inline."}, **_ERRORS},
+    openapi_extra=_body_doc("BatchComparisonRequest"),
+)
+async def create_batch_comparison(
+    request: Request,
+    response: Response,
+    jobs: Jobs,
+    wait: WaitQuery = 0,
+    key: IdempotencyKey = None,
+) -> JobView:
+    """Compare solvers on many problems, one after another, with paired significance tests.
+
+    The result is the batch report (per-instance results, per-solver aggregates,
+    Holm-corrected Wilcoxon tests, performance profiles); progress counts instances.
+    """
+    return await _submit("batch", request, response, jobs, wait, key)
+
+
+@router.post(
     "/topology/optimizations",
     status_code=202,
     responses={200: {"description": "Finished within `wait`; result inline."}, **_ERRORS},
@@ -161,7 +182,7 @@ async def cancel_job(job_id: str, response: Response, jobs: Jobs) -> JobView:
     response_class=JSONResponse,
 )
 async def get_job_result(job_id: str, jobs: Jobs) -> Response:
-    """The result document: the comparison report, or the topology result."""
+    """The result document: the comparison report, the batch report or the topology result."""
     return Response(await jobs.result_text(job_id), media_type="application/json")
 
 
