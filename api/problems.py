@@ -15,6 +15,7 @@ __all__ = ["PROBLEM_JSON", "ApiProblem", "install_problem_handlers", "problem_re
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("allocator.api")
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 _TITLES = {
     400: "Bad request",
@@ -88,6 +89,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+            # FastAPI's 400 for a body it cannot decode (bytes that are not UTF-8) says
+            # nothing to fix; it is the same user error as malformed JSON, so the same 422.
+            return problem_response(
+                422,
+                "the request body is not valid JSON text (UTF-8); send a JSON document",
+                instance=request.url.path,
+            )
         return problem_response(
             exc.status_code,
             str(exc.detail),
