@@ -43,11 +43,12 @@ class ServiceSettings(BaseSettings):
     )
     max_job_attempts: int = Field(default=3, ge=1)
     fast_workers: int = Field(
-        # Small solves mostly wait (the portfolio polls its solver process), so 3 per
-        # core keeps the cores busy: 2 workers gave 22 solves/s on 2 cores, 6 gave 35.
+        # Small greedy solves run inside the worker and stop on the wall clock (their
+        # time limit), so more workers than cores still add throughput: 6 on 2 cores
+        # gave 50/s with p99 176 ms (BENCHMARKS.md, "Service"). Started with the service.
         default_factory=lambda: 3 * (os.cpu_count() or 2),
         ge=0,
-        description="Warm worker processes for small `?wait` requests (0 turns it off).",
+        description="Warm processes for small `?wait` requests, started at start-up (0: off).",
     )
     fast_max_cells: int = Field(default=2_000, ge=0, description="agents x tasks for the fast path")
     fast_max_time_limit_s: float = Field(default=2.0, ge=0)

@@ -15,19 +15,26 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
 from allocator.executors import job_process_factory
 from allocator.jobs.completion import CompletionBoard
 from allocator.jobs.job_process import JobProcess
-from allocator.jobs.worker_process import PRELOAD_MODULES, init_pool_worker, pool_solve
+from allocator.jobs.worker_process import (
+    PRELOAD_MODULES,
+    init_pool_worker,
+    pool_ready,
+    pool_solve,
+)
 from allocator.store import JobOutcome, JobRecord, JobRepository, NewJob
 
 __all__ = ["JobFinished", "JobRunner", "RunnerConfig"]
 
 log = logging.getLogger("allocator.jobs")
+
+_WARM_UP_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class JobRunner:
         requeued = self.jobs.requeue_expired()
         if requeued:
             log.info("re-queued jobs with expired leases", extra={"count": requeued})
+        if self.config.fast_workers > 0:
+            self._warm_pool()
         self._thread = threading.Thread(target=self._dispatch, name="job-dispatcher", daemon=True)
         self._thread.start()
 
@@ -139,11 +148,7 @@ class JobRunner:
             return record, False
         with self._lock:
             self._fast[record.id] = time.monotonic()
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.config.fast_workers, mp_context=self._ctx, initializer=init_pool_worker
-                )
-            future = self._pool.submit(pool_solve, job.kind, job.request)
+            future = self._fast_pool().submit(pool_solve, job.kind, job.request)
         future.add_done_callback(lambda f: self._fast_done(record, f))
         return record, True
 
@@ -153,6 +158,33 @@ class JobRunner:
             return len(self._running) + len(self._fast)
 
     # -- internals ---------------------------------------------------------------
+    def _fast_pool(self) -> ProcessPoolExecutor:
+        """The warm pool (made again after it broke); call with the lock held."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.config.fast_workers, mp_context=self._ctx, initializer=init_pool_worker
+            )
+        return self._pool
+
+    def _warm_pool(self) -> None:
+        """Start the fork server and every pool worker now: made on the first request
+        instead, they cost the first seconds of traffic 2 s of latency (solver imports)."""
+        try:
+            with self._lock:
+                pool = self._fast_pool()
+                # Each submit to a pool with no idle worker starts one, up to fast_workers.
+                started = [pool.submit(pool_ready) for _ in range(self.config.fast_workers)]
+            done, pending = wait(started, timeout=_WARM_UP_TIMEOUT_S)
+            for future in done:
+                future.result()
+        except Exception:  # the service runs without it; the pool is made again on demand
+            log.exception("warm pool failed to start; small jobs start it on demand")
+            with self._lock:
+                self._pool = None
+            return
+        if pending:
+            log.warning("warm pool still starting; small jobs may wait for it")
+
     def _dispatch(self) -> None:
         next_sweep = 0.0
         while not self._closing.is_set():

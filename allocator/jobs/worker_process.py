@@ -15,7 +15,7 @@ from allocator.jobs.execution import execute_job
 from allocator.store import JobOutcome
 from allocator.types import ProgressEvent
 
-__all__ = ["PRELOAD_MODULES", "init_pool_worker", "job_process_main", "pool_solve"]
+__all__ = ["PRELOAD_MODULES", "init_pool_worker", "job_process_main", "pool_ready", "pool_solve"]
 
 # Imported once in the fork server, so each job's process starts warm.
 PRELOAD_MODULES: tuple[str, ...] = (
@@ -85,6 +85,11 @@ def _watch_parent(stop: threading.Event, *, exit_when_orphaned: bool) -> None:
 def init_pool_worker() -> None:
     """Pool worker start-up: exit when the service process goes away."""
     _watch_parent(threading.Event(), exit_when_orphaned=True)
+
+
+def pool_ready() -> int:
+    """A no-op the runner sends to start each pool worker before traffic arrives."""
+    return os.getpid()
 
 
 def pool_solve(kind: str, request_text: str) -> JobOutcome:
