@@ -1,4 +1,4 @@
-"""NSGA-II benchmark: our DEAP/numpy NSGA-II against pymoo's, side by side.
+"""NSGA-II benchmark: our numpy NSGA-II (DEAP's selection rule) against pymoo's, side by side.
 
 Same generated problem (200 tasks x 20 agents, 2 resource dimensions; objectives
 cost and imbalance), population 100, 20,000 evaluations, 5 repeats; prints median
@@ -9,6 +9,7 @@ front both solvers found). `python -m bench.nsga2 [--repeats 5]`
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -112,6 +113,10 @@ def main() -> None:
         hvs = [normalised_hypervolume(v, ideal, nadir) if len(v) else 0.0 for _, v in runs]
         return statistics.median(times), statistics.median(hvs)
 
+    def spread(runs: list[tuple[float, np.ndarray]]) -> str:
+        times = [t for t, _ in runs]
+        return f"(runs {min(times):.3f}-{max(times):.3f} s)"
+
     print(
         f"problem: {problem.n_tasks} tasks x {problem.n_agents} agents, objectives "
         f"{', '.join(OBJECTIVES)}; population {POPULATION}, {EVALUATIONS} evaluations, "
@@ -122,12 +127,20 @@ def main() -> None:
         " (over all fronts found), reference 1.1"
     )
     t_ours, hv_ours = summary(ours)
-    print(f"ours  (DEAP selNSGA2 + numpy): {t_ours:.3f} s  hypervolume {hv_ours:.3f}")
+    # The machine is shared: the load says how far to trust absolute times.
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average (1/5/15 min) at the end: {load}")
+    print(
+        f"ours  (numpy NSGA-II)        : {t_ours:.3f} s  hypervolume {hv_ours:.3f} {spread(ours)}"
+    )
     if not theirs:
         print("pymoo: not installed, skipped (pip install '.[bench]' to compare)")
         return
     t_pymoo, hv_pymoo = summary(theirs)
-    print(f"pymoo NSGA2                  : {t_pymoo:.3f} s  hypervolume {hv_pymoo:.3f}")
+    print(
+        f"pymoo NSGA2                  : {t_pymoo:.3f} s  hypervolume {hv_pymoo:.3f} "
+        f"{spread(theirs)}"
+    )
     print(
         f"ratio ours/pymoo: time {t_ours / t_pymoo:.2f}x, hypervolume "
         f"{hv_ours / hv_pymoo if hv_pymoo else float('inf'):.2f}x"
