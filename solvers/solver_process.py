@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import queue
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -160,17 +161,32 @@ def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, chan
     start = time.perf_counter()
     last_sent = [0.0]
     pending: list[tuple[np.ndarray, float, float]] = []
+    lock = threading.Lock()
 
     def on_incumbent(assignment: np.ndarray, objective: float) -> None:
         now = time.perf_counter()
         item = (np.asarray(assignment, dtype=np.int32).copy(), float(objective), now - start)
-        if now - last_sent[0] >= _INCUMBENT_INTERVAL_S:
-            channel.put(("incumbent", item))
-            last_sent[0] = now
-            pending.clear()
-        else:
-            pending[:] = [item]
+        with lock:
+            if now - last_sent[0] >= _INCUMBENT_INTERVAL_S:
+                channel.put(("incumbent", item))
+                last_sent[0] = now
+                pending.clear()
+            else:
+                pending[:] = [item]
 
+    def flush_held() -> None:
+        # A held improvement goes out once its interval has passed, not only when the
+        # solver returns: a solver that improves only in its first 0.2 s and is then
+        # killed or cancelled must still have streamed its best plan.
+        while True:
+            time.sleep(_INCUMBENT_INTERVAL_S)
+            with lock:
+                if pending:
+                    channel.put(("incumbent", pending[0]))
+                    last_sent[0] = time.perf_counter()
+                    pending.clear()
+
+    threading.Thread(target=flush_held, name="incumbent-flush", daemon=True).start()
     options.on_incumbent = on_incumbent
     try:
         solver = get_solver(name)
@@ -184,8 +200,10 @@ def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, chan
             notes=[traceback.format_exc(limit=5)],
             wall_time_s=time.perf_counter() - start,
         )
-    for item in pending:
-        channel.put(("incumbent", item))
+    with lock:
+        for item in pending:
+            channel.put(("incumbent", item))
+        pending.clear()
     result.solver = name
     channel.put(("result", result))
     channel.close()
