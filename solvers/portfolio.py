@@ -160,6 +160,10 @@ class _Runner:
         self.results: dict[str, SolveResult] = {}
         self.best: tuple[float, np.ndarray] | None = None
         self.lagrangian_bound: float | None = None
+        # With automatic solver choice, the first proof of optimality stops the rest.
+        # (Not in Pareto mode: there every solver's front adds points.)
+        self.stop_on_optimal = options.solvers is None and compiled.objectives.mode != "pareto"
+        self.proven_by: str | None = None
 
     def _emit(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:
@@ -292,6 +296,9 @@ class _Runner:
                 now = time.perf_counter()
                 if self.stop.is_set():
                     self._finish(proc, proc.kill(StopReason.CANCELLED, "cancelled by the user"))
+                elif self.proven_by is not None:
+                    note = f"stopped: {self.proven_by} proved its plan optimal"
+                    self._finish(proc, proc.kill(StopReason.GAP_REACHED, note))
                 elif proc.done:
                     proc.process.join(timeout=1)
                     self._finish(proc, proc.result or proc.crashed())
@@ -310,7 +317,7 @@ class _Runner:
                 else:
                     continue
                 del procs[name]
-            if procs and self.stop.is_set() and pending_late:
+            if procs and (self.stop.is_set() or self.proven_by) and pending_late:
                 pending_late = []
             if procs:
                 time.sleep(_POLL_S)
@@ -353,6 +360,13 @@ class _Runner:
             result.assignment = inc.assignment
             result.objective = inc.objective
         self.results[proc.name] = result
+        if (
+            self.stop_on_optimal
+            and result.status == SolveStatus.OPTIMAL
+            and result.assignment is not None
+        ):
+            # `solve` (automatic choice) needs one proven plan, not every solver's view.
+            self.proven_by = proc.name
         self._emit(
             ProgressEvent("finished", proc.name, self._elapsed(), result.objective, result.bound)
         )

@@ -6,6 +6,7 @@ that overran its limit (CBC has overrun by minutes) or when the user cancels.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -155,9 +156,20 @@ def _silence_stdout() -> None:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 
+def _reset_highs_scheduler() -> None:
+    """A forked child inherits HiGHS's thread scheduler from the parent; a solve with
+    another thread count then ends with model status "Not Set". Start it afresh."""
+    highspy = sys.modules.get("highspy")
+    if highspy is not None:
+        # An older highspy without the call has nothing to reset.
+        with contextlib.suppress(Exception):
+            highspy.Highs.resetGlobalScheduler(True)
+
+
 def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
     """Entry point in the child process."""
     _silence_stdout()
+    _reset_highs_scheduler()
     start = time.perf_counter()
     last_sent = [0.0]
     pending: list[tuple[np.ndarray, float, float]] = []
