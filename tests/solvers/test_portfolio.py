@@ -130,3 +130,13 @@ def test_pareto_mode_returns_a_front_with_a_knee() -> None:
     costs = [p.objectives["cost"] for p in front]
     spans = [p.objectives["makespan"] for p in front]
     assert costs == sorted(costs) and spans == sorted(spans, reverse=True)
+
+
+def test_automatic_choice_stops_once_optimality_is_proven() -> None:
+    report = run_portfolio(
+        tiny_attributes(), RunOptions(time_limit_s=30.0), breaker=SolverBreaker()
+    )
+    assert report.status == "solved"
+    assert report.wall_time_s < 15  # nothing waits for the 30 s limit after a proof
+    proven = [r for r in report.solvers if r.status == "optimal"]
+    assert proven and all(r.verified for r in proven)
