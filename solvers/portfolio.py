@@ -329,7 +329,11 @@ class _Runner:
                     stop_reason=StopReason.CANCELLED
                     if self.stop.is_set()
                     else StopReason.NOT_STARTED,
-                    notes=["not started: the others finished before its start time"],
+                    notes=[
+                        f"not started: {self.proven_by} proved its plan optimal first"
+                        if self.proven_by
+                        else "not started: the others finished before its start time"
+                    ],
                 )
 
     def _start(
