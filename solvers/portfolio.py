@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +17,9 @@ from models import Problem, RunOptions, compile_problem
 from models.compiled import CompiledProblem
 from models.diagnosis import diagnose
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.inline_solve import solve_inline
 from solvers.portfolio_report import build_report, infeasible_report
+from solvers.progress import ProgressEvent
 from solvers.registry import get_solver, registered_solvers
 from solvers.report import ComparisonReport
 from solvers.selection import choose_solvers
@@ -36,17 +37,6 @@ _LNS_LED_GREEDY_S = 1.0
 #: Classic GAPs small enough for HiGHS: greedy's and HiGHS's shares of the budget.
 _GREEDY_FIRST_SHARE_BESIDE_LNS = 0.05
 _HIGHS_SHARE_BEFORE_LNS = 0.5
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """A new incumbent or bound, or a solver starting/finishing."""
-
-    kind: str  # "started" | "incumbent" | "bound" | "finished"
-    solver: str
-    elapsed_s: float
-    objective: float | None = None
-    bound: float | None = None
 
 
 def run_portfolio(
@@ -85,7 +75,7 @@ def run_portfolio(
     if run == ["greedy"] and compiled.n_tasks * compiled.n_agents <= _INLINE_MAX_PAIRS:
         # Small greedy-only requests (the service's fast path): a child process would
         # cost more than the solve itself.
-        results = {"greedy": _solve_inline(compiled, options, t0, on_progress)}
+        results = {"greedy": solve_inline(compiled, options, t0, on_progress)}
     else:
         runner = _Runner(compiled, options, t0, on_progress, stop)
         results = runner.run(run)
@@ -105,37 +95,6 @@ def run_portfolio(
         wall_time_s=time.perf_counter() - t0,
         requested=run + list(skipped),
     )
-
-
-def _solve_inline(
-    compiled: CompiledProblem,
-    options: RunOptions,
-    t0: float,
-    on_progress: Callable[[ProgressEvent], None] | None,
-) -> SolveResult:
-    """Greedy in the calling process; a crash is still recorded, never raised."""
-
-    def on_incumbent(_assignment: np.ndarray, objective: float) -> None:
-        if on_progress is not None:
-            on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
-
-    opts = SolveOptions(
-        time_limit_s=max(0.01, options.time_limit_s - (time.perf_counter() - t0)),
-        seed=options.seed,
-        workers=options.workers,
-        rel_gap=options.rel_gap,
-        on_incumbent=on_incumbent,
-    )
-    try:
-        return get_solver("greedy").solve(compiled, opts)
-    except Exception as exc:  # a crashing solver must never fail the request
-        return SolveResult(
-            solver="greedy",
-            status=SolveStatus.ERROR,
-            stop_reason=StopReason.ERROR,
-            error=f"{type(exc).__name__}: {exc}",
-            wall_time_s=time.perf_counter() - t0,
-        )
 
 
 class _Runner:

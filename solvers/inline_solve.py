@@ -1,0 +1,50 @@
+"""Run the greedy heuristic in the calling process: the fast path for small requests.
+
+A child process costs more than a 20 x 5 solve itself (the service's `?wait` path).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from models import RunOptions
+from models.compiled import CompiledProblem
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.progress import ProgressEvent
+from solvers.registry import get_solver
+
+__all__ = ["solve_inline"]
+
+
+def solve_inline(
+    compiled: CompiledProblem,
+    options: RunOptions,
+    t0: float,
+    on_progress: Callable[[ProgressEvent], None] | None,
+) -> SolveResult:
+    """Greedy in the calling process; a crash is still recorded, never raised."""
+
+    def on_incumbent(_assignment: np.ndarray, objective: float) -> None:
+        if on_progress is not None:
+            on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
+
+    opts = SolveOptions(
+        time_limit_s=max(0.01, options.time_limit_s - (time.perf_counter() - t0)),
+        seed=options.seed,
+        workers=options.workers,
+        rel_gap=options.rel_gap,
+        on_incumbent=on_incumbent,
+    )
+    try:
+        return get_solver("greedy").solve(compiled, opts)
+    except Exception as exc:  # a crashing solver must never fail the request
+        return SolveResult(
+            solver="greedy",
+            status=SolveStatus.ERROR,
+            stop_reason=StopReason.ERROR,
+            error=f"{type(exc).__name__}: {exc}",
+            wall_time_s=time.perf_counter() - t0,
+        )
