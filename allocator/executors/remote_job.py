@@ -8,12 +8,12 @@ plan, shutdown hands the job back to the queue.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from allocator.executors.base import SolveExecutor, SolveHandle
+from allocator.jobs.supervision import JobSupervisor
 from allocator.store import JobOutcome, JobRecord, JobRepository
 
 __all__ = ["RemoteJobProcess", "remote_job_factory"]
@@ -24,7 +24,7 @@ _POLL_S = 0.2
 _PROGRESS_WRITE_S = 0.5
 
 
-class RemoteJobProcess:
+class RemoteJobProcess(JobSupervisor):
     """Supervises one job on `executor` from a monitor thread of the web process."""
 
     def __init__(
@@ -41,33 +41,16 @@ class RemoteJobProcess:
         on_done: Callable[[JobRecord, JobOutcome | None], None],
     ):
         del ctx  # the local process context; nothing starts locally here
+        super().__init__(
+            job,
+            request_text,
+            jobs,
+            owner,
+            lease_s,
+            cancel_grace_s=cancel_grace_s,
+            on_done=on_done,
+        )
         self._executor = executor
-        self.job = job
-        self._request_text = request_text
-        self._jobs = jobs
-        self._owner = owner
-        self._lease_s = lease_s
-        self._cancel_grace_s = cancel_grace_s
-        self._on_done = on_done
-        self._cancel = threading.Event()
-        self._shutdown = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"job-{job.id[:8]}", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def shutdown(self) -> None:
-        self._shutdown.set()
-
-    def _run(self) -> None:
-        outcome: JobOutcome | None = None
-        try:
-            outcome = self._supervise()
-        finally:
-            self._on_done(self.job, outcome)
 
     def _submit(self) -> SolveHandle | None:
         try:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 
+from allocator.jobs.supervision import JobSupervisor
 from allocator.jobs.worker_process import job_process_main
 from allocator.store import JobOutcome, JobRecord, JobRepository
 
@@ -26,7 +26,7 @@ _PROGRESS_WRITE_S = 0.5
 _OVERRUN_GRACE_S = 30.0
 
 
-class JobProcess:
+class JobProcess(JobSupervisor):
     """Runs `job` in a child process and records the outcome if our lease still holds."""
 
     def __init__(
@@ -41,35 +41,16 @@ class JobProcess:
         cancel_grace_s: float = 5.0,
         on_done: Callable[[JobRecord, JobOutcome | None], None],
     ):
-        self.job = job
-        self._request_text = request_text
-        self._jobs = jobs
-        self._owner = owner
-        self._lease_s = lease_s
+        super().__init__(
+            job,
+            request_text,
+            jobs,
+            owner,
+            lease_s,
+            cancel_grace_s=cancel_grace_s,
+            on_done=on_done,
+        )
         self._ctx = ctx
-        self._cancel_grace_s = cancel_grace_s
-        self._on_done = on_done
-        self._cancel = threading.Event()
-        self._shutdown = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"job-{job.id[:8]}", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def cancel(self) -> None:
-        """Stop the solve and keep the best plan found so far."""
-        self._cancel.set()
-
-    def shutdown(self) -> None:
-        """Service stopping: kill the worker and hand the job back to the queue."""
-        self._shutdown.set()
-
-    def _run(self) -> None:
-        outcome: JobOutcome | None = None
-        try:
-            outcome = self._supervise()
-        finally:
-            self._on_done(self.job, outcome)
 
     def _supervise(self) -> JobOutcome | None:
         parent_conn, child_conn = self._ctx.Pipe()

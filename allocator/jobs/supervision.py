@@ -1,0 +1,63 @@
+"""The lifecycle every job supervisor shares: a monitor thread, cancel and shutdown flags.
+
+`JobProcess` (a local worker process) and `RemoteJobProcess` (an executor such as
+Dask) differ only in `_supervise`, which runs the job and returns its outcome.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from allocator.store import JobOutcome, JobRecord, JobRepository
+
+__all__ = ["JobSupervisor"]
+
+
+class JobSupervisor(ABC):
+    """Runs `_supervise` on a daemon thread and reports the outcome to `on_done`."""
+
+    def __init__(
+        self,
+        job: JobRecord,
+        request_text: str,
+        jobs: JobRepository,
+        owner: str,
+        lease_s: float,
+        *,
+        cancel_grace_s: float,
+        on_done: Callable[[JobRecord, JobOutcome | None], None],
+    ):
+        self.job = job
+        self._request_text = request_text
+        self._jobs = jobs
+        self._owner = owner
+        self._lease_s = lease_s
+        self._cancel_grace_s = cancel_grace_s
+        self._on_done = on_done
+        self._cancel = threading.Event()
+        self._shutdown = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"job-{job.id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        """Stop the solve and keep the best plan found so far."""
+        self._cancel.set()
+
+    def shutdown(self) -> None:
+        """Service stopping: stop the work and hand the job back to the queue."""
+        self._shutdown.set()
+
+    def _run(self) -> None:
+        outcome: JobOutcome | None = None
+        try:
+            outcome = self._supervise()
+        finally:
+            self._on_done(self.job, outcome)
+
+    @abstractmethod
+    def _supervise(self) -> JobOutcome | None:
+        """Run the job to its end (or cancel/shutdown) and return the outcome."""
