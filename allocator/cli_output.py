@@ -10,7 +10,7 @@ from rich.table import Table
 
 from allocator.reports.html_report import render_report_html
 from models import Problem
-from solvers.report import ComparisonReport
+from models.report import ComparisonReport
 
 __all__ = ["print_report", "write_outputs"]
 

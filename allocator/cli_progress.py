@@ -7,7 +7,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from allocator.facade import ProgressEvent, compare, solve
 from models import Problem, RunOptions
-from solvers.report import ComparisonReport
+from models.report import ComparisonReport
 
 __all__ = ["solve_with_progress"]
 

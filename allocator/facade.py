@@ -11,9 +11,9 @@ from pathlib import Path
 
 from allocator.problem_files import load_problem
 from models import Problem, RunOptions
-from solvers.portfolio import ProgressEvent, run_portfolio
+from models.report import ComparisonReport
+from solvers.portfolio.run import ProgressEvent, run_portfolio
 from solvers.registry import registered_solvers
-from solvers.report import ComparisonReport
 
 __all__ = ["ProgressEvent", "compare", "load_problem", "solve"]
 

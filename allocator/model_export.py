@@ -10,6 +10,6 @@ __all__ = ["export_problem"]
 
 
 def export_problem(problem: Problem, path: Path, fmt: str) -> None:
-    from solvers.milp import export_model
+    from solvers.milp.solver import export_model
 
     export_model(compile_problem(problem), path, fmt)

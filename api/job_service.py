@@ -14,8 +14,8 @@ from allocator.reports.batch_html import render_batch_html
 from allocator.reports.batch_models import BatchReport
 from allocator.reports.html_report import render_report_html
 from allocator.store import IdempotencyConflict, JobRecord, JobRepository
-from allocator.types import ComparisonReport
 from api.problems import ApiProblem
+from models.report import ComparisonReport
 
 __all__ = ["JobService"]
 

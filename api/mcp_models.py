@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from allocator.types import ComparisonReport
+from models.report import ComparisonReport
 from models.topology_metrics import LinkLoad, NodeLoad
 
 __all__ = [

@@ -20,12 +20,12 @@ from pydantic import Field
 
 from allocator.store import JobRecord
 from allocator.topology_facade import TopologyRequest
-from allocator.types import ComparisonReport
 from api.mcp_models import AllocationOutcome, TopologyOutcome, allocation_outcome
 from api.problems import ApiProblem
 from api.schemas import JobView, job_view
 from api.services import Services
 from models import InputError, Problem, RunOptions
+from models.report import ComparisonReport
 
 __all__ = ["INLINE_MAX_TIME_LIMIT_S", "register_job_tools", "tool_errors"]
 

@@ -18,7 +18,7 @@ from allocator.executors import LocalExecutor, SolveExecutor
 from allocator.executors.batch import run_batch_on
 from allocator.reports.batch import BatchReport
 from models import RunOptions, gap_to_problem
-from solvers.gap_generators import generate_gap
+from models.generators.gap import generate_gap
 
 
 def _write_instances(folder: Path, n: int, agents: int, tasks: int) -> None:

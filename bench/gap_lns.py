@@ -16,7 +16,7 @@ import numpy as np
 
 from models import compile_problem, evaluate_plan, gap_to_problem, read_gap_file
 from solvers.base import SolveOptions
-from solvers.lns import LnsSolver
+from solvers.lns.solver import LnsSolver
 
 GAP_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gap"
 

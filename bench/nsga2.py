@@ -16,11 +16,11 @@ import time
 import numpy as np
 
 from models import CompiledProblem, Objectives, compile_problem
+from models.generators.instances import generate_attribute_problem
 from solvers.base import SolveOptions
-from solvers.hypervolume import non_dominated, normalised_hypervolume
-from solvers.instance_generators import generate_attribute_problem
-from solvers.nsga2 import Nsga2Solver
-from solvers.population_eval import PopulationEvaluator
+from solvers.nsga2.population_eval import PopulationEvaluator
+from solvers.nsga2.solver import Nsga2Solver
+from solvers.shared.pareto import non_dominated, normalised_hypervolume
 
 OBJECTIVES = ("cost", "imbalance")
 POPULATION = 100

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from allocator.reports.html_report import render_report_html
-from allocator.reports.synthetic_report import synthetic_report
-from solvers.report import ComparisonReport
+from models.report import ComparisonReport
+from tests.synthetic_report import synthetic_report
 
 ARGS = [
     "--headless",
@@ -37,7 +37,7 @@ _PAINTED_MS = (
 def _real_report(time_limit_s: float) -> ComparisonReport:
     from allocator.facade import compare
     from models import RunOptions
-    from solvers.instance_generators import generate_attribute_problem
+    from models.generators.instances import generate_attribute_problem
     from solvers.registry import registered_solvers
 
     wanted = ["greedy", "cpsat", "milp", "nsga2"]

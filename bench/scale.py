@@ -14,7 +14,7 @@ import time
 
 from allocator.facade import solve
 from models import RunOptions
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 
 
 def main(argv: list[str] | None = None) -> int:

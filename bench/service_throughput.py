@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.raw_http import RawHttp
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 from tests.api.service_process import ServiceProcess
 
 __all__ = ["main"]

@@ -161,9 +161,9 @@ def _clustered_problem(seed: int, weights: dict[str, float]) -> Problem:
 
 def part_c(seed: int, weight: float) -> None:
     try:
-        from solvers.greedy import GreedySolver
+        from solvers.heuristic.solver import GreedySolver
     except ImportError:
-        print("(c) skipped: solvers.greedy is not there yet\n")
+        print("(c) skipped: solvers.heuristic.solver is not there yet\n")
         return
     from solvers.base import SolveOptions
 

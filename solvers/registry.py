@@ -13,12 +13,12 @@ __all__ = ["SOLVER_NAMES", "UnknownSolverError", "get_solver", "registered_solve
 
 # name -> (module, class). Order is the default run order in reports.
 _REGISTRY: dict[str, tuple[str, str]] = {
-    "greedy": ("solvers.greedy", "GreedySolver"),
-    "cpsat": ("solvers.cpsat", "CpSatSolver"),
-    "milp": ("solvers.milp", "MilpSolver"),
-    "nsga2": ("solvers.nsga2", "Nsga2Solver"),
-    "lns": ("solvers.lns", "LnsSolver"),
-    "lp_bound": ("solvers.lp_bound", "LpBoundSolver"),
+    "greedy": ("solvers.heuristic.solver", "GreedySolver"),
+    "cpsat": ("solvers.cpsat.solver", "CpSatSolver"),
+    "milp": ("solvers.milp.solver", "MilpSolver"),
+    "nsga2": ("solvers.nsga2.solver", "Nsga2Solver"),
+    "lns": ("solvers.lns.solver", "LnsSolver"),
+    "lp_bound": ("solvers.bounds.solver", "LpBoundSolver"),
 }
 
 SOLVER_NAMES: tuple[str, ...] = tuple(_REGISTRY)

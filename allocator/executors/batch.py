@@ -18,8 +18,8 @@ from allocator.reports.batch import (
     outcome_from_report,
     summarise_batch,
 )
-from allocator.types import ComparisonReport
 from models import InputError, Problem, RunOptions
+from models.report import ComparisonReport
 
 __all__ = ["comparison_request", "run_batch_on"]
 

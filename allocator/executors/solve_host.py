@@ -71,7 +71,7 @@ def main() -> None:
     os.close(null)
     sys.stdin = open(os.devnull)  # noqa: SIM115 (lives as long as the process)
     from allocator.jobs.execution import execute_job  # heavy: after the protocol is safe
-    from allocator.types import ProgressEvent
+    from models.progress import ProgressEvent
 
     write_lock = threading.Lock()
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from allocator.problem_files import format_validation_error, parse_request
-from allocator.types import SOLVER_NAMES
 from models import InputError, Problem, RunOptions
+from solvers.registry import SOLVER_NAMES
 
 __all__ = ["INSTANCE_OVERHEAD_S", "BatchRequest", "parse_batch_request"]
 

@@ -14,8 +14,9 @@ from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
 from allocator.store import JobOutcome
 from allocator.topology_facade import optimize_topology, parse_topology_request
-from allocator.types import ComparisonReport, ProgressEvent
 from models import InputError
+from models.progress import ProgressEvent
+from models.report import ComparisonReport
 
 __all__ = ["execute_job", "outcome_from_report"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
 from allocator.store import NewJob
-from allocator.types import SOLVER_NAMES
 from models import InputError, Problem
+from solvers.registry import SOLVER_NAMES
 
 __all__ = ["JOB_KINDS", "RequestLimits", "canonical_json", "prepare_job"]
 

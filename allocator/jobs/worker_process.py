@@ -13,17 +13,17 @@ from multiprocessing.connection import Connection
 
 from allocator.jobs.execution import execute_job
 from allocator.store import JobOutcome
-from allocator.types import ProgressEvent
+from models.progress import ProgressEvent
 
 __all__ = ["PRELOAD_MODULES", "init_pool_worker", "job_process_main", "pool_ready", "pool_solve"]
 
 # Imported once in the fork server, so each job's process starts warm.
 PRELOAD_MODULES: tuple[str, ...] = (
     "allocator.jobs.worker_process",
-    "solvers.greedy",
-    "solvers.cpsat",
-    "solvers.milp",
-    "solvers.nsga2",
+    "solvers.heuristic.solver",
+    "solvers.cpsat.solver",
+    "solvers.milp.solver",
+    "solvers.nsga2.solver",
 )
 
 _PARENT_CHECK_S = 1.0

@@ -29,7 +29,7 @@ from allocator.reports.batch_stats import (
     shifted_geometric_mean,
 )
 from models import InputError, Problem, RunOptions, gap_to_problem, read_gap_file
-from solvers.report import ComparisonReport
+from models.report import ComparisonReport
 
 __all__ = [
     "TIE_TOLERANCE",

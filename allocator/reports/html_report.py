@@ -22,7 +22,7 @@ from allocator.reports.svg_charts import (
 )
 from allocator.reports.svg_load import load_bars
 from allocator.reports.templating import template_env
-from solvers.report import AgentLoad, ComparisonReport
+from models.report import AgentLoad, ComparisonReport
 
 __all__ = [
     "MAX_AGENT_ROWS",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from allocator.reports.svg_axes import Frame, Scale, fmt_number, svg_open
-from solvers.report import AgentLoad
+from models.report import AgentLoad
 
 __all__ = ["RESOURCE_COLOURS", "load_bars"]
 

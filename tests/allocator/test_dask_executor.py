@@ -12,7 +12,7 @@ from allocator.executors import LocalExecutor
 from allocator.executors.batch import comparison_request, run_batch_on
 from allocator.reports.batch import BatchReport
 from models import RunOptions, gap_to_problem
-from solvers.gap_generators import generate_gap
+from models.generators.gap import generate_gap
 
 distributed = pytest.importorskip("distributed")
 from allocator.executors.dask_executor import DaskExecutor  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 from allocator.reports.batch import discover_instances, run_batch
 from allocator.reports.batch_html import render_batch_html
 from models import InputError, Problem, RunOptions
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 from tests.allocator.html_elements import parse_elements
 
 ROOT = Path(__file__).resolve().parents[2]

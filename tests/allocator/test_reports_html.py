@@ -10,9 +10,9 @@ from allocator.reports.html_report import (
     render_report_html,
 )
 from allocator.reports.svg_charts import downsample
-from allocator.reports.synthetic_report import synthetic_report
-from solvers.report import ComparisonReport, ProblemSummary, RunSettings, SolverRun
+from models.report import ComparisonReport, ProblemSummary, RunSettings, SolverRun
 from tests.allocator.html_elements import parse_elements
+from tests.synthetic_report import synthetic_report
 
 
 def _points(page: str, chart: str) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 from tests.api.conftest import small_problem
 
 ROUTE = "/v1/comparisons/batches"

@@ -6,7 +6,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 from tests.api.conftest import small_problem
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from solvers.instance_generators import generate_attribute_problem
+from models.generators.instances import generate_attribute_problem
 from tests.api.service_process import ServiceProcess
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ from allocator.reports.batch import summarise_batch
 from allocator.reports.batch_html import render_batch_html
 from allocator.reports.batch_models import InstanceResult, SolverOutcome
 from allocator.reports.html_report import render_report_html
-from allocator.reports.synthetic_report import synthetic_report
 from models import RunOptions
 from tests.browser.conftest import allowed_url, open_logged_page, screenshot
+from tests.synthetic_report import synthetic_report
 
 
 def _open(browser: Any, html: str, tmp_path: Path, name: str) -> tuple[Any, Any]:

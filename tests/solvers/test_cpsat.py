@@ -17,9 +17,9 @@ from models import (
     compile_problem,
     evaluate_plan,
 )
+from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions, SolveStatus, StopReason
-from solvers.cpsat import CpSatSolver, diagnose_infeasibility
-from solvers.gap_generators import compile_gap, generate_gap
+from solvers.cpsat.solver import CpSatSolver, diagnose_infeasibility
 
 OPTS = SolveOptions(time_limit_s=2.0, workers=2, seed=1)
 

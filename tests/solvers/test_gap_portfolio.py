@@ -6,14 +6,14 @@ import highspy
 import numpy as np
 
 from models import RunOptions, compile_problem, evaluate_plan, gap_to_problem
+from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
-from solvers.gap_generators import compile_gap, generate_gap
-from solvers.lns import LnsSolver
-from solvers.lns_neighbourhoods import NeighbourhoodPicker
-from solvers.portfolio import run_portfolio
+from solvers.lns.neighbourhoods import NeighbourhoodPicker
+from solvers.lns.solver import LnsSolver
+from solvers.portfolio.breaker import SolverBreaker
+from solvers.portfolio.run import run_portfolio
+from solvers.portfolio.strategy import choose_solvers
 from solvers.registry import registered_solvers
-from solvers.selection import choose_solvers
-from solvers.solver_breaker import SolverBreaker
 from tests.solvers.tiny_instances import tiny_attributes, tiny_gap
 
 

@@ -18,10 +18,10 @@ from models import (
     gap_to_problem,
     read_gap_file,
 )
+from models.generators.instances import generate_attribute_problem
 from solvers.base import SolveOptions, SolveStatus
-from solvers.greedy import GreedySolver, quick_plan
-from solvers.instance_generators import generate_attribute_problem
-from solvers.task_units import PlanState, build_units
+from solvers.heuristic.solver import GreedySolver, quick_plan
+from solvers.heuristic.task_units import PlanState, build_units
 
 GAP_FILE = "/work/shared/bench/gap/orlib/gap1.txt"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solvers.hypervolume import non_dominated, normalised_hypervolume
+from solvers.shared.pareto import non_dominated, normalised_hypervolume
 
 
 def test_single_point_2d_box() -> None:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from models import evaluate_plan
-from solvers.gap_generators import compile_gap, generate_gap
-from solvers.lagrangian import lagrangian_bound, lagrangian_dual
-from solvers.lp_bound import lp_relaxation
+from models.generators.gap import compile_gap, generate_gap
+from solvers.bounds.lagrangian import lagrangian_bound, lagrangian_dual
+from solvers.bounds.solver import lp_relaxation
 
 
 @pytest.mark.parametrize("kind", ["C", "D", "E"])

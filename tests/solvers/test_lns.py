@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from models import Agent, Objectives, Problem, Task, compile_problem, evaluate_plan
+from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions, SolveStatus
-from solvers.gap_generators import compile_gap, generate_gap
-from solvers.lns import LnsSolver
-from solvers.lns_subproblem import cut_subproblem
+from solvers.lns.solver import LnsSolver
+from solvers.lns.subproblem import cut_subproblem
 
 
 def test_gap_plan_is_verified_and_close_to_its_bound() -> None:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from models import Agent, Objectives, Problem, Task, compile_problem, evaluate_plan
+from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions, SolveStatus, StopReason
-from solvers.cpsat import CpSatSolver
-from solvers.gap_generators import compile_gap, generate_gap
-from solvers.lp_bound import LpBoundSolver, lp_relaxation
+from solvers.bounds.solver import LpBoundSolver, lp_relaxation
+from solvers.cpsat.solver import CpSatSolver
 
 
 def brute_force_best(compiled) -> float:

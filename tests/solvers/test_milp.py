@@ -13,7 +13,7 @@ import pytest
 
 from models import CompiledProblem, Problem, compile_problem, evaluate_plan
 from solvers.base import SolveOptions, SolveStatus
-from solvers.milp import MilpBackendError, MilpSolver, export_model
+from solvers.milp.solver import MilpBackendError, MilpSolver, export_model
 
 BACKENDS = ["highs", "cbc"]
 GAPD = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gap" / "orlib" / "gapd.txt"
@@ -291,7 +291,7 @@ def test_overrunning_process_is_stopped_from_outside() -> None:
     import sys
     import time
 
-    from solvers.milp_backends import CBC_KILL_AFTER_S, BackendOutcome, _wait_or_stop
+    from solvers.milp.backends import CBC_KILL_AFTER_S, BackendOutcome, _wait_or_stop
 
     # A stand-in for CBC that ignores SIGINT, as CBC does inside a long root LP.
     stubborn = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"

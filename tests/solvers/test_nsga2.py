@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Objectives, compile_problem, evaluate_plan
+from models.generators.instances import generate_attribute_problem
 from models.schema import OBJECTIVE_NAMES
 from solvers.base import SolveOptions, SolveStatus
-from solvers.hypervolume import non_dominated
-from solvers.instance_generators import generate_attribute_problem
-from solvers.nsga2 import Nsga2Solver, nsga2_objectives
-from solvers.nsga2_operators import GeneOperators
-from solvers.population_eval import PopulationEvaluator
+from solvers.nsga2.operators import GeneOperators
+from solvers.nsga2.population_eval import PopulationEvaluator
+from solvers.nsga2.solver import Nsga2Solver, nsga2_objectives
+from solvers.shared.pareto import non_dominated
 
 PARETO = Objectives(mode="pareto", pareto=["cost", "imbalance"])
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from models import Problem, RunOptions
+from models.report import ComparisonReport
 from solvers import registry
-from solvers.portfolio import ProgressEvent, run_portfolio
-from solvers.report import ComparisonReport
-from solvers.solver_breaker import SolverBreaker
+from solvers.portfolio.breaker import SolverBreaker
+from solvers.portfolio.run import ProgressEvent, run_portfolio
 from tests.solvers.tiny_instances import tiny_attributes, tiny_gap, tiny_infeasible
 
 

@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from solvers.plan_scoring import ScoreModel
-from solvers.task_units import FIT_TOLERANCE, PlanState
+from solvers.heuristic.scoring import ScoreModel
+from solvers.heuristic.task_units import FIT_TOLERANCE, PlanState
 
 __all__ = ["placement_scores", "regret_insert"]
 

@@ -13,8 +13,8 @@ from ortools.sat.python import cp_model
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, TraceRecorder
-from solvers.cpsat_model import CpSatModel
-from solvers.int_scaling import choose_scale, scale_nearest
+from solvers.cpsat.int_scaling import choose_scale, scale_nearest
+from solvers.cpsat.model import CpSatModel
 
 __all__ = ["RunOutcome", "ScaledObjective", "run_model", "scale_objective"]
 

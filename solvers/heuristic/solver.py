@@ -14,13 +14,13 @@ import numpy as np
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.capacity_prices import capacity_prices
-from solvers.ejection import repair_by_ejection
-from solvers.local_search import local_search
-from solvers.perturbation import iterated_local_search
-from solvers.plan_scoring import ScoreModel, build_score_model
-from solvers.regret_insertion import regret_insert, relaxed_start
-from solvers.task_units import PlanState, TaskUnits, build_units
+from solvers.heuristic.capacity_prices import capacity_prices
+from solvers.heuristic.ejection import repair_by_ejection
+from solvers.heuristic.local_search import local_search
+from solvers.heuristic.perturbation import iterated_local_search
+from solvers.heuristic.regret_insertion import regret_insert, relaxed_start
+from solvers.heuristic.scoring import ScoreModel, build_score_model
+from solvers.heuristic.task_units import PlanState, TaskUnits, build_units
 
 __all__ = ["GreedySolver", "greedy_assignment", "quick_plan"]
 

@@ -15,13 +15,14 @@ import numpy as np
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.cpsat_model import formulate
-from solvers.cpsat_run import RunOutcome, run_model, scale_objective
-from solvers.lagrangian import lagrangian_dual, pair_costs
-from solvers.lns_neighbourhoods import RULES, NeighbourhoodPicker
-from solvers.lns_repair import shift_repair
-from solvers.lns_subproblem import SubProblem, cut_subproblem
-from solvers.lp_bound import LP_MAX_PAIRS, lp_relaxation
+from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
+from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
+from solvers.cpsat.model import formulate
+from solvers.cpsat.run import RunOutcome, run_model, scale_objective
+from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
+from solvers.lns.repair import shift_repair
+from solvers.lns.subproblem import SubProblem, cut_subproblem
+from solvers.registry import get_solver
 
 __all__ = ["SEPARABLE", "LnsSolver"]
 
@@ -299,8 +300,6 @@ class _Search:
 
     def _fallback(self, bound: float) -> SolveResult:
         """No feasible start: let CP-SAT search the whole model for the rest of the time."""
-        from solvers.cpsat import CpSatSolver  # local: only needed on this path
-
         options = SolveOptions(
             time_limit_s=max(0.1, self.left()),
             seed=self.options.seed,
@@ -308,7 +307,7 @@ class _Search:
             hints=list(self.options.hints),
             on_incumbent=self.options.on_incumbent,
         )
-        result = CpSatSolver().solve(self.problem, options)
+        result = get_solver("cpsat").solve(self.problem, options)
         result.solver = "lns"
         result.notes.insert(0, "no feasible starting plan: ran CP-SAT on the whole model")
         if result.assignment is not None:
@@ -319,12 +318,8 @@ class _Search:
 
 
 def _greedy_plan(problem: CompiledProblem, options: SolveOptions, limit_s: float):
-    """The greedy helper's plan when that module is present (it is another method's file)."""
-    try:
-        from solvers.greedy import GreedySolver
-    except ImportError:
-        return None
-    result = GreedySolver().solve(
+    """The greedy heuristic's plan, reached through the registry (it is another engine)."""
+    result = get_solver("greedy").solve(
         problem, SolveOptions(time_limit_s=max(0.05, limit_s), seed=options.seed, workers=1)
     )
     return result.assignment

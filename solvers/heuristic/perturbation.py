@@ -12,10 +12,10 @@ from collections.abc import Callable
 import numpy as np
 
 from solvers.base import StopReason
-from solvers.local_search import local_search
-from solvers.plan_scoring import ScoreModel
-from solvers.regret_insertion import placement_scores
-from solvers.task_units import PlanState
+from solvers.heuristic.local_search import local_search
+from solvers.heuristic.regret_insertion import placement_scores
+from solvers.heuristic.scoring import ScoreModel
+from solvers.heuristic.task_units import PlanState
 
 __all__ = ["iterated_local_search"]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.compiled import CompiledProblem
 from models.schema import OBJECTIVE_NAMES
-from solvers.task_units import PlanState, TaskUnits
+from solvers.heuristic.task_units import PlanState, TaskUnits
 
 __all__ = ["ScoreModel", "build_score_model", "scoring_weights"]
 

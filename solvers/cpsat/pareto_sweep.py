@@ -13,8 +13,8 @@ from ortools.sat.python import cp_model
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.cpsat_model import CpSatModel, formulate
-from solvers.cpsat_run import ScaledObjective, run_model, scale_objective
+from solvers.cpsat.model import CpSatModel, formulate
+from solvers.cpsat.run import ScaledObjective, run_model, scale_objective
 
 __all__ = ["EPSILON_LEVELS", "non_dominated", "pareto_sweep"]
 

@@ -19,9 +19,7 @@ from models import (
     plan_from_array,
 )
 from models.diagnosis import unassigned_reason
-from solvers.base import SolveResult, SolveStatus
-from solvers.plan_choice import Candidate, choose, knee_index, non_dominated
-from solvers.report import (
+from models.report import (
     AgentLoad,
     ChosenPlan,
     ComparisonReport,
@@ -30,6 +28,8 @@ from solvers.report import (
     RunSettings,
     SolverRun,
 )
+from solvers.base import SolveResult, SolveStatus
+from solvers.portfolio.plan_choice import Candidate, choose, knee_index, non_dominated
 
 __all__ = ["build_report", "infeasible_report", "summarise_problem"]
 

@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from solvers.plan_scoring import ScoreModel
-from solvers.regret_insertion import placement_scores
-from solvers.task_units import FIT_TOLERANCE, PlanState
+from solvers.heuristic.regret_insertion import placement_scores
+from solvers.heuristic.scoring import ScoreModel
+from solvers.heuristic.task_units import FIT_TOLERANCE, PlanState
 
 __all__ = ["local_search", "shift_round", "swap_sweep"]
 

@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from solvers.plan_scoring import ScoreModel
-from solvers.regret_insertion import regret_insert
-from solvers.task_units import PlanState
+from solvers.heuristic.regret_insertion import regret_insert
+from solvers.heuristic.scoring import ScoreModel
+from solvers.heuristic.task_units import PlanState
 
 __all__ = ["repair_by_ejection"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from models import Plan
-from solvers.report import (
+from models.report import (
     AgentLoad,
     ChosenPlan,
     ComparisonReport,

@@ -12,8 +12,8 @@ from ortools.sat.python import cp_model
 
 from models import CompiledProblem
 from solvers.base import SolveOptions, TraceRecorder
-from solvers.cpsat_model import formulate
-from solvers.cpsat_run import run_model
+from solvers.cpsat.model import formulate
+from solvers.cpsat.run import run_model
 
 __all__ = ["counting_checks", "diagnose_infeasibility"]
 

@@ -11,10 +11,10 @@ from ortools.sat.python import cp_model
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.cpsat_diagnosis import diagnose_infeasibility
-from solvers.cpsat_model import formulate
-from solvers.cpsat_pareto import pareto_sweep
-from solvers.cpsat_run import RunOutcome, run_model, scale_objective
+from solvers.cpsat.diagnosis import diagnose_infeasibility
+from solvers.cpsat.model import formulate
+from solvers.cpsat.pareto_sweep import pareto_sweep
+from solvers.cpsat.run import RunOutcome, run_model, scale_objective
 
 __all__ = ["CpSatSolver", "diagnose_infeasibility", "first_valid_hint", "map_status"]
 

@@ -14,7 +14,7 @@ import pulp
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.milp_backends import (
+from solvers.milp.backends import (
     BackendOutcome,
     MilpBackendError,
     backend_available,
@@ -22,7 +22,7 @@ from solvers.milp_backends import (
     run_cbc,
     run_highs,
 )
-from solvers.milp_model import MilpModel, ModelInfeasibleError, build_model, hint_values
+from solvers.milp.model import MilpModel, ModelInfeasibleError, build_model, hint_values
 
 __all__ = ["MAX_MILP_VARS", "MilpBackendError", "MilpSolver", "export_model"]
 

@@ -16,15 +16,15 @@ import numpy as np
 from models import Problem, RunOptions, compile_problem
 from models.compiled import CompiledProblem
 from models.diagnosis import diagnose
+from models.progress import ProgressEvent
+from models.report import ComparisonReport
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
-from solvers.inline_solve import solve_inline
-from solvers.portfolio_report import build_report, infeasible_report
-from solvers.progress import ProgressEvent
+from solvers.portfolio.breaker import SolverBreaker, default_breaker
+from solvers.portfolio.inline import solve_inline
+from solvers.portfolio.report_building import build_report, infeasible_report
+from solvers.portfolio.solver_process import SolverProcess, mp_context
+from solvers.portfolio.strategy import choose_solvers
 from solvers.registry import get_solver, registered_solvers
-from solvers.report import ComparisonReport
-from solvers.selection import choose_solvers
-from solvers.solver_breaker import SolverBreaker, default_breaker
-from solvers.solver_process import SolverProcess, mp_context
 
 __all__ = ["ProgressEvent", "run_portfolio"]
 
@@ -344,7 +344,7 @@ class _Runner:
         if self.compiled.allow_unassigned:
             return None  # relaxing "each task exactly once" is only valid when it must hold
         try:
-            from solvers.lagrangian import lagrangian_bound
+            from solvers.bounds.lagrangian import lagrangian_bound
         except ImportError:
             return None
 

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from solvers.plan_scoring import ScoreModel
-from solvers.task_units import TaskUnits
+from solvers.heuristic.scoring import ScoreModel
+from solvers.heuristic.task_units import TaskUnits
 
 __all__ = ["capacity_prices"]
 

@@ -12,7 +12,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from models import CompiledProblem
-from solvers.int_scaling import choose_scale, scale_down, scale_nearest, scale_up
+from solvers.cpsat.int_scaling import choose_scale, scale_down, scale_nearest, scale_up
 
 __all__ = ["MAX_COMM_PAIR_VARS", "CpSatModel", "LinearTerm", "formulate"]
 

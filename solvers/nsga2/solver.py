@@ -29,11 +29,11 @@ import numpy as np
 from models import CompiledProblem, Evaluation, ObjectiveSpec, evaluate_plan
 from models.schema import OBJECTIVE_NAMES
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.greedy import quick_plan
-from solvers.hypervolume import non_dominated, normalised_hypervolume
-from solvers.nsga2_operators import GeneOperators
-from solvers.nsga2_select import survivors
-from solvers.population_eval import PopulationEvaluator
+from solvers.heuristic.solver import quick_plan
+from solvers.nsga2.operators import GeneOperators
+from solvers.nsga2.population_eval import PopulationEvaluator
+from solvers.nsga2.selection import survivors
+from solvers.shared.pareto import non_dominated, normalised_hypervolume
 
 __all__ = ["Nsga2Solver", "nsga2_objectives"]
 

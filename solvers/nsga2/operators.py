@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.compiled import CompiledProblem
-from solvers.nsga2_repair import CapacityRepair
+from solvers.nsga2.repair import CapacityRepair
 
 __all__ = ["GeneOperators"]
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from models import RunOptions
 from models.compiled import CompiledProblem
+from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
-from solvers.progress import ProgressEvent
 from solvers.registry import get_solver
 
 __all__ = ["solve_inline"]

@@ -1,0 +1,1 @@
+"""Lower bounds: the LP relaxation (reported as a solver) and the Lagrangian bound."""

@@ -1,0 +1,3 @@
+"""The constructive heuristic: greedy with regret insertion, local search, ejection and
+perturbation (warm starts, fallback, the largest requests).
+"""

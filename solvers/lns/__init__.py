@@ -1,0 +1,3 @@
+"""Large-neighbourhood search: CP-SAT on sub-problems cut from the incumbent by neighbourhood
+rules.
+"""

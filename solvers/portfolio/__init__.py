@@ -1,0 +1,7 @@
+"""The portfolio: several solvers on one request within one budget, plans re-checked, one chosen,
+one report.
+"""
+
+from solvers.portfolio.run import run_portfolio
+
+__all__ = ["run_portfolio"]
