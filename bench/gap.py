@@ -2,7 +2,9 @@
 
 Reads instances and best-known values from ../shared/bench/gap (not part of the repo).
 `python -m bench.gap [--types C D E] [--time-limit 10] [--methods ...] [--limit N]`
-prints the gap to best-known per instance and mean / median / max per type.
+prints the gap to best-known per instance and mean / median / max per type. When the
+portfolio runs beside the plain CP-SAT and HiGHS models, each row says which plain model
+beat it on that instance ("lost to") and the summary counts those instances.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import sys
 import time
@@ -28,6 +31,7 @@ from solvers.registry import get_solver
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "gap"
 SMALL = ["05100", "05200", "10100", "10200", "20100", "20200"]
 LARGE = ["10400", "20400", "40400", "15900", "30900", "60900", "201600", "401600", "801600"]
+PEERS = ("plain_cpsat", "plain_highs")
 METHODS = ["plain_cpsat", "plain_highs", "greedy", "cpsat", "milp", "lns", "portfolio"]
 
 
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--types", nargs="+", default=["C", "D", "E"])
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     parser.add_argument("--time-limit", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--limit", type=int, default=None, help="first N instances per type")
     parser.add_argument("--only", nargs="*", default=None, help="instance names to run")
     parser.add_argument("--json", type=Path, default=None, help="write raw results here")
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     bks = best_known()
     rows: list[dict[str, object]] = []
-    print(f"{'instance':10} " + " ".join(f"{m:>12}" for m in args.methods), flush=True)
+    header = f"{'instance':10} " + " ".join(f"{m:>12}" for m in args.methods)
+    print(header + ("  lost to" if _compares_peers(args.methods) else ""), flush=True)
     for kind in args.types:
         paths = instance_paths(kind)[: args.limit]
         if args.only:
@@ -162,11 +167,39 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
                 line += f"{'-' if gap is None else f'{gap:.3f}%':>9}{wall:>3.0f}s"
+            if _compares_peers(args.methods):
+                line += "  " + (", ".join(lost_to(rows, path.name)) or "-")
             print(line, flush=True)
     summarise(rows, args.types, args.methods)
+    if _compares_peers(args.methods):
+        lost = [
+            name for name in dict.fromkeys(str(r["instance"]) for r in rows) if lost_to(rows, name)
+        ]
+        print(
+            f"\nportfolio lost to a plain model on {len(lost)} instance(s): "
+            f"{', '.join(lost) or '-'}"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def _compares_peers(methods: list[str]) -> bool:
+    return "portfolio" in methods and any(peer in methods for peer in PEERS)
+
+
+def lost_to(rows: list[dict[str, object]], instance: str) -> list[str]:
+    """Plain models whose plan on `instance` beat the portfolio's (minimisation; no plan loses)."""
+    values = {r["method"]: r["value"] for r in rows if r["instance"] == instance}
+    ours = values.get("portfolio")
+    beaten = []
+    for peer in PEERS:
+        theirs = values.get(peer)
+        if theirs is None:
+            continue
+        if ours is None or float(theirs) < float(ours) - 1e-9:  # type: ignore[arg-type]
+            beaten.append(peer)
+    return beaten
 
 
 def summarise(rows: list[dict[str, object]], kinds: list[str], methods: list[str]) -> None:
