@@ -2,6 +2,7 @@
 one report.
 """
 
+from solvers.portfolio.breaker import SolverBreaker, default_breaker
 from solvers.portfolio.run import run_portfolio
 
-__all__ = ["run_portfolio"]
+__all__ = ["SolverBreaker", "default_breaker", "run_portfolio"]

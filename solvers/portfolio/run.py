@@ -49,6 +49,10 @@ def run_portfolio(
 ) -> ComparisonReport:
     """Solve `problem` with the chosen solvers; never raises because a solver failed.
 
+    `breaker` carries solver failures across requests; by default the process-wide
+    one. A job runner whose jobs run in fresh processes passes its own (see
+    `SolverBreaker.from_dict` / `to_dict`), which this call updates in place.
+
     Raises:
         UnknownSolverError: options name a solver that is not registered.
     """
