@@ -14,8 +14,8 @@ from allocator.coordinator.records import AgentRecord
 __all__ = ["LoadIndex", "NodeLoadIndex"]
 
 
-class LoadIndex:
-    """Buckets of agents by queued count; positions live in `agent.bpos`/`agent.bcount`."""
+class _BucketIndex:
+    """Buckets of agents by queued count; subclasses say where an agent's slot is kept."""
 
     __slots__ = ("_buckets", "max_count")
 
@@ -23,30 +23,40 @@ class LoadIndex:
         self._buckets: list[list[AgentRecord]] = [[]]
         self.max_count = 0
 
+    def _count_of(self, agent: AgentRecord) -> int:
+        raise NotImplementedError
+
+    def _pos_of(self, agent: AgentRecord) -> int:
+        raise NotImplementedError
+
+    def _place(self, agent: AgentRecord, count: int, pos: int) -> None:
+        """Record that `agent` sits at `pos` of bucket `count` (count 0: not filed)."""
+        raise NotImplementedError
+
     def update(self, agent: AgentRecord, count: int) -> None:
         """Refile `agent` under its new queued count. O(1) amortised."""
-        old = agent.bcount
+        old = self._count_of(agent)
         if old == count:
             return
         buckets = self._buckets
         if old:
+            # Swap-remove: the bucket's last agent takes the leaving agent's slot.
             bucket = buckets[old]
             last = bucket.pop()
             if last is not agent:
-                pos = agent.bpos
+                pos = self._pos_of(agent)
                 bucket[pos] = last
-                last.bpos = pos
+                self._place(last, old, pos)
         if count:
             while len(buckets) <= count:
                 buckets.append([])
             bucket = buckets[count]
-            agent.bpos = len(bucket)
+            self._place(agent, count, len(bucket))
             bucket.append(agent)
             if count > self.max_count:
                 self.max_count = count
         else:
-            agent.bpos = -1
-        agent.bcount = count
+            self._place(agent, 0, -1)
         while self.max_count and not buckets[self.max_count]:
             self.max_count -= 1
 
@@ -61,6 +71,22 @@ class LoadIndex:
                 if limit <= 0:
                     return
             count -= 1
+
+
+class LoadIndex(_BucketIndex):
+    """All agents of a coordinator; slots live on the agent (`agent.bpos`/`agent.bcount`)."""
+
+    __slots__ = ()
+
+    def _count_of(self, agent: AgentRecord) -> int:
+        return agent.bcount
+
+    def _pos_of(self, agent: AgentRecord) -> int:
+        return agent.bpos
+
+    def _place(self, agent: AgentRecord, count: int, pos: int) -> None:
+        agent.bcount = count
+        agent.bpos = pos
 
     def validate(self, agents: Iterator[AgentRecord], floor: int = 1) -> None:
         """Each agent filed under its queue length (if >= floor), positions right. O(n)."""
@@ -84,50 +110,26 @@ class LoadIndex:
             raise AssertionError(f"load index: {filed} filed, {expected} expected")
 
 
-class NodeLoadIndex:
-    """The same buckets for the agents of one topology node (positions in a dict)."""
+class NodeLoadIndex(_BucketIndex):
+    """The agents of one topology node; slots live in dicts (an agent is in one node)."""
 
-    __slots__ = ("_buckets", "_count", "_pos", "max_count")
+    __slots__ = ("_count", "_pos")
 
     def __init__(self) -> None:
-        self._buckets: list[list[AgentRecord]] = [[]]
+        super().__init__()
         self._pos: dict[str, int] = {}
         self._count: dict[str, int] = {}
-        self.max_count = 0
 
-    def update(self, agent: AgentRecord, count: int) -> None:
-        """Refile `agent` under its new queued count. O(1) amortised."""
-        old = self._count.get(agent.id, 0)
-        if old == count:
-            return
-        buckets = self._buckets
-        if old:
-            bucket = buckets[old]
-            last = bucket.pop()
-            if last is not agent:
-                pos = self._pos[agent.id]
-                bucket[pos] = last
-                self._pos[last.id] = pos
+    def _count_of(self, agent: AgentRecord) -> int:
+        return self._count.get(agent.id, 0)
+
+    def _pos_of(self, agent: AgentRecord) -> int:
+        return self._pos[agent.id]
+
+    def _place(self, agent: AgentRecord, count: int, pos: int) -> None:
         if count:
-            while len(buckets) <= count:
-                buckets.append([])
-            self._pos[agent.id] = len(buckets[count])
-            buckets[count].append(agent)
-            self.max_count = max(self.max_count, count)
             self._count[agent.id] = count
+            self._pos[agent.id] = pos
         else:
-            self._pos.pop(agent.id, None)
             self._count.pop(agent.id, None)
-        while self.max_count and not buckets[self.max_count]:
-            self.max_count -= 1
-
-    def heaviest(self, limit: int) -> Iterator[AgentRecord]:
-        """Up to `limit` agents from the heaviest buckets down."""
-        count = self.max_count
-        while count and limit > 0:
-            for agent in reversed(self._buckets[count]):
-                yield agent
-                limit -= 1
-                if limit <= 0:
-                    return
-            count -= 1
+            self._pos.pop(agent.id, None)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 from sortedcontainers import SortedList
 
-from allocator.coordinator.queues.base import QueueDiscipline, next_token
+from allocator.coordinator.queues.base import QueueDiscipline
 from allocator.coordinator.records import TaskRecord
 
 __all__ = ["CfsQueue", "nice_to_weight"]
@@ -59,10 +59,7 @@ class CfsQueue(QueueDiscipline):
         return tenant
 
     def push(self, task: TaskRecord, now: float) -> None:
-        token = next_token()
-        task.qtoken = token
-        task.queue = self
-        self._n += 1
+        token = self._file(task)
         tenant = self._tenant(task)
         if tenant.count == 0:
             tenant.vruntime = max(tenant.vruntime, self._min_vruntime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from allocator.coordinator.queues.base import QueueDiscipline, next_token
+from allocator.coordinator.queues.base import QueueDiscipline
 from allocator.coordinator.records import TaskRecord
 
 __all__ = ["FifoQueue"]
@@ -22,10 +22,7 @@ class FifoQueue(QueueDiscipline):
         self._q: deque[tuple[int, TaskRecord]] = deque()
 
     def push(self, task: TaskRecord, now: float) -> None:
-        token = next_token()
-        task.qtoken = token
-        task.queue = self
-        self._n += 1
+        token = self._file(task)
         self._q.append((token, task))
 
     def pop(self, now: float) -> TaskRecord | None:

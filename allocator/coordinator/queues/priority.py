@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from allocator.coordinator.queues.base import QueueDiscipline, next_token
+from allocator.coordinator.queues.base import QueueDiscipline
 from allocator.coordinator.records import TaskRecord
 
 __all__ = ["DEFAULT_CLASS_WEIGHTS", "PriorityQueue"]
@@ -45,10 +45,7 @@ class PriorityQueue(QueueDiscipline):
         self._credit = [0.0, 0.0, 0.0, 0.0]
 
     def push(self, task: TaskRecord, now: float) -> None:
-        token = next_token()
-        task.qtoken = token
-        task.queue = self
-        self._n += 1
+        token = self._file(task)
         level = min(max(task.priority, 0), 3)
         task.qkey = level
         self._counts[level] += 1

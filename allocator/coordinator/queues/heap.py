@@ -1,0 +1,79 @@
+"""A binary heap of (key, token, task) with lazy deletion: the shared core of EDF and WFQ.
+
+Subclasses say only how a task is keyed (`_key`) and, if they keep a clock, what
+serving a key does to it (`_served`). Stale entries (removed tasks) are skipped when
+they reach the front or the tail.
+"""
+
+from __future__ import annotations
+
+import heapq
+from abc import abstractmethod
+from collections.abc import Callable, Iterator
+
+from allocator.coordinator.queues.base import QueueDiscipline
+from allocator.coordinator.records import TaskRecord
+
+__all__ = ["LazyHeapQueue"]
+
+_Entry = tuple[float, int, TaskRecord]
+
+
+class LazyHeapQueue(QueueDiscipline):
+    """Smallest key first, ties FIFO. push/pop/unpop O(log n); steal_one O(1) (a leaf)."""
+
+    __slots__ = ("_heap",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heap: list[_Entry] = []
+
+    @abstractmethod
+    def _key(self, task: TaskRecord) -> float:
+        """The key `task` is filed under (called once per push)."""
+
+    def _served(self, key: float) -> None:
+        """The entry with `key` is about to be served (a hook for virtual clocks)."""
+
+    def push(self, task: TaskRecord, now: float) -> None:
+        token = self._file(task)
+        task.qkey = self._key(task)
+        heapq.heappush(self._heap, (task.qkey, token, task))
+
+    def pop(self, now: float) -> TaskRecord | None:
+        entry = self._take_live(heapq.heappop)
+        if entry is None:
+            return None
+        self._served(entry[0])
+        return entry[2]
+
+    def unpop(self, task: TaskRecord) -> None:
+        task.queue = self
+        self._n += 1
+        heapq.heappush(self._heap, (task.qkey, task.qtoken, task))
+
+    def steal_one(self) -> TaskRecord | None:
+        # Removing the last array slot keeps the heap property; a leaf is never served
+        # next (unless alone), so this takes late work in O(1).
+        entry = self._take_live(list.pop)
+        return None if entry is None else entry[2]
+
+    def _take_live(self, take: Callable[[list[_Entry]], _Entry]) -> _Entry | None:
+        """Take entries with `take` until a live one comes out; unfile and return it."""
+        heap = self._heap
+        while heap:
+            entry = take(heap)
+            task = entry[2]
+            if task.qtoken == entry[1] and task.queue is self:
+                task.queue = None
+                self._n -= 1
+                return entry
+            self._stale -= 1
+        return None
+
+    def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
+        return ((token, task) for _key, token, task in self._heap)
+
+    def _rebuild(self, live: list[TaskRecord]) -> None:
+        self._heap = [(t.qkey, t.qtoken, t) for t in live]
+        heapq.heapify(self._heap)
