@@ -162,7 +162,10 @@ class JobRunner:
         """The warm pool (made again after it broke); call with the lock held."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.config.fast_workers, mp_context=self._ctx, initializer=init_pool_worker
+                self.config.fast_workers,
+                mp_context=self._ctx,
+                initializer=init_pool_worker,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

@@ -1,7 +1,8 @@
 """Entry points that run inside worker processes: one process per job, or a warm pool.
 
-A worker stops its solve when the parent says "stop" or disappears (SIGKILL of the
-web process closes the pipe), so an orphaned solve never keeps burning a core.
+A worker stops its solve when the service says "stop" or dies (SIGKILL of the web
+process is seen through its pid, see `lifeline`), so an orphaned solve never keeps
+burning a core, and no worker outlives the service by more than a short grace.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from multiprocessing.connection import Connection
 
 from allocator.jobs.execution import execute_job
+from allocator.jobs.lifeline import exit_now, release_fork_server, watch_service
 from allocator.store import JobOutcome
 from models.progress import ProgressEvent
 
@@ -26,17 +28,25 @@ PRELOAD_MODULES: tuple[str, ...] = (
     "solvers.nsga2.solver",
 )
 
-_PARENT_CHECK_S = 1.0
+# After the service died, a job's solvers get this long to stop before the group is killed.
+ORPHAN_GRACE_S = 2.0
 
 
-def job_process_main(conn: Connection, kind: str, request_text: str) -> None:
+def job_process_main(conn: Connection, kind: str, request_text: str, service_pid: int) -> None:
     """Solve one job, streaming progress and then ("done", JobOutcome) over `conn`."""
     # Own process group: the parent can kill this process and its solver children at once.
     os.setpgrp()
+    release_fork_server()
     stop = threading.Event()
     send_lock = threading.Lock()
     threading.Thread(target=_read_control, args=(conn, stop), daemon=True).start()
-    _watch_parent(stop, exit_when_orphaned=False)
+
+    def orphaned() -> None:
+        stop.set()  # the portfolio stops its solvers; the group kill is the backstop
+        time.sleep(ORPHAN_GRACE_S)
+        exit_now(group=True)
+
+    watch_service(service_pid, orphaned)
 
     def send(message: tuple[object, ...]) -> None:
         with send_lock:
@@ -69,22 +79,10 @@ def _read_control(conn: Connection, stop: threading.Event) -> None:
             stop.set()
 
 
-def _watch_parent(stop: threading.Event, *, exit_when_orphaned: bool) -> None:
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(_PARENT_CHECK_S)
-        stop.set()
-        if exit_when_orphaned:
-            os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def init_pool_worker() -> None:
-    """Pool worker start-up: exit when the service process goes away."""
-    _watch_parent(threading.Event(), exit_when_orphaned=True)
+def init_pool_worker(service_pid: int) -> None:
+    """Pool worker start-up: exit the moment the service process goes away."""
+    release_fork_server()
+    watch_service(service_pid, exit_now)
 
 
 def pool_ready() -> int:

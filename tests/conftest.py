@@ -1,0 +1,54 @@
+"""Session-wide checks: the test suite must not leave any process of its own behind."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from multiprocessing import forkserver, resource_tracker
+
+import psutil
+import pytest
+
+_SETTLE_S = 5.0
+
+
+def _stop_multiprocessing_helpers() -> None:
+    """The fork server and resource tracker live as long as this process; end them now,
+    so that whatever is still running afterwards is a real leak."""
+    stop_server = getattr(forkserver._forkserver, "_stop", None)
+    if stop_server is not None:
+        stop_server()
+    stop_tracker = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop_tracker is not None:
+        stop_tracker()
+
+
+def _leftover_children() -> list[psutil.Process]:
+    deadline = time.monotonic() + _SETTLE_S
+    while True:
+        children = [
+            p
+            for p in psutil.Process().children(recursive=True)
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        ]
+        if not children or time.monotonic() > deadline:
+            return children
+        time.sleep(0.1)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any child process of the test process survives the suite."""
+    _stop_multiprocessing_helpers()
+    left = _leftover_children()
+    if not left:
+        return
+    lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:160]}" for p in left]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "the test suite left processes running:\n" + "\n".join(lines)
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    for process in left:  # a failed check must not leak them into the machine either
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
