@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from models import CompiledProblem
+from models.run_options import DEFAULT_REL_GAP
 
 __all__ = [
     "SolveOptions",
@@ -57,12 +58,14 @@ class SolveOptions:
     time_limit_s: float = 10.0
     seed: int = 0
     workers: int = 1
-    rel_gap: float = 1e-6
+    rel_gap: float = DEFAULT_REL_GAP  # the same default as RunOptions.rel_gap
     backend: str | None = None  # milp: "highs" or "cbc"
     generations: int | None = None  # nsga2
     population: int = 100  # nsga2
     hints: list[np.ndarray] = field(default_factory=list)  # warm starts (agent index per task)
-    known_bound: float | None = None  # a valid lower bound another method proved
+    # A lower bound another method proved on this mode's bounded quantity (see
+    # SolveResult.bound); check it with solvers.shared.proof.checked_known_bound first.
+    known_bound: float | None = None
     log: bool = False
     # Called with (assignment, objective) on each new incumbent, so a portfolio can keep
     # the best plan found so far even if it must stop the solver from outside.
@@ -81,13 +84,21 @@ class SolveResult:
     status: SolveStatus
     stop_reason: StopReason
     assignment: np.ndarray | None = None
+    start: np.ndarray | None = None  # workflows: float64[n] start times of `assignment`
     front: list[np.ndarray] = field(default_factory=list)  # Pareto plans
-    bound: float | None = None  # proven lower bound on the scalar objective
+    # Proven lower bound on the mode's bounded quantity: the weighted score (weighted
+    # mode) or the first objective (lexicographic mode); None in Pareto mode.
+    bound: float | None = None
+    # Pareto mode: proven lower bound per objective (the ideal point), where proven.
+    ideal: dict[str, float] | None = None
     objective: float | None = None  # the solver's own value (reports use evaluate_plan's)
+    # Times in seconds from the solver's own start; the portfolio moves them onto the
+    # request's clock (solvers.shared.timing.to_request_clock) and sets started_at_s.
     trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, objective)
     wall_time_s: float = 0.0
     time_to_first_s: float | None = None
     time_to_best_s: float | None = None
+    started_at_s: float | None = None
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     hypervolume: float | None = None

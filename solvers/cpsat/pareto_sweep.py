@@ -15,25 +15,12 @@ from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
 from solvers.cpsat.model import CpSatModel, formulate
 from solvers.cpsat.run import ScaledObjective, run_model, scale_objective
+from solvers.shared.pareto import non_dominated
 
-__all__ = ["EPSILON_LEVELS", "non_dominated", "pareto_sweep"]
+__all__ = ["EPSILON_LEVELS", "pareto_sweep"]
 
 #: Interior epsilon levels between the two extreme points.
 EPSILON_LEVELS = 6
-
-
-def non_dominated(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of mutually non-dominated, distinct points (minimisation)."""
-    keep: list[int] = []
-    for a, pa in enumerate(points):
-        dominated = any(
-            (pb[0] <= pa[0] and pb[1] <= pa[1]) and (pb != pa or b < a)
-            for b, pb in enumerate(points)
-            if b != a
-        )
-        if not dominated:
-            keep.append(a)
-    return keep
 
 
 @dataclass
@@ -140,7 +127,7 @@ def _front_result(problem, plans, exact, notes, recorder, solver_name) -> SolveR
     f1, f2 = problem.objectives.order
     evals = [evaluate_plan(problem, p) for p in plans]
     points = [(e.objectives[f1], e.objectives[f2]) for e in evals]
-    keep = sorted(non_dominated(points), key=lambda k: points[k])
+    keep = sorted(non_dominated(points).tolist(), key=lambda k: points[k])
     front = [plans[k] for k in keep]
     best = min(keep, key=lambda k: evals[k].score)
     recorder.record(evals[best].score)

@@ -1,12 +1,11 @@
 """OR-Tools CP-SAT solver: weighted, lexicographic and two-objective Pareto modes.
 
-Formulation lives in `cpsat_model`, one run in `cpsat_run`, the epsilon-constraint
-sweep in `cpsat_pareto`; this module maps modes and statuses onto the contract.
+Formulation lives in `model`, one run in `run`, the epsilon-constraint sweep in
+`pareto_sweep`; this module maps modes and statuses onto the contract.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from models import CompiledProblem, evaluate_plan
@@ -15,8 +14,10 @@ from solvers.cpsat.diagnosis import diagnose_infeasibility
 from solvers.cpsat.model import formulate
 from solvers.cpsat.pareto_sweep import pareto_sweep
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
+from solvers.shared.hints import best_hint
+from solvers.shared.timing import timed_solve
 
-__all__ = ["CpSatSolver", "diagnose_infeasibility", "first_valid_hint", "map_status"]
+__all__ = ["CpSatSolver", "diagnose_infeasibility", "map_status"]
 
 
 def map_status(status: cp_model.CpSolverStatus) -> tuple[SolveStatus, StopReason]:
@@ -30,22 +31,6 @@ def map_status(status: cp_model.CpSolverStatus) -> tuple[SolveStatus, StopReason
     if status == cp_model.MODEL_INVALID:
         return SolveStatus.ERROR, StopReason.ERROR
     return SolveStatus.NO_SOLUTION, StopReason.TIME_LIMIT
-
-
-def first_valid_hint(problem: CompiledProblem, hints: list[np.ndarray]) -> np.ndarray | None:
-    """The first hint that passes evaluate_plan, else the first well-formed one."""
-    well_formed = []
-    for hint in hints:
-        h = np.asarray(hint)
-        if h.shape != (problem.n_tasks,) or h.min(initial=0) < -1:
-            continue
-        if h.max(initial=-1) >= problem.n_agents:
-            continue
-        h = h.astype(np.int32)
-        if evaluate_plan(problem, h).feasible:
-            return h
-        well_formed.append(h)
-    return well_formed[0] if well_formed else None
 
 
 class CpSatSolver:
@@ -63,22 +48,13 @@ class CpSatSolver:
         return None
 
     def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
-        recorder = TraceRecorder()
-        try:
-            result = self._solve(problem, options, recorder)
-        except Exception as exc:  # a backend failure must never fail the request
-            result = SolveResult(self.name, SolveStatus.ERROR, StopReason.ERROR, error=repr(exc))
-        result.trace = recorder.trace
-        result.wall_time_s = recorder.elapsed()
-        result.time_to_first_s = recorder.time_to_first_s
-        result.time_to_best_s = recorder.time_to_best_s
-        return result
+        return timed_solve(self.name, lambda recorder: self._solve(problem, options, recorder))
 
     def _solve(
         self, problem: CompiledProblem, options: SolveOptions, recorder: TraceRecorder
     ) -> SolveResult:
         spec = problem.objectives
-        hint = first_valid_hint(problem, options.hints)
+        hint = best_hint(problem, options.hints, or_infeasible=True)
         if spec.mode == "pareto" and len(spec.order) == 2:
             return pareto_sweep(problem, options, recorder, hint, self.name)
         notes = []

@@ -21,6 +21,7 @@ from solvers.heuristic.perturbation import iterated_local_search
 from solvers.heuristic.regret_insertion import regret_insert, relaxed_start
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import PlanState, TaskUnits, build_units
+from solvers.shared.timing import fill_timing
 
 __all__ = ["GreedySolver", "greedy_assignment", "quick_plan"]
 
@@ -83,18 +84,15 @@ class GreedySolver:
                 "no feasible plan found (a heuristic cannot prove infeasibility); "
                 f"best attempt violates: {', '.join(kinds)}"
             )
-        return SolveResult(
+        result = SolveResult(
             solver=self.name,
             status=status,
             stop_reason=stop,
             assignment=assignment,
             objective=evaluation.score,
-            trace=recorder.trace,
-            wall_time_s=recorder.elapsed(),
-            time_to_first_s=recorder.time_to_first_s,
-            time_to_best_s=recorder.time_to_best_s,
             notes=run.notes,
         )
+        return fill_timing(result, recorder)
 
 
 def greedy_assignment(

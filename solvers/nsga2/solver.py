@@ -34,6 +34,7 @@ from solvers.nsga2.operators import GeneOperators
 from solvers.nsga2.population_eval import PopulationEvaluator
 from solvers.nsga2.selection import survivors
 from solvers.shared.pareto import non_dominated, normalised_hypervolume
+from solvers.shared.timing import fill_timing
 
 __all__ = ["Nsga2Solver", "nsga2_objectives"]
 
@@ -209,15 +210,14 @@ def _result(
     feasible = np.flatnonzero(violation == 0)
     notes = [f"{generations} generations; objectives traded off: {', '.join(names)}"]
     if not len(feasible):
-        return SolveResult(
+        result = SolveResult(
             solver=name,
             status=SolveStatus.NO_SOLUTION,
             stop_reason=stop,
             assignment=pop[int(np.argmin(violation))].astype(np.int32),
-            trace=tracker.recorder.trace,
-            wall_time_s=tracker.recorder.elapsed(),
             notes=[*notes, "no feasible plan in the final population"],
         )
+        return fill_timing(result, tracker.recorder)
     _, unique = np.unique(pop[feasible], axis=0, return_index=True)
     cand = feasible[np.sort(unique)]
     front = cand[non_dominated(values[cand])]
@@ -234,20 +234,17 @@ def _result(
     both = np.concatenate([values[front], seed_values])
     hv = normalised_hypervolume(values[front], both.min(axis=0), both.max(axis=0))
     notes.append("hypervolume normalised by the ideal and nadir of the front and the seed plans")
-    return SolveResult(
+    result = SolveResult(
         solver=name,
         status=SolveStatus.FEASIBLE,
         stop_reason=stop,
         assignment=pop[chosen].astype(np.int32),
         front=[pop[i].astype(np.int32) for i, _ in members],
         objective=float(evaluate_plan(problem, pop[chosen]).score),
-        trace=tracker.recorder.trace,
-        wall_time_s=tracker.recorder.elapsed(),
-        time_to_first_s=tracker.recorder.time_to_first_s,
-        time_to_best_s=tracker.recorder.time_to_best_s,
         notes=notes,
         hypervolume=hv,
     )
+    return fill_timing(result, tracker.recorder)
 
 
 def _choose(

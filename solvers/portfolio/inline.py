@@ -15,6 +15,7 @@ from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.registry import get_solver
+from solvers.shared.timing import to_request_clock
 
 __all__ = ["solve_inline"]
 
@@ -31,20 +32,22 @@ def solve_inline(
         if on_progress is not None:
             on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
 
+    started = time.perf_counter()
     opts = SolveOptions(
-        time_limit_s=max(0.01, options.time_limit_s - (time.perf_counter() - t0)),
+        time_limit_s=max(0.01, options.time_limit_s - (started - t0)),
         seed=options.seed,
         workers=options.workers,
         rel_gap=options.rel_gap,
         on_incumbent=on_incumbent,
     )
     try:
-        return get_solver("greedy").solve(compiled, opts)
+        result = get_solver("greedy").solve(compiled, opts)
     except Exception as exc:  # a crashing solver must never fail the request
-        return SolveResult(
+        result = SolveResult(
             solver="greedy",
             status=SolveStatus.ERROR,
             stop_reason=StopReason.ERROR,
             error=f"{type(exc).__name__}: {exc}",
-            wall_time_s=time.perf_counter() - t0,
         )
+    # The same clock as the solver processes: times from the request's start.
+    return to_request_clock(result, started - t0, time.perf_counter() - started)

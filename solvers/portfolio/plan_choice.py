@@ -1,7 +1,7 @@
 """Pick the plan by the request's policy: best weighted score, lexicographic, or knee.
 
-Also merges solvers' fronts into one non-dominated set. Cost: O(k^2 * p) for k
-candidate plans and p objectives (fronts are small).
+The non-dominated filter is `solvers.shared.pareto.non_dominated`.
+Cost: O(k^2 * p) for k candidate plans and p objectives (fronts are small).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import CompiledProblem, Evaluation
+from solvers.shared.pareto import non_dominated
 
-__all__ = ["Candidate", "choose", "knee_index", "non_dominated"]
+__all__ = ["Candidate", "choose", "knee_index"]
 
 
 @dataclass
@@ -23,18 +24,6 @@ class Candidate:
     assignment: np.ndarray
     evaluation: Evaluation
     found_at_s: float = float("inf")  # ties go to the solver that found the plan first
-
-
-def non_dominated(points: np.ndarray) -> np.ndarray:
-    """Indices of rows not dominated by any other row (minimisation), duplicates once."""
-    keep: list[int] = []
-    for i in range(len(points)):
-        p = points[i]
-        dominated = np.any(np.all(points <= p, axis=1) & np.any(points < p, axis=1))
-        duplicate = any(np.array_equal(points[k], p) for k in keep)
-        if not dominated and not duplicate:
-            keep.append(i)
-    return np.array(keep, dtype=np.int64)
 
 
 def knee_index(points: np.ndarray) -> int:

@@ -29,7 +29,8 @@ from models.report import (
     SolverRun,
 )
 from solvers.base import SolveResult, SolveStatus
-from solvers.portfolio.plan_choice import Candidate, choose, knee_index, non_dominated
+from solvers.portfolio.plan_choice import Candidate, choose, knee_index
+from solvers.shared.pareto import non_dominated
 
 __all__ = ["build_report", "infeasible_report", "summarise_problem"]
 

@@ -2,6 +2,8 @@
 
 Streaming means the parent keeps the best plan even when it must kill a solver
 that overran its limit (CBC has overrun by minutes) or when the user cancels.
+Each solver process leads its own session (process group), so stopping it also
+stops what it started (CBC runs as a subprocess): the whole group is killed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -100,6 +103,7 @@ class SolverProcess:
                     self.incumbent = inc
                     if self.first_incumbent_s is None:
                         self.first_incumbent_s = elapsed
+                    self.trace.append((inc.elapsed_s, inc.objective))
                     fresh.append(inc)
             elif kind == "result":
                 self.result = payload
@@ -116,10 +120,9 @@ class SolverProcess:
         """Stop the child now and build a result from what it streamed."""
         self.poll()
         if self.result is not None:
+            self.reap()
             return self.result
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=2)
+        self.kill_group()
         self.poll()
         if self.result is not None:
             return self.result
@@ -131,12 +134,30 @@ class SolverProcess:
             stop_reason=reason,
             assignment=inc.assignment if inc is not None else None,
             objective=inc.objective if inc is not None else None,
+            trace=list(self.trace),
             wall_time_s=elapsed,
             time_to_first_s=self.first_incumbent_s,
             time_to_best_s=inc.elapsed_s if inc is not None else None,
             notes=[note],
         )
         return self.result
+
+    def kill_group(self) -> None:
+        """SIGKILL the solver's process group (it and anything it started), then reap it."""
+        pid = self.process.pid
+        if pid is not None and hasattr(os, "killpg"):
+            # The child made itself a session leader, so its pid is its group id. Once
+            # reaped and its group empty, the id is gone and killpg finds nothing.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        if self.process.is_alive():
+            self.process.kill()  # the child had not reached setsid() yet
+        self.process.join(timeout=2)
+
+    def reap(self) -> None:
+        """After a result: let the child exit, then stop any process it left behind."""
+        self.process.join(timeout=1)
+        self.kill_group()
 
     def crashed(self) -> SolveResult:
         """The child died without a result (segfault, OOM kill)."""
@@ -168,6 +189,10 @@ def _reset_highs_scheduler() -> None:
 
 def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
     """Entry point in the child process."""
+    if hasattr(os, "setsid"):
+        # Its own session: the parent stops this process and its children as one group.
+        with contextlib.suppress(OSError):
+            os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
     start = time.perf_counter()

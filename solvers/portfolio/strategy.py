@@ -1,7 +1,9 @@
-"""Decide per request which solvers are worth starting, and say why one is skipped.
+"""The portfolio's schedule as data: size limits, which solvers a request gets, and the
+strategy table saying when each starts, with which share of the budget and of the cores.
 
-Thresholds come from measurements on this 2-core machine (see BENCHMARKS.md): at
-1M variables CP-SAT found no plan in 60 s and HiGHS's LP alone took 15 s.
+Every size threshold lives here (`SIZE_LIMITS`). They were measured on the 2-core
+machine of BENCHMARKS.md: at 1M variables CP-SAT found no plan in 60 s and HiGHS's LP
+alone took 15 s. Engines keep their own guard constants only as safety limits.
 """
 
 from __future__ import annotations
@@ -10,16 +12,160 @@ from dataclasses import dataclass
 
 from models import CompiledProblem
 
-__all__ = ["SolverChoice", "choose_solvers"]
+__all__ = [
+    "OTHERS",
+    "SIZE_LIMITS",
+    "STRATEGIES",
+    "Budget",
+    "Phase",
+    "SizeLimits",
+    "Slot",
+    "SolverChoice",
+    "Strategy",
+    "choose_solvers",
+    "strategy_for",
+]
 
-# Eligible (agent, task) pairs above which a method is not started by default.
-CPSAT_MAX_PAIRS = 200_000
-MILP_MAX_PAIRS = 200_000
-LNS_MAX_PAIRS = 2_000_000
-LP_MAX_PAIRS = 300_000
-NSGA2_MAX_TASKS = 5_000
-#: Classic GAPs up to this many pairs run HiGHS beside the LNS (one core each).
-HIGHS_BESIDE_LNS_PAIRS = 20_000
+#: Slot name standing for every solver of the request that no slot of the strategy names.
+OTHERS = "*"
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """Eligible (agent, task) pairs (or tasks) above which a method is not started by default.
+
+    Measured on the 2-core machine of BENCHMARKS.md; a bigger machine moves them up.
+    """
+
+    cpsat_max_pairs: int = 200_000
+    milp_max_pairs: int = 200_000
+    lns_max_pairs: int = 2_000_000
+    lp_max_pairs: int = 300_000
+    nsga2_max_tasks: int = 5_000
+    #: Classic GAPs up to this many pairs run HiGHS before the LNS.
+    highs_before_lns_pairs: int = 20_000
+    #: Greedy-only requests up to this many pairs run in the calling process.
+    inline_max_pairs: int = 20_000
+
+
+SIZE_LIMITS = SizeLimits()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Seconds for a phase or a solver: `share` of the request's limit, floored at `min_s`,
+    capped at `max_s`, never past what is left. `share=None` means whatever is left."""
+
+    share: float | None = None
+    min_s: float = 0.0
+    max_s: float = float("inf")
+
+    def seconds(self, limit_s: float, left_s: float) -> float:
+        if self.share is None:
+            return left_s
+        return min(max(self.min_s, min(self.share * limit_s, self.max_s)), left_s)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One solver's place in a phase.
+
+    Attributes:
+        solver: a registered name, or OTHERS.
+        budget: its own time budget; None runs it until the phase ends.
+        core_share: share of the request's workers (rounded down, at least one core);
+            None splits the workers evenly among the phase's solvers.
+        start_share: starts after this share of the phase's budget has passed, when
+            other solvers run beside it (alone, it starts at once).
+    """
+
+    solver: str
+    budget: Budget | None = None
+    core_share: float | None = None
+    start_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Solvers that run side by side; the next phase starts when all of them are done."""
+
+    slots: tuple[Slot, ...]
+    budget: Budget = Budget()
+    #: Not started when a solver of an earlier phase has proven its plan optimal.
+    unless_proven: bool = False
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """The schedule for one problem class.
+
+    It serves a request when the request's solver set is one of `solver_sets` (empty:
+    any set) and, with `classic_gap_only`, the problem is a classic GAP.
+    """
+
+    problem_class: str
+    why: str
+    phases: tuple[Phase, ...]
+    solver_sets: tuple[frozenset[str], ...] = ()
+    classic_gap_only: bool = False
+
+
+_REST = Phase((Slot("nsga2", start_share=0.5), Slot(OTHERS)))
+
+#: First match wins; the last entry serves any request.
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy(
+        "classic GAP, large",
+        "the LNS's CP-SAT sub-solves are the search: three processes on 2 cores starved "
+        "it, so greedy is a short one-core safety net beside it",
+        (
+            Phase(
+                (
+                    Slot("greedy", Budget(0.1, max_s=1.0), core_share=0.0),
+                    Slot("lns", core_share=1.0),
+                )
+            ),
+        ),
+        solver_sets=(frozenset({"greedy", "lns"}),),
+    ),
+    Strategy(
+        "classic GAP, small",
+        "HiGHS proved small C instances optimal in 1-5 s on both cores; splitting the "
+        "cores with the LNS slowed both, so they take turns and the LNS starts from "
+        "HiGHS's plan and bound",
+        (
+            Phase((Slot("greedy"),), Budget(0.05, max_s=0.5)),
+            Phase((Slot("milp", core_share=1.0),), Budget(0.5)),
+            Phase((Slot("lns", core_share=1.0),), unless_proven=True),
+        ),
+        solver_sets=(frozenset({"greedy", "milp", "lns"}),),
+        classic_gap_only=True,
+    ),
+    Strategy(
+        "large attribute form",
+        "only the heuristic scales: it gets the budget but a margin for the report",
+        (Phase((Slot("greedy"),), Budget(0.85, min_s=0.3)), _REST),
+        solver_sets=(frozenset({"greedy"}), frozenset({"greedy", "lp_bound"})),
+    ),
+    Strategy(
+        "small exact and Pareto",
+        "greedy first so there is a plan and a hint; then the exact solvers side by "
+        "side, NSGA-II joining halfway seeded with their best plans",
+        (Phase((Slot("greedy"),), Budget(0.12, min_s=0.3)), _REST),
+    ),
+)
+
+
+def strategy_for(problem: CompiledProblem, names: list[str]) -> Strategy:
+    """The first strategy of STRATEGIES that serves this problem and solver set."""
+    wanted = frozenset(names)
+    for strategy in STRATEGIES:
+        if strategy.solver_sets and wanted not in strategy.solver_sets:
+            continue
+        if strategy.classic_gap_only and not problem.is_pure_gap():
+            continue
+        return strategy
+    return STRATEGIES[-1]
 
 
 @dataclass(frozen=True)
@@ -34,51 +180,13 @@ def choose_solvers(
     problem: CompiledProblem, requested: list[str] | None, available: list[str]
 ) -> SolverChoice:
     """Pick by size and mode when `requested` is None; otherwise honour the request."""
-    skipped: dict[str, str] = {}
     if requested is not None:
-        run = []
-        for name in requested:
-            if name in available:
-                run.append(name)
-            else:
-                skipped[name] = "backend not available on this machine"
-        return SolverChoice(run=run, skipped=skipped)
-
-    pairs = int(problem.eligible.sum())
-    mode = problem.objectives.mode
-    multi = mode == "pareto" or len(problem.objectives.active) > 1
-    run = ["greedy"]
-    if pairs <= CPSAT_MAX_PAIRS:
-        run.append("cpsat")
-    else:
-        skipped["cpsat"] = (
-            f"{pairs:,} variables > {CPSAT_MAX_PAIRS:,}: CP-SAT rarely finds a first "
-            "plan in the budget at this size; the heuristic and LNS carry it"
-        )
-    if pairs <= MILP_MAX_PAIRS and mode != "pareto":
-        run.append("milp")
-    elif mode == "pareto":
-        skipped["milp"] = "Pareto mode: CP-SAT's epsilon-constraint and NSGA-II give the front"
-    else:
-        skipped["milp"] = f"{pairs:,} variables > {MILP_MAX_PAIRS:,}: HiGHS's MIP is too slow"
-    if mode != "pareto" and pairs <= LNS_MAX_PAIRS:
-        run.append("lns")
-    elif mode != "pareto":
-        skipped["lns"] = f"{pairs:,} variables > {LNS_MAX_PAIRS:,}"
-    if multi and problem.n_tasks <= NSGA2_MAX_TASKS:
-        run.append("nsga2")
-    elif not multi:
-        skipped["nsga2"] = "single objective: the exact solvers and LNS serve it better"
-    else:
-        skipped["nsga2"] = f"{problem.n_tasks:,} tasks > {NSGA2_MAX_TASKS:,}"
-    if mode == "weighted" and pairs <= LP_MAX_PAIRS:
-        run.append("lp_bound")
-    elif mode == "weighted":
-        skipped["lp_bound"] = (
-            f"{pairs:,} variables > {LP_MAX_PAIRS:,}: the Lagrangian bound is used instead"
-        )
+        run = [n for n in requested if n in available]
+        missing = {n: "backend not available on this machine" for n in requested if n not in run}
+        return SolverChoice(run=run, skipped=missing)
+    run, skipped = _by_size_and_mode(problem)
     if problem.is_pure_gap() and "lns" in run and "lns" in available:
-        _lns_covers_pure_gap(run, skipped, pairs)
+        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()))
     for name in list(run):
         if name not in available:
             run.remove(name)
@@ -86,12 +194,53 @@ def choose_solvers(
     return SolverChoice(run=run, skipped=skipped)
 
 
+def _by_size_and_mode(problem: CompiledProblem) -> tuple[list[str], dict[str, str]]:
+    """Default solver set: every method whose size limit and mode fit the request."""
+    limits, skipped = SIZE_LIMITS, {}
+    pairs = int(problem.eligible.sum())
+    mode = problem.objectives.mode
+    multi = mode == "pareto" or len(problem.objectives.active) > 1
+    run = ["greedy"]
+    if pairs <= limits.cpsat_max_pairs:
+        run.append("cpsat")
+    else:
+        skipped["cpsat"] = (
+            f"{pairs:,} variables > {limits.cpsat_max_pairs:,}: CP-SAT rarely finds a first "
+            "plan in the budget at this size; the heuristic and LNS carry it"
+        )
+    if mode == "pareto":
+        skipped["milp"] = "Pareto mode: CP-SAT's epsilon-constraint and NSGA-II give the front"
+    elif pairs <= limits.milp_max_pairs:
+        run.append("milp")
+    else:
+        skipped["milp"] = (
+            f"{pairs:,} variables > {limits.milp_max_pairs:,}: HiGHS's MIP is too slow"
+        )
+    if mode != "pareto" and pairs <= limits.lns_max_pairs:
+        run.append("lns")
+    elif mode != "pareto":
+        skipped["lns"] = f"{pairs:,} variables > {limits.lns_max_pairs:,}"
+    if multi and problem.n_tasks <= limits.nsga2_max_tasks:
+        run.append("nsga2")
+    elif not multi:
+        skipped["nsga2"] = "single objective: the exact solvers and LNS serve it better"
+    else:
+        skipped["nsga2"] = f"{problem.n_tasks:,} tasks > {limits.nsga2_max_tasks:,}"
+    if mode == "weighted" and pairs <= limits.lp_max_pairs:
+        run.append("lp_bound")
+    elif mode == "weighted":
+        skipped["lp_bound"] = (
+            f"{pairs:,} variables > {limits.lp_max_pairs:,}: the Lagrangian bound is used instead"
+        )
+    return run, skipped
+
+
 def _lns_covers_pure_gap(run: list[str], skipped: dict[str, str], pairs: int) -> None:
     """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
 
     On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
     a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md). HiGHS
-    stays beside it on smaller GAPs, where it proved C instances optimal in 1-5 s that
+    runs before it on smaller GAPs, where it proved C instances optimal in 1-5 s that
     the LNS only approached. `compare` names every solver and still runs them.
     """
     why = {
@@ -100,10 +249,10 @@ def _lns_covers_pure_gap(run: list[str], skipped: dict[str, str], pairs: int) ->
         "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
         "its bound (rounded up, costs are integers)",
     }
-    if pairs > HIGHS_BESIDE_LNS_PAIRS:
+    if pairs > SIZE_LIMITS.highs_before_lns_pairs:
         why["milp"] = (
-            f"classic GAP with {pairs:,} variables > {HIGHS_BESIDE_LNS_PAIRS:,}: HiGHS "
-            "rarely improves on the LNS at this size and would take a core from it"
+            f"classic GAP with {pairs:,} variables > {SIZE_LIMITS.highs_before_lns_pairs:,}: "
+            "HiGHS rarely improves on the LNS at this size and would take a core from it"
         )
     for name, reason in why.items():
         if name in run:

@@ -1,4 +1,5 @@
-"""Normalised hypervolume, the one definition the solver, the reports and the benchmark share.
+"""Pareto utilities written once: the non-dominated filter and the normalised hypervolume
+that the solvers, the reports and the benchmark share.
 
 Points are mapped to [0, 1] per objective by `(p - ideal) / (nadir - ideal)`; the
 hypervolume is the volume they dominate inside the box [0, reference]^k, divided
@@ -7,6 +8,8 @@ by reference^k, so it lies in [0, 1] and larger is better. Exact for 2 objective
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,15 +22,25 @@ _EXACT_LIMIT = 2_000_000  # n^(k-1) above which Monte Carlo is used
 _SAMPLES = 200_000
 
 
-def non_dominated(points: np.ndarray) -> np.ndarray:
-    """Indices of the points no other point dominates (minimisation). O(n^2 k)."""
+def non_dominated(points: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """Indices (ascending) of the points no other point dominates (minimisation).
+
+    The one rule for duplicates, used by every caller (plan choice, the merged front,
+    hypervolume, CP-SAT's epsilon sweep, NSGA-II's front): identical points are kept
+    once, as their first occurrence; a point equal to another does not dominate it.
+    O(n^2 k) time and memory; fronts here have at most a few hundred points.
+    """
     pts = np.asarray(points, dtype=np.float64)
     if not len(pts):
         return np.zeros(0, dtype=np.int64)
+    pts = pts.reshape(len(pts), -1)
     le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)
     lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
     dominated = np.any(le & lt, axis=0)
-    return np.flatnonzero(~dominated)
+    equal = le & np.all(pts[:, None, :] >= pts[None, :, :], axis=2)
+    # equal[i, j] with i < j: j repeats an earlier point.
+    repeat = np.any(np.triu(equal, k=1), axis=0)
+    return np.flatnonzero(~dominated & ~repeat)
 
 
 def normalised_hypervolume(

@@ -1,0 +1,80 @@
+"""The Lagrangian cost bound, computed in a thread beside the solver processes.
+
+Used when the LP relaxation is not run (large requests). The thread writes its value
+once, under a lock; the runner reads it through `value`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from models import RunOptions
+from models.compiled import CompiledProblem
+
+__all__ = ["BackgroundBound"]
+
+_ITERATIONS = 300
+
+
+class BackgroundBound:
+    """A lower bound on the weighted score from the Lagrangian dual of the cost term."""
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        budget_s: float,
+        on_bound: Callable[[float], None],
+    ):
+        self._compiled = compiled
+        self._budget_s = budget_s
+        self._on_bound = on_bound
+        self._lock = threading.Lock()
+        self._value: float | None = None
+        self._thread = threading.Thread(target=self._work, name="lagrangian-bound", daemon=True)
+
+    @classmethod
+    def start_if_useful(
+        cls,
+        compiled: CompiledProblem,
+        options: RunOptions,
+        names: list[str],
+        on_bound: Callable[[float], None],
+    ) -> BackgroundBound | None:
+        """Start it in weighted mode with a cost weight, when the LP bound is not run and
+        every task must be assigned (the relaxation drops "each task exactly once")."""
+        spec = compiled.objectives
+        if spec.mode != "weighted" or "lp_bound" in names or spec.weight("cost") <= 0:
+            return None
+        if compiled.allow_unassigned:
+            return None
+        # Alone with the heuristic (large requests) the bound has a core to itself.
+        alone = set(names) <= {"greedy"}
+        budget = 0.6 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
+        bound = cls(compiled, budget, on_bound)
+        bound._thread.start()
+        return bound
+
+    @property
+    def value(self) -> float | None:
+        with self._lock:
+            return self._value
+
+    def join(self, deadline: float) -> None:
+        self._thread.join(timeout=max(0.0, deadline - time.perf_counter()) + 1.0)
+
+    def _work(self) -> None:
+        try:
+            from solvers.bounds.lagrangian import lagrangian_bound
+
+            raw = lagrangian_bound(
+                self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS
+            )
+            # Every other objective is >= 0, so w_cost * cost_bound stays valid.
+            value = self._compiled.objectives.weight("cost") * float(raw)
+        except Exception:  # a failed bound only costs us the gap figure
+            return
+        with self._lock:
+            self._value = value
+        self._on_bound(value)

@@ -1,0 +1,294 @@
+"""Run a request's solvers by its strategy: phase after phase, each solver in its own
+process with the budget and cores its slot gives it, plans streamed back, every figure
+on the request's clock.
+
+The schedule itself is data (`solvers.portfolio.strategy`); nothing here depends on
+which solvers a phase holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import RunOptions, evaluate_plan
+from models.compiled import CompiledProblem
+from models.progress import ProgressEvent
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.portfolio.background_bound import BackgroundBound
+from solvers.portfolio.solver_process import SolverProcess, mp_context
+from solvers.portfolio.strategy import OTHERS, Phase, Slot, Strategy, strategy_for
+from solvers.shared.proof import bound_is_plausible, bounded_value, is_proven_optimal
+from solvers.shared.timing import to_request_clock
+
+__all__ = ["ScheduleRunner"]
+
+_POLL_S = 0.02
+_MAX_HINTS = 4
+
+
+@dataclass
+class _Member:
+    """A solver placed in the current phase."""
+
+    name: str
+    slot: Slot
+    start_at: float  # perf_counter time
+
+
+class ScheduleRunner:
+    """Drives the child processes of one request."""
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        options: RunOptions,
+        t0: float,
+        on_progress: Callable[[ProgressEvent], None] | None,
+        stop: threading.Event | None,
+    ):
+        self.compiled, self.options, self.t0 = compiled, options, t0
+        self.deadline = t0 + options.time_limit_s
+        self.grace_s = max(1.0, 0.1 * options.time_limit_s)
+        self.stop = stop or threading.Event()
+        self.ctx = mp_context()
+        self.results: dict[str, SolveResult] = {}
+        self.best: tuple[float, np.ndarray] | None = None
+        self.bound: BackgroundBound | None = None
+        # With automatic solver choice, the first proof of optimality stops the rest.
+        # (Not in Pareto mode: there every solver's front adds points.)
+        self.stop_on_optimal = options.solvers is None and compiled.objectives.mode != "pareto"
+        self.proven_by: str | None = None  # stops the others (automatic choice only)
+        self.first_proof: str | None = None  # skips `unless_proven` phases
+        self._on_progress = on_progress
+        self._emit_lock = threading.Lock()  # the bound thread emits too
+
+    @property
+    def lagrangian_bound(self) -> float | None:
+        return self.bound.value if self.bound is not None else None
+
+    def run(self, names: list[str]) -> dict[str, SolveResult]:
+        strategy = strategy_for(self.compiled, names)
+        self.bound = BackgroundBound.start_if_useful(
+            self.compiled, self.options, names, self._emit_bound
+        )
+        for phase in strategy.phases:
+            members = self._members(strategy, phase, names)
+            if not members:
+                continue
+            if phase.unless_proven and self.first_proof is not None:
+                note = f"not started: {self.first_proof} proved its plan optimal first"
+                for m in members:
+                    self.results[m.name] = _not_started(m.name, StopReason.NOT_STARTED, note)
+                continue
+            self._run_phase(phase, members)
+        if self.bound is not None:
+            self.bound.join(self.deadline)
+        return self.results
+
+    # -- the schedule -------------------------------------------------------------
+
+    def _members(self, strategy: Strategy, phase: Phase, names: list[str]) -> list[_Member]:
+        """The request's solvers this phase holds, in the request's order."""
+        named = {s.solver for p in strategy.phases for s in p.slots if s.solver != OTHERS}
+        slots = {s.solver: s for s in phase.slots}
+        out = []
+        for name in names:
+            slot = slots.get(name) or (slots.get(OTHERS) if name not in named else None)
+            if slot is not None:
+                out.append(_Member(name, slot, 0.0))
+        return out
+
+    def _run_phase(self, phase: Phase, members: list[_Member]) -> None:
+        """Start the phase's solvers (late ones at their offset) and watch them to the end."""
+        limit_s = self.options.time_limit_s
+        phase_start = time.perf_counter()
+        phase_s = phase.budget.seconds(limit_s, self._remaining())
+        phase_end = phase_start + phase_s
+        for m in members:
+            late = m.slot.start_share > 0 and len(members) > 1
+            m.start_at = phase_start + (m.slot.start_share * phase_s if late else 0.0)
+        procs: dict[str, SolverProcess] = {}
+        waiting = sorted(members, key=lambda m: m.start_at)
+        while waiting and waiting[0].start_at <= phase_start:
+            m = waiting.pop(0)
+            budget = m.slot.budget.seconds(limit_s, self._remaining()) if m.slot.budget else phase_s
+            procs[m.name] = self._start(m, budget, len(members))
+        self._watch(procs, waiting, phase_end, len(members))
+
+    def _watch(
+        self,
+        procs: dict[str, SolverProcess],
+        waiting: list[_Member],
+        phase_end: float,
+        parallel: int,
+    ) -> None:
+        """Poll until every started solver is done; late starters join on time."""
+        while procs:
+            now = time.perf_counter()
+            while waiting and waiting[0].start_at <= now:
+                m = waiting.pop(0)
+                budget = max(0.05, phase_end - now)
+                procs[m.name] = self._start(m, budget, parallel)
+            for name, proc in list(procs.items()):
+                result = self._poll(proc)
+                if result is not None:
+                    self._finish(proc, result)
+                    del procs[name]
+            if self.stop.is_set() or self.proven_by:
+                self._drop_waiting(waiting)
+            if procs:
+                time.sleep(_POLL_S)
+        self._drop_waiting(waiting)
+
+    def _drop_waiting(self, waiting: list[_Member]) -> None:
+        """Record the late starters that will not start, with the reason."""
+        for m in waiting:
+            if self.proven_by:
+                note = f"not started: {self.proven_by} proved its plan optimal first"
+            else:
+                note = "not started: the others finished before its start time"
+            stop = StopReason.CANCELLED if self.stop.is_set() else StopReason.NOT_STARTED
+            self.results[m.name] = _not_started(m.name, stop, note)
+        waiting.clear()
+
+    def _remaining(self) -> float:
+        return max(0.05, self.deadline - time.perf_counter())
+
+    def _workers(self, slot: Slot, parallel: int) -> int:
+        workers = self.options.workers
+        if slot.core_share is None:
+            return max(1, workers // max(1, parallel))
+        return max(1, int(slot.core_share * workers))
+
+    # -- one solver process ---------------------------------------------------------
+
+    def _start(self, member: _Member, budget_s: float, parallel: int) -> SolverProcess:
+        incumbents = sorted(self._incumbents(), key=lambda x: x[0])
+        hints = [plan for _, plan in incumbents][:_MAX_HINTS]
+        opts = SolveOptions(
+            time_limit_s=budget_s,
+            seed=self.options.seed,
+            workers=self._workers(member.slot, parallel),
+            rel_gap=self.options.rel_gap,
+            backend=self.options.milp_backend,
+            hints=hints,
+            known_bound=self._known_bound(hints),
+        )
+        self._emit(ProgressEvent("started", member.name, self._elapsed()))
+        return SolverProcess.start(member.name, self.compiled, opts, self.ctx)
+
+    def _poll(self, proc: SolverProcess) -> SolveResult | None:
+        """The solver's result once it is over (finished, died, stopped); else None."""
+        self._drain(proc)
+        if self.stop.is_set():
+            return proc.kill(StopReason.CANCELLED, "cancelled by the user")
+        if self.proven_by is not None:
+            note = f"stopped: {self.proven_by} proved its plan optimal"
+            return proc.kill(StopReason.GAP_REACHED, note)
+        if proc.done:
+            proc.reap()
+            return proc.result
+        if not proc.alive():
+            self._drain(proc)
+            return proc.result or proc.crashed()
+        over = time.perf_counter() - proc.deadline
+        if over > self.grace_s:
+            note = f"overran its limit by {over:.1f} s; stopped from outside"
+            return proc.kill(StopReason.TIME_LIMIT, note)
+        return None
+
+    def _drain(self, proc: SolverProcess) -> None:
+        for inc in proc.poll():
+            if self.best is None or inc.objective < self.best[0]:
+                self.best = (inc.objective, inc.assignment)
+            self._emit(ProgressEvent("incumbent", proc.name, self._elapsed(), inc.objective))
+
+    def _finish(self, proc: SolverProcess, result: SolveResult) -> None:
+        """Put the result on the request's clock, keep a streamed plan, note a proof."""
+        finished = time.perf_counter()
+        if not result.trace and proc.trace:
+            result.trace = list(proc.trace)
+        inc = proc.incumbent
+        # A killed or crashed solver may still have streamed a plan before it stopped.
+        if inc is not None and result.assignment is None:
+            result.assignment, result.objective = inc.assignment, inc.objective
+        to_request_clock(result, proc.started - self.t0, finished - proc.started)
+        self.results[proc.name] = result
+        if self._proves_optimal(result):
+            self.first_proof = self.first_proof or proc.name
+            if self.stop_on_optimal:
+                self.proven_by = proc.name
+        self._emit(
+            ProgressEvent("finished", proc.name, self._elapsed(), result.objective, result.bound)
+        )
+        if result.bound is not None:
+            self._emit(ProgressEvent("bound", proc.name, self._elapsed(), bound=result.bound))
+
+    # -- plans and bounds -----------------------------------------------------------
+
+    def _incumbents(self) -> list[tuple[float, np.ndarray]]:
+        out = [
+            (r.objective, r.assignment)
+            for r in self.results.values()
+            if r.assignment is not None and r.objective is not None
+        ]
+        if self.best is not None:
+            out.append(self.best)
+        return out
+
+    def _checked_bounds(self, plans: list[np.ndarray]) -> list[float]:
+        """Bounds so far that no feasible plan among `plans` contradicts."""
+        values = []
+        for plan in plans:
+            ev = evaluate_plan(self.compiled, plan)
+            if ev.feasible:
+                values.append(bounded_value(self.compiled, ev))
+        best = min(values, default=None)
+        raw = [r.bound for r in self.results.values() if r.bound is not None]
+        if self.lagrangian_bound is not None:
+            raw.append(self.lagrangian_bound)
+        return [b for b in raw if bound_is_plausible(b, best)]
+
+    def _known_bound(self, hints: list[np.ndarray]) -> float | None:
+        if self.compiled.objectives.mode == "pareto":
+            return None
+        return max(self._checked_bounds(hints), default=None)
+
+    def _proves_optimal(self, result: SolveResult) -> bool:
+        """OPTIMAL, verified by the evaluator, and within rel_gap of a checked bound."""
+        if result.status != SolveStatus.OPTIMAL or result.assignment is None:
+            return False
+        if self.compiled.objectives.mode == "pareto":
+            return False
+        ev = evaluate_plan(self.compiled, result.assignment)
+        if not ev.feasible:
+            return False
+        plans = [p for _, p in self._incumbents()]
+        bounds = self._checked_bounds(plans)
+        return is_proven_optimal(bounded_value(self.compiled, ev), bounds, self.options.rel_gap)
+
+    # -- progress -------------------------------------------------------------------
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def _emit(self, event: ProgressEvent) -> None:
+        with self._emit_lock:
+            if self._on_progress is None:
+                return
+            try:
+                self._on_progress(event)
+            except Exception:  # a progress listener must not break the solve
+                self._on_progress = None
+
+    def _emit_bound(self, value: float) -> None:
+        self._emit(ProgressEvent("bound", "lagrangian", self._elapsed(), bound=value))
+
+
+def _not_started(name: str, stop: StopReason, note: str) -> SolveResult:
+    return SolveResult(solver=name, status=SolveStatus.SKIPPED, stop_reason=stop, notes=[note])
