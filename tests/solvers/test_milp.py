@@ -291,7 +291,8 @@ def test_overrunning_process_is_stopped_from_outside() -> None:
     import sys
     import time
 
-    from solvers.milp.backends import CBC_KILL_AFTER_S, BackendOutcome, _wait_or_stop
+    from solvers.milp.backends import BackendOutcome
+    from solvers.milp.cbc import CBC_KILL_AFTER_S, wait_or_stop
 
     # A stand-in for CBC that ignores SIGINT, as CBC does inside a long root LP.
     stubborn = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
@@ -299,7 +300,7 @@ def test_overrunning_process_is_stopped_from_outside() -> None:
     time.sleep(0.3)  # let it install its handler
     began = time.perf_counter()
     outcome = BackendOutcome()
-    assert _wait_or_stop(proc, 0.2, outcome) is True
+    assert wait_or_stop(proc, 0.2, outcome) is True
     assert time.perf_counter() - began < 0.2 + CBC_KILL_AFTER_S + 1.0
     assert proc.poll() is not None
     assert any("killed" in note for note in outcome.notes)
