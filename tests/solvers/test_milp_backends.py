@@ -3,6 +3,7 @@ status table, and the array model read back the same by HiGHS and CBC."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -23,7 +24,7 @@ def test_highs_streams_improving_incumbents_without_a_hint() -> None:
     )
     result = MilpSolver().solve(problem, options)
     assert result.assignment is not None and seen
-    assert all(later < earlier for earlier, later in zip(seen, seen[1:], strict=False))
+    assert all(later < earlier for earlier, later in itertools.pairwise(seen))
     assert seen[-1] == pytest.approx(result.objective)
     assert [v for _, v in result.trace] == pytest.approx(seen)
 
