@@ -12,6 +12,7 @@ import networkx as nx
 import numpy as np
 
 from models.schema import OBJECTIVE_NAMES, PRIORITY_WEIGHT, PriorityClass, Problem
+from models.workflow import WorkflowArrays, compile_workflow
 
 __all__ = ["CompiledProblem", "ObjectiveSpec", "compile_problem"]
 
@@ -61,6 +62,7 @@ class CompiledProblem:
         anti_affinity / co_location: lists of int32 task-index arrays.
         comm_pairs: int32[k, 2] task index pairs; comm_volume: float64[k].
         latency: float64[m, m] agent-to-agent path latency (ms) or None without topology.
+        workflow: task dependencies and transfer times, None when no task has `after`.
     """
 
     name: str
@@ -86,6 +88,7 @@ class CompiledProblem:
     allow_unassigned: bool
     unassigned_penalty: float
     notes: list[str] = field(default_factory=list)
+    workflow: WorkflowArrays | None = None
 
     @property
     def n_agents(self) -> int:
@@ -197,6 +200,7 @@ def compile_problem(problem: Problem) -> CompiledProblem:
         allow_unassigned=problem.allow_unassigned,
         unassigned_penalty=problem.unassigned_penalty,
         notes=notes,
+        workflow=compile_workflow(problem),
     )
 
 

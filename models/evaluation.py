@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.compiled import CompiledProblem, ObjectiveSpec
+from models.schedule_check import check_schedule, derive_schedule
 from models.schema import OBJECTIVE_NAMES
 
 __all__ = [
@@ -66,8 +67,16 @@ def objective_vector(evaluation: Evaluation, names: tuple[str, ...]) -> np.ndarr
     return np.array([evaluation.objectives[n] for n in names], dtype=np.float64)
 
 
-def evaluate_plan(problem: CompiledProblem, assignment: np.ndarray) -> Evaluation:
-    """Score `assignment` (int[n]: agent index per task, -1 for unassigned)."""
+def evaluate_plan(
+    problem: CompiledProblem, assignment: np.ndarray, start: np.ndarray | None = None
+) -> Evaluation:
+    """Score `assignment` (int[n]: agent index per task, -1 for unassigned).
+
+    A workflow (tasks with dependencies) is scored on its schedule: `start` (float64[n]
+    start times) when given, else the one `derive_schedule` builds; its precedence and
+    one-task-at-a-time rules are checked, and makespan, completion and tardiness come
+    from it.
+    """
     a = np.asarray(assignment, dtype=np.int64).ravel()
     m, n = problem.n_agents, problem.n_tasks
     violations: list[Violation] = []
@@ -94,6 +103,13 @@ def evaluate_plan(problem: CompiledProblem, assignment: np.ndarray) -> Evaluatio
     counts = np.bincount(ag, minlength=m)
 
     completion = _completion_times(problem, a, idx, ag, durations)
+    makespan = float(load.max()) if m else 0.0
+    if problem.workflow is not None:
+        if start is None:
+            start = derive_schedule(problem, a)
+        check = check_schedule(problem, a, start)
+        completion, makespan = check.finish, check.makespan
+        violations.extend(Violation(i.kind, i.message, i.task, i.agent) for i in check.issues)
     w = problem.task_weight
     weighted_completion = (
         float((w[idx] * completion[idx]).sum() / w[idx].sum()) if len(idx) else 0.0
@@ -116,7 +132,7 @@ def evaluate_plan(problem: CompiledProblem, assignment: np.ndarray) -> Evaluatio
 
     objectives = {
         "cost": cost,
-        "makespan": float(load.max()) if m else 0.0,
+        "makespan": makespan,
         "weighted_completion": weighted_completion,
         "consolidation": consolidation,
         "imbalance": float(load.max() - load.mean()) if m else 0.0,

@@ -11,6 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.numeric_ranges import check_numbers
+from models.workflow import check_dependencies
+
 __all__ = [
     "OBJECTIVE_NAMES",
     "PRIORITY_WEIGHT",
@@ -20,6 +23,7 @@ __all__ = [
     "Link",
     "ObjectiveName",
     "Objectives",
+    "Predecessor",
     "PriorityClass",
     "Problem",
     "Task",
@@ -74,6 +78,11 @@ OBJECTIVE_NAMES: tuple[str, ...] = (
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> _Strict:
+        check_numbers(self)  # finite, float32-safe, bounded integers (models/numeric_ranges.py)
+        return self
+
 
 class Agent(_Strict):
     """A worker that can run tasks, with a capacity per resource dimension."""
@@ -98,6 +107,13 @@ class Agent(_Strict):
         return value
 
 
+class Predecessor(_Strict):
+    """A task that must finish first, and the data it sends to its successor."""
+
+    task: str = Field(min_length=1)
+    data: float = Field(default=0.0, ge=0, description="Data volume sent to the successor.")
+
+
 class Task(_Strict):
     """A unit of work to place on exactly one agent."""
 
@@ -112,6 +128,10 @@ class Task(_Strict):
     kind: str | None = None
     pinned_agent: str | None = None
     current_agent: str | None = None
+    after: list[str | Predecessor] = Field(
+        default_factory=list,
+        description="Predecessors: a task id, or {task, data} with the data volume it sends.",
+    )
 
     @field_validator("demand")
     @classmethod
@@ -231,6 +251,9 @@ class Problem(_Strict):
     groups: list[ConstraintGroup] = Field(default_factory=list)
     communication: list[Communication] = Field(default_factory=list)
     topology: Topology | None = None
+    default_bandwidth: float = Field(
+        default=1.0, gt=0, description="Data units per second between agents without a topology."
+    )
     objectives: Objectives = Field(default_factory=Objectives)
     allow_unassigned: bool = False
     unassigned_penalty: float = Field(
@@ -272,6 +295,9 @@ class Problem(_Strict):
                 if tid not in known_tasks:
                     raise ValueError(f"communication names unknown task {tid!r}")
         self._check_matrix_shapes(len(agent_ids), len(task_ids))
+        check_dependencies(
+            {t.id: [p if isinstance(p, str) else p.task for p in t.after] for t in self.tasks}
+        )
         if self.topology is not None:
             nodes = {n.id for n in self.topology.nodes}
             for agent in self.agents:

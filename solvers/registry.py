@@ -19,6 +19,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "nsga2": ("solvers.nsga2.solver", "Nsga2Solver"),
     "lns": ("solvers.lns.solver", "LnsSolver"),
     "lp_bound": ("solvers.bounds.solver", "LpBoundSolver"),
+    "heft": ("solvers.workflow.solver", "HeftSolver"),
 }
 
 SOLVER_NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -1,0 +1,174 @@
+"""HEFT (Topcuoglu, Hariri and Wu, 2002): upward rank, insertion-based earliest finish.
+
+`list_schedule` places tasks in priority order, each on the allowed agent where it
+finishes first (inserted into the earliest idle gap that holds it). `decode` replays a
+priority order with the agents already fixed; it is how the improvement phase re-times
+a changed assignment, and on HEFT's own assignment it rebuilds HEFT's schedule exactly.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from solvers.workflow.graph import WorkflowGraph
+from solvers.workflow.rules import PlacementRules
+
+__all__ = ["Schedule", "decode", "list_schedule", "priority_order", "upward_ranks"]
+
+
+@dataclass
+class Schedule:
+    """A full schedule: agent, start and finish per task, and what bound each start.
+
+    `binder[j]` is the task whose finish (plus transfer) fixed j's start, -1 when j
+    starts at 0; following it back from the last task gives a critical path.
+    """
+
+    agent: list[int]
+    start: list[float]
+    finish: list[float]
+    binder: list[int]
+    order: list[int]
+    makespan: float
+    total_finish: float
+
+    def key(self) -> tuple[float, float]:
+        """Lower is better: makespan first, then the sum of finish times."""
+        return (self.makespan, self.total_finish)
+
+    def critical_path(self) -> list[int]:
+        """Tasks from the last-finishing one back to a task that starts at time 0."""
+        j = max(range(len(self.finish)), key=self.finish.__getitem__)
+        path: list[int] = []
+        while j >= 0 and len(path) <= len(self.finish):
+            path.append(j)
+            j = self.binder[j]
+        return path
+
+
+def upward_ranks(
+    graph: WorkflowGraph, rules: PlacementRules, optimistic: bool = False
+) -> list[float]:
+    """Longest path to an exit, by mean (or, optimistic, fastest) duration and mean transfer."""
+    cost = []
+    for j in range(graph.n):
+        agents = rules.eligible[j] or list(range(graph.m))
+        times = [graph.duration[i][j] for i in agents]
+        cost.append(min(times) if optimistic else sum(times) / len(times))
+    rank = [0.0] * graph.n
+    for j in reversed(graph.topo):
+        tail = 0.0
+        for s, e in graph.succs[j]:
+            tail = max(tail, graph.mean_transfer(e) + rank[s])
+        rank[j] = cost[j] + tail
+    return rank
+
+
+def priority_order(graph: WorkflowGraph, rank: list[float]) -> list[int]:
+    """Tasks by decreasing rank; ties by topological position, so the order is topological."""
+    position = [0] * graph.n
+    for k, j in enumerate(graph.topo):
+        position[j] = k
+    return sorted(range(graph.n), key=lambda j: (-rank[j], position[j]))
+
+
+class _Timelines:
+    """Per agent, the busy intervals sorted by start (and so by finish)."""
+
+    def __init__(self, m: int):
+        self.starts: list[list[float]] = [[] for _ in range(m)]
+        self.finishes: list[list[float]] = [[] for _ in range(m)]
+        self.tasks: list[list[int]] = [[] for _ in range(m)]
+
+    def earliest(self, i: int, ready: float, dur: float) -> tuple[float, int, int]:
+        """(start, previous task or -1, slot index) of agent i's first idle gap from `ready`."""
+        starts, finishes = self.starts[i], self.finishes[i]
+        k = bisect_right(finishes, ready)
+        begin = ready
+        if k > 0 and finishes[k - 1] > begin:
+            begin = finishes[k - 1]
+        while k < len(starts):
+            if begin + dur <= starts[k]:
+                break
+            begin = max(ready, finishes[k])
+            k += 1
+        previous = self.tasks[i][k - 1] if k > 0 and finishes[k - 1] == begin else -1
+        return begin, previous, k
+
+    def add(self, i: int, k: int, begin: float, end: float, j: int) -> None:
+        self.starts[i].insert(k, begin)
+        self.finishes[i].insert(k, end)
+        self.tasks[i].insert(k, j)
+
+
+def _ready(
+    graph: WorkflowGraph, j: int, i: int, agent: list[int], finish: list[float]
+) -> tuple[float, int]:
+    ready, binder = 0.0, -1
+    for p, e in graph.preds[j]:
+        t = finish[p] + graph.transfer(e, agent[p], i)
+        if t > ready:
+            ready, binder = t, p
+    return ready, binder
+
+
+def _place(
+    graph: WorkflowGraph,
+    lines: _Timelines,
+    j: int,
+    candidates: list[int],
+    agent: list[int],
+    finish: list[float],
+) -> tuple[int, float, int, int]:
+    """(agent, start, binder, slot) with the earliest finish among `candidates`."""
+    best: tuple[float, int, float, int, int] | None = None
+    for i in candidates:
+        ready, binder = _ready(graph, j, i, agent, finish)
+        dur = graph.duration[i][j]
+        begin, previous, slot = lines.earliest(i, ready, dur)
+        if begin > ready or (begin == ready and previous >= 0 and binder < 0):
+            binder = previous
+        if best is None or begin + dur < best[0]:
+            best = (begin + dur, i, begin, binder, slot)
+    assert best is not None
+    return best[1], best[2], best[3], best[4]
+
+
+def _schedule(
+    graph: WorkflowGraph, order: list[int], fixed: list[int] | None, rules: PlacementRules | None
+) -> Schedule | None:
+    n = graph.n
+    agent, start, finish, binder = [-1] * n, [0.0] * n, [0.0] * n, [-1] * n
+    lines = _Timelines(graph.m)
+    for j in order:
+        if fixed is not None:
+            candidates = [fixed[j]]
+        else:
+            assert rules is not None
+            candidates = rules.allowed(j)
+            if not candidates:
+                return None
+        i, begin, binder[j], slot = _place(graph, lines, j, candidates, agent, finish)
+        if rules is not None and fixed is None:
+            rules.add(j, i)
+        agent[j], start[j] = i, begin
+        finish[j] = begin + graph.duration[i][j]
+        lines.add(i, slot, begin, finish[j], j)
+    makespan = max(finish) if n else 0.0
+    return Schedule(agent, start, finish, binder, list(order), makespan, sum(finish))
+
+
+def list_schedule(graph: WorkflowGraph, rules: PlacementRules, order: list[int]) -> Schedule | None:
+    """Place tasks in `order` by earliest finish; None when some task fits no agent.
+
+    `rules` must start empty; it holds the resulting assignment afterwards.
+    """
+    return _schedule(graph, order, None, rules)
+
+
+def decode(graph: WorkflowGraph, order: list[int], agent: list[int]) -> Schedule:
+    """Re-time a fixed assignment: tasks in `order`, each in its agent's earliest gap."""
+    out = _schedule(graph, order, agent, None)
+    assert out is not None
+    return out
