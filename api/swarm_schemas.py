@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.numeric_ranges import check_numbers
 
 __all__ = [
     "AckIn",
@@ -29,7 +31,13 @@ Id = Field(min_length=1, max_length=200)
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The job API's number rules (finite, float32-safe, bounded integers) hold here too.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> _In:
+        check_numbers(self)
+        return self
 
 
 class AgentIn(_In):

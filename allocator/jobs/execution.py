@@ -6,11 +6,14 @@ This runs inside a worker process; it never touches the database.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import threading
 from collections.abc import Callable
 
 from allocator.facade import compare, solve
 from allocator.jobs.batch_requests import parse_batch_request
+from allocator.jobs.failure_notes import one_line, scrub_report
 from allocator.problem_files import parse_request
 from allocator.store import JobOutcome
 from allocator.topology_facade import optimize_topology, parse_topology_request
@@ -20,6 +23,8 @@ from models.report import ComparisonReport
 
 __all__ = ["execute_job", "outcome_from_report"]
 
+log = logging.getLogger("allocator.jobs")
+
 
 def execute_job(
     kind: str,
@@ -28,11 +33,13 @@ def execute_job(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     on_instances: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    job_id: str = "",
 ) -> JobOutcome:
     """Solve the stored request; never raises (a failure becomes a `failed` outcome).
 
     `on_instances(done, total)` reports a batch's progress; other kinds report solver
-    incumbents and bounds through `on_progress`.
+    incumbents and bounds through `on_progress`. A failure is stored as one line; its
+    traceback goes to the log with `job_id`.
     """
     stop = stop or threading.Event()
     try:
@@ -52,11 +59,13 @@ def execute_job(
         problem, options = parse_request(document)
         run = compare if kind == "comparison" else solve
         report = run(problem, options, on_progress=on_progress, stop=stop)
-        return outcome_from_report(report, cancelled=stop.is_set())
+        return outcome_from_report(scrub_report(report, job_id), cancelled=stop.is_set())
     except InputError as exc:  # checked at submission; only a schema change gets here
-        return JobOutcome("failed", "error", "none", error=f"invalid request: {exc}")
+        return JobOutcome("failed", "error", "none", error=f"invalid request: {one_line(str(exc))}")
     except Exception as exc:  # a failed job must be recorded, never crash the worker
-        return JobOutcome("failed", "error", "none", error=f"{type(exc).__name__}: {exc}")
+        log.exception("job failed", extra={"job_id": job_id, "kind": kind})
+        error = one_line(f"{type(exc).__name__}: {exc}")
+        return JobOutcome("failed", "error", "none", error=error)
 
 
 def _execute_batch(
@@ -104,7 +113,12 @@ def outcome_from_report(report: ComparisonReport, *, cancelled: bool) -> JobOutc
         status="cancelled" if cancelled else "succeeded",
         stop_reason=stop_reason,
         solution=solution,
-        objective=chosen.objective if chosen else None,
-        bound=report.best_bound,
+        objective=_finite(chosen.objective if chosen else None),
+        bound=_finite(report.best_bound),
         result=report.model_dump_json(),
     )
+
+
+def _finite(value: float | None) -> float | None:
+    """A stored figure is a number or absent, never NaN or infinity."""
+    return value if value is not None and math.isfinite(value) else None

@@ -56,7 +56,7 @@ class JobProcess(JobSupervisor):
         parent_conn, child_conn = self._ctx.Pipe()
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=job_process_main,
-            args=(child_conn, self.job.kind, self._request_text, os.getpid()),
+            args=(child_conn, self.job.id, self.job.kind, self._request_text, os.getpid()),
             name=f"allocator-job-{self.job.id[:8]}",
         )
         process.start()

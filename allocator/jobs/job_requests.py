@@ -14,6 +14,8 @@ from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
 from allocator.store import NewJob
 from models import InputError, Problem
+from models.numeric_ranges import MAX_INT
+from models.run_options import RunOptions
 from solvers.registry import SOLVER_NAMES
 
 __all__ = ["JOB_KINDS", "RequestLimits", "canonical_json", "prepare_job"]
@@ -72,13 +74,26 @@ def _check_allocation(document: object, limits: RequestLimits) -> tuple[int, int
     problem, options = parse_request(document)
     _check_size(problem, limits)
     _check_time_limit(options.time_limit_s, limits)
+    check_options(options)
+    return len(problem.agents), len(problem.tasks), options.time_limit_s
+
+
+def check_options(options: RunOptions) -> None:
+    """Solver names known, at least one when a list is given, a seed the solvers can use."""
+    if options.solvers is not None and not options.solvers:
+        raise InputError(
+            f"options.solvers is empty; name at least one of {', '.join(SOLVER_NAMES)}, "
+            "or leave it out for the automatic choice",
+            field="options.solvers",
+        )
     unknown = [s for s in options.solvers or () if s not in SOLVER_NAMES]
     if unknown:
         raise InputError(
             f"unknown solver {unknown[0]!r}; choose from: {', '.join(SOLVER_NAMES)}",
             field="options.solvers",
         )
-    return len(problem.agents), len(problem.tasks), options.time_limit_s
+    if options.seed > MAX_INT:
+        raise InputError(f"options.seed is {options.seed}; use at most {MAX_INT}", field="seed")
 
 
 def _check_batch(document: object, limits: RequestLimits) -> tuple[int, int, float]:
@@ -96,6 +111,7 @@ def _check_batch(document: object, limits: RequestLimits) -> tuple[int, int, flo
             field="instances",
         )
     _check_time_limit(batch.options.time_limit_s, limits)
+    check_options(batch.options)
     return batch.n_agents, batch.n_tasks, batch.budget_s
 
 

@@ -148,7 +148,7 @@ class JobRunner:
             return record, False
         with self._lock:
             self._fast[record.id] = time.monotonic()
-            future = self._fast_pool().submit(pool_solve, job.kind, job.request)
+            future = self._fast_pool().submit(pool_solve, record.id, job.kind, job.request)
         future.add_done_callback(lambda f: self._fast_done(record, f))
         return record, True
 

@@ -32,7 +32,9 @@ PRELOAD_MODULES: tuple[str, ...] = (
 ORPHAN_GRACE_S = 2.0
 
 
-def job_process_main(conn: Connection, kind: str, request_text: str, service_pid: int) -> None:
+def job_process_main(
+    conn: Connection, job_id: str, kind: str, request_text: str, service_pid: int
+) -> None:
     """Solve one job, streaming progress and then ("done", JobOutcome) over `conn`."""
     # Own process group: the parent can kill this process and its solver children at once.
     os.setpgrp()
@@ -62,7 +64,12 @@ def job_process_main(conn: Connection, kind: str, request_text: str, service_pid
         send(("instances", done, total))
 
     outcome = execute_job(
-        kind, request_text, on_progress=on_progress, on_instances=on_instances, stop=stop
+        kind,
+        request_text,
+        on_progress=on_progress,
+        on_instances=on_instances,
+        stop=stop,
+        job_id=job_id,
     )
     send(("done", outcome))
     conn.close()
@@ -90,6 +97,6 @@ def pool_ready() -> int:
     return os.getpid()
 
 
-def pool_solve(kind: str, request_text: str) -> JobOutcome:
+def pool_solve(job_id: str, kind: str, request_text: str) -> JobOutcome:
     """Solve a small job in a warm pool worker (no cancellation: these jobs are short)."""
-    return execute_job(kind, request_text)
+    return execute_job(kind, request_text, job_id=job_id)
