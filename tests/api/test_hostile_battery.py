@@ -135,9 +135,9 @@ def _swarm_cases() -> Iterator[tuple[str, str, bytes]]:
         ("demand", {"cpu": _NAN}),
         ("demand", {"cpu": 1e39}),
     )
-    for field, value in task_values:
-        body = {"tasks": [{"id": "x1", field: value}]}
-        yield f"swarm task {field}={value}", "/v1/swarms/h/tasks", _dump(body)
+    for field, task_value in task_values:
+        task_body: dict[str, object] = {"tasks": [{"id": "x1", field: task_value}]}
+        yield f"swarm task {field}={task_value}", "/v1/swarms/h/tasks", _dump(task_body)
     yield (
         "swarm complete nan runtime",
         "/v1/swarms/h/tasks/x0/complete",
