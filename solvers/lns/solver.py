@@ -3,12 +3,15 @@
 Starts from the best of the hints and the greedy plan; neighbourhoods come from the
 LP solution, Lagrangian reduced costs and chance; stops when the incumbent meets the
 LP / Lagrangian bound. Applies to separable scores (cost, migrations, unassigned).
+When no feasible starting plan exists, it says so in its notes and hands the whole
+request to CP-SAT (through the registry) for the rest of the time.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -19,8 +22,9 @@ from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
 from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
-from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
+from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.repair import shift_repair
+from solvers.lns.steps import Lanes, Step, StepSizes
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.registry import get_solver
 
@@ -28,11 +32,10 @@ __all__ = ["SEPARABLE", "LnsSolver"]
 
 #: Objectives that are sums over tasks, so a sub-problem's objective is the global one.
 SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
-#: Tasks per sub-problem to aim for at the start; adapted by how fast sub-solves prove.
-_TARGET_TASKS = 80
-_DEBUG = False
-#: Parallel sub-solves at most (one CP-SAT worker each).
-_MAX_LANES = 4
+#: Neighbourhoods of the rounded LP plan tried at most per agent while repairing it.
+_REPAIR_ATTEMPTS_PER_AGENT = 4
+#: Waiting (unassigned) tasks an agent-rule cut also frees, at most.
+_WAITING_TAKERS = 50
 
 
 class LnsSolver:
@@ -76,7 +79,21 @@ class LnsSolver:
         return result
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """A neighbourhood handed to a lane, and the step that cut it."""
+
+    step: Step
+    sub: SubProblem
+
+
+#: What a lane hands back: the sub-solve's outcome, seconds taken, and its time limit.
+_LaneResult = tuple[RunOutcome, float, float]
+
+
 class _Search:
+    """One LNS run: bounds, a starting plan, then lanes of exact sub-solves."""
+
     def __init__(self, problem: CompiledProblem, options: SolveOptions, recorder: TraceRecorder):
         self.problem, self.options, self.recorder = problem, options, recorder
         self.rng = np.random.default_rng(options.seed)
@@ -85,9 +102,14 @@ class _Search:
         self.weights = {n: spec.weight(n) for n in spec.active}
         self.best: np.ndarray | None = None
         self.best_score = np.inf
+        self.target = -np.inf  # the bound the incumbent must meet to be optimal
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()
+
+    def searching(self) -> bool:
+        """Time is left and the incumbent has not met the bound."""
+        return self.left() > 0.05 and self.best_score > self.target + 1e-9
 
     def offer(self, plan: np.ndarray) -> bool:
         """Keep `plan` if feasible and no worse; report strict improvements."""
@@ -103,117 +125,105 @@ class _Search:
 
     def run(self) -> SolveResult:
         bound, x_frac, reduced = self._bounds()
-        target = _integral_target(self.problem, bound)
+        self.target = _integral_target(self.problem, bound)
         self.notes.append(f"bounds after {self.recorder.elapsed():.2f} s")
         self._incumbent(x_frac, reduced)
         self.notes.append(f"starting plan after {self.recorder.elapsed():.2f} s")
         if self.best is None:
-            return self._fallback(bound)
+            return self._whole_model_fallback(bound)
         picker = NeighbourhoodPicker(self.problem, self.rng, reduced, x_frac)
-        m, n = self.problem.n_agents, self.problem.n_tasks
-        size = int(np.clip(round(_TARGET_TASKS * m / max(n, 1)), 2, m))
-        sub_cap = float(np.clip(self.options.time_limit_s / 40, 0.1, 2.0))
-        # Small sub-models prove several times faster on one CP-SAT worker than on two
-        # (measured on D-type GAP neighbourhoods), and CP-SAT releases the GIL, so
-        # each worker runs its own sub-solve in a thread ("lane").
-        lanes = max(1, min(self.options.workers, _MAX_LANES))
-        if size == m:  # small request: each step is the whole model, give it the time
-            sub_cap, lanes = self.left(), 1
-        sub_workers = 1 if lanes > 1 else self.options.workers
-        step, count = 0, min(n, _TARGET_TASKS)
-        running: dict[Future[tuple[RunOutcome, float, float]], tuple[bool, SubProblem]] = {}
-        with ThreadPoolExecutor(max_workers=lanes) as pool:
-            # Lanes run asynchronously: a lane that finishes starts the next cut from
-            # the current incumbent at once instead of waiting for a slow neighbour.
-            while running or (self.left() > 0.05 and self.best_score > target + 1e-9):
-                while (
-                    len(running) < lanes and self.left() > 0.05 and self.best_score > target + 1e-9
-                ):
-                    rule = RULES[step % len(RULES)]
-                    task_rule = rule == "tasks" and size < m and not self.problem.allow_unassigned
-                    sub = self._cut(picker, size, count, rule, task_rule)
-                    seed = self.options.seed + step
-                    step += 1
-                    if sub is not None:
-                        limit = min(sub_cap, self.left())
-                        future = pool.submit(self._solve_sub, sub, limit, seed, sub_workers)
-                        running[future] = (task_rule, sub)
-                if not running:
-                    continue
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    task_rule, sub = running.pop(future)
-                    proved, fast = self._merge(sub, *future.result())
-                    if task_rule:  # task steps adapt their own size: many agents, few tasks
-                        if proved and fast:
-                            count = min(n, int(count * 1.15) + 1)
-                        elif not proved:
-                            count = max(10, int(count * 0.85))
-                        continue
-                    if proved and len(sub.agents) == m and not (self.best < 0).any():
-                        target = self.best_score  # the whole request was re-solved
-                    if proved and fast:
-                        size = min(m, size + 1)
-                    elif not proved:
-                        size = max(2, size - 1)
-                if _DEBUG:
-                    self.notes.append(
-                        f"step {step} size {size} count {count} "
-                        f"t {self.recorder.elapsed():.2f} best {self.best_score}"
-                    )
-        done = self.best_score <= target + 1e-9
+        sizes = StepSizes.initial(self.problem)
+        lanes = Lanes.plan(self.options.time_limit_s, self.left(), self.options.workers, sizes)
+        steps = self._search(picker, sizes, lanes)
         self.notes.append(
-            f"{step} LNS steps in {lanes} lane(s); final neighbourhood {size} agents / "
-            f"{count} spread tasks"
+            f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
+            f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
-        return SolveResult(
-            solver="lns",
-            status=SolveStatus.OPTIMAL if done else SolveStatus.FEASIBLE,
-            stop_reason=StopReason.OPTIMAL_PROVEN if done else StopReason.TIME_LIMIT,
-            assignment=self.best,
-            bound=None if not np.isfinite(target) else target,
-            objective=self.best_score,
-            notes=self.notes,
-        )
+        return self._result()
 
-    def _cut(
-        self, picker: NeighbourhoodPicker, size: int, count: int, rule: str, task_rule: bool
-    ) -> SubProblem | None:
+    def _search(self, picker: NeighbourhoodPicker, sizes: StepSizes, lanes: Lanes) -> int:
+        """Keep every lane busy until time runs out or the bound is met; returns steps cut.
+
+        Lanes run asynchronously: a lane that finishes starts the next cut from the
+        current incumbent at once instead of waiting for a slow neighbour.
+        """
+        steps = 0
+        running: dict[Future[_LaneResult], _Cut] = {}
+        with ThreadPoolExecutor(max_workers=lanes.count) as pool:
+            while running or self.searching():
+                while len(running) < lanes.count and self.searching():
+                    step = Step.numbered(steps, sizes, self.problem.allow_unassigned)
+                    steps += 1
+                    cut = self._cut(picker, sizes, step)
+                    if cut is not None:
+                        running[self._submit(pool, cut, lanes)] = cut
+                if running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        self._learn(running.pop(future), future.result(), sizes)
+        return steps
+
+    def _submit(self, pool: ThreadPoolExecutor, cut: _Cut, lanes: Lanes) -> Future[_LaneResult]:
+        limit_s = min(lanes.sub_limit_s, self.left())
+        seed = self.options.seed + cut.step.number
+        return pool.submit(self._solve_sub, cut.sub, limit_s, seed, lanes.sub_workers)
+
+    def _learn(self, cut: _Cut, lane_result: _LaneResult, sizes: StepSizes) -> None:
+        """Merge a finished sub-solve and adapt the next neighbourhood sizes to it."""
+        proved, fast = self._merge(cut.sub, *lane_result)
+        if cut.step.spread_tasks:
+            sizes.after_task_step(proved, fast)
+            return
+        assert self.best is not None
+        if proved and len(cut.sub.agents) == sizes.n_agents and not (self.best < 0).any():
+            self.target = self.best_score  # the whole request was re-solved
+        sizes.after_agent_step(proved, fast)
+
+    def _cut(self, picker: NeighbourhoodPicker, sizes: StepSizes, step: Step) -> _Cut | None:
         """The next neighbourhood around the incumbent (None when it frees nothing).
 
         Agent rules free every task on the chosen agents; the task rule frees tasks
         spread over all agents, each restricted to the agents `picker.allowed` gives it.
         """
         assert self.best is not None
-        if task_rule:
-            free, agents = picker.pick_tasks(self.best, count)
+        if step.spread_tasks:
+            free, agents = picker.pick_tasks(self.best, sizes.tasks)
         else:
-            agents = picker.pick(self.best, size, "random" if rule == "tasks" else rule)
-            free = np.flatnonzero(np.isin(self.best, agents))
-            waiting = np.flatnonzero(self.best < 0)
-            if len(waiting):
-                takers = waiting[self.problem.eligible[np.ix_(agents, waiting)].any(axis=0)]
-                free = np.r_[free, takers[:50]]
+            agents = picker.pick(self.best, sizes.agents, step.agent_rule)
+            free = np.r_[np.flatnonzero(np.isin(self.best, agents)), self._waiting_for(agents)]
         if not len(free):
             return None
         sub = cut_subproblem(self.problem, self.best, free, agents)
-        if task_rule:
+        if step.spread_tasks:
             sub.problem.eligible &= picker.allowed(self.best, sub.tasks, sub.agents)
         sub.hint = sub.restrict(self.best)
-        return sub
+        return _Cut(step, sub)
 
-    def _solve_sub(
-        self, sub: SubProblem, limit_s: float, seed: int, workers: int
-    ) -> tuple[RunOutcome, float, float]:
-        """Solve one neighbourhood exactly (runs in a lane thread; touches no state).
+    def _waiting_for(self, agents: np.ndarray) -> np.ndarray:
+        """Unassigned tasks that one of `agents` could take (at most _WAITING_TAKERS)."""
+        assert self.best is not None
+        waiting = np.flatnonzero(self.best < 0)
+        if not len(waiting):
+            return waiting
+        takers = waiting[self.problem.eligible[np.ix_(agents, waiting)].any(axis=0)]
+        return takers[:_WAITING_TAKERS]
 
-        Returns (outcome, seconds taken, time limit)."""
+    def _solve_sub(self, sub: SubProblem, limit_s: float, seed: int, workers: int) -> _LaneResult:
+        """Solve one neighbourhood exactly (runs in a lane thread; touches no state)."""
+        out, took = self._solve_exactly(sub, limit_s, seed, workers, sub.hint)
+        return out, took, limit_s
+
+    def _solve_exactly(
+        self, sub: SubProblem, limit_s: float, seed: int, workers: int, hint: np.ndarray | None
+    ) -> tuple[RunOutcome, float]:
+        """CP-SAT on the sub-problem; the outcome and the seconds the search took
+        (building the model excluded)."""
         model = formulate(sub.problem, tuple(self.weights))
         objective = scale_objective(model, self.weights)
         options = SolveOptions(time_limit_s=limit_s, seed=seed, workers=workers)
-        start = self.recorder.elapsed()
-        out = run_model(model, objective, sub.problem, options, limit_s, TraceRecorder(), sub.hint)
-        return out, self.recorder.elapsed() - start, limit_s
+        began = self.recorder.elapsed()
+        out = run_model(model, objective, sub.problem, options, limit_s, TraceRecorder(), hint)
+        return out, self.recorder.elapsed() - began
 
     def _merge(
         self, sub: SubProblem, out: RunOutcome, took: float, limit_s: float
@@ -226,6 +236,18 @@ class _Search:
             self.offer(sub.merge(self.best, out.assignment))
         proved = out.status_name == "OPTIMAL"
         return proved, took < limit_s / 3
+
+    def _result(self) -> SolveResult:
+        done = self.best_score <= self.target + 1e-9
+        return SolveResult(
+            solver="lns",
+            status=SolveStatus.OPTIMAL if done else SolveStatus.FEASIBLE,
+            stop_reason=StopReason.OPTIMAL_PROVEN if done else StopReason.TIME_LIMIT,
+            assignment=self.best,
+            bound=None if not np.isfinite(self.target) else self.target,
+            objective=self.best_score,
+            notes=self.notes,
+        )
 
     def _bounds(self) -> tuple[float, np.ndarray | None, np.ndarray | None]:
         """Best of known, LP and Lagrangian bounds; the LP point and reduced costs."""
@@ -246,6 +268,7 @@ class _Search:
         return bound, x_frac, dual.reduced_costs(problem)
 
     def _incumbent(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> None:
+        """Offer the hints (or the greedy plan), then each repaired rounding of the LP."""
         for hint in self.options.hints:
             h = np.asarray(hint)
             if h.shape == (self.problem.n_tasks,) and h.max(initial=-1) < self.problem.n_agents:
@@ -266,40 +289,36 @@ class _Search:
     def _repair(self, plan: np.ndarray, limit_s: float) -> np.ndarray | None:
         """Make a rounded LP plan feasible: re-solve each overloaded agent with its
         least-loaded neighbours (the LP leaves at most m split tasks, so few agents)."""
-        problem = self.problem
         stop = self.recorder.elapsed() + limit_s
-        for attempt in range(4 * problem.n_agents):
-            ev = evaluate_plan(problem, plan)
+        for attempt in range(_REPAIR_ATTEMPTS_PER_AGENT * self.problem.n_agents):
+            ev = evaluate_plan(self.problem, plan)
             if ev.feasible:
                 return plan
             if self.recorder.elapsed() > stop:
                 return None
-            cap = np.maximum(problem.capacity.astype(np.float64), 1e-12)
-            load = (ev.agent_usage / cap).max(axis=1)
-            over = np.flatnonzero(load > 1 + 1e-9)
-            size = min(problem.n_agents, 4 + attempt // 8)
-            first = over[attempt % len(over)] if len(over) else int(self.rng.integers(len(load)))
-            slack = np.argsort(load + self.rng.random(len(load)) * 0.2)
-            agents = np.unique(np.r_[first, slack[: size - 1]])
+            agents = self._overload_neighbourhood(ev.agent_usage, attempt)
             free = np.flatnonzero(np.isin(plan, agents) | (plan < 0))
-            sub = cut_subproblem(problem, plan, free, agents)
-            model = formulate(sub.problem, tuple(self.weights))
-            objective = scale_objective(model, self.weights)
-            options = SolveOptions(seed=self.options.seed + attempt, workers=self.options.workers)
-            out = run_model(
-                model,
-                objective,
-                sub.problem,
-                options,
-                min(0.5, max(0.05, stop - self.recorder.elapsed())),
-                TraceRecorder(),
-            )
+            sub = cut_subproblem(self.problem, plan, free, agents)
+            limit = min(0.5, max(0.05, stop - self.recorder.elapsed()))
+            seed = self.options.seed + attempt
+            out, _ = self._solve_exactly(sub, limit, seed, self.options.workers, None)
             if out.assignment is not None:
                 plan = sub.merge(plan, out.assignment)
         return None
 
-    def _fallback(self, bound: float) -> SolveResult:
-        """No feasible start: let CP-SAT search the whole model for the rest of the time."""
+    def _overload_neighbourhood(self, agent_usage: np.ndarray, attempt: int) -> np.ndarray:
+        """One overloaded agent (in turn) and the least-loaded others; grows every 8 tries."""
+        capacity = np.maximum(self.problem.capacity.astype(np.float64), 1e-12)
+        load = (agent_usage / capacity).max(axis=1)
+        over = np.flatnonzero(load > 1 + 1e-9)
+        size = min(self.problem.n_agents, 4 + attempt // 8)
+        first = over[attempt % len(over)] if len(over) else int(self.rng.integers(len(load)))
+        slack = np.argsort(load + self.rng.random(len(load)) * 0.2)
+        return np.unique(np.r_[first, slack[: size - 1]])
+
+    def _whole_model_fallback(self, bound: float) -> SolveResult:
+        """No feasible starting plan, so no neighbourhood to cut: hand the whole request
+        to CP-SAT (another engine, reached through the registry) for the time left."""
         options = SolveOptions(
             time_limit_s=max(0.1, self.left()),
             seed=self.options.seed,
@@ -309,7 +328,8 @@ class _Search:
         )
         result = get_solver("cpsat").solve(self.problem, options)
         result.solver = "lns"
-        result.notes.insert(0, "no feasible starting plan: ran CP-SAT on the whole model")
+        fallback = "no feasible starting plan: ran CP-SAT on the whole model (fallback)"
+        result.notes = [fallback, *self.notes, *result.notes]
         if result.assignment is not None:
             self.recorder.record(float(result.objective or 0.0))
         if result.bound is None and np.isfinite(bound):
@@ -317,7 +337,9 @@ class _Search:
         return result
 
 
-def _greedy_plan(problem: CompiledProblem, options: SolveOptions, limit_s: float):
+def _greedy_plan(
+    problem: CompiledProblem, options: SolveOptions, limit_s: float
+) -> np.ndarray | None:
     """The greedy heuristic's plan, reached through the registry (it is another engine)."""
     result = get_solver("greedy").solve(
         problem, SolveOptions(time_limit_s=max(0.05, limit_s), seed=options.seed, workers=1)
