@@ -1,7 +1,8 @@
 """The re-solve behind `adaptive` rebalancing: the portfolio on the queued work.
 
-The coordinator core never imports solvers; the service injects this function.
-It runs in the caller's thread for a short budget, so keep it small.
+The coordinator core never imports solvers or solves: it emits `ResolveRequested`,
+and the swarm runtime runs this function on the request with the swarm's lock
+released, then feeds the plan back (`answer_request` judges it first).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ __all__ = ["portfolio_resolver"]
 def portfolio_resolver(
     time_limit_s: float = 2.0, solvers: tuple[str, ...] = ("greedy", "cpsat")
 ) -> Callable[[Problem], Plan]:
-    """A resolver for `Coordinator(resolver=...)`; keeps tasks put when nothing better is found.
+    """A resolver for `answer_request` and `SwarmHub`; keeps tasks put when nothing better is found.
 
     The problem carries each task's `current_agent` and a migration objective, so the
     plan the portfolio picks moves as little as the weights say.

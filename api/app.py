@@ -54,9 +54,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def swarm_feed() -> list[SwarmLive]:
         views = []
         for name in services.hub.names():
-            runtime = services.hub.get(name)
-            with runtime.lock:
-                views.append(swarm_view(name, runtime.coordinator))
+            views.append(swarm_view(name, services.hub.get(name).view()))
         return views
 
     app.state.swarm_feed = swarm_feed

@@ -10,8 +10,8 @@ from html import escape
 
 from pydantic import BaseModel, Field
 
-from allocator.coordinator import Coordinator
-from allocator.swarms.runtime import SwarmHub
+from allocator.coordinator import Coordinator, CoordinatorSnapshot
+from allocator.swarms import SwarmHub
 
 __all__ = [
     "AgentLive",
@@ -91,23 +91,22 @@ _KPI_KEYS = (
 
 
 def swarm_view(
-    name: str, coordinator: Coordinator, topology: TopologyLive | None = None
+    name: str,
+    source: Coordinator | CoordinatorSnapshot,
+    topology: TopologyLive | None = None,
 ) -> SwarmLive:
-    """Snapshot a coordinator. O(agents + latency window); call it under the swarm's lock."""
-    metrics = coordinator.metrics().to_dict()
-    now = float(metrics["now"])
-    elapsed = max(now - coordinator.kpi.started_at, 1e-12)
+    """The dashboard's view of a coordinator's snapshot (a coordinator: call under its lock)."""
+    snapshot = source if isinstance(source, CoordinatorSnapshot) else source.snapshot()
+    metrics = snapshot.metrics.to_dict()
     agents = [
         AgentLive(
             id=a.id,
-            queue_length=len(a.queue),
-            leased=len(a.leases),
-            # Same definition as the coordinator's utilisation KPI, per agent.
-            utilisation=min(1.0, a.busy_s / (elapsed * a.slots)),
-            breaker=str(getattr(a.breaker.state, "value", a.breaker.state)).lower(),
+            queue_length=a.queued,
+            leased=a.leased,
+            utilisation=a.utilisation,  # the coordinator's utilisation KPI, per agent
+            breaker=a.breaker,
         )
-        for a in coordinator.agent_list
-        if not a.removed
+        for a in snapshot.agents
     ]
     kpis = {k: float(metrics[k]) for k in _KPI_KEYS if isinstance(metrics.get(k), int | float)}
     return SwarmLive(name=name, agents=agents, kpis=kpis, topology=topology)
@@ -185,9 +184,7 @@ def hub_feed(hub: SwarmHub) -> SwarmFeed:
     def feed() -> list[SwarmLive]:
         views = []
         for name in hub.names():
-            runtime = hub.get(name)
-            with runtime.lock:
-                views.append(swarm_view(name, runtime.coordinator))
+            views.append(swarm_view(name, hub.get(name).view()))
         return views
 
     return feed

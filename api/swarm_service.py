@@ -130,9 +130,7 @@ class SwarmService:
         _guard(lambda: runtime.heartbeat(agent_id))
 
     def task_state(self, name: str, task_id: str) -> str:
-        runtime = self.swarm(name)
-        with runtime.lock:
-            return runtime.coordinator.task_state(task_id)
+        return self.swarm(name).task_state(task_id)
 
     async def rebalance(self, name: str, strategy: str) -> RebalanceOut:
         runtime = self.swarm(name)
@@ -159,30 +157,28 @@ class SwarmService:
         return await run_in_threadpool(runtime.apply_plan, plan)
 
     def agents(self, name: str) -> list[AgentView]:
-        runtime = self.swarm(name)
-        with runtime.lock:
-            coordinator = runtime.coordinator
-            elapsed = max(time.time() - coordinator.kpi.started_at, 1e-9)
-            return [
-                AgentView(
-                    id=a.id,
-                    speed=a.speed,
-                    slots=a.slots,
-                    queued=len(a.queue),
-                    leased=len(a.leases),
-                    completed=a.completed,
-                    utilisation=min(1.0, a.busy_s / (elapsed * a.slots)),
-                    breaker=str(a.breaker.state),
-                )
-                for a in coordinator.agent_list
-                if not a.removed
-            ]
+        snapshot = self.swarm(name).view()
+        return [
+            AgentView(
+                id=a.id,
+                speed=a.speed,
+                slots=a.slots,
+                queued=a.queued,
+                leased=a.leased,
+                completed=a.completed,
+                utilisation=a.utilisation,
+                breaker=a.breaker,
+            )
+            for a in snapshot.agents
+        ]
 
     async def set_tuning(self, changes: dict[str, Any]) -> CoordinatorTuning:
         try:
             return await run_in_threadpool(self.hub.set_tuning, changes)
         except ValidationError as exc:
             raise ApiProblem(422, format_validation_error(exc)) from exc
+        except CoordinatorError as exc:  # a value the form allowed but a coordinator refused
+            raise ApiProblem(422, str(exc)) from exc
 
 
 def _guard(call: Callable[[], T]) -> T:

@@ -1,7 +1,9 @@
 """The online coordinator: queues, pull dispatch, work stealing, breakers, leases, KPIs.
 
 Construct a `Coordinator` with a queue discipline and a steal policy, feed it events
-(`handle`) or call its hot-path methods, and read `metrics()`.
+(`handle`) or call its hot-path methods; operators change it with `tune()` and read it
+with `snapshot()`. Adaptive rebalancing emits `ResolveRequested`; answer it (outside the
+core) with `answer_request(request, resolver)` and feed the result back.
 """
 
 from allocator.coordinator.admission import EdfAdmission
@@ -35,13 +37,17 @@ from allocator.coordinator.events import (
     Rejected,
     RemoveAgent,
     Requeued,
+    ResolveDeclined,
+    ResolveRequested,
     SubmitTask,
     Tick,
 )
 from allocator.coordinator.kpis import Metrics, jain_index
+from allocator.coordinator.live_settings import LiveSettings, TuningError
+from allocator.coordinator.operator_view import AgentView, CoordinatorSnapshot
 from allocator.coordinator.plans import PlanResult
 from allocator.coordinator.queues import DISCIPLINES, make_queue_factory
-from allocator.coordinator.rebalancing import STRATEGIES, Outcome, Resolver, build_problem
+from allocator.coordinator.rebalancing import STRATEGIES, Outcome
 from allocator.coordinator.records import (
     AgentRecord,
     AgentSpec,
@@ -50,6 +56,7 @@ from allocator.coordinator.records import (
     agent_spec_from_model,
     task_spec_from_model,
 )
+from allocator.coordinator.resolution import Resolver, answer_request, build_problem, judge_plan
 from allocator.coordinator.stealing import (
     STEAL_POLICIES,
     HeaviestVictim,
@@ -74,6 +81,7 @@ __all__ = [
     "AgentRecord",
     "AgentRemoved",
     "AgentSpec",
+    "AgentView",
     "ApplyPlan",
     "Assign",
     "BreakerChanged",
@@ -86,6 +94,7 @@ __all__ = [
     "Coordinator",
     "CoordinatorConfig",
     "CoordinatorError",
+    "CoordinatorSnapshot",
     "DeadLettered",
     "EdfAdmission",
     "Event",
@@ -93,6 +102,7 @@ __all__ = [
     "Heartbeat",
     "HeartbeatMissed",
     "HeaviestVictim",
+    "LiveSettings",
     "LocalityAware",
     "Metrics",
     "Migrated",
@@ -109,6 +119,8 @@ __all__ = [
     "Rejected",
     "RemoveAgent",
     "Requeued",
+    "ResolveDeclined",
+    "ResolveRequested",
     "Resolver",
     "RuntimeEstimates",
     "StealParams",
@@ -117,10 +129,13 @@ __all__ = [
     "TaskRecord",
     "TaskSpec",
     "Tick",
+    "TuningError",
     "UnknownAgentError",
     "agent_spec_from_model",
+    "answer_request",
     "build_problem",
     "jain_index",
+    "judge_plan",
     "make_queue_factory",
     "make_steal_policy",
     "task_spec_from_model",

@@ -10,37 +10,31 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from allocator.coordinator import admission as edf
-from allocator.coordinator import handling, plans, rebalancing, validation
+from allocator.coordinator import handling, validation
 from allocator.coordinator.breaker import CLOSED
 from allocator.coordinator.config import CoordinatorConfig
 from allocator.coordinator.dispatch import pull_global
 from allocator.coordinator.errors import AdmissionError, UnknownAgentError
-from allocator.coordinator.events import (
-    Command,
-    DeadLettered,
-    Event,
-)
-from allocator.coordinator.kpis import Metrics, compute_metrics
+from allocator.coordinator.events import Command, DeadLettered, Event
+from allocator.coordinator.operations import CoordinatorOperations
 from allocator.coordinator.queues import QueueFactory, make_queue_factory
 from allocator.coordinator.records import (
     DEAD,
     DONE,
     LEASED,
-    STATE_NAMES,
     AgentRecord,
     AgentSpec,
     TaskRecord,
     TaskSpec,
     agent_spec_from_model,
 )
-from allocator.coordinator.state import CoordinatorState
 from allocator.coordinator.stealing import StealPolicy, make_steal_policy
-from models import Agent, Plan
+from models import Agent
 
 __all__ = ["Coordinator"]
 
 
-class Coordinator(CoordinatorState):
+class Coordinator(CoordinatorOperations):
     """Applies plans online: queues, pull dispatch, stealing, breakers, leases, KPIs.
 
     Args:
@@ -49,8 +43,6 @@ class Coordinator(CoordinatorState):
         steal: a `StealPolicy`, a policy name, or None for no stealing.
         clock: seconds, monotone; simulation passes `lambda: env.now`.
         admission: EDF admission control for tasks with deadlines (None: admit all).
-        resolver: re-solve function for adaptive rebalancing (queued work as a
-            `models.Problem` -> `models.Plan`); None falls back to threshold.
         distance_ms: node -> node -> latency, for locality-aware stealing.
         tenant_weights: weights for fairness KPIs and the cfs/wfq disciplines.
     """
@@ -63,7 +55,6 @@ class Coordinator(CoordinatorState):
         steal: StealPolicy | str | None = "heaviest",
         clock: Callable[[], float] | None = None,
         admission: edf.EdfAdmission | None = None,
-        resolver: rebalancing.Resolver | None = None,
         distance_ms: Mapping[str, Mapping[str, float]] | None = None,
         tenant_weights: Mapping[str, float] | None = None,
         agents: Iterable[AgentSpec | Agent] = (),
@@ -85,7 +76,6 @@ class Coordinator(CoordinatorState):
         )
         self.steal_policy = None if policy is None or policy.name == "none" else policy
         self.admission = admission
-        self.resolver = resolver
         self._tripped: set[AgentRecord] = set()
         self._submit_seq = 0
         for agent in agents:
@@ -339,49 +329,6 @@ class Coordinator(CoordinatorState):
             self._recall(agent, now)
         for agent in list(self._tripped):
             self._breaker_allows(agent, now)
-
-    # ---- plans, rebalancing, reporting --------------------------------------------
-
-    def apply_plan(self, plan: Plan) -> plans.PlanResult:
-        """Move queued tasks to their planned agents; count migrations. O(|plan|)."""
-        return plans.apply_plan(self, plan, self._clock())
-
-    def rebalance(self, strategy: str = "threshold", **options: float) -> rebalancing.Outcome:
-        """Run a rebalancing strategy ("threshold" or "adaptive") now."""
-        return rebalancing.rebalance(self, strategy, self._clock(), **options)
-
-    def metrics(self) -> Metrics:
-        """One snapshot of every KPI. O(agents + latency window)."""
-        return compute_metrics(
-            self.kpi,
-            self.agent_list,
-            self._clock(),
-            queued_global=len(self.global_queue),
-            tenant_weights=self.tenant_weights,
-            breakers_open=sum(1 for a in self.agent_list if a.breaker.state == "open"),
-        )
-
-    def validate(self) -> None:
-        """Raise AssertionError if any invariant is broken. O(tasks + agents)."""
-        validation.validate(self)
-
-    def task_state(self, task_id: str) -> str:
-        """ "queued", "leased", "done", "dead" or "unknown". O(1)."""
-        task = self.tasks.get(task_id)
-        if task is not None:
-            return STATE_NAMES[task.state]
-        if task_id in self.done:
-            return STATE_NAMES[DONE]
-        return STATE_NAMES[DEAD] if task_id in self.dead else "unknown"
-
-    def dead_letters(self) -> dict[str, list[str]]:
-        """Dead-lettered task ids with their errors."""
-        return {tid: list(t.errors or []) for tid, t in self.dead.items()}
-
-    def drain_commands(self) -> list[Command]:
-        """Side-effect commands since the last drain (migrations, requeues, breakers)."""
-        out, self.outbox = self.outbox, []
-        return out
 
     # ---- the event interface ------------------------------------------------------
 

@@ -1,11 +1,16 @@
-"""Events the coordinator handles and the commands it emits (`handle(event) -> commands`)."""
+"""Events the coordinator handles and the commands it emits (`handle(event) -> commands`).
+
+Adaptive rebalancing is a round trip: `Rebalance("adaptive")` emits `ResolveRequested`
+with the queued work; whoever runs solvers answers later with `ApplyPlan` (naming the
+request) or `ResolveDeclined`, so no solve runs inside the coordinator.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from allocator.coordinator.records import AgentSpec, TaskSpec
-from models import Plan
+from models import Plan, Problem
 
 __all__ = [
     "Accepted",
@@ -32,6 +37,8 @@ __all__ = [
     "Rejected",
     "RemoveAgent",
     "Requeued",
+    "ResolveDeclined",
+    "ResolveRequested",
     "SubmitTask",
     "Tick",
 ]
@@ -85,7 +92,23 @@ class HeartbeatMissed:
 
 @dataclass(frozen=True, slots=True)
 class ApplyPlan:
+    """Move queued tasks to the plan's agents; with `request_id`, the answer to a re-solve.
+
+    Tasks leased, finished or gone since the request are skipped, so a stale plan only
+    moves tasks that are still queued. `note` says why the plan was accepted.
+    """
+
     plan: Plan
+    request_id: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDeclined:
+    """A re-solve ended without a plan worth applying (no gain, infeasible, failed)."""
+
+    request_id: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +118,17 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class Rebalance:
-    pass
+    """Rebalance now. `threshold` moves tail tasks at once; `adaptive` asks for a re-solve.
+
+    tolerance: threshold acts on agents above mean backlog * (1 + tolerance).
+    margin: an adaptive plan is applied only if it lowers the objective by this share.
+    migration_weight: cost of moving a task, in mean task runtimes, in the re-solve.
+    """
+
+    strategy: str = "threshold"
+    tolerance: float = 0.2
+    margin: float = 0.1
+    migration_weight: float = 0.05
 
 
 Event = (
@@ -108,6 +141,7 @@ Event = (
     | Heartbeat
     | HeartbeatMissed
     | ApplyPlan
+    | ResolveDeclined
     | Tick
     | Rebalance
 )
@@ -197,6 +231,20 @@ class Rebalanced:
     strategy: str
     migrations: int
     detail: str
+    applied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRequested:
+    """Re-solve `problem` (the queued work, each task's `current_agent` set) off the core.
+
+    Answer with `ApplyPlan(plan, request_id)` or `ResolveDeclined(request_id, reason)`;
+    `rebalancing.answer_request` does both for a resolver. Only one is in flight at a time.
+    """
+
+    request_id: int
+    problem: Problem
+    margin: float
 
 
 Command = (
@@ -213,4 +261,5 @@ Command = (
     | AgentRemoved
     | PlanApplied
     | Rebalanced
+    | ResolveRequested
 )

@@ -24,6 +24,7 @@ from allocator.coordinator.events import (
     RegisterAgent,
     Rejected,
     RemoveAgent,
+    ResolveDeclined,
     SubmitTask,
     Tick,
 )
@@ -67,11 +68,16 @@ def handle_event(self: Coordinator, event: Event) -> list[Command]:
             self.heartbeat(agent_id)
         case HeartbeatMissed(agent_id=agent_id):
             self.heartbeat_missed(agent_id)
-        case ApplyPlan(plan=plan):
+        case ApplyPlan(plan=plan, request_id=None):
             out.append(self.apply_plan(plan).command())
+        case ApplyPlan() | ResolveDeclined():
+            out.extend(self.answer_resolve(event).commands())
         case Tick():
             self.tick()
-        case Rebalance():
-            out.append(self.rebalance().command())
+        case Rebalance(strategy, tolerance, margin, migration_weight):
+            outcome = self.rebalance(
+                strategy, tolerance=tolerance, margin=margin, migration_weight=migration_weight
+            )
+            out.extend(outcome.commands())
     out.extend(self.drain_commands())
     return out

@@ -13,7 +13,14 @@ from typing import Any
 
 from allocator.coordinator.records import AgentRecord
 
-__all__ = ["KpiCounters", "Metrics", "compute_metrics", "jain_index", "percentile"]
+__all__ = [
+    "KpiCounters",
+    "Metrics",
+    "agent_utilisation",
+    "compute_metrics",
+    "jain_index",
+    "percentile",
+]
 
 
 class KpiCounters:
@@ -83,6 +90,11 @@ def jain_index(values: Iterable[float]) -> float:
     return sum(xs) ** 2 / (len(xs) * square_sum)
 
 
+def agent_utilisation(agent: AgentRecord, elapsed_s: float) -> float:
+    """Share of the agent's slot-time spent running tasks since the start, capped at 1."""
+    return min(1.0, agent.busy_s / (max(elapsed_s, 1e-12) * agent.slots))
+
+
 def _variance(xs: list[float]) -> float:
     if not xs:
         return 0.0
@@ -90,7 +102,7 @@ def _variance(xs: list[float]) -> float:
     return sum((x - mean) ** 2 for x in xs) / len(xs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Metrics:
     """One snapshot of every KPI operators watch."""
 
@@ -143,7 +155,7 @@ def compute_metrics(
     elapsed = max(now - c.started_at, 1e-12)
     # Utilisation per agent over the run; its variance is the load-distribution KPI
     # (balance efficiency 1/(1+variance) is how the earlier tool's operators read it).
-    utilisation = [min(1.0, a.busy_s / (elapsed * a.slots)) for a in agents]
+    utilisation = [agent_utilisation(a, elapsed) for a in agents]
     load_variance = _variance(utilisation)
     backlog = [a.backlog_s() for a in agents]
     lat = sorted(c.latencies())

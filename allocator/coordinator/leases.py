@@ -31,6 +31,23 @@ class LeaseTable:
         self._heartbeats: list[tuple[float, str]] = []
         self._tokens = itertools.count(1).__next__
 
+    def retime(self, lease_timeout_s: float, heartbeat_timeout_s: float) -> None:
+        """New timeouts for every lease and watch, counted from its grant or arming. O(n).
+
+        All deadlines move by the same amount, so the expiry deque stays in time order
+        and the heartbeat heap stays a heap.
+        """
+        if lease_timeout_s <= 0 or heartbeat_timeout_s <= 0:
+            raise ValueError("lease_timeout_s and heartbeat_timeout_s must be positive seconds")
+        shift = lease_timeout_s - self.lease_timeout_s
+        if shift:
+            self._expiries = deque((at + shift, token, t) for at, token, t in self._expiries)
+        beat_shift = heartbeat_timeout_s - self.heartbeat_timeout_s
+        if beat_shift:
+            self._heartbeats = [(due + beat_shift, agent) for due, agent in self._heartbeats]
+        self.lease_timeout_s = lease_timeout_s
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+
     def grant(self, task: TaskRecord, now: float) -> None:
         """Record a new lease on `task`. O(1)."""
         token = self._tokens()

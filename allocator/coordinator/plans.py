@@ -28,7 +28,7 @@ class PlanResult:
         return PlanApplied(self.moved, self.migrations, dict(self.skipped))
 
 
-def apply_plan(state: CoordinatorState, plan: Plan, now: float) -> PlanResult:
+def apply_plan(state: CoordinatorState, plan: Plan, now: float, reason: str = "plan") -> PlanResult:
     """Move each queued task the plan names to its agent. O(|plan|).
 
     Running (leased) and finished tasks are not touched; unknown ids, ineligible or
@@ -59,7 +59,7 @@ def apply_plan(state: CoordinatorState, plan: Plan, now: float) -> PlanResult:
             continue
         src = task.agent
         state._unfile(task)
-        state._migrated(task, src, agent, now, "plan")
+        state._migrated(task, src, agent, now, reason)
         result.moved += 1
         if src is not None:
             result.migrations += 1

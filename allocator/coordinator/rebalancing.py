@@ -1,73 +1,72 @@
-"""Rebalancing: `threshold` (move tail tasks off overloaded agents) and `adaptive`.
-
-`adaptive` re-solves the queued work with an injected resolver (the facade wires the
-portfolio in; the core never imports solvers), charging a migration cost so the new
-plan moves little, and applies it only if the weighted objective improves by at
-least `margin` (default 10%). With no resolver it falls back to `threshold`.
+"""Rebalancing: `threshold` moves tail tasks off overloaded agents at once; `adaptive`
+asks for a re-solve of the queued work (see `resolution`), whose plan comes back later.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from allocator.coordinator.dispatch import available, eligible
-from allocator.coordinator.events import Rebalanced
-from allocator.coordinator.plans import apply_plan
+from allocator.coordinator.errors import CoordinatorError
+from allocator.coordinator.events import Command, Rebalance, Rebalanced, ResolveRequested
+from allocator.coordinator.plans import PlanResult
 from allocator.coordinator.records import AgentRecord
-from models import Agent, Objectives, Plan, Problem, Task, compile_problem, evaluate_plan
-from models import plan_to_array as _plan_to_array
 
 if TYPE_CHECKING:
-    from allocator.coordinator.core import Coordinator
+    from allocator.coordinator.state import CoordinatorState
 
-__all__ = ["STRATEGIES", "Outcome", "Resolver", "build_problem", "rebalance"]
+__all__ = ["STRATEGIES", "Outcome", "check_rebalance", "threshold"]
 
-#: Re-solve function: queued work (tasks carry current_agent) -> a new plan.
-Resolver = Callable[[Problem], Plan]
 STRATEGIES: tuple[str, ...] = ("threshold", "adaptive")
-_PRIORITY_NAMES = ("critical", "high", "normal", "low")
 
 
 @dataclass
 class Outcome:
-    """What a rebalancing run did."""
+    """What a rebalancing step did.
+
+    `request` is set when the step asked for a re-solve (nothing moved yet); `plan`
+    when it applied the answer to one.
+    """
 
     strategy: str
     migrations: int
     applied: bool
     detail: str
+    request: ResolveRequested | None = None
+    plan: PlanResult | None = None
 
-    def command(self) -> Rebalanced:
-        return Rebalanced(self.strategy, self.migrations, self.detail)
+    def commands(self) -> list[Command]:
+        """The commands `handle` returns for this step, in order."""
+        out: list[Command] = [] if self.plan is None else [self.plan.command()]
+        if self.request is not None:
+            out.append(self.request)
+        else:
+            out.append(Rebalanced(self.strategy, self.migrations, self.detail, self.applied))
+        return out
 
 
-def rebalance(
-    coord: Coordinator,
-    strategy: str,
-    now: float,
-    *,
-    tolerance: float = 0.2,
-    margin: float = 0.1,
-    migration_weight: float = 0.05,
-) -> Outcome:
-    """Run `strategy` ("threshold" or "adaptive") once."""
-    if strategy == "threshold":
-        return threshold(coord, now, tolerance)
-    if strategy == "adaptive":
-        return adaptive(coord, now, margin, migration_weight, tolerance)
-    raise ValueError(f"unknown rebalancing strategy {strategy!r}; choose one of {STRATEGIES}")
+def check_rebalance(event: Rebalance) -> None:
+    """Raise CoordinatorError naming the first field of `event` that is out of range."""
+    if event.strategy not in STRATEGIES:
+        raise CoordinatorError(
+            f"rebalancing strategy {event.strategy!r} is unknown; "
+            f"choose one of {', '.join(STRATEGIES)}"
+        )
+    if not event.tolerance >= 0:
+        raise CoordinatorError(f"tolerance is {event.tolerance}; use a share >= 0, e.g. 0.2")
+    if not 0 <= event.margin < 1:
+        raise CoordinatorError(f"margin is {event.margin}; use a share in [0, 1), e.g. 0.1")
+    if not event.migration_weight >= 0:
+        raise CoordinatorError(f"migration_weight is {event.migration_weight}; use a number >= 0")
 
 
 def _backlog_s(agent: AgentRecord) -> float:
     return (agent.load + agent.leased_load) / agent.speed
 
 
-def threshold(coord: Coordinator, now: float, tolerance: float) -> Outcome:
+def threshold(coord: CoordinatorState, now: float, tolerance: float) -> Outcome:
     """Agents above mean backlog * (1 + tolerance) give tail tasks to the least loaded.
 
     The mean is speed-weighted (total work over total speed). A move happens only if
@@ -107,87 +106,3 @@ def threshold(coord: Coordinator, now: float, tolerance: float) -> Outcome:
             if _backlog_s(taker) < mean_s:
                 heapq.heappush(under, (_backlog_s(taker), taker.index, taker))
     return Outcome("threshold", moved, moved > 0, f"mean backlog {mean_s:.3g} s")
-
-
-def build_problem(coord: Coordinator, migration_weight: float = 0.05) -> Problem | None:
-    """Queued work on local queues as a `models.Problem` (current_agent set). O(n + m)."""
-    agents = [a for a in coord.agent_list if available(a)]
-    queued = [t for a in agents for t in a.queue.tasks()]
-    if not agents or not queued:
-        return None
-    dims = sorted(
-        {d for a in agents for d in a.capacity} | {d for t in queued for d in t.demand or {}}
-    )
-    mean_runtime = (
-        sum(t.est for t in queued) / len(queued) / (sum(a.speed for a in agents) / len(agents))
-    )
-    return Problem(
-        name="rebalance",
-        resources=dims or ["cpu"],
-        agents=[
-            Agent(
-                id=a.id,
-                capacity=dict(a.capacity),
-                speed=a.speed,
-                capabilities=sorted(a.capabilities),
-                node=None,
-            )
-            for a in agents
-        ],
-        tasks=[
-            Task(
-                id=t.id,
-                demand=dict(t.demand or {}),
-                work=t.est,
-                priority=_PRIORITY_NAMES[min(max(t.priority, 0), 3)],  # type: ignore[arg-type]
-                requires=sorted(t.requires),
-                tenant=t.tenant,
-                weight=t.weight,
-                kind=t.kind,
-                pinned_agent=t.pinned,
-                current_agent=t.agent.id if t.agent is not None else None,
-            )
-            for t in queued
-        ],
-        objectives=Objectives(
-            mode="weighted",
-            weights={"makespan": 1.0, "migrations": migration_weight * mean_runtime},
-        ),
-    )
-
-
-def adaptive(
-    coord: Coordinator, now: float, margin: float, migration_weight: float, tolerance: float
-) -> Outcome:
-    """Re-solve queued work; apply the plan only if it beats the current one by `margin`."""
-    if coord.resolver is None:
-        fallback = threshold(coord, now, tolerance)
-        fallback.strategy = "adaptive"
-        fallback.detail = "no resolver injected; threshold used: " + fallback.detail
-        return fallback
-    problem = build_problem(coord, migration_weight)
-    if problem is None:
-        return Outcome("adaptive", 0, False, "nothing queued on agents")
-    compiled = compile_problem(problem)
-    current = evaluate_plan(compiled, np.asarray(compiled.current))
-    plan = coord.resolver(problem)
-    proposed = evaluate_plan(compiled, _plan_to_array(compiled, plan))
-    if proposed.violations:
-        return Outcome(
-            "adaptive", 0, False, f"re-solve plan infeasible: {proposed.violations[0].message}"
-        )
-    if proposed.score > (1.0 - margin) * current.score:
-        return Outcome(
-            "adaptive",
-            0,
-            False,
-            f"kept current plan: {proposed.score:.4g} vs {current.score:.4g} is under the "
-            f"{margin:.0%} improvement margin",
-        )
-    result = apply_plan(coord, plan, now)
-    return Outcome(
-        "adaptive",
-        result.migrations,
-        True,
-        f"objective {current.score:.4g} -> {proposed.score:.4g}",
-    )

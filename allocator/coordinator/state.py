@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from allocator.coordinator.breaker import CLOSED, OPEN, CircuitBreaker
 from allocator.coordinator.config import CoordinatorConfig
@@ -18,8 +19,11 @@ from allocator.coordinator.events import BreakerChanged, Command, Migrated
 from allocator.coordinator.kpis import KpiCounters
 from allocator.coordinator.leases import LeaseTable
 from allocator.coordinator.loadindex import LoadIndex, NodeLoadIndex
-from allocator.coordinator.queues import QueueFactory
+from allocator.coordinator.queues import PriorityQueue, QueueDiscipline, QueueFactory
 from allocator.coordinator.records import LEASED, QUEUED, AgentRecord, AgentSpec, TaskRecord
+
+if TYPE_CHECKING:
+    from allocator.coordinator.resolution import PendingResolve
 
 __all__ = ["CoordinatorState"]
 
@@ -67,12 +71,15 @@ class CoordinatorState:
         self.leased_work = 0.0
         self.total_speed = 0.0
         self.max_speed = 0.0
+        self.aging_s: float | None = None  # set by tune(); queues made later age alike
+        self.pending_resolve: PendingResolve | None = None
+        self.resolve_seq = 0
 
     # ---- agents -------------------------------------------------------------------
 
     def _add_agent(self, spec: AgentSpec) -> AgentRecord:
         breaker = CircuitBreaker(self.cfg.breaker)
-        agent = AgentRecord(spec, self._queue_factory(), breaker, len(self.agent_list))
+        agent = AgentRecord(spec, self._new_queue(), breaker, len(self.agent_list))
         agent.last_seen = self._clock()
         agent.max_leases = spec.slots + self.cfg.prefetch
         self.agents[spec.id] = agent
@@ -83,6 +90,12 @@ class CoordinatorState:
         self.total_speed += agent.speed
         self.max_speed = max(self.max_speed, agent.speed)
         return agent
+
+    def _new_queue(self) -> QueueDiscipline:
+        queue = self._queue_factory()
+        if self.aging_s is not None and isinstance(queue, PriorityQueue):
+            queue.aging_s = self.aging_s
+        return queue
 
     def _drop_agent(self, agent: AgentRecord) -> None:
         agent.removed = True

@@ -156,6 +156,10 @@ class HeaviestVictim:
         self.probe = max(1, probe)
         self.params = params or StealParams()
 
+    def set_threshold(self, threshold: int) -> None:
+        """A victim must hold at least `threshold` queued tasks from now on."""
+        self.threshold = max(1, threshold)
+
     def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
         if host.index.max_count < self.threshold:
             return 0
@@ -197,6 +201,11 @@ class LocalityAware:
         self.params = params or StealParams()
         self._fallback = HeaviestVictim(threshold, batch, probe, self.params)
         self._order: dict[str, list[tuple[float, str]]] = {}
+
+    def set_threshold(self, threshold: int) -> None:
+        """A victim must hold at least `threshold` queued tasks from now on."""
+        self.threshold = max(1, threshold)
+        self._fallback.set_threshold(threshold)
 
     def _nodes_by_distance(self, node: str) -> list[tuple[float, str]]:
         order = self._order.get(node)

@@ -1,11 +1,11 @@
-"""Swarms in the service: coordinators behind locks, persisted, tuned live."""
+"""Swarms in the service: coordinators behind locks, persisted, tuned live, re-solved off-lock."""
 
 from __future__ import annotations
 
+from allocator.swarms.hub import SwarmHub
 from allocator.swarms.runtime import (
     PullResult,
     RebalanceRecord,
-    SwarmHub,
     SwarmRuntime,
     UnknownSwarmError,
 )

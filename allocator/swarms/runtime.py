@@ -1,32 +1,35 @@
-"""The swarm runtime: one sans-I/O coordinator per swarm, a lock each, and the I/O around them.
+"""One swarm in the service: its sans-I/O coordinator, the lock around it, and re-solves.
 
-Writes are batched: submissions are saved before they are acknowledged (a task is
-never lost); pulls, completions and failures are saved by a flusher within
-`flush_s`, so a crash can at worst re-run a task finished in that window.
+Every coordinator call runs under the swarm's lock and is short. The one slow step,
+the re-solve behind adaptive rebalancing, runs in the caller's thread with the lock
+released: the coordinator emits `ResolveRequested`, the resolver runs, and the answer
+goes back in under the lock, so pulls and heartbeats carry on meanwhile.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from allocator.coordinator import AdmissionError, Coordinator, Migrated
+from allocator.coordinator import (
+    AdmissionError,
+    Coordinator,
+    CoordinatorSnapshot,
+    Migrated,
+    Outcome,
+    Resolver,
+    answer_request,
+)
 from allocator.coordinator.records import AgentSpec, TaskRecord, TaskSpec
-from allocator.store import SwarmRepository
-from allocator.swarms.snapshot import restore_coordinator, snapshot_coordinator
-from allocator.swarms.tuning import CoordinatorTuning, apply_tuning, build_coordinator
+from allocator.swarms.snapshot import snapshot_coordinator
+from allocator.swarms.tuning import CoordinatorTuning, apply_tuning
 from models import Plan
 
-__all__ = ["PullResult", "RebalanceRecord", "SwarmHub", "SwarmRuntime", "UnknownSwarmError"]
-
-log = logging.getLogger("allocator.swarms")
-_TUNING_KEY = "coordinator"
+__all__ = ["PullResult", "RebalanceRecord", "SwarmRuntime", "UnknownSwarmError", "finite_kpis"]
 
 
 def finite_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
@@ -68,11 +71,15 @@ class RebalanceRecord:
 
 
 class SwarmRuntime:
-    """One swarm: its coordinator and the lock that makes it safe across threads."""
+    """One swarm: its coordinator, the lock that makes it safe across threads, a resolver.
 
-    def __init__(self, name: str, coordinator: Coordinator):
+    `resolver` answers adaptive rebalancing (None: adaptive falls back to threshold).
+    """
+
+    def __init__(self, name: str, coordinator: Coordinator, resolver: Resolver | None = None):
         self.name = name
         self.coordinator = coordinator
+        self.resolver = resolver
         self.lock = threading.Lock()
         self.version = 0
         self.saved_version = 0
@@ -137,28 +144,54 @@ class SwarmRuntime:
             self.version += 1
         return result
 
-    def rebalance(self, strategy: str, tolerance: float) -> RebalanceRecord:
+    def task_state(self, task_id: str) -> str:
         with self.lock:
-            coordinator = self.coordinator
-            coordinator.drain_commands()  # only this run's moves go into the record
-            before = finite_kpis(coordinator.metrics().to_dict())
-            outcome = coordinator.rebalance(strategy, tolerance=tolerance)
-            after = finite_kpis(coordinator.metrics().to_dict())
-            moves = [
-                {"task": c.task_id, "from": c.from_agent, "to": c.to_agent, "reason": c.reason}
-                for c in coordinator.drain_commands()
-                if isinstance(c, Migrated)
-            ]
+            return self.coordinator.task_state(task_id)
+
+    def view(self) -> CoordinatorSnapshot:
+        """What operators read, copied under the lock and safe to use after it."""
+        with self.lock:
+            return self.coordinator.snapshot()
+
+    def tune(self, tuning: CoordinatorTuning) -> None:
+        with self.lock:
+            apply_tuning(self.coordinator, tuning)
+
+    def rebalance(self, strategy: str, tolerance: float) -> RebalanceRecord:
+        """Rebalance; an adaptive re-solve runs here with the lock released."""
+        fallback = strategy == "adaptive" and self.resolver is None
+        with self.lock:
+            self.coordinator.drain_commands()  # only this run's moves go into the record
+            before = self._kpis_locked()
+            outcome = self.coordinator.rebalance(
+                "threshold" if fallback else strategy, tolerance=tolerance
+            )
+            moves = self._moves_locked()
             self._touch()
-        return RebalanceRecord(
-            outcome.strategy,
-            outcome.applied,
-            outcome.migrations,
-            outcome.detail,
-            moves,
-            before,
-            after,
-        )
+            after = self._kpis_locked()
+        if fallback:
+            outcome.strategy = "adaptive"
+            outcome.detail = "no resolver configured; threshold used: " + outcome.detail
+        request = outcome.request
+        if request is not None and self.resolver is not None:
+            answer = answer_request(request, self.resolver)  # the slow part: no lock held
+            with self.lock:
+                self.coordinator.drain_commands()  # others' commands are not this run's moves
+                outcome = self.coordinator.answer_resolve(answer)
+                moves = self._moves_locked()
+                self._touch()
+                after = self._kpis_locked()
+        return _record(outcome, moves, before, after)
+
+    def _kpis_locked(self) -> dict[str, Any]:
+        return finite_kpis(self.coordinator.metrics().to_dict())
+
+    def _moves_locked(self) -> list[dict[str, Any]]:
+        return [
+            {"task": c.task_id, "from": c.from_agent, "to": c.to_agent, "reason": c.reason}
+            for c in self.coordinator.drain_commands()
+            if isinstance(c, Migrated)
+        ]
 
     def apply_plan(self, plan: Plan) -> dict[str, Any]:
         with self.lock:
@@ -173,7 +206,7 @@ class SwarmRuntime:
 
     def kpis(self) -> dict[str, Any]:
         with self.lock:
-            return finite_kpis(self.coordinator.metrics().to_dict())
+            return self._kpis_locked()
 
     def tick(self) -> None:
         with self.lock:
@@ -182,133 +215,18 @@ class SwarmRuntime:
             self._touch()
 
     def snapshot(self) -> tuple[int, str]:
+        """The durable state as JSON with its version (for the store)."""
         with self.lock:
             version, state = self.version, snapshot_coordinator(self.coordinator)
         return version, json.dumps(state)  # serialised outside the lock: pulls go on
 
 
-class SwarmHub:
-    """All swarms of this service, their persistence, and the background upkeep thread."""
-
-    def __init__(
-        self,
-        repository: SwarmRepository,
-        *,
-        flush_s: float = 0.2,
-        tick_s: float = 1.0,
-        kpi_every_s: float = 10.0,
-    ):
-        self.repository = repository
-        self.flush_s = flush_s
-        self.tick_s = tick_s
-        self.kpi_every_s = kpi_every_s
-        self.tuning = CoordinatorTuning()
-        self._swarms: dict[str, SwarmRuntime] = {}
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Load the tuning and every saved swarm (leased tasks queued again); start upkeep."""
-        saved = self.repository.get_setting(_TUNING_KEY)
-        if saved:
-            self.tuning = CoordinatorTuning.model_validate_json(saved)
-        for name, text in self.repository.load_states().items():
-            coordinator = restore_coordinator(
-                json.loads(text), lambda agents: self._build(agents), swarm=name
-            )
-            self._swarms[name] = SwarmRuntime(name, coordinator)
-        self._thread = threading.Thread(target=self._upkeep, name="swarm-upkeep", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._closing.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.flush()
-
-    def _build(self, agents: Iterable[AgentSpec] = ()) -> Coordinator:
-        coordinator = build_coordinator(self.tuning)
-        for agent in agents:
-            coordinator.register_agent(agent)
-        return coordinator
-
-    def names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._swarms)
-
-    def get(self, name: str) -> SwarmRuntime:
-        with self._lock:
-            runtime = self._swarms.get(name)
-        if runtime is None:
-            raise UnknownSwarmError(name)
-        return runtime
-
-    def get_or_create(self, name: str) -> SwarmRuntime:
-        with self._lock:
-            runtime = self._swarms.get(name)
-            if runtime is None:
-                runtime = self._swarms[name] = SwarmRuntime(name, self._build())
-            return runtime
-
-    def save(self, runtime: SwarmRuntime) -> None:
-        """Write the swarm now if it changed since the last write (submissions wait on this)."""
-        version, text = runtime.snapshot()
-        if version == runtime.saved_version:
-            return
-        self.repository.save_state(runtime.name, text, version)
-        runtime.saved_version = max(runtime.saved_version, version)
-
-    def flush(self) -> None:
-        with self._lock:
-            swarms = list(self._swarms.values())
-        for runtime in swarms:
-            try:
-                self.save(runtime)
-            except Exception:  # retried on the next flush; never lose the upkeep thread
-                log.exception("saving swarm state failed", extra={"swarm": runtime.name})
-
-    def set_tuning(self, changes: dict[str, Any]) -> CoordinatorTuning:
-        """Validate, persist and apply live. Raises pydantic.ValidationError on bad input."""
-        tuning = CoordinatorTuning.model_validate({**self.tuning.model_dump(), **changes})
-        self.repository.put_setting(_TUNING_KEY, tuning.model_dump_json())
-        self.tuning = tuning
-        with self._lock:
-            swarms = list(self._swarms.values())
-        for runtime in swarms:
-            with runtime.lock:
-                apply_tuning(runtime.coordinator, tuning)
-        return tuning
-
-    def record_rebalance(self, swarm: str, record: RebalanceRecord) -> None:
-        self.repository.add_rebalance(
-            swarm,
-            record.strategy,
-            record.detail,
-            record.moves,
-            record.kpi_before,
-            record.kpi_after,
-        )
-
-    def _upkeep(self) -> None:
-        next_tick = next_kpi = time.monotonic()
-        pause_s = self.flush_s
-        while not self._closing.wait(pause_s):
-            now = time.monotonic()
-            with self._lock:
-                swarms = list(self._swarms.values())
-            if now >= next_tick:
-                next_tick = now + self.tick_s
-                for runtime in swarms:
-                    runtime.tick()
-            if now >= next_kpi:
-                next_kpi = now + self.kpi_every_s
-                for runtime in swarms:
-                    try:
-                        self.repository.add_kpis(runtime.name, runtime.kpis())
-                    except Exception:
-                        log.exception("KPI snapshot failed", extra={"swarm": runtime.name})
-            started = time.monotonic()
-            self.flush()
-            # Big swarms take long to save: space the saves so they use < 20 % of a core.
-            pause_s = max(self.flush_s, 4 * (time.monotonic() - started))
+def _record(
+    outcome: Outcome,
+    moves: list[dict[str, Any]],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> RebalanceRecord:
+    return RebalanceRecord(
+        outcome.strategy, outcome.applied, outcome.migrations, outcome.detail, moves, before, after
+    )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
+import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allocator.coordinator import Coordinator, CoordinatorConfig
+from allocator.coordinator import (
+    Coordinator,
+    CoordinatorConfig,
+    LiveSettings,
+    make_queue_factory,
+)
 
 __all__ = ["CoordinatorTuning", "apply_tuning", "build_coordinator"]
 
@@ -38,11 +43,6 @@ class CoordinatorTuning(BaseModel):
 
 def build_coordinator(tuning: CoordinatorTuning) -> Coordinator:
     """A coordinator on the wall clock (deadlines survive restarts) with these settings."""
-    import time
-
-    from allocator.coordinator import make_queue_factory
-    from allocator.rebalance_resolver import portfolio_resolver
-
     config = CoordinatorConfig(
         lease_timeout_s=tuning.lease_timeout_s,
         heartbeat_timeout_s=tuning.heartbeat_timeout_s,
@@ -55,26 +55,22 @@ def build_coordinator(tuning: CoordinatorTuning) -> Coordinator:
         queue=make_queue_factory(tuning.queue, aging_s=tuning.aging_boost),
         steal=tuning.steal_policy,
         clock=time.time,
-        # `adaptive` rebalancing re-solves the queued work with the core portfolio.
-        resolver=portfolio_resolver(),
     )
     apply_tuning(coordinator, tuning)
     return coordinator
 
 
-def apply_tuning(coordinator: Coordinator, tuning: CoordinatorTuning) -> None:
-    """Change a running coordinator in place (under its swarm's lock).
+def apply_tuning(coordinator: Coordinator, tuning: CoordinatorTuning) -> LiveSettings:
+    """Change a running coordinator through its `tune()` (call under its swarm's lock).
 
     Queue discipline and steal policy are chosen when a swarm is built; the rest
-    applies at once. Until the coordinator offers a public `tune()`, this sets the
-    attributes it reads on each decision.
+    applies at once. Returns the settings now in force.
     """
-    coordinator.cfg = dataclasses.replace(coordinator.cfg, max_retries=tuning.max_retries)
-    coordinator.leases.lease_timeout_s = tuning.lease_timeout_s
-    coordinator.leases.heartbeat_timeout_s = tuning.heartbeat_timeout_s
-    policy = coordinator.steal_policy
-    if policy is not None and hasattr(policy, "threshold"):
-        policy.threshold = tuning.steal_threshold
-    for agent in coordinator.agent_list:
-        if hasattr(agent.queue, "_aging_s"):
-            agent.queue._aging_s = tuning.aging_boost
+    return coordinator.tune(
+        lease_timeout_s=tuning.lease_timeout_s,
+        heartbeat_timeout_s=tuning.heartbeat_timeout_s,
+        max_retries=tuning.max_retries,
+        prefetch=tuning.prefetch,
+        steal_threshold=tuning.steal_threshold,
+        aging_s=tuning.aging_boost,
+    )

@@ -44,6 +44,17 @@ class PriorityQueue(QueueDiscipline):
         self._counts = [0, 0, 0, 0]
         self._credit = [0.0, 0.0, 0.0, 0.0]
 
+    @property
+    def aging_s(self) -> float:
+        """Seconds of waiting that lift a task one class (live-tunable)."""
+        return self._aging_s
+
+    @aging_s.setter
+    def aging_s(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError(f"aging_s is {seconds}; use a positive number of seconds")
+        self._aging_s = seconds
+
     def push(self, task: TaskRecord, now: float) -> None:
         token = self._file(task)
         level = min(max(task.priority, 0), 3)

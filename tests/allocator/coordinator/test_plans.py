@@ -1,8 +1,23 @@
-"""Plan application and rebalancing (threshold, adaptive with an injected resolver)."""
+"""Plan application and rebalancing: threshold at once, adaptive as a re-solve round trip."""
 
 from __future__ import annotations
 
-from allocator.coordinator import AgentSpec, CoordinatorConfig, TaskSpec
+import pytest
+
+from allocator.coordinator import (
+    AgentSpec,
+    ApplyPlan,
+    CoordinatorConfig,
+    CoordinatorError,
+    Migrated,
+    PlanApplied,
+    Rebalance,
+    Rebalanced,
+    ResolveDeclined,
+    ResolveRequested,
+    TaskSpec,
+    answer_request,
+)
 from models import Plan, Problem
 
 LL = CoordinatorConfig(placement="least_loaded")
@@ -37,6 +52,7 @@ def _overload(coord) -> None:  # type: ignore[no-untyped-def]
     for i in range(20):
         coord.submit(TaskSpec(f"t{i}", pinned_agent=None))
     coord.apply_plan(Plan(assignments={f"t{i}": "a0" for i in range(20)}))
+    coord.drain_commands()
 
 
 def test_threshold_rebalancing_evens_backlog_and_is_stable(make_coord) -> None:  # type: ignore[no-untyped-def]
@@ -50,32 +66,103 @@ def test_threshold_rebalancing_evens_backlog_and_is_stable(make_coord) -> None: 
     coord.validate()
 
 
-def test_adaptive_without_resolver_falls_back_to_threshold(make_coord) -> None:  # type: ignore[no-untyped-def]
+def _spread(problem: Problem) -> Plan:
+    agents = [a.id for a in problem.agents]
+    return Plan(assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)})
+
+
+def _same(problem: Problem) -> Plan:
+    return Plan(assignments={t.id: t.current_agent or "" for t in problem.tasks})
+
+
+def _queued_on(coord) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {a.id: a.queued for a in coord.snapshot().agents}
+
+
+def test_adaptive_asks_for_a_resolve_and_moves_nothing_until_it_is_answered(make_coord) -> None:  # type: ignore[no-untyped-def]
     coord = make_coord(2, config=LL)
     _overload(coord)
-    out = coord.rebalance("adaptive")
-    assert out.strategy == "adaptive" and "no resolver" in out.detail and out.migrations > 0
+    commands = coord.handle(Rebalance("adaptive", margin=0.2))
+    assert len(commands) == 1 and isinstance(commands[0], ResolveRequested)
+    request = commands[0]
+    assert request.margin == 0.2 and len(request.problem.tasks) == 20
+    assert all(t.current_agent == "a0" for t in request.problem.tasks)
+    assert _queued_on(coord) == {"a0": 20, "a1": 0}  # nothing moved yet
+    assert coord.snapshot().resolve_in_flight == request.request_id
+    again = coord.handle(Rebalance("adaptive"))
+    assert again == [Rebalanced("adaptive", 0, again[0].detail, False)]  # type: ignore[union-attr]
+    assert "still in flight" in again[0].detail  # type: ignore[union-attr]
 
 
 def test_adaptive_applies_only_a_clear_improvement(make_coord) -> None:  # type: ignore[no-untyped-def]
-    seen: list[Problem] = []
-
-    def spread(problem: Problem) -> Plan:
-        seen.append(problem)
-        agents = [a.id for a in problem.agents]
-        return Plan(
-            assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)}
-        )
-
-    def same(problem: Problem) -> Plan:
-        return Plan(assignments={t.id: t.current_agent or "" for t in problem.tasks})
-
-    coord = make_coord(2, config=LL, resolver=same)
+    coord = make_coord(2, config=LL)
     _overload(coord)
-    kept = coord.rebalance("adaptive")
-    assert not kept.applied and "margin" in kept.detail
-    coord.resolver = spread
-    out = coord.rebalance("adaptive")
-    assert out.applied and out.migrations == 10
-    assert all(t.current_agent == "a0" for t in seen[0].tasks)
+    request = coord.rebalance("adaptive").request
+    kept = answer_request(request, _same)
+    assert isinstance(kept, ResolveDeclined) and "margin" in kept.reason
+    assert coord.handle(kept) == [Rebalanced("adaptive", 0, kept.reason, False)]
+    request = coord.rebalance("adaptive").request
+    plan = answer_request(request, _spread)
+    assert isinstance(plan, ApplyPlan) and plan.request_id == request.request_id
+    applied, rebalanced = coord.handle(plan)[:2]
+    assert applied == PlanApplied(10, 10, {})
+    assert isinstance(rebalanced, Rebalanced) and rebalanced.applied
+    assert rebalanced.migrations == 10 and "objective" in rebalanced.detail
+    assert _queued_on(coord) == {"a0": 10, "a1": 10}
+    moves = [c for c in coord.drain_commands() if isinstance(c, Migrated)]
+    assert not moves  # handle() already returned them after its direct result
     coord.validate()
+
+
+def test_a_stale_plan_moves_only_tasks_still_queued(make_coord) -> None:  # type: ignore[no-untyped-def]
+    coord = make_coord(2, config=LL)
+    _overload(coord)
+    request = coord.rebalance("adaptive").request
+    answer = answer_request(request, _spread)  # the solver saw t0..t19 queued on a0
+    leased = [coord.next_for("a0"), coord.next_for("a0")]  # meanwhile a0 starts two
+    assert all(t is not None for t in leased)
+    done = leased[0].id  # type: ignore[union-attr]
+    assert coord.complete(done, "a0") is None
+    coord.submit(TaskSpec("late"))  # and a task arrives the plan does not know
+    outcome = coord.answer_resolve(answer)
+    assert outcome.applied and outcome.plan is not None
+    skipped = outcome.plan.skipped
+    started = {t.id for t in leased if t is not None}
+    assert set(skipped) == started  # finished and running tasks stay where they are
+    assert "running" in skipped[leased[1].id] and "completed" in skipped[done]  # type: ignore[union-attr]
+    for task_id, agent_id in answer.plan.assignments.items():  # type: ignore[union-attr]
+        if task_id not in started:
+            assert coord.tasks[task_id].agent.id == agent_id  # every queued task moved
+    assert coord.task_state("late") == "queued"  # unknown to the plan: untouched
+    assert "2 planned tasks skipped" in outcome.detail
+    coord.validate()
+
+
+def test_an_answer_to_no_pending_request_is_ignored(make_coord) -> None:  # type: ignore[no-untyped-def]
+    coord = make_coord(2, config=LL)
+    _overload(coord)
+    out = coord.handle(ApplyPlan(Plan(assignments={"t1": "a1"}), request_id=7))
+    assert out == [Rebalanced("adaptive", 0, out[0].detail, False)]  # type: ignore[union-attr]
+    assert "no re-solve 7 is pending" in out[0].detail  # type: ignore[union-attr]
+    assert _queued_on(coord) == {"a0": 20, "a1": 0}
+
+
+def test_a_failing_resolver_still_closes_the_request(make_coord) -> None:  # type: ignore[no-untyped-def]
+    def broken(problem: Problem) -> Plan:
+        raise RuntimeError("solver crashed")
+
+    coord = make_coord(2, config=LL)
+    _overload(coord)
+    answer = answer_request(coord.rebalance("adaptive").request, broken)
+    assert isinstance(answer, ResolveDeclined) and "solver crashed" in answer.reason
+    assert not coord.answer_resolve(answer).applied
+    assert coord.snapshot().resolve_in_flight is None
+    assert coord.rebalance("adaptive").request is not None  # a new one may start
+
+
+def test_rebalance_refuses_bad_arguments_with_what_to_use(make_coord) -> None:  # type: ignore[no-untyped-def]
+    coord = make_coord(2)
+    with pytest.raises(CoordinatorError, match="choose one of threshold, adaptive"):
+        coord.handle(Rebalance("magic"))
+    with pytest.raises(CoordinatorError, match="margin"):
+        coord.rebalance("adaptive", margin=1.5)

@@ -14,12 +14,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from allocator.coordinator import (
     AdmissionError,
     AgentSpec,
+    ApplyPlan,
     BreakerConfig,
     Coordinator,
     CoordinatorConfig,
+    ResolveDeclined,
+    ResolveRequested,
     TaskSpec,
 )
-from models import Plan
+from models import Plan, Problem
 
 STEPS: dict[str, int] = {}
 CAPS = ("gpu", "ssd")
@@ -60,6 +63,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self.completed: set[str] = set()
         self.next_task = 0
         self.next_agent = 0
+        self.requests: list[ResolveRequested] = []
 
     def _step(self) -> None:
         STEPS[type(self).__name__] = STEPS.get(type(self).__name__, 0) + 1
@@ -191,7 +195,39 @@ class CoordinatorMachine(RuleBasedStateMachine):
 
     @rule(strategy=st.sampled_from(["threshold", "adaptive"]))
     def rebalance(self, strategy: str) -> None:
-        self.coord.rebalance(strategy)
+        outcome = self.coord.rebalance(strategy)
+        if outcome.request is not None:
+            self.requests.append(outcome.request)
+
+    @precondition(lambda self: bool(self.requests))
+    @rule(declined=st.booleans())
+    def answer_resolve(self, declined: bool) -> None:
+        """Answer the re-solve, usually after other steps changed the queues (stale plan)."""
+        request = self.requests.pop()
+        answer: ApplyPlan | ResolveDeclined
+        if declined:
+            answer = ResolveDeclined(request.request_id, "test declines")
+        else:
+            answer = ApplyPlan(_round_robin(request.problem), request.request_id)
+        outcome = self.coord.answer_resolve(answer)
+        assert outcome.applied is not declined
+        assert self.coord.snapshot().resolve_in_flight is None
+
+    @rule(
+        lease=st.sampled_from([5.0, 20.0, 40.0]),
+        prefetch=st.integers(0, 3),
+        threshold=st.integers(1, 4),
+        retries=st.integers(0, 3),
+    )
+    def tune(self, lease: float, prefetch: int, threshold: int, retries: int) -> None:
+        settings = self.coord.tune(
+            lease_timeout_s=lease,
+            prefetch=prefetch,
+            steal_threshold=threshold,
+            max_retries=retries,
+            aging_s=lease,
+        )
+        assert settings.lease_timeout_s == lease and settings.prefetch == prefetch
 
     @invariant()
     def valid(self) -> None:
@@ -201,6 +237,11 @@ class CoordinatorMachine(RuleBasedStateMachine):
         assert set(c.tasks) | c.done | set(c.dead) == self.accepted  # nothing lost
         assert c.done == self.completed  # each completion counted exactly once
         self.coord.drain_commands()
+
+
+def _round_robin(problem: Problem) -> Plan:
+    agents = [a.id for a in problem.agents]
+    return Plan(assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)})
 
 
 FAST = settings(
