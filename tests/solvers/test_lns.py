@@ -80,3 +80,16 @@ def test_subproblem_plans_merge_into_feasible_plans() -> None:
     swapped = np.where(local == 0, 1, 0)  # any sub-plan feasible locally is feasible globally
     merged = sub.merge(plan, swapped)
     assert evaluate_plan(sub.problem, swapped).feasible == evaluate_plan(compiled, merged).feasible
+
+
+def test_without_a_feasible_start_the_whole_model_fallback_is_reported() -> None:
+    # Two tasks of 4 on one agent of capacity 5: no plan exists, so no start either.
+    problem = Problem(
+        agents=[Agent(id="a", capacity={"cpu": 5})],
+        tasks=[Task(id=f"t{j}", demand={"cpu": 4}) for j in range(2)],
+    )
+    result = LnsSolver().solve(compile_problem(problem), SolveOptions(time_limit_s=2.0))
+    assert result.solver == "lns"
+    assert result.status == SolveStatus.INFEASIBLE
+    assert "ran CP-SAT on the whole model" in result.notes[0]
+    assert any(note.startswith("starting plan after") for note in result.notes)
