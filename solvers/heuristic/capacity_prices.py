@@ -14,6 +14,7 @@ import numpy as np
 
 from solvers.heuristic.scoring import ScoreModel
 from solvers.heuristic.task_units import TaskUnits
+from solvers.shared.subgradient import HalvingScale, Relaxation, subgradient_ascent
 
 __all__ = ["capacity_prices"]
 
@@ -30,43 +31,33 @@ def capacity_prices(
     The bound is valid only for the linear part of the objective (it ignores load
     terms), so callers use it to steer, not to report.
     """
-    m, n_units, d = units.usage.shape
+    m, _, d = units.usage.shape
+    if time.perf_counter() > deadline:
+        return np.zeros((m, d)), -np.inf
+    ascent = subgradient_ascent(
+        _relaxation(units, model), (m, d), HalvingScale(), iterations=iterations, deadline=deadline
+    )
+    return ascent.multipliers, ascent.bound
+
+
+def _relaxation(units: TaskUnits, model: ScoreModel) -> Relaxation:
+    """prices -> (bound, used minus capacity): each unit takes its least priced score;
+    None when some unit has no eligible agent (nothing to price)."""
     usage = units.usage.astype(np.float64)
     cap = units.capacity
     base = np.where(units.eligible, model.linear.astype(np.float64), np.inf)
-    prices = np.zeros((m, d))
-    best_prices = prices.copy()
-    best_bound = -np.inf
-    step_scale = 2.0
-    stale = 0
+    m, n_units, d = usage.shape
     cols = np.arange(n_units)
-    for _ in range(iterations):
-        if time.perf_counter() > deadline:
-            break
+
+    def relaxed(prices: np.ndarray) -> tuple[float, np.ndarray] | None:
         reduced = base + np.einsum("ijk,ik->ij", usage, prices)
         choice = np.argmin(reduced, axis=0)
         picked = reduced[choice, cols]
         if not np.all(np.isfinite(picked)):
-            break  # some unit has no eligible agent: nothing to price
-        bound = float(picked.sum() - (prices * cap).sum())
-        if not np.isfinite(best_bound) or bound > best_bound + 1e-9 * max(1.0, abs(best_bound)):
-            best_bound, best_prices, stale = bound, prices.copy(), 0
-        else:
-            stale += 1
-            if stale >= 5:
-                step_scale, stale = step_scale / 2, 0
+            return None
         used = np.zeros((m, d))
         for k in range(d):
             used[:, k] = np.bincount(choice, weights=usage[choice, cols, k], minlength=m)
-        gradient = used - cap
-        # Complementary slackness: a zero price on a slack agent cannot go lower.
-        gradient[(prices <= 0) & (gradient < 0)] = 0.0
-        norm = float((gradient**2).sum())
-        if norm <= 0:
-            break  # the relaxed choice is feasible: the prices are optimal
-        # Polyak-style step towards a target a little above the best bound.
-        target = abs(best_bound) * 0.02 + 1e-9
-        prices = np.maximum(0.0, prices + step_scale * target / norm * gradient)
-        if step_scale < 1e-4:
-            break
-    return best_prices, best_bound
+        return float(picked.sum() - (prices * cap).sum()), used - cap
+
+    return relaxed
