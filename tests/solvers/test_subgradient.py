@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solvers.shared.subgradient import HalvingScale, TargetFollowing, subgradient_ascent
+from solvers.shared.subgradient import (
+    HalvingScale,
+    Relaxation,
+    TargetFollowing,
+    subgradient_ascent,
+)
 
 # Two agents, three tasks, one dimension: every task prefers agent 0, which holds two.
 COST = np.array([[1.0, 1.0, 1.0], [3.0, 4.0, 5.0]])
 USAGE = np.ones((2, 3))
 
 
-def relaxation(capacity: np.ndarray):  # type: ignore[no-untyped-def]
+def relaxation(capacity: np.ndarray) -> Relaxation:
     def relaxed(mu: np.ndarray) -> tuple[float, np.ndarray]:
         reduced = COST + mu[:, 0:1] * USAGE
         agent = reduced.argmin(axis=0)
