@@ -1,4 +1,15 @@
-"""The comparison report: one document per request, shared by CLI, API, MCP and HTML."""
+"""The comparison report: one document per request, shared by CLI, API, MCP and HTML.
+
+One clock for every time in it: seconds on the portfolio's monotonic clock, counted
+from the request's start. A solver entry's `started_at_s` is when it was started;
+`time_to_first_s` and `time_to_best_s` are when its first and best plan arrived;
+`wall_time_s` is a duration, from `started_at_s` until the portfolio had its result
+(or stopped it); trace times are on the request's clock too. Always
+`started_at_s <= time_to_first_s <= time_to_best_s <= started_at_s + wall_time_s`.
+
+Bounds are on the quantity the mode ranks by: the weighted score (weighted), the first
+objective (lexicographic), and per objective (the ideal point) in Pareto mode.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +52,7 @@ class RunSettings(BaseModel):
     time_limit_s: float
     seed: int
     workers: int
+    rel_gap: float = 1e-4  # "optimal" means a gap to a proven bound of at most this
 
 
 class SolverRun(BaseModel):
@@ -49,12 +61,16 @@ class SolverRun(BaseModel):
     name: str
     status: str  # what we have: optimal, feasible, infeasible, no_solution, error, skipped
     stop_reason: str  # why it stopped
-    objective: float | None = None  # scalar score from evaluate_plan (never the solver's own)
+    # The bounded value from evaluate_plan (never the solver's own): weighted score, or
+    # the first objective in lexicographic mode.
+    objective: float | None = None
     objectives: dict[str, float] | None = None
-    bound: float | None = None
-    gap: float | None = None  # (objective - best bound) / |objective|
+    bound: float | None = None  # this solver's proven bound on `objective`'s quantity
+    ideal: dict[str, float] | None = None  # Pareto mode: its proven bound per objective
+    gap: float | None = None  # (objective - best bound) / |objective|, 0 within 1e-6
     verified: bool = False
     violations: list[str] = Field(default_factory=list)
+    started_at_s: float | None = None  # None: never started
     wall_time_s: float = 0.0
     time_to_first_s: float | None = None
     time_to_best_s: float | None = None
@@ -62,6 +78,8 @@ class SolverRun(BaseModel):
     notes: list[str] = Field(default_factory=list)
     trace: list[tuple[float, float]] = Field(default_factory=list)
     front_size: int = 0
+    # Pareto mode: hypervolume of this solver's verified plans, normalised by the ideal
+    # and nadir of the merged front (comparable across solvers of one report).
     hypervolume: float | None = None
 
 
@@ -107,7 +125,12 @@ class ComparisonReport(BaseModel):
     settings: RunSettings
     solvers: list[SolverRun]
     chosen: ChosenPlan | None = None
-    best_bound: float | None = None
+    best_bound: float | None = None  # the largest bound no verified plan contradicts
+    best_bound_by: str | None = None  # the solver (or "lagrangian") that proved it
+    ideal_point: dict[str, float] | None = None  # Pareto: proven bound per objective
+    ideal_point_by: dict[str, str] | None = None  # which solver proved each coordinate
     pareto_front: list[ParetoPoint] = Field(default_factory=list)
+    # Pareto mode: the merged front's hypervolume under its own ideal and nadir.
+    hypervolume: float | None = None
     diagnosis: list[str] = Field(default_factory=list)
     wall_time_s: float = 0.0

@@ -47,6 +47,9 @@ class CpSatModel:
     guards: dict[int, str] = field(default_factory=dict)  # literal index -> requirement
     guard_literals: list[cp_model.IntVar] = field(default_factory=list)
     load_vars: tuple[list[int], int, float] | None = None  # (per-agent loads, max, scale)
+    # Largest possible sum of all load variables (each task counted once, at its longest
+    # scaled duration): caps the objective's rounding error over the loads together.
+    load_total_upper: float = float("inf")
     _guarded: bool = False
 
     @property
@@ -276,10 +279,19 @@ def _load_term(model: CpSatModel, problem: CompiledProblem, by_agent, name: str)
         for v in load_index:
             model.model.add(model.variables[peak] >= model.variables[v])
         model.load_vars = (load_index, peak, scale.factor)
+        longest = np.zeros(problem.n_tasks)
+        np.maximum.at(longest, model.pair_task, dur_int.astype(np.float64))
+        model.load_total_upper = float(longest.sum())
     loads, peak, _ = model.load_vars
     factor = scale.factor
-    # Each task's duration is off by at most half a unit of the scale.
-    slack = 0.0 if scale.exact else problem.n_tasks * 0.5 / factor
+    # A load is off by at most the sum, over its tasks, of their rounding errors; the
+    # worst agent takes each task's largest error (tighter than half a unit per task).
+    slack = 0.0
+    if not scale.exact:
+        err = np.abs(scale_nearest(dur, scale) / factor - dur)
+        per_task = np.zeros(problem.n_tasks)
+        np.maximum.at(per_task, model.pair_task, err)
+        slack = float(per_task.sum())
     if name == "makespan":
         return LinearTerm(np.array([peak]), np.array([1.0 / factor]), slack=slack)
     m = problem.n_agents

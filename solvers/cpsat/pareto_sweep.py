@@ -6,7 +6,7 @@ under f1 at that value), so points solved to optimality are exact Pareto points.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -28,6 +28,8 @@ class _SweepState:
     hint: np.ndarray | None
     solves: int = 0
     exact: bool = True
+    # Proven minimum per objective (unconstrained first solves), the front's ideal point.
+    ideal: dict[str, float] = field(default_factory=dict)
 
 
 class _Cap:
@@ -79,8 +81,11 @@ def pareto_sweep(
     planned = 2 * (2 + EPSILON_LEVELS)
     state = _SweepState(hint=hint)
 
-    def lexmin(first, cap_first, second, cap_second, eps: int | None):
-        """min first subject to second <= eps, then min second at that first value."""
+    def lexmin(first, cap_first, second, cap_second, eps: int | None, first_name=None):
+        """min first subject to second <= eps, then min second at that first value.
+
+        Unconstrained (eps None), the first solve's bound is `first_name`'s proven minimum.
+        """
         cap_first.set(None)
         cap_second.set(eps)
         values = None
@@ -92,6 +97,8 @@ def pareto_sweep(
                 state.exact = False
                 return values
             out = run_model(model, objective, problem, options, share, recorder, state.hint)
+            if eps is None and cap is not None and first_name and out.bound is not None:
+                state.ideal[first_name] = out.bound
             if out.values is None:
                 if out.status != cp_model.INFEASIBLE:
                     state.exact = False
@@ -103,8 +110,8 @@ def pareto_sweep(
         return values
 
     plans: list[np.ndarray] = []
-    end_a = lexmin(o1, cap1, o2, cap2, None)
-    end_b = lexmin(o2, cap2, o1, cap1, None)
+    end_a = lexmin(o1, cap1, o2, cap2, None, f1)
+    end_b = lexmin(o2, cap2, o1, cap1, None, f2)
     for values in (end_a, end_b):
         if values is not None:
             plans.append(model.assignment(values, problem.n_tasks))
@@ -118,7 +125,9 @@ def pareto_sweep(
             values = lexmin(o1, cap1, o2, cap2, int(eps))
             if values is not None:
                 plans.append(model.assignment(values, problem.n_tasks))
-    return _front_result(problem, plans, state.exact, notes, recorder, solver_name)
+    result = _front_result(problem, plans, state.exact, notes, recorder, solver_name)
+    result.ideal = dict(state.ideal) or None
+    return result
 
 
 def _front_result(problem, plans, exact, notes, recorder, solver_name) -> SolveResult:

@@ -52,8 +52,7 @@ def scale_objective(model: CpSatModel, weights: dict[str, float]) -> ScaledObjec
     scale = choose_scale(merged)
     ints = scale_nearest(merged, scale)
     keep = ints != 0
-    upper = np.abs(model.upper(uniq))
-    rounding = float((np.abs(ints / scale.factor - merged) * upper).sum())
+    rounding = _rounding_error(model, uniq, np.abs(ints / scale.factor - merged))
     return ScaledObjective(
         index=uniq[keep],
         coef=ints[keep],
@@ -61,6 +60,26 @@ def scale_objective(model: CpSatModel, weights: dict[str, float]) -> ScaledObjec
         constant=float(sum(t.constant * w for t, w in parts)),
         slack=rounding + float(sum(t.slack * w for t, w in parts)),
     )
+
+
+def _rounding_error(model: CpSatModel, index: np.ndarray, err: np.ndarray) -> float:
+    """Most the rounded objective can undercut the true one over every plan.
+
+    Per variable, |coefficient error| x its upper bound, tightened where the structure
+    allows: a task takes one agent, so its x variables add at most their largest error;
+    all loads together hold each task once, so they add at most the largest load error
+    times `load_total_upper`. Coefficients rounded to zero are counted here too.
+    """
+    upper = np.abs(model.upper(index))
+    is_x = index < model.n_pairs
+    per_task = np.zeros(len(model.pair_task) and int(model.pair_task.max()) + 1)
+    np.maximum.at(per_task, model.pair_task[index[is_x]], err[is_x] * upper[is_x])
+    loads = np.isin(index, model.load_vars[0]) if model.load_vars else np.zeros_like(is_x)
+    load_err = float((err[loads] * upper[loads]).sum())
+    if loads.any():
+        load_err = min(load_err, float(err[loads].max()) * model.load_total_upper)
+    rest = ~is_x & ~loads
+    return float(per_task.sum()) + load_err + float((err[rest] * upper[rest]).sum())
 
 
 @dataclass

@@ -15,6 +15,7 @@ from solvers.cpsat.model import formulate
 from solvers.cpsat.pareto_sweep import pareto_sweep
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
 from solvers.shared.hints import best_hint
+from solvers.shared.proof import bounded_value, is_proven_optimal, relative_gap
 from solvers.shared.timing import timed_solve
 
 __all__ = ["CpSatSolver", "diagnose_infeasibility", "map_status"]
@@ -78,12 +79,13 @@ class CpSatSolver:
             # Optimal for the modelled part only; the evaluator's score includes the rest.
             result.status, result.stop_reason = SolveStatus.FEASIBLE, StopReason.ITERATIONS_DONE
             notes.append(f"optimal without {', '.join(unmodelled)}; not proven for the score")
-        return result
+        return _checked_proof(problem, result, options.rel_gap)
 
     def _lexicographic(self, problem, options, recorder, hint, model, notes) -> SolveResult:
         order = problem.objectives.order
         best: RunOutcome | None = None
         proven = True
+        first_bound: float | None = None  # proven bound on order[0], the bounded quantity
         stages = [name for name in order if name in model.terms]
         for pos, name in enumerate(stages):
             remaining = options.time_limit_s - recorder.elapsed()
@@ -102,6 +104,8 @@ class CpSatSolver:
                 notes.append(f"lexicographic stage {name}: no plan in its time share")
                 break
             proven &= outcome.status == cp_model.OPTIMAL
+            if pos == 0 and name == order[0]:
+                first_bound = outcome.bound
             best = outcome
             # Fix this objective at its optimum (or best found) before the next one.
             model.model.add(objective.expr(model) <= objective.scaled_value(outcome.values))
@@ -110,8 +114,9 @@ class CpSatSolver:
             return self._result(problem, outcome, hint, recorder, notes, None)
         if not proven and best.status == cp_model.OPTIMAL:
             best.status = cp_model.FEASIBLE
-        notes.append("lexicographic mode: no bound on the unit-weight sum is reported")
-        return self._result(problem, best, hint, recorder, notes, None)
+        notes.append(f"lexicographic mode: the bound is on {order[0]} alone")
+        result = self._result(problem, best, hint, recorder, notes, first_bound)
+        return _checked_proof(problem, result, options.rel_gap)
 
     def _result(self, problem, outcome: RunOutcome, hint, recorder, notes, bound) -> SolveResult:
         status, stop = map_status(outcome.status)
@@ -135,3 +140,24 @@ class CpSatSolver:
             notes=notes,
             error=f"CP-SAT: {outcome.status_name}" if status == SolveStatus.ERROR else None,
         )
+
+
+def _checked_proof(problem: CompiledProblem, result: SolveResult, rel_gap: float) -> SolveResult:
+    """Keep OPTIMAL only when the evaluated plan is within rel_gap of the unscaled bound.
+
+    CP-SAT proves optimality for the integer-scaled objective; the bound it gives back
+    is widened by the tracked rounding error, so a proof that does not survive the
+    rounding is demoted here rather than reported as optimal.
+    """
+    if result.status != SolveStatus.OPTIMAL or result.assignment is None:
+        return result
+    value = bounded_value(problem, evaluate_plan(problem, result.assignment))
+    if is_proven_optimal(value, [result.bound], rel_gap):
+        return result
+    result.status, result.stop_reason = SolveStatus.FEASIBLE, StopReason.ITERATIONS_DONE
+    gap = relative_gap(value, result.bound)
+    result.notes.append(
+        "optimal for the integer-scaled model, but with the rounding error the gap to the "
+        f"bound is {gap if gap is not None else 'unknown'}: not proven for the score"
+    )
+    return result

@@ -232,8 +232,9 @@ def _result(
     chosen = _choose(problem, names, values, members)
     seed_values, _ = PopulationEvaluator(problem, names).evaluate(np.stack(seeds))
     both = np.concatenate([values[front], seed_values])
+    # Its own normalisation (front and seeds), for the GA benchmark; reports compute one
+    # hypervolume over the merged front of every solver instead.
     hv = normalised_hypervolume(values[front], both.min(axis=0), both.max(axis=0))
-    notes.append("hypervolume normalised by the ideal and nadir of the front and the seed plans")
     result = SolveResult(
         solver=name,
         status=SolveStatus.FEASIBLE,

@@ -1,11 +1,15 @@
 """Turn the solvers' raw results into the verified comparison report.
 
 Every plan is re-checked by `evaluate_plan`; a plan that fails is reported as
-invalid and is never chosen. Gaps are against the best valid bound of any solver.
+invalid and is never chosen. Gaps are against the best valid bound of any solver,
+on the quantity the mode ranks by; an "optimal" claim that the bound does not back
+is demoted (`report_bounds`). Pareto fronts are merged and measured once
+(`report_front`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -23,19 +27,19 @@ from models.report import (
     AgentLoad,
     ChosenPlan,
     ComparisonReport,
-    ParetoPoint,
     ProblemSummary,
     RunSettings,
     SolverRun,
 )
 from solvers.base import SolveResult, SolveStatus
-from solvers.portfolio.plan_choice import Candidate, choose, knee_index
-from solvers.shared.pareto import non_dominated
+from solvers.portfolio.plan_choice import Candidate, choose
+from solvers.portfolio.report_bounds import BoundSummary, check_optimal_claim, summarise_bounds
+from solvers.portfolio.report_front import FrontSummary, merged_front
+from solvers.shared.proof import bounded_value, relative_gap
 
 __all__ = ["build_report", "infeasible_report", "summarise_problem"]
 
-_BOUND_TOLERANCE = 1e-6
-_MAX_FRONT_PLANS = 50
+_MAX_FRONT_MEMBERS = 200
 
 
 def summarise_problem(problem: Problem, compiled: CompiledProblem) -> ProblemSummary:
@@ -59,6 +63,7 @@ def _settings(options: RunOptions, names: list[str]) -> RunSettings:
         time_limit_s=options.time_limit_s,
         seed=options.seed,
         workers=options.workers,
+        rel_gap=options.rel_gap,
     )
 
 
@@ -80,11 +85,43 @@ def infeasible_report(
     )
 
 
-def _primary_value(compiled: CompiledProblem, ev: Evaluation) -> float:
-    """The scalar a bound refers to: weighted score, or the first lexicographic objective."""
-    if compiled.objectives.mode == "lexicographic":
-        return ev.objectives[compiled.objectives.order[0]]
-    return ev.score
+@dataclass
+class _Verified:
+    """Every solver's plans as the evaluator sees them."""
+
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)
+    candidates: list[Candidate] = field(default_factory=list)  # verified chosen plans
+    front: list[Candidate] = field(default_factory=list)  # ... plus verified front members
+
+    def best_value(self, compiled: CompiledProblem) -> float | None:
+        return min((bounded_value(compiled, c.evaluation) for c in self.front), default=None)
+
+    def best_per_objective(self, compiled: CompiledProblem, solver: str | None = None):
+        out: dict[str, float] = {}
+        for c in self.front:
+            if solver is None or c.solver == solver:
+                for name in compiled.objectives.order:
+                    out[name] = min(out.get(name, np.inf), c.evaluation.objectives[name])
+        return out
+
+
+def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Verified:
+    out = _Verified()
+    for name, result in results.items():
+        if result.assignment is None:
+            continue
+        ev = evaluate_plan(compiled, result.assignment)
+        out.evaluations[name] = ev
+        if ev.feasible:
+            found = result.time_to_best_s if result.time_to_best_s is not None else float("inf")
+            cand = Candidate(name, np.asarray(result.assignment), ev, found)
+            out.candidates.append(cand)
+            out.front.append(cand)
+        for member in result.front[:_MAX_FRONT_MEMBERS]:
+            mev = evaluate_plan(compiled, member)
+            if mev.feasible:
+                out.front.append(Candidate(name, np.asarray(member), mev))
+    return out
 
 
 def build_report(
@@ -99,126 +136,86 @@ def build_report(
     requested: list[str],
 ) -> ComparisonReport:
     """Verify every plan, compute gaps against the best bound, choose, and summarise."""
-    candidates: list[Candidate] = []
-    front_candidates: list[Candidate] = []
-    runs: list[SolverRun] = []
-    evaluations: dict[str, Evaluation] = {}
-    for name, result in results.items():
-        if result.assignment is None:
-            continue
-        ev = evaluate_plan(compiled, result.assignment)
-        evaluations[name] = ev
-        if ev.feasible:
-            found = result.time_to_best_s if result.time_to_best_s is not None else float("inf")
-            cand = Candidate(name, np.asarray(result.assignment), ev, found)
-            candidates.append(cand)
-            front_candidates.append(cand)
-        for member in result.front[:200]:
-            mev = evaluate_plan(compiled, member)
-            if mev.feasible:
-                front_candidates.append(Candidate(name, np.asarray(member), mev))
-
-    best_verified = min((_primary_value(compiled, c.evaluation) for c in candidates), default=None)
-    bound, bound_notes = _best_bound(compiled, results, extra_bound, best_verified)
-    for name, result in results.items():
-        runs.append(_solver_run(compiled, name, result, evaluations.get(name), bound, bound_notes))
-    for name, why in skipped.items():
-        runs.append(SolverRun(name=name, status="skipped", stop_reason="not_started", notes=[why]))
-
+    verified = _verify(compiled, results)
+    bounds = summarise_bounds(
+        compiled,
+        results,
+        extra_bound,
+        verified.best_value(compiled),
+        verified.best_per_objective(compiled),
+    )
+    pareto = compiled.objectives.mode == "pareto"
+    front = merged_front(compiled, verified.front) if pareto else FrontSummary([], None, {})
+    runs = [
+        _solver_run(compiled, options, name, result, verified, bounds, front)
+        for name, result in results.items()
+    ]
+    runs += [
+        SolverRun(name=name, status="skipped", stop_reason="not_started", notes=[why])
+        for name, why in skipped.items()
+    ]
     chosen = None
-    front: list[ParetoPoint] = []
-    if candidates:
-        pick, reason = choose(compiled, candidates)
+    if verified.candidates:
+        pick, reason = choose(compiled, verified.candidates)
         chosen = _chosen_plan(compiled, pick, reason)
-        if compiled.objectives.mode == "pareto":
-            front = _merged_front(compiled, front_candidates)
     status: Literal["solved", "infeasible", "no_solution"] = (
         "solved" if chosen is not None else _unsolved_status(results)
     )
-    diagnosis: list[str] = []
-    if status == "infeasible":
-        diagnosis = _solver_diagnosis(results)
     return ComparisonReport(
         status=status,
         problem=summarise_problem(problem, compiled),
         settings=_settings(options, requested),
         solvers=runs,
         chosen=chosen,
-        best_bound=bound,
-        pareto_front=front,
-        diagnosis=diagnosis,
+        best_bound=bounds.best,
+        best_bound_by=bounds.best_by,
+        ideal_point=bounds.ideal or None,
+        ideal_point_by=bounds.ideal_by or None,
+        pareto_front=front.points if chosen is not None else [],
+        hypervolume=front.hypervolume,
+        diagnosis=_solver_diagnosis(results) if status == "infeasible" else [],
         wall_time_s=wall_time_s,
     )
 
 
-def _best_bound(
-    compiled: CompiledProblem,
-    results: dict[str, SolveResult],
-    extra: float | None,
-    best_verified: float | None,
-) -> tuple[float | None, dict[str, str]]:
-    """The largest bound that no verified plan contradicts."""
-    notes: dict[str, str] = {}
-    if compiled.objectives.mode == "pareto":
-        return None, notes
-    bounds: list[tuple[str, float]] = [
-        (n, r.bound) for n, r in results.items() if r.bound is not None and np.isfinite(r.bound)
-    ]
-    if extra is not None and np.isfinite(extra):
-        bounds.append(("lagrangian", extra))
-    valid = []
-    for name, b in bounds:
-        slack = _BOUND_TOLERANCE * max(1.0, abs(best_verified or 0.0))
-        if best_verified is not None and b > best_verified + slack:
-            notes[name] = (
-                f"its bound {b:.6g} exceeds a verified plan's value {best_verified:.6g}; "
-                "the bound was ignored"
-            )
-        else:
-            valid.append(b)
-    return (max(valid) if valid else None), notes
-
-
-def _gap(value: float, bound: float | None) -> float | None:
-    if bound is None:
-        return None
-    return max(0.0, (value - bound) / max(abs(value), 1e-9))
-
-
 def _solver_run(
     compiled: CompiledProblem,
+    options: RunOptions,
     name: str,
     result: SolveResult,
-    ev: Evaluation | None,
-    bound: float | None,
-    bound_notes: dict[str, str],
+    verified: _Verified,
+    bounds: BoundSummary,
+    front: FrontSummary,
 ) -> SolverRun:
-    notes = list(result.notes)
-    if name in bound_notes:
-        notes.append(bound_notes[name])
+    notes = list(result.notes) + bounds.notes.get(name, [])
     run = SolverRun(
         name=name,
         status=result.status.value,
         stop_reason=result.stop_reason.value,
         bound=result.bound,
-        wall_time_s=round(result.wall_time_s, 4),
+        ideal=result.ideal,
+        started_at_s=result.started_at_s,
+        wall_time_s=result.wall_time_s,
         time_to_first_s=result.time_to_first_s,
         time_to_best_s=result.time_to_best_s,
         error=result.error,
         notes=[n for n in notes if len(n) < 2000],
         trace=result.trace[-500:],
         front_size=len(result.front),
-        hypervolume=result.hypervolume,
+        hypervolume=front.per_solver.get(name),
     )
+    ev = verified.evaluations.get(name)
     if ev is not None:
-        run.objective = _primary_value(compiled, ev)
+        run.objective = bounded_value(compiled, ev)
         run.objectives = ev.objectives
         run.verified = ev.feasible
         run.violations = [v.message for v in ev.violations[:20]]
-        if ev.feasible:
-            run.gap = _gap(run.objective, bound)
-        else:
+        if not ev.feasible:
             run.notes.append("plan failed verification: reported as invalid, never chosen")
+        elif compiled.objectives.mode != "pareto":
+            run.gap = relative_gap(run.objective, bounds.best)
+    own = verified.best_per_objective(compiled, name)
+    check_optimal_claim(compiled, run, bounds, own, options.rel_gap)
     return run
 
 
@@ -240,7 +237,7 @@ def _chosen_plan(compiled: CompiledProblem, pick: Candidate, reason: str) -> Cho
     return ChosenPlan(
         solver=pick.solver,
         reason=reason,
-        objective=_primary_value(compiled, ev),
+        objective=bounded_value(compiled, ev),
         objectives=ev.objectives,
         plan=plan_from_array(compiled, pick.assignment),
         agents=agents,
@@ -250,25 +247,6 @@ def _chosen_plan(compiled: CompiledProblem, pick: Candidate, reason: str) -> Cho
             compiled.task_ids[j]: unassigned_reason(compiled, int(j)) for j in unassigned[:1000]
         },
     )
-
-
-def _merged_front(compiled: CompiledProblem, cands: list[Candidate]) -> list[ParetoPoint]:
-    order = compiled.objectives.order
-    points = np.array([[c.evaluation.objectives[n] for n in order] for c in cands])
-    keep = non_dominated(points)
-    keep = keep[np.argsort(points[keep, 0])]
-    knee = keep[knee_index(points[keep])]
-    return [
-        ParetoPoint(
-            solver=cands[k].solver,
-            objectives={n: float(points[k, i]) for i, n in enumerate(order)},
-            knee=bool(k == knee),
-            plan=plan_from_array(compiled, cands[k].assignment)
-            if len(keep) <= _MAX_FRONT_PLANS
-            else None,
-        )
-        for k in keep
-    ]
 
 
 def _unsolved_status(results: dict[str, SolveResult]) -> Literal["infeasible", "no_solution"]:

@@ -147,7 +147,10 @@ def test_weighted_objectives_match_brute_force(weights: dict[str, float]) -> Non
     )
     compiled, result = solve(problem)
     best = min(score for _, score in brute_force(compiled))
-    assert result.status == SolveStatus.OPTIMAL
+    # Optimal only when the proof survives the integer scaling's rounding error.
+    assert result.status == SolveStatus.OPTIMAL or (
+        result.status == SolveStatus.FEASIBLE and "rounding error" in " ".join(result.notes)
+    )
     assert result.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     assert result.bound is not None and result.bound <= best + 1e-6
 
