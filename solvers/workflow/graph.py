@@ -25,6 +25,7 @@ class WorkflowGraph:
         data: data volume per edge.
         per_data / fixed: per_data[a][b] seconds per data unit and fixed[a][b] latency seconds.
         topo: a topological order of the tasks.
+        mean_per_data / mean_fixed: their means over ordered pairs of distinct agents.
     """
 
     n: int
@@ -36,6 +37,8 @@ class WorkflowGraph:
     per_data: list[list[float]]
     fixed: list[list[float]]
     topo: list[int]
+    mean_per_data: float = 0.0
+    mean_fixed: float = 0.0
 
     def transfer(self, edge: int, from_agent: int, to_agent: int) -> float:
         """Seconds edge `edge` delays its successor when run on these agents."""
@@ -47,14 +50,7 @@ class WorkflowGraph:
 
     def mean_transfer(self, edge: int) -> float:
         """The transfer time averaged over ordered pairs of distinct agents (HEFT's estimate)."""
-        if self.m < 2:
-            return 0.0
-        total = 0.0
-        for a in range(self.m):
-            for b in range(self.m):
-                if a != b:
-                    total += self.data[edge] * self.per_data[a][b] + self.fixed[a][b]
-        return total / (self.m * (self.m - 1))
+        return self.data[edge] * self.mean_per_data + self.mean_fixed
 
 
 def build_graph(problem: CompiledProblem) -> WorkflowGraph:
@@ -75,6 +71,7 @@ def build_graph(problem: CompiledProblem) -> WorkflowGraph:
         data = flow.data.tolist()
         per_data, fixed = flow.per_data, flow.fixed
         topo = flow.topological_order(n)
+    off_diagonal = ~np.eye(m, dtype=bool)
     return WorkflowGraph(
         n=n,
         m=m,
@@ -85,4 +82,6 @@ def build_graph(problem: CompiledProblem) -> WorkflowGraph:
         per_data=per_data.tolist(),
         fixed=fixed.tolist(),
         topo=topo,
+        mean_per_data=float(per_data[off_diagonal].mean()) if m > 1 else 0.0,
+        mean_fixed=float(fixed[off_diagonal].mean()) if m > 1 else 0.0,
     )

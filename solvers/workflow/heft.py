@@ -1,20 +1,19 @@
 """HEFT (Topcuoglu, Hariri and Wu, 2002): upward rank, insertion-based earliest finish.
 
 `list_schedule` places tasks in priority order, each on the allowed agent where it
-finishes first (inserted into the earliest idle gap that holds it). `decode` replays a
-priority order with the agents already fixed; it is how the improvement phase re-times
-a changed assignment, and on HEFT's own assignment it rebuilds HEFT's schedule exactly.
+finishes first (inserted into the earliest idle gap that holds it).
 """
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.rules import PlacementRules
 
-__all__ = ["Schedule", "decode", "list_schedule", "priority_order", "upward_ranks"]
+__all__ = ["Schedule", "Timelines", "list_schedule", "priority_order", "upward_ranks"]
 
 
 @dataclass
@@ -32,6 +31,16 @@ class Schedule:
     order: list[int]
     makespan: float
     total_finish: float
+    cached_position: list[int] | None = field(default=None, repr=False)
+
+    def position(self) -> list[int]:
+        """position[j]: where task j stands in `order` (computed once per order)."""
+        if self.cached_position is None:
+            position = [0] * len(self.order)
+            for k, j in enumerate(self.order):
+                position[j] = k
+            self.cached_position = position
+        return self.cached_position
 
     def key(self) -> tuple[float, float]:
         """Lower is better: makespan first, then the sum of finish times."""
@@ -66,14 +75,29 @@ def upward_ranks(
 
 
 def priority_order(graph: WorkflowGraph, rank: list[float]) -> list[int]:
-    """Tasks by decreasing rank; ties by topological position, so the order is topological."""
+    """Among ready tasks, the highest rank first (ties by topological position).
+
+    With HEFT's ranks, which never increase along an edge, this is the plain sort by
+    decreasing rank; with any other ranks it is still a topological order.
+    """
     position = [0] * graph.n
     for k, j in enumerate(graph.topo):
         position[j] = k
-    return sorted(range(graph.n), key=lambda j: (-rank[j], position[j]))
+    waiting = [len(p) for p in graph.preds]
+    ready = [(-rank[j], position[j], j) for j in range(graph.n) if not waiting[j]]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        j = heapq.heappop(ready)[2]
+        order.append(j)
+        for s, _ in graph.succs[j]:
+            waiting[s] -= 1
+            if not waiting[s]:
+                heapq.heappush(ready, (-rank[s], position[s], s))
+    return order
 
 
-class _Timelines:
+class Timelines:
     """Per agent, the busy intervals sorted by start (and so by finish)."""
 
     def __init__(self, m: int):
@@ -115,13 +139,14 @@ def _ready(
 
 def _place(
     graph: WorkflowGraph,
-    lines: _Timelines,
+    lines: Timelines,
     j: int,
     candidates: list[int],
     agent: list[int],
     finish: list[float],
+    bias: list[float] | None,
 ) -> tuple[int, float, int, int]:
-    """(agent, start, binder, slot) with the earliest finish among `candidates`."""
+    """(agent, start, binder, slot) with the earliest finish (plus `bias`) among `candidates`."""
     best: tuple[float, int, float, int, int] | None = None
     for i in candidates:
         ready, binder = _ready(graph, j, i, agent, finish)
@@ -129,46 +154,37 @@ def _place(
         begin, previous, slot = lines.earliest(i, ready, dur)
         if begin > ready or (begin == ready and previous >= 0 and binder < 0):
             binder = previous
-        if best is None or begin + dur < best[0]:
-            best = (begin + dur, i, begin, binder, slot)
+        score = begin + dur if bias is None else begin + dur + bias[i]
+        if best is None or score < best[0]:
+            best = (score, i, begin, binder, slot)
     assert best is not None
     return best[1], best[2], best[3], best[4]
 
 
-def _schedule(
-    graph: WorkflowGraph, order: list[int], fixed: list[int] | None, rules: PlacementRules | None
+def list_schedule(
+    graph: WorkflowGraph,
+    rules: PlacementRules,
+    order: list[int],
+    bias: list[list[float]] | None = None,
 ) -> Schedule | None:
+    """Place tasks in `order` by earliest finish; None when some task fits no agent.
+
+    `bias[j][i]`, when given, is added to task j's finish on agent i when choosing
+    (PEFT's optimistic cost to the exit). `rules` must start empty; it holds the
+    resulting assignment afterwards.
+    """
     n = graph.n
     agent, start, finish, binder = [-1] * n, [0.0] * n, [0.0] * n, [-1] * n
-    lines = _Timelines(graph.m)
+    lines = Timelines(graph.m)
     for j in order:
-        if fixed is not None:
-            candidates = [fixed[j]]
-        else:
-            assert rules is not None
-            candidates = rules.allowed(j)
-            if not candidates:
-                return None
-        i, begin, binder[j], slot = _place(graph, lines, j, candidates, agent, finish)
-        if rules is not None and fixed is None:
-            rules.add(j, i)
+        candidates = rules.allowed(j)
+        if not candidates:
+            return None
+        extra = None if bias is None else bias[j]
+        i, begin, binder[j], slot = _place(graph, lines, j, candidates, agent, finish, extra)
+        rules.add(j, i)
         agent[j], start[j] = i, begin
         finish[j] = begin + graph.duration[i][j]
         lines.add(i, slot, begin, finish[j], j)
     makespan = max(finish) if n else 0.0
     return Schedule(agent, start, finish, binder, list(order), makespan, sum(finish))
-
-
-def list_schedule(graph: WorkflowGraph, rules: PlacementRules, order: list[int]) -> Schedule | None:
-    """Place tasks in `order` by earliest finish; None when some task fits no agent.
-
-    `rules` must start empty; it holds the resulting assignment afterwards.
-    """
-    return _schedule(graph, order, None, rules)
-
-
-def decode(graph: WorkflowGraph, order: list[int], agent: list[int]) -> Schedule:
-    """Re-time a fixed assignment: tasks in `order`, each in its agent's earliest gap."""
-    out = _schedule(graph, order, agent, None)
-    assert out is not None
-    return out

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from solvers.workflow.decode import decode, first_position
 from solvers.workflow.graph import WorkflowGraph
-from solvers.workflow.heft import Schedule, decode
+from solvers.workflow.heft import Schedule
 from solvers.workflow.rules import PlacementRules
 
 __all__ = ["improve"]
 
-_SCREENED = 3  # agents per move re-timed in full, chosen by their quick finish estimate
+_MOVES_TRIED = 40  # moves re-timed per descent step, largest estimated gain first
 _SWAP_PARTNERS = 6  # tasks per critical task tried as swap partners
 
 
@@ -74,27 +75,44 @@ def _estimate(graph: WorkflowGraph, s: Schedule, j: int, i: int) -> float:
     return ready + graph.duration[i][j]
 
 
-def _best_move(
-    graph: WorkflowGraph, rules: PlacementRules, current: Schedule, deadline: float
-) -> Schedule | None:
-    for j in current.critical_path():
+def _candidate_moves(
+    graph: WorkflowGraph, rules: PlacementRules, current: Schedule
+) -> list[tuple[float, int, int]]:
+    """(estimated gain, task, agent) for critical tasks that could finish earlier elsewhere.
+
+    Its predecessors come earlier in the order, so they keep their times and a moved
+    task cannot finish before the estimate: a move that cannot beat the task's current
+    finish is never re-timed.
+    """
+    out: list[tuple[float, int, int]] = []
+    for j in set(current.critical_path()):
         if not rules.movable(j):
             continue
         old = current.agent[j]
         rules.remove(j)
         targets = [i for i in rules.allowed(j) if i != old]
         rules.add(j, old)
-        targets.sort(key=lambda i: _estimate(graph, current, j, i))
-        for i in targets[:_SCREENED]:
-            if time.perf_counter() >= deadline:
-                return None
-            agent = list(current.agent)
-            agent[j] = i
-            trial = decode(graph, current.order, agent)
-            if _better(trial, current):
-                rules.remove(j)
-                rules.add(j, i)
-                return trial
+        for i in targets:
+            gain = current.finish[j] - _estimate(graph, current, j, i)
+            if gain > 1e-9:
+                out.append((gain, j, i))
+    out.sort(reverse=True)
+    return out
+
+
+def _best_move(
+    graph: WorkflowGraph, rules: PlacementRules, current: Schedule, deadline: float
+) -> Schedule | None:
+    for _, j, i in _candidate_moves(graph, rules, current)[:_MOVES_TRIED]:
+        if time.perf_counter() >= deadline:
+            return None
+        agent = list(current.agent)
+        agent[j] = i
+        trial = decode(graph, current.order, agent, current, first_position(current, [j]))
+        if _better(trial, current):
+            rules.remove(j)
+            rules.add(j, i)
+            return trial
     return None
 
 
@@ -115,11 +133,14 @@ def _best_swap(
         for t in _partners(current, j):
             if time.perf_counter() >= deadline:
                 return None
+            target = current.agent[t]
+            if _estimate(graph, current, j, target) >= current.finish[j] - 1e-9:
+                continue
             if not rules.movable(t) or not _swap_fits(rules, j, t):
                 continue
             agent = list(current.agent)
             agent[j], agent[t] = agent[t], agent[j]
-            trial = decode(graph, current.order, agent)
+            trial = decode(graph, current.order, agent, current, first_position(current, [j, t]))
             if _better(trial, current):
                 _apply_swap(rules, j, t)
                 return trial
@@ -151,18 +172,29 @@ def _apply_swap(rules: PlacementRules, j: int, t: int) -> None:
 def _kick(
     graph: WorkflowGraph, rules: PlacementRules, best: Schedule, rng: np.random.Generator
 ) -> Schedule:
-    """Move a few random tasks to random allowed agents and re-time."""
+    """Move a few random tasks, mostly next to a neighbour in the graph, and re-time.
+
+    Random agents alone are poor kicks when transfers dominate: the descent rarely
+    repairs them. Joining a predecessor's or successor's agent keeps data local.
+    """
     agent = list(best.agent)
-    count = max(2, graph.n // 50)
-    for j in rng.choice(graph.n, size=min(count, graph.n), replace=False).tolist():
+    count = min(graph.n, max(2, graph.n // 50))
+    moved: list[int] = []
+    for j in rng.choice(graph.n, size=count, replace=False).tolist():
         if not rules.movable(j):
             continue
         rules.remove(j)
         options = rules.allowed(j)
-        target = int(rng.choice(options)) if options else agent[j]
+        near = {agent[k] for k, _ in graph.preds[j] + graph.succs[j]} & set(options)
+        pool = sorted(near) if near and rng.random() < 0.7 else options
+        target = int(rng.choice(pool)) if pool else agent[j]
         rules.add(j, target)
-        agent[j] = target
-    return decode(graph, best.order, agent)
+        if target != agent[j]:
+            agent[j] = target
+            moved.append(j)
+    if not moved:
+        return best
+    return decode(graph, best.order, agent, best, first_position(best, moved))
 
 
 def _copy_rules(rules: PlacementRules) -> PlacementRules:

@@ -26,6 +26,7 @@ class PlacementRules:
         self.limit = problem.capacity.astype(np.float64) * (1 + _SLACK) + _SLACK
         self.counts = np.zeros(m, dtype=np.int64)
         self.assignment = np.full(n, -1, dtype=np.int64)
+        self._uses_capacity = bool(np.any(problem.usage > 0))
         self.eligible = [np.flatnonzero(problem.eligible[:, j]).tolist() for j in range(n)]
         self.apart: list[list[np.ndarray]] = [[] for _ in range(n)]
         for group in problem.anti_affinity:
@@ -60,8 +61,15 @@ class PlacementRules:
         return True
 
     def allowed(self, j: int) -> list[int]:
-        """Agents that can take task j now."""
-        return [i for i in self.eligible[j] if self.fits(j, i)]
+        """Agents that can take task j now (j not currently placed)."""
+        p = self.problem
+        ok = p.eligible[:, j] & (self.counts + 1 <= p.max_tasks)
+        if self._uses_capacity:
+            ok &= np.all(self.usage + p.usage[:, j, :] <= self.limit, axis=1)
+        agents = np.flatnonzero(ok).tolist()
+        if self.apart[j] or self.together[j] is not None:
+            agents = [i for i in agents if self.fits(j, i)]
+        return agents
 
     def add(self, j: int, i: int) -> None:
         self.assignment[j] = i

@@ -13,9 +13,11 @@ import numpy as np
 from models import CompiledProblem, evaluate_plan
 from models.evaluation import Evaluation
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
+from solvers.workflow.decode import decode
 from solvers.workflow.graph import WorkflowGraph, build_graph
-from solvers.workflow.heft import Schedule, decode, list_schedule, priority_order, upward_ranks
+from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
 from solvers.workflow.improve import improve
+from solvers.workflow.peft import optimistic_cost_table, peft_ranks
 from solvers.workflow.rules import PlacementRules
 
 __all__ = ["HeftSolver", "heft_schedule"]
@@ -99,13 +101,19 @@ def heft_schedule(problem: CompiledProblem) -> Schedule | None:
 def _starts(
     problem: CompiledProblem, graph: WorkflowGraph, options: SolveOptions
 ) -> list[tuple[Schedule, PlacementRules]]:
-    """HEFT with the classic and the optimistic rank, and each hint re-timed."""
+    """HEFT with the classic and the optimistic rank, PEFT, and each hint re-timed."""
     out: list[tuple[Schedule, PlacementRules]] = []
     order = priority_order(graph, upward_ranks(graph, PlacementRules(problem)))
-    for optimistic in (False, True):
+    table = optimistic_cost_table(graph, PlacementRules(problem))
+    peft_order = priority_order(graph, peft_ranks(table, PlacementRules(problem)))
+    variants = [
+        (order, None),
+        (priority_order(graph, upward_ranks(graph, PlacementRules(problem), True)), None),
+        (peft_order, table.tolist()),
+    ]
+    for ranked, bias in variants:
         rules = PlacementRules(problem)
-        ranked = priority_order(graph, upward_ranks(graph, rules, optimistic))
-        schedule = list_schedule(graph, rules, ranked)
+        schedule = list_schedule(graph, rules, ranked, bias)
         if schedule is not None:
             out.append((schedule, rules))
     for hint in options.hints:

@@ -15,7 +15,7 @@ from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.registry import get_solver
 from solvers.workflow.graph import build_graph
-from solvers.workflow.heft import decode
+from solvers.workflow.decode import decode
 from solvers.workflow.improve import improve
 from solvers.workflow.rules import PlacementRules
 from solvers.workflow.solver import heft_schedule
@@ -56,6 +56,24 @@ def test_decode_rebuilds_heft_exactly() -> None:
     assert schedule is not None
     again = decode(build_graph(problem), schedule.order, schedule.agent)
     assert again.start == schedule.start and again.makespan == schedule.makespan
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 100_000), moves=st.integers(1, 4))
+def test_re_timing_from_the_first_change_equals_a_full_re_time(seed: int, moves: int) -> None:
+    problem = compile_problem(generate_workflow_problem(40, 4, 5.0, seed))
+    graph = build_graph(problem)
+    base = heft_schedule(problem)
+    assert base is not None
+    rng = np.random.default_rng(seed)
+    agent = list(base.agent)
+    changed = rng.choice(40, size=moves, replace=False).tolist()
+    for j in changed:
+        agent[j] = int(rng.integers(0, 4))
+    first = min(base.position()[j] for j in changed)
+    partial = decode(graph, base.order, agent, base, first)
+    full = decode(graph, base.order, agent)
+    assert partial.start == full.start and partial.makespan == full.makespan
 
 
 @settings(max_examples=15, deadline=None)
