@@ -69,7 +69,13 @@ def placement_reasons(
     """For each candidate agent, the hard constraints the placement would break."""
     compiled = state.problem
     agents = np.asarray(agents, dtype=np.int64)
-    short = state.capacity_short(col, agents)
+    # Plain lists: this loop runs once per blocked agent, numpy indexing would dominate it.
+    short = state.capacity_short(col, agents).tolist()
+    full = (state.counts[agents] + 1 > compiled.max_tasks[agents]).tolist()
+    limit = compiled.max_tasks[agents].tolist()
+    eligible = col.eligible[agents].tolist()
+    in_groups = col.index in state.anti_groups or col.index in state.co_groups
+    dims = compiled.resources
     out: list[list[Reason]] = []
     for row, i in enumerate(agents.tolist()):
         agent = problem.agents[i]
@@ -79,14 +85,14 @@ def placement_reasons(
                 reasons.append(Reason("capability", f"capability {cap} missing"))
         if facts.pinned_agent is not None and facts.pinned_agent != agent.id:
             reasons.append(Reason("pinned", f"pinned to agent {facts.pinned_agent}"))
-        for k in np.flatnonzero(short[row]).tolist():
-            reasons.append(
-                Reason("capacity", f"{compiled.resources[k]} short by {short[row, k]:.6g}")
-            )
-        if state.counts[i] + 1 > compiled.max_tasks[i]:
-            reasons.append(Reason("max_tasks", f"max_tasks {compiled.max_tasks[i]} reached"))
-        reasons.extend(_group_reasons(state, col.index, i))
-        if not reasons and not col.eligible[i]:
+        for k, over in enumerate(short[row]):
+            if over > 0:
+                reasons.append(Reason("capacity", f"{dims[k]} short by {over:.6g}"))
+        if full[row]:
+            reasons.append(Reason("max_tasks", f"max_tasks {limit[row]} reached"))
+        if in_groups:
+            reasons.extend(_group_reasons(state, col.index, i))
+        if not reasons and not eligible[row]:
             # Eligibility also rejects demand above the whole capacity (float32 check).
             reasons.append(Reason("capacity", "demand exceeds the agent's whole capacity"))
         out.append(reasons)

@@ -146,11 +146,9 @@ class PlanState:
         load[src] -= d
         comp[_OBJ["cost"]] = -column.cost[src]
         comp[_OBJ["unassigned"]] = column.weight * p.unassigned_penalty
-        usage_after = self.usage[src] - column.usage[src]
-        comp[_OBJ["consolidation"]] = (
-            self._consolidation(usage_after[None, :], np.array([self.counts[src] - 1]), [src])[0]
-            - self._consolidation(self.usage[src][None, :], self.counts[src : src + 1], [src])[0]
-        )
+        rows = np.stack([self.usage[src], self.usage[src] - column.usage[src]])
+        terms = self._consolidation(rows, self.counts[[src, src]] - [0, 1], [src, src])
+        comp[_OBJ["consolidation"]] = terms[1] - terms[0]
         after = self._after(src, column)
         w = p.task_weight[after]
         c = self.completion[after]

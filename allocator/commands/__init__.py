@@ -10,7 +10,14 @@ __all__ = ["register_all"]
 
 # Modules under allocator.commands that add commands to the main app. Each keeps its
 # heavy imports inside its commands so `allocator --help` stays quick.
-COMMAND_MODULES: tuple[str, ...] = ("simulate", "topology", "service", "reports", "mcp")
+COMMAND_MODULES: tuple[str, ...] = (
+    "simulate",
+    "topology",
+    "service",
+    "reports",
+    "mcp",
+    "decisions",
+)
 
 
 def register_all(app: typer.Typer) -> None:
