@@ -18,11 +18,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/allocator serve --host 127.0.0.1 --port 8000
 
-# Every solver compared on the bundled example, with JSON and HTML reports in out/.
+# Every solver compared on the bundled example; JSON and HTML reports go to out/ (the
+# default of `compare`), replaced on each run (--force).
 demo: $(STAMP)
-	mkdir -p out
-	$(VENV)/bin/allocator compare examples/mixed.json --time-limit 10 \
-		--report out/mixed.report.html --json-report out/mixed.report.json --out out/mixed.plan.json
+	$(VENV)/bin/allocator compare examples/mixed.json --time-limit 10 --force \
+		--out out/mixed.plan.json
 
 test: $(STAMP)
 	$(PY) -m pytest

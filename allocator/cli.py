@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from allocator.cli_files import OutputFiles, prepare_outputs
 from allocator.cli_options import run_options
 from allocator.cli_output import print_report, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
 from allocator.problem_files import load_request
-from models import InputError, Problem, gap_to_problem, read_gap_file
+from allocator.reports.objective_sense import MINIMISE, ObjectiveSense, profit_sense
+from models import InputError, Problem, RunOptions, gap_to_problem, read_gap_file
 
 __all__ = ["app", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
+# Reports of `compare` go here unless --out-dir or an explicit path says otherwise.
+DEFAULT_OUT_DIR = Path("out")
 
 app = typer.Typer(
     name="allocator",
@@ -43,30 +48,63 @@ TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="Wall-clock 
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", help="CPU cores to use.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Overwrite existing files (default: write name.1.ext, ...)."),
+]
+MaximiseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--maximise",
+        help="OR-Library GAP file holds profits (gap1-gap12): maximise total profit.",
+    ),
+]
 
 
-def _run(
+@dataclass(frozen=True)
+class _Run:
+    """What the user asked for one problem file: the solve and where its results go."""
+
+    problem_file: Path
+    options: RunOptions
+    problem: Problem
+    outputs: OutputFiles
+    sense: ObjectiveSense
+    as_json: bool
+    compare_all: bool
+
+
+def _prepare(
     problem_file: Path,
-    solvers: list[str] | None,
-    time_limit: float | None,
-    seed: int | None,
-    workers: int | None,
+    flags: tuple[list[str] | None, float | None, int | None, int | None],
+    wanted: dict[str, Path | None],
+    *,
+    force: bool,
+    maximise: bool,
     as_json: bool,
-    out: Path | None,
-    report: Path | None,
-    json_report: Path | None,
     compare_all: bool,
-) -> None:
-    problem, base = load_request(problem_file)
-    options = run_options(base, solvers, time_limit, seed, workers)
-    result = solve_with_progress(problem, options, compare_all=compare_all, quiet=as_json)
-    write_outputs(problem, result, plan_path=out, html_path=report, json_path=json_report)
-    if as_json:
+) -> _Run:
+    """Read the problem and check every output path; all of it before any solving."""
+    problem, base = load_request(problem_file, maximise=maximise)
+    options = run_options(base, *flags)
+    outputs = prepare_outputs(wanted, force=force, together=("html", "json"))
+    sense = profit_sense() if maximise else MINIMISE
+    return _Run(problem_file, options, problem, outputs, sense, as_json, compare_all)
+
+
+def _execute(run: _Run) -> None:
+    result = solve_with_progress(
+        run.problem, run.options, compare_all=run.compare_all, quiet=run.as_json, sense=run.sense
+    )
+    written = write_outputs(result, run.outputs, sense=run.sense)
+    for line in run.outputs.renamed + written.fallbacks:
+        err.print(line, highlight=False)
+    if run.as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
     else:
-        print_report(result, written=[p for p in (out, report, json_report) if p])
+        print_report(result, written=written.paths, sense=run.sense)
     if result.status == "infeasible":
-        if as_json:
+        if run.as_json:
             err.print(f"infeasible: {'; '.join(result.diagnosis) or 'proven by a solver'}")
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status == "no_solution":
@@ -86,9 +124,22 @@ def solve(
     json_report: Annotated[
         Path | None, typer.Option("--json-report", help="Write the JSON report.")
     ] = None,
+    force: ForceOpt = False,
+    maximise: MaximiseOpt = False,
 ) -> None:
     """Solve a problem with the portfolio (solvers chosen by size unless named)."""
-    _run(problem_file, solver, time_limit, seed, workers, as_json, out, report, json_report, False)
+    wanted = {"plan": out, "html": report, "json": json_report}
+    flags = (solver, time_limit, seed, workers)
+    run = _prepare(
+        problem_file,
+        flags,
+        wanted,
+        force=force,
+        maximise=maximise,
+        as_json=as_json,
+        compare_all=False,
+    )
+    _execute(run)
 
 
 @app.command()
@@ -105,31 +156,52 @@ def compare(
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
     as_json: JsonOpt = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the plan JSON.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the chosen plan JSON (a batch: every instance's)."),
+    ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="HTML report path (default: next to input).")
+        Path | None,
+        typer.Option("--report", help="HTML report path (default: OUT_DIR/<name>.report.html)."),
     ] = None,
     json_report: Annotated[
-        Path | None, typer.Option("--json-report", help="JSON report path (default: next to it).")
+        Path | None,
+        typer.Option("--json-report", help="JSON report path (default: beside the HTML one)."),
     ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Folder for reports not named by --report/...")
+    ] = DEFAULT_OUT_DIR,
+    force: ForceOpt = False,
+    maximise: MaximiseOpt = False,
 ) -> None:
-    """Run every solver side by side and write JSON and HTML comparison reports.
+    """Run every solver side by side and write JSON and HTML comparison reports to ./out/.
 
     With --instances DIR, compare over every problem file in DIR instead, with
     per-solver aggregates and paired significance tests (same as compare-batch).
+    Existing files are never overwritten unless --force: the next free number is used.
     """
     if (problem_file is None) == (instances is None):
         raise InputError("give either a PROBLEM file or --instances DIR (not both)")
+    flags = (solver, time_limit, seed, workers)
     if instances is not None:
-        from allocator.commands.reports import compare_batch
+        from allocator.commands.reports import BatchOutputs, compare_batch_run
 
-        compare_batch(instances, solver, time_limit, seed, workers, report, as_json, dask=None)
+        paths = BatchOutputs(out, report, json_report, out_dir, force)
+        compare_batch_run(instances, flags, paths, as_json=as_json, maximise=maximise)
         return
     assert problem_file is not None
-    stem = problem_file.with_suffix("")
-    report = report or Path(f"{stem}.report.html")
-    json_report = json_report or Path(f"{stem}.report.json")
-    _run(problem_file, solver, time_limit, seed, workers, as_json, out, report, json_report, True)
+    html = report or out_dir / f"{problem_file.stem}.report.html"
+    wanted = {"plan": out, "html": html, "json": json_report or html.with_suffix(".json")}
+    run = _prepare(
+        problem_file,
+        flags,
+        wanted,
+        force=force,
+        maximise=maximise,
+        as_json=as_json,
+        compare_all=True,
+    )
+    _execute(run)
 
 
 @app.command()

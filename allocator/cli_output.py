@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from allocator.cli_files import OutputFiles, write_text_atomic
 from allocator.reports.html_report import render_report_html
-from models import Problem
+from allocator.reports.objective_sense import (
+    MINIMISE,
+    ObjectiveSense,
+    in_user_sense,
+    sense_document,
+)
 from models.report import ComparisonReport
 
-__all__ = ["print_report", "write_outputs"]
+__all__ = ["WrittenFiles", "print_report", "write_outputs"]
 
 
 def _fmt(value: float | None, digits: int = 6) -> str:
@@ -25,26 +33,58 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.3f}%"
 
 
-def print_report(report: ComparisonReport, written: list[Path] | None = None) -> None:
-    """The comparison as a table, then the chosen plan and why."""
+def print_report(
+    report: ComparisonReport,
+    written: list[Path] | None = None,
+    sense: ObjectiveSense = MINIMISE,
+) -> None:
+    """The comparison as a table, then the chosen plan and why (figures in the user's sense)."""
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # pipes and CI logs: do not squeeze the table to 80
+    shown = in_user_sense(report, sense)
     p = report.problem
     console.print(
         f"[bold]{p.name}[/bold]: {p.n_tasks} tasks x {p.n_agents} agents, "
         f"{p.n_resources} resource(s), mode {p.mode} over {', '.join(p.objectives)}; "
         f"limit {report.settings.time_limit_s:g} s, seed {report.settings.seed}"
     )
+    if sense.maximise:
+        console.print(f"{sense.name}: {sense.meaning}", highlight=False)
+    console.print(_solver_table(shown, sense))
+    if shown.chosen is not None:
+        c = shown.chosen
+        # The reason names the minimised score; a profit is said in its own words.
+        value = f"{sense.name} {_fmt(c.objective)}; " if sense.maximise else ""
+        console.print(
+            f"chosen: [bold]{c.solver}[/bold] ({c.reason}); {value}"
+            f"best {sense.bound_name} {_fmt(shown.best_bound)}; "
+            f"Jain's fairness {c.jain_fairness:.3f}; {len(c.plan.unassigned)} unassigned"
+        )
+        # Every value, zeros included: a zero is an answer, not a missing figure.
+        objs = ", ".join(f"{k}={_fmt(v)}" for k, v in c.objectives.items())
+        console.print(f"objectives: {objs}")
+    if report.pareto_front:
+        console.print(f"Pareto front: {len(report.pareto_front)} plans (knee marked in report)")
+    if report.status != "solved":
+        console.print(f"[bold red]{report.status}[/bold red]")
+        for line in report.diagnosis:
+            console.print(f"  - {line}")
+    for path in written or []:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _solver_table(shown: ComparisonReport, sense: ObjectiveSense) -> Table:
     table = Table(title="Solvers compared (every plan re-checked by the evaluator)")
-    for col in ("solver", "status", "stopped", "objective", "bound", "gap", "verified"):
-        table.add_column(col, justify="right" if col in ("objective", "bound", "gap") else "left")
+    numeric = {sense.name, sense.bound_name, "gap"}
+    for col in ("solver", "status", "stopped", sense.name, sense.bound_name, "gap", "verified"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     table.add_column("first s", justify="right")
     table.add_column("best s", justify="right")
     table.add_column("wall s", justify="right")
     table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=48)
-    chosen = report.chosen.solver if report.chosen else None
-    for run in report.solvers:
+    chosen = shown.chosen.solver if shown.chosen else None
+    for run in shown.solvers:
         name = f"[bold green]{run.name} *[/bold green]" if run.name == chosen else run.name
         note = run.error or (run.notes[0] if run.notes else "")
         verified = "yes" if run.verified else ("INVALID" if run.objective is not None else "-")
@@ -61,37 +101,53 @@ def print_report(report: ComparisonReport, written: list[Path] | None = None) ->
             _fmt(run.wall_time_s, 3),
             note,
         )
-    console.print(table)
-    if report.chosen is not None:
-        c = report.chosen
-        console.print(
-            f"chosen: [bold]{c.solver}[/bold] ({c.reason}); best bound "
-            f"{_fmt(report.best_bound)}; Jain's fairness {c.jain_fairness:.3f}; "
-            f"{len(c.plan.unassigned)} unassigned"
+    return table
+
+
+@dataclass
+class WrittenFiles:
+    """Files written, and a line per file that had to go elsewhere."""
+
+    paths: list[Path] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def _json_report(report: ComparisonReport, sense: ObjectiveSense) -> str:
+    if not sense.maximise:
+        return report.model_dump_json(indent=1)
+    document = report.model_dump(mode="json")
+    document["objective_sense"] = sense_document(report, sense)
+    return json.dumps(document, indent=1)
+
+
+def _write(path: Path, text: str, written: WrittenFiles) -> None:
+    """Write `path`; if that fails after the solve, keep the result in a fresh temp folder."""
+    try:
+        write_text_atomic(path, text)
+        written.paths.append(path)
+    except OSError as exc:
+        # The paths were checked before solving; this is a late failure (disk full, a
+        # folder removed meanwhile). The solve is not thrown away for it.
+        rescue = Path(tempfile.mkdtemp(prefix="allocator-")) / path.name
+        rescue.write_text(text, encoding="utf-8")
+        written.paths.append(rescue)
+        written.fallbacks.append(
+            f"could not write {path} ({exc.strerror or exc}); wrote {rescue} instead"
         )
-        objs = ", ".join(f"{k}={_fmt(v)}" for k, v in c.objectives.items() if v)
-        console.print(f"objectives: {objs}")
-    if report.pareto_front:
-        console.print(f"Pareto front: {len(report.pareto_front)} plans (knee marked in report)")
-    if report.status != "solved":
-        console.print(f"[bold red]{report.status}[/bold red]")
-        for line in report.diagnosis:
-            console.print(f"  - {line}")
-    for path in written or []:
-        console.print(f"wrote {path}")
 
 
 def write_outputs(
-    problem: Problem,
     report: ComparisonReport,
-    *,
-    plan_path: Path | None = None,
-    html_path: Path | None = None,
-    json_path: Path | None = None,
-) -> None:
+    outputs: OutputFiles,
+    sense: ObjectiveSense = MINIMISE,
+) -> WrittenFiles:
+    """Write the plan, JSON report and HTML report the user asked for (paths already checked)."""
+    written = WrittenFiles()
+    plan_path, json_path, html_path = outputs.get("plan"), outputs.get("json"), outputs.get("html")
     if plan_path is not None and report.chosen is not None:
-        plan_path.write_text(json.dumps(report.chosen.plan.model_dump(), indent=1))
+        _write(plan_path, json.dumps(report.chosen.plan.model_dump(), indent=1), written)
     if json_path is not None:
-        json_path.write_text(report.model_dump_json(indent=1))
+        _write(json_path, _json_report(report, sense), written)
     if html_path is not None:
-        html_path.write_text(render_report_html(report))
+        _write(html_path, render_report_html(report, sense=sense), written)
+    return written

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from allocator.facade import ProgressEvent, compare, solve
+from allocator.reports.objective_sense import MINIMISE, ObjectiveSense
 from models import Problem, RunOptions
 from models.report import ComparisonReport
 
@@ -13,8 +14,14 @@ __all__ = ["solve_with_progress"]
 
 
 def solve_with_progress(
-    problem: Problem, options: RunOptions, *, compare_all: bool, quiet: bool
+    problem: Problem,
+    options: RunOptions,
+    *,
+    compare_all: bool,
+    quiet: bool,
+    sense: ObjectiveSense = MINIMISE,
 ) -> ComparisonReport:
+    """Run the portfolio; unless quiet, a bar shows the best value and bound in the user's sense."""
     run = compare if compare_all else solve
     if quiet:
         return run(problem, options)
@@ -38,10 +45,12 @@ def solve_with_progress(
                 cur = best["bound"]
                 if cur is None or event.bound > cur:
                     best["bound"] = event.bound
-            obj, bnd = best["objective"], best["bound"]
-            text = f"{problem.name}: best {obj:.6g}" if obj is not None else problem.name
+            obj, bnd = sense.shown(best["objective"]), sense.shown(best["bound"])
+            text = problem.name
+            if obj is not None:
+                text += f": best {sense.name} {obj:.6g}"
             if bnd is not None:
-                text += f", bound {bnd:.6g}"
+                text += f", {sense.bound_name} {bnd:.6g}"
             progress.update(bar, completed=min(event.elapsed_s, options.time_limit_s))
             progress.update(bar, description=f"{text} ({event.solver} {event.kind})")
 

@@ -39,7 +39,11 @@ def parse_request(document: object, source: str | None = None) -> tuple[Problem,
 
 
 def load_request(path: str | Path, maximise: bool = False) -> tuple[Problem, RunOptions]:
-    """Read a JSON problem (with optional options) or a one-instance GAP file."""
+    """Read a JSON problem (with optional options) or a one-instance GAP file.
+
+    `maximise` reads a GAP file's first matrix as profits (cost = -profit); it is
+    refused for JSON problems, whose objectives are part of the document.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("file not found; check the path", source=str(path))
@@ -47,6 +51,12 @@ def load_request(path: str | Path, maximise: bool = False) -> tuple[Problem, Run
         raise InputError("is a directory; give a problem file", source=str(path))
     text = path.read_text(errors="replace")
     if text.lstrip().startswith("{"):
+        if maximise:
+            raise InputError(
+                "--maximise reads OR-Library GAP profit files; a JSON problem states its "
+                "own objectives (drop --maximise)",
+                source=str(path),
+            )
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
