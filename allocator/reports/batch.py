@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import itertools
-import statistics
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,17 +20,20 @@ from allocator.reports.batch_models import (
     SolverAggregate,
     SolverOutcome,
 )
-from allocator.reports.batch_stats import (
-    holm_adjust,
-    paired_wilcoxon,
-    performance_profile,
-    shifted_geometric_mean,
+from allocator.reports.batch_summary import (
+    PROFILE_TOLERANCE,
+    TIE_TOLERANCE,
+    TIME_FLOOR_S,
+    outcome_from_report,
+    summarise_batch,
 )
 from models import InputError, Problem, RunOptions, gap_to_problem, read_gap_file
 from models.report import ComparisonReport
 
 __all__ = [
+    "PROFILE_TOLERANCE",
     "TIE_TOLERANCE",
+    "TIME_FLOOR_S",
     "BatchReport",
     "InstanceResult",
     "PairComparison",
@@ -47,12 +48,6 @@ __all__ = [
     "summarise_batch",
 ]
 
-# Objectives within this relative distance of the best count as equal (tie, not loss).
-TIE_TOLERANCE = 1e-6
-# The time profile counts a solver on an instance once its plan is this close to the best.
-PROFILE_TOLERANCE = 1e-3
-# Time profiles divide by the fastest time; this floor keeps a 0 s run from making it infinite.
-TIME_FLOOR_S = 1e-3
 _SKIP_SUFFIXES = {".html", ".png", ".md", ".csv", ".py", ".gz", ".zip"}
 _SKIP_ENDINGS = (".report.json", ".batch.json", ".plan.json")
 
@@ -67,10 +62,13 @@ def _is_candidate(path: Path) -> bool:
     )
 
 
-def discover_instances(directory: Path) -> list[tuple[str, Path, Problem | InputError]]:
+def discover_instances(
+    directory: Path, *, maximise: bool = False
+) -> list[tuple[str, Path, Problem | InputError]]:
     """(instance name, file, problem or the error reading it), sorted by file name.
 
     A multi-problem OR-Library GAP file yields one instance per problem (`file#k`).
+    `maximise` reads GAP files as profits; a JSON file then records an error.
     """
     if not directory.is_dir():
         raise InputError(
@@ -80,31 +78,15 @@ def discover_instances(directory: Path) -> list[tuple[str, Path, Problem | Input
     for path in sorted(p for p in directory.iterdir() if _is_candidate(p)):
         try:
             if path.read_text(errors="replace").lstrip().startswith("{"):
-                found.append((path.stem, path, load_request(path)[0]))
+                found.append((path.stem, path, load_request(path, maximise=maximise)[0]))
                 continue
             gap = read_gap_file(path)
             for k, inst in enumerate(gap, start=1):
                 name = path.stem if len(gap) == 1 else f"{path.stem}#{k}"
-                found.append((name, path, gap_to_problem(inst)))
+                found.append((name, path, gap_to_problem(inst, maximise=maximise)))
         except InputError as exc:
             found.append((path.stem, path, exc))
     return found
-
-
-def outcome_from_report(report: ComparisonReport) -> list[SolverOutcome]:
-    """Reduce a comparison report to per-solver outcomes; unverified plans get no objective."""
-    return [
-        SolverOutcome(
-            solver=r.name,
-            status=r.status,
-            objective=r.objective if r.verified else None,
-            wall_time_s=r.wall_time_s,
-            time_to_best_s=r.time_to_best_s if r.verified else None,
-            gap=r.gap,
-            error=r.error,
-        )
-        for r in report.solvers
-    ]
 
 
 def run_batch(
@@ -112,15 +94,20 @@ def run_batch(
     options: RunOptions,
     *,
     on_instance: Callable[[str, int, int], None] | None = None,
+    on_report: Callable[[str, ComparisonReport], None] | None = None,
+    maximise: bool = False,
 ) -> BatchReport:
     """Compare `options.solvers` (all registered if None) on every instance in `directory`.
+
+    `on_report(name, report)` sees each instance's full comparison (the CLI keeps the
+    chosen plans); `maximise` reads GAP files as profits.
 
     Every instance runs under the same options, so the comparison is fair; options
     inside problem files are ignored. An unreadable file or a crashing run is
     recorded on its instance and never stops the batch. Cost: one `compare` per
     instance, each bounded by `options.time_limit_s`.
     """
-    found = discover_instances(directory)
+    found = discover_instances(directory, maximise=maximise)
     results: list[InstanceResult] = []
     for index, (name, path, problem) in enumerate(found):
         if on_instance is not None:
@@ -128,8 +115,8 @@ def run_batch(
         if isinstance(problem, InputError):
             results.append(InstanceResult(instance=name, source=path.name, error=str(problem)))
             continue
-        results.append(compare_instance(name, path.name, problem, options))
-    return summarise_batch(directory.name, options, results)
+        results.append(compare_instance(name, path.name, problem, options, on_report=on_report))
+    return summarise_batch(directory.name, options, results, maximise=maximise)
 
 
 def run_batch_problems(
@@ -174,6 +161,7 @@ def compare_instance(
     options: RunOptions,
     *,
     stop: threading.Event | None = None,
+    on_report: Callable[[str, ComparisonReport], None] | None = None,
 ) -> InstanceResult:
     """One instance of a batch: `compare` reduced to per-solver outcomes; never raises."""
     try:
@@ -186,6 +174,8 @@ def compare_instance(
             n_agents=len(problem.agents),
             error=f"{type(exc).__name__}: {exc}",
         )
+    if on_report is not None:
+        on_report(name, report)
     return InstanceResult(
         instance=name,
         source=source,
@@ -194,168 +184,4 @@ def compare_instance(
         status=report.status,
         best_bound=report.best_bound,
         outcomes=outcome_from_report(report),
-    )
-
-
-def _rel_gap(value: float | None, best: float | None) -> float | None:
-    if value is None or best is None:
-        return None
-    return max(0.0, (value - best) / max(abs(best), 1e-9))
-
-
-def _is_best(value: float | None, best: float | None) -> bool:
-    gap = _rel_gap(value, best)
-    return gap is not None and gap <= TIE_TOLERANCE
-
-
-def _table(
-    instances: Sequence[InstanceResult], solvers: Sequence[str]
-) -> dict[str, list[SolverOutcome | None]]:
-    table: dict[str, list[SolverOutcome | None]] = {s: [] for s in solvers}
-    for inst in instances:
-        by_name = {o.solver: o for o in inst.outcomes}
-        for s in solvers:
-            table[s].append(by_name.get(s))
-    return table
-
-
-def _aggregate(
-    solver: str,
-    outcomes: list[SolverOutcome | None],
-    instances: Sequence[InstanceResult],
-    shift_s: float,
-) -> SolverAggregate:
-    gaps, times = [], []
-    wins = ties = losses = 0
-    for inst, o in zip(instances, outcomes, strict=True):
-        best = inst.best_objective()
-        value = o.objective if o else None
-        if o is not None:
-            times.append(o.wall_time_s)
-        gap = _rel_gap(value, best)
-        if gap is not None:
-            gaps.append(gap)
-        if _is_best(value, best):
-            n_best = sum(1 for other in inst.outcomes if _is_best(other.objective, best))
-            wins, ties = (wins + 1, ties) if n_best == 1 else (wins, ties + 1)
-        else:
-            losses += 1
-    return SolverAggregate(
-        solver=solver,
-        n_instances=len(instances),
-        n_solved=len(gaps),
-        mean_rel_gap=statistics.fmean(gaps) if gaps else None,
-        median_rel_gap=statistics.median(gaps) if gaps else None,
-        mean_time_s=statistics.fmean(times) if times else None,
-        median_time_s=statistics.median(times) if times else None,
-        sgm_time_s=shifted_geometric_mean(times, shift_s),
-        wins=wins,
-        ties=ties,
-        losses=losses,
-    )
-
-
-def _pair_tests(
-    table: dict[str, list[SolverOutcome | None]], instances: Sequence[InstanceResult], alpha: float
-) -> list[PairComparison]:
-    """Wilcoxon per pair on relative gap (instances both solved) and on wall time."""
-    out: list[PairComparison] = []
-    for metric in ("relative gap", "wall time"):
-        rows = []
-        for a, b in itertools.combinations(table, 2):
-            xs, ys = [], []
-            for inst, oa, ob in zip(instances, table[a], table[b], strict=True):
-                if oa is None or ob is None:
-                    continue
-                if metric == "wall time":
-                    xs.append(oa.wall_time_s)
-                    ys.append(ob.wall_time_s)
-                    continue
-                best = inst.best_objective()
-                ga, gb = _rel_gap(oa.objective, best), _rel_gap(ob.objective, best)
-                if ga is not None and gb is not None:
-                    xs.append(ga)
-                    ys.append(gb)
-            rows.append((a, b, paired_wilcoxon(xs, ys)))
-        adjusted = holm_adjust([t.p_value if t.p_value is not None else 1.0 for _, _, t in rows])
-        for (a, b, t), p_holm in zip(rows, adjusted, strict=True):
-            if t.n_nonzero == 0 or t.p_value is None:
-                verdict = "no difference observed"
-            elif p_holm < alpha and t.effect_size is not None:
-                verdict = f"{a} better" if t.effect_size > 0 else f"{b} better"
-            else:
-                verdict = "not significant"
-            out.append(
-                PairComparison(
-                    metric=metric,
-                    solver_a=a,
-                    solver_b=b,
-                    n_pairs=t.n_pairs,
-                    n_nonzero=t.n_nonzero,
-                    statistic=t.statistic,
-                    p_value=t.p_value,
-                    p_holm=p_holm if t.p_value is not None else None,
-                    effect_size=t.effect_size,
-                    verdict=verdict,
-                )
-            )
-    return out
-
-
-def summarise_batch(
-    name: str,
-    options: RunOptions,
-    instances: Sequence[InstanceResult],
-    *,
-    alpha: float = 0.05,
-    shift_s: float = 1.0,
-) -> BatchReport:
-    """Aggregates, Holm-corrected paired tests and performance profiles of instance results."""
-    solvers = list(
-        dict.fromkeys(
-            [*(options.solvers or []), *(o.solver for i in instances for o in i.outcomes)]
-        )
-    )
-    solved = [i for i in instances if i.error is None]
-    table = _table(solved, solvers)
-    # A solver with no plan anywhere (a bound-only method, or one that always failed)
-    # has nothing to pair or profile; it keeps its row in the aggregates.
-    planned = [s for s in solvers if any(o and o.objective is not None for o in table[s])]
-    time_measure: dict[str, list[float]] = {}
-    objective_measure: dict[str, list[float]] = {}
-    for s in planned:
-        times, ratios = [], []
-        for inst, o in zip(solved, table[s], strict=True):
-            gap = _rel_gap(o.objective if o else None, inst.best_objective())
-            reached = gap is not None and gap <= PROFILE_TOLERANCE
-            if reached and o is not None and o.time_to_best_s is not None:
-                times.append(max(o.time_to_best_s, TIME_FLOOR_S))
-            else:
-                times.append(float("inf"))
-            ratios.append(1.0 + gap if gap is not None else float("inf"))
-        time_measure[s], objective_measure[s] = times, ratios
-    notes = [f"{i.instance}: {i.error}" for i in instances if i.error]
-    notes += [
-        f"{s} produced no verified plan on any instance; left out of the tests and profiles"
-        for s in solvers
-        if s not in planned
-    ]
-    return BatchReport(
-        name=name,
-        settings=options,
-        solvers=solvers,
-        instances=list(instances),
-        aggregates=[_aggregate(s, table[s], solved, shift_s) for s in solvers],
-        tests=_pair_tests({s: table[s] for s in planned}, solved, alpha),
-        time_profile=[
-            ProfileSeries(solver=c.solver, taus=c.taus, fractions=c.fractions)
-            for c in performance_profile(time_measure)
-        ],
-        objective_profile=[
-            ProfileSeries(solver=c.solver, taus=c.taus, fractions=c.fractions)
-            for c in performance_profile(objective_measure)
-        ],
-        alpha=alpha,
-        shift_s=shift_s,
-        notes=notes,
     )

@@ -22,8 +22,11 @@ class SolverOutcome(BaseModel):
     solver: str
     status: str
     objective: float | None = None  # only verified plans count
-    wall_time_s: float = 0.0
-    time_to_best_s: float | None = None
+    wall_time_s: float = 0.0  # how long it ran, from its own start (its share of the budget)
+    time_to_best_s: float | None = None  # request clock: seconds from the request's start
+    # Request clock: first moment its plan was within the batch's target tolerance of the
+    # best plan any solver found on this instance; None if it never got there.
+    time_to_target_s: float | None = None
     gap: float | None = None
     error: str | None = None
 
@@ -46,16 +49,20 @@ class InstanceResult(BaseModel):
 
 
 class SolverAggregate(BaseModel):
-    """Per-solver summary over the batch; gaps are relative to the best plan per instance."""
+    """Per-solver summary over the batch; gaps are relative to the best plan per instance.
+
+    Times are times to target (see SolverOutcome), an instance where the solver never
+    reached the target counting as BatchReport.unreached_time_s (PAR2 scoring).
+    """
 
     solver: str
     n_instances: int
     n_solved: int
+    n_reached_target: int = 0
     mean_rel_gap: float | None
     median_rel_gap: float | None
-    mean_time_s: float | None
-    median_time_s: float | None
-    sgm_time_s: float | None
+    median_time_to_target_s: float | None = None
+    sgm_time_to_target_s: float | None = None
     wins: int
     ties: int
     losses: int
@@ -97,4 +104,10 @@ class BatchReport(BaseModel):
     objective_profile: list[ProfileSeries]
     alpha: float = 0.05
     shift_s: float = 1.0
+    # Time to target: within this relative distance of the best plan on the instance.
+    target_tolerance: float = 1e-3
+    # What "never reached the target" counts as in time statistics: 2 x the time limit.
+    unreached_time_s: float | None = None
+    # GAP profit files read with --maximise: objectives are negated profits (min is best).
+    maximise: bool = False
     notes: list[str] = Field(default_factory=list)

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from allocator.reports.objective_sense import (
+    MINIMISE,
+    ObjectiveSense,
+    in_user_sense,
+    sense_document,
+)
 from allocator.reports.svg_axes import PALETTE, fmt_number
 from allocator.reports.svg_charts import (
     HLine,
@@ -22,14 +28,16 @@ from allocator.reports.svg_charts import (
 )
 from allocator.reports.svg_load import load_bars
 from allocator.reports.templating import template_env
-from models.report import AgentLoad, ComparisonReport
+from models.report import AgentLoad, ComparisonReport, SolverRun
 
 __all__ = [
     "MAX_AGENT_ROWS",
     "MAX_TRACE_POINTS",
     "MAX_UNASSIGNED_ROWS",
+    "recorded_start",
     "render_report_html",
     "solver_colours",
+    "started_at",
 ]
 
 # Caps keep a 2,000-task, many-agent report well under 3 MB and quick to paint.
@@ -53,31 +61,67 @@ def solver_colours(report: ComparisonReport) -> dict[str, str]:
     return {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(dict.fromkeys(names))}
 
 
-def _objective_label(report: ComparisonReport) -> str:
+def _objective_label(report: ComparisonReport, sense: ObjectiveSense) -> str:
+    if sense.maximise:
+        return f"{sense.name} ({sense.better} is better)"
     mode = report.problem.mode
     if mode == "lexicographic" and report.problem.objectives:
         return f"objective ({report.problem.objectives[0]}, lower is better)"
     return "objective (weighted score, lower is better)"
 
 
-def _trace_chart(report: ComparisonReport, colours: dict[str, str]) -> str:
+def recorded_start(run: SolverRun) -> float | None:
+    """Seconds from the request's start to this solver's start, if the report records it.
+
+    `started_at_s` arrives with the one-clock change of the portfolio (issue 11); a
+    report without it, or a solver that never started, has no start to show.
+    """
+    value = getattr(run, "started_at_s", None)
+    if value is None or run.stop_reason == "not_started":
+        return None
+    return float(value)
+
+
+def started_at(run: SolverRun) -> float:
+    """The solver's start for drawing: the recorded start, else the request's start (0)."""
+    start = recorded_start(run)
+    return 0.0 if start is None else start
+
+
+def _trace_chart(shown: ComparisonReport, colours: dict[str, str], sense: ObjectiveSense) -> str:
+    """Each solver's best value over time on the request's clock, from its start to its end.
+
+    Trace times and time to best count from the request's start; wall time counts
+    from the solver's own start, so the line ends at started_at + wall time.
+    """
     series = []
-    for run in report.solvers:
+    for run in shown.solvers:
         points = list(run.trace)
         if not points and run.objective is not None:
-            points = [(run.time_to_best_s or run.wall_time_s, run.objective)]
+            points = [(run.time_to_best_s or started_at(run) + run.wall_time_s, run.objective)]
         if not points:
             continue
+        start = started_at(run)
         series.append(
             Series(
-                run.name, colours[run.name], downsample(points, MAX_TRACE_POINTS), run.wall_time_s
+                run.name,
+                colours[run.name],
+                downsample(points, MAX_TRACE_POINTS),
+                end_x=start + run.wall_time_s,
+                start_x=start,
             )
         )
     if not series:
         return ""
-    hlines = [HLine(report.best_bound, "best bound")] if report.best_bound is not None else []
+    hlines = []
+    if shown.best_bound is not None:
+        hlines = [HLine(shown.best_bound, f"best {sense.bound_name}")]
     return step_chart(
-        series, chart="trace", x_label="seconds", y_label=_objective_label(report), hlines=hlines
+        series,
+        chart="trace",
+        x_label="seconds from the request's start",
+        y_label=_objective_label(shown, sense),
+        hlines=hlines,
     )
 
 
@@ -126,22 +170,30 @@ def _reason_groups(reasons: dict[str, str]) -> list[_ReasonGroup]:
     return groups
 
 
-def _embedded_json(report: ComparisonReport) -> Markup:
-    """The report's JSON, minus per-point front plans (they would dominate the file size)."""
+def _embedded_json(report: ComparisonReport, sense: ObjectiveSense) -> Markup:
+    """The report's JSON, minus per-point front plans (they would dominate the file size).
+
+    Values stay as the solvers minimised them, like the JSON report; a profit report
+    says so in its `objective_sense` block.
+    """
     data = report.model_dump(mode="json", exclude={"pareto_front": {"__all__": {"plan"}}})
+    if sense.maximise:
+        data["objective_sense"] = sense_document(report, sense)
     text = json.dumps(data, separators=(",", ":"))
     # "</script" or "<!--" inside a <script> block would confuse the HTML parser;
     # \u003c is the same character to JSON.parse.
     return Markup(text.replace("<", "\\u003c"))
 
 
-def render_report_html(report: ComparisonReport) -> str:
-    """Render the whole comparison as one offline HTML page.
+def render_report_html(report: ComparisonReport, sense: ObjectiveSense = MINIMISE) -> str:
+    """Render the whole comparison as one offline HTML page, figures in the user's `sense`.
 
     Cost: linear in solvers x trace points + agents + unassigned tasks, each capped,
     so a 2,000-task, 4-solver report stays a few hundred kilobytes.
     """
     colours = solver_colours(report)
+    original = report
+    report = in_user_sense(report, sense)
     chosen = report.chosen
     agents, agent_note = _agent_rows(chosen.agents) if chosen else ([], "")
     resources = list(report.problem.resources)
@@ -154,7 +206,8 @@ def render_report_html(report: ComparisonReport) -> str:
         "report": report,
         "colours": colours,
         "objective_names": objective_names,
-        "trace_chart": Markup(_trace_chart(report, colours)),
+        "sense": sense,
+        "trace_chart": Markup(_trace_chart(report, colours, sense)),
         "pareto_chart": Markup(_pareto_chart(report, colours)),
         "front_rows": report.pareto_front[:MAX_FRONT_ROWS],
         "front_more": max(0, len(report.pareto_front) - MAX_FRONT_ROWS),
@@ -164,7 +217,8 @@ def render_report_html(report: ComparisonReport) -> str:
         "unassigned_rows": [(t, reasons.get(t, "")) for t in unassigned[:MAX_UNASSIGNED_ROWS]],
         "unassigned_more": max(0, len(unassigned) - MAX_UNASSIGNED_ROWS),
         "n_unassigned": len(unassigned),
-        "report_json": _embedded_json(report),
+        "report_json": _embedded_json(original, sense),
         "fmt": fmt_number,
+        "recorded_start": recorded_start,
     }
     return template_env().get_template("report.html.j2").render(**context)

@@ -18,12 +18,17 @@ __all__ = ["HLine", "Series", "downsample", "parallel_coordinates", "scatter_cha
 
 @dataclass
 class Series:
-    """One named line or point set; `end_x` extends a step line to where the run stopped."""
+    """One named line or point set; `end_x` extends a step line to where the run stopped.
+
+    `start_x`, when given, is where the run started: a step chart marks it with a
+    tick on the time axis, so a late start is visible rather than implied.
+    """
 
     name: str
     color: str
     points: list[tuple[float, float]]
     end_x: float | None = None
+    start_x: float | None = None
     labels: list[str] = field(default_factory=list)  # tooltip per point, optional
 
 
@@ -44,6 +49,12 @@ def downsample(points: Sequence[tuple[float, float]], max_points: int) -> list[t
     step = (len(pts) - 1) / (max_points - 1)
     picked = sorted({round(i * step) for i in range(max_points)})
     return [pts[i] for i in picked]
+
+
+def _span_attrs(s: Series) -> str:
+    """`data-start`/`data-end` on a series group, for hover tools and tests."""
+    attrs = f' data-start="{s.start_x:.6g}"' if s.start_x is not None else ""
+    return attrs + (f' data-end="{s.end_x:.6g}"' if s.end_x is not None else "")
 
 
 def _legend(items: Sequence[tuple[str, str]], extra: str = "") -> str:
@@ -72,6 +83,7 @@ def step_chart(
     """
     frame = frame or Frame()
     xs_all = [x for s in series for x, _ in s.points] + [s.end_x for s in series if s.end_x]
+    xs_all += [s.start_x for s in series if s.start_x]
     positive = [x for x in xs_all if x > 0]
     if log_x is None:
         log_x = bool(positive) and max(positive) / min(positive) > 100
@@ -107,9 +119,16 @@ def step_chart(
         if s.end_x is not None and s.end_x > pts[-1][0]:
             path.append(f"H{xscale(fix_x(s.end_x))}")
         parts.append(
-            f'<g class="series" data-series="{escape(s.name)}">'
+            f'<g class="series" data-series="{escape(s.name)}"{_span_attrs(s)}>'
             f'<path d="{"".join(path)}" fill="none" stroke="{s.color}" stroke-width="2"/>'
         )
+        if s.start_x is not None:
+            sx = xscale(fix_x(s.start_x))
+            parts.append(
+                f'<line class="start" x1="{sx}" x2="{sx}" y1="{frame.y0}" y2="{frame.y0 - 10}" '
+                f'stroke="{s.color}" stroke-width="3"><title>{escape(s.name)} started at '
+                f"{s.start_x:.3g} s</title></line>"
+            )
         for k, (x, y) in enumerate(pts):
             tip = s.labels[k] if k < len(s.labels) else f"{s.name}: {fmt_number(y)} at {x:.3g}"
             parts.append(

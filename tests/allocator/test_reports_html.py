@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from allocator.reports.html_report import (
     MAX_TRACE_POINTS,
     render_report_html,
@@ -134,3 +136,56 @@ def test_large_report_stays_small() -> None:
     page = render_report_html(report)
     assert len(page.encode()) < 3_000_000
     assert "more in the JSON report" in page  # unassigned rows capped with a note
+
+
+def _series_spans(page: str) -> dict[str, tuple[float | None, float | None]]:
+    spans = {}
+    for e in parse_elements(page):
+        if e.chart == "trace" and "series" in e.classes:
+            start, end = e.attrs.get("data-start"), e.attrs.get("data-end")
+            spans[e.attrs["data-series"]] = (
+                float(start) if start is not None else None,
+                float(end) if end is not None else None,
+            )
+    return spans
+
+
+@pytest.mark.skipif(
+    "started_at_s" not in SolverRun.model_fields,
+    reason="SolverRun.started_at_s comes with the portfolio's one-clock change (issue 11)",
+)
+def test_trace_chart_draws_each_solver_from_its_start_to_its_end() -> None:
+    # A solver started at 6 s that ran 3 s ends at 9 s on the request's clock, not at 3 s.
+    report = synthetic_report(60, 5, solvers=("greedy", "cpsat"), trace_points=5, seed=8)
+    late = report.solvers[1]
+    late.started_at_s = 6.0
+    late.wall_time_s = 3.0
+    late.trace = [(6.4, 1200.0), (7.5, 1100.0)]
+    late.time_to_first_s, late.time_to_best_s = 6.4, 7.5
+    report.solvers[0].started_at_s = 0.0
+    page = render_report_html(report)
+    spans = _series_spans(page)
+    assert spans["cpsat"] == (6.0, 9.0)
+    assert spans["greedy"][0] == 0.0
+    assert spans["greedy"][1] == pytest.approx(report.solvers[0].wall_time_s)
+    assert "cpsat started at 6 s" in page
+    row = page.split('data-solver="cpsat"', 1)[1].split("</tr>", 1)[0]
+    assert "6.00 s" in row  # the Started column
+
+
+def test_a_report_without_start_times_draws_from_zero_and_shows_no_start() -> None:
+    report = synthetic_report(60, 5, solvers=("greedy", "cpsat"), trace_points=5, seed=9)
+    for run in report.solvers:
+        if hasattr(run, "started_at_s"):
+            run.started_at_s = None
+    spans = _series_spans(render_report_html(report))
+    assert spans["cpsat"] == (0.0, pytest.approx(report.solvers[1].wall_time_s))
+
+
+def test_summary_table_is_not_in_a_fixed_height_box() -> None:
+    page = render_report_html(synthetic_report(60, 5, seed=10))
+    opening = page.split('<table id="summary-table"', 1)[0].rsplit("<div", 1)[1]
+    assert 'class="wide"' in opening
+    css = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    wide = css.split(".wide {", 1)[1].split("}", 1)[0]
+    assert "max-height" not in wide and "overflow-y" not in wide

@@ -15,7 +15,9 @@ from allocator.reports.batch_stats import (
     rank_biserial,
     shifted_geometric_mean,
 )
+from allocator.reports.batch_summary import outcome_from_report, time_to_target
 from models import RunOptions
+from models.report import ComparisonReport, ProblemSummary, RunSettings, SolverRun
 
 
 def test_shifted_geometric_mean() -> None:
@@ -101,7 +103,13 @@ def test_summarise_batch_aggregates_and_tests() -> None:
     assert (agg["slow"].wins, agg["slow"].ties, agg["slow"].losses) == (0, 1, 7)
     assert agg["slow"].mean_rel_gap == pytest.approx(0.1 * 7 / 8)
     assert agg["slow"].median_rel_gap == pytest.approx(0.1)
-    assert agg["slow"].sgm_time_s == pytest.approx(3.0)
+    # Time to target: "slow" reaches the best plan only on "tie" (at 3 s); elsewhere it counts
+    # as 2 x the 10 s limit. "fast" gets there at 1 s everywhere.
+    assert batch.unreached_time_s == pytest.approx(20.0)
+    assert (agg["fast"].n_reached_target, agg["slow"].n_reached_target) == (8, 1)
+    assert agg["fast"].sgm_time_to_target_s == pytest.approx(1.0)
+    assert agg["slow"].median_time_to_target_s == pytest.approx(20.0)
+    assert agg["bound"].sgm_time_to_target_s is None
     assert agg["bound"].n_solved == 0
     assert {(t.solver_a, t.solver_b) for t in batch.tests} == {("fast", "slow")}
     gap_test = next(t for t in batch.tests if t.metric == "relative gap")
@@ -110,7 +118,65 @@ def test_summarise_batch_aggregates_and_tests() -> None:
     assert gap_test.p_holm == pytest.approx(gap_test.p_value)
     assert gap_test.effect_size == pytest.approx(1.0)
     assert gap_test.verdict == "fast better"
+    time_test = next(t for t in batch.tests if t.metric == "time to target")
+    # 8 non-zero pairs (20 s or 3 s against 1 s), all favour "fast": exact p = 2 / 2**8.
+    assert (time_test.n_pairs, time_test.n_nonzero) == (8, 8)
+    assert time_test.p_value == pytest.approx(2 / 2**8)
+    assert time_test.verdict == "fast better"
     assert any("bound produced no verified plan" in n for n in batch.notes)
     assert any(n.startswith("broken:") for n in batch.notes)
     fast_profile = next(c for c in batch.objective_profile if c.solver == "fast")
     assert fast_profile.fractions == [1.0]
+
+
+def _run(name: str, objective: float | None, start: float, wall: float, trace: list) -> SolverRun:
+    return SolverRun(
+        name=name,
+        status="feasible" if objective is not None else "no_solution",
+        stop_reason="time_limit",
+        objective=objective,
+        verified=objective is not None,
+        wall_time_s=wall,
+        time_to_first_s=trace[0][0] if trace else None,
+        time_to_best_s=trace[-1][0] if trace else None,
+        trace=trace,
+    )
+
+
+def _report(runs: list[SolverRun]) -> ComparisonReport:
+    return ComparisonReport(
+        status="solved",
+        problem=ProblemSummary(
+            name="p",
+            n_agents=2,
+            n_tasks=4,
+            n_resources=1,
+            resources=["cpu"],
+            mode="weighted",
+            objectives=["cost"],
+            allow_unassigned=False,
+        ),
+        settings=RunSettings(solvers=[r.name for r in runs], time_limit_s=10, seed=0, workers=1),
+        solvers=runs,
+    )
+
+
+def test_time_to_target_is_on_the_request_clock_not_the_budget() -> None:
+    # "late" started at 6 s and ran 1 s (a short wall time: its budget), reaching the best
+    # value 100 at 6.5 s; "early" started at 0 and came within 0.1 % (100.05) at 2 s, its
+    # final plan at 4 s. Wall times would call "late" faster; the request clock does not.
+    early = _run("early", 100.05, 0.0, 8.0, [(0.5, 130.0), (2.0, 100.08), (4.0, 100.05)])
+    late = _run("late", 100.0, 6.0, 1.0, [(6.2, 120.0), (6.5, 100.0)])
+    far = _run("far", 150.0, 0.0, 9.0, [(0.1, 150.0)])
+    bound_only = _run("lp_bound", None, 0.0, 0.2, [])
+    outcomes = {o.solver: o for o in outcome_from_report(_report([early, late, far, bound_only]))}
+    assert outcomes["early"].time_to_target_s == pytest.approx(2.0)
+    assert outcomes["late"].time_to_target_s == pytest.approx(6.5)
+    assert outcomes["far"].time_to_target_s is None
+    assert outcomes["lp_bound"].time_to_target_s is None
+
+
+def test_time_to_target_ignores_a_trace_that_disagrees_with_the_verified_plan() -> None:
+    # The trace claims 90 at 1 s but the verified plan is worth 100: only time to best counts.
+    assert time_to_target([(1.0, 90.0), (3.0, 95.0)], 100.0, 3.0, 100.0) == pytest.approx(3.0)
+    assert time_to_target([(1.0, 100.0)], 100.0, 1.0, None) is None

@@ -48,7 +48,7 @@ def test_batch_runs_every_instance_and_reports_tests_and_profiles(client: TestCl
     assert report["solvers"] == ["greedy", "milp"]
     assert {a["solver"] for a in report["aggregates"]} == {"greedy", "milp"}
     assert all(a["n_instances"] == 3 for a in report["aggregates"])
-    assert {t["metric"] for t in report["tests"]} == {"relative gap", "wall time"}
+    assert {t["metric"] for t in report["tests"]} == {"relative gap", "time to target"}
     assert {p["solver"] for p in report["objective_profile"]} == {"greedy", "milp"}
     html = client.get(f"/v1/jobs/{job['id']}/report", headers={"Accept": "text/html"})
     assert html.status_code == 200

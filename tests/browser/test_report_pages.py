@@ -121,3 +121,41 @@ def test_the_network_guard_catches_a_request_leaving_the_page(browser: Any, tmp_
         assert log.blocked == ["http://192.0.2.1/x.png"]
     finally:
         page.context.close()
+
+
+# True when no ancestor of any summary row hides it behind a scroll bar or a clip.
+_ROWS_UNCLIPPED = """() => {
+  const rows = [...document.querySelectorAll('#summary-table tbody tr')];
+  return rows.map(row => {
+    const box = row.getBoundingClientRect();
+    if (box.height <= 0) return false;
+    for (let e = row.parentElement; e && e !== document.body; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      const clips = style.overflowY !== 'visible' || style.maxHeight !== 'none';
+      if (clips && e.scrollHeight > e.clientHeight + 1) return false;
+    }
+    return true;
+  });
+}"""
+
+
+def test_summary_table_shows_every_solver_without_scrolling(browser: Any, tmp_path: Path) -> None:
+    """Six solvers with long notes: every row in view on screen and in print."""
+    names = ("greedy", "lp_bound", "cpsat", "milp", "lns", "nsga2")
+    report = synthetic_report(200, 8, solvers=names, trace_points=20, seed=11)
+    for run in report.solvers:
+        run.notes = [f"{run.name}: a long note about what happened, " * 8] * 3
+    page, log = _open(browser, render_report_html(report), tmp_path, "six-solvers")
+    try:
+        assert page.locator("#summary-table tbody tr").count() == len(names)
+        assert page.evaluate(_ROWS_UNCLIPPED) == [True] * len(names)
+        page.emulate_media(media="print")
+        assert page.evaluate(_ROWS_UNCLIPPED) == [True] * len(names)
+        screenshot(page, "comparison-six-solvers-print")
+        page.emulate_media(media="screen")
+        # Guard the guard: the old fixed-height container does hide rows, and the check sees it.
+        page.evaluate("document.querySelector('#summary-table').parentElement.className='scroll'")
+        assert False in page.evaluate(_ROWS_UNCLIPPED)
+        _assert_clean(log)
+    finally:
+        page.context.close()
