@@ -22,9 +22,15 @@ below. A child of feasible parents needs no eviction at all.
 Loads are kept in units of capacity (usage / capacity), so one tolerance serves
 every dimension. Plans still overloaded after the rounds stay so; selection
 ranks them behind every feasible plan.
+
+Names: a "move" is one (plan, task, agent) triple, held as three aligned arrays
+`plans`, `tasks`, `agents`; a "cell" is one (plan, agent) pair, numbered
+plan * m + agent, which is how loads are stored flat.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,12 +43,20 @@ _WAVES = 3  # insertion waves per round
 _EPS = 1e-9
 
 
-def _segment_starts(group: np.ndarray) -> np.ndarray:
+def _segment_starts(keys: np.ndarray) -> np.ndarray:
     """For sorted keys, the index of the first element of each element's run."""
-    first = np.ones(len(group), dtype=bool)
-    np.not_equal(group[1:], group[:-1], out=first[1:])
-    index = np.arange(len(group))
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    index = np.arange(len(keys))
     return np.maximum.accumulate(np.where(first, index, 0))
+
+
+def _running_totals(values: np.ndarray, starts: np.ndarray, *, inclusive: bool) -> np.ndarray:
+    """Prefix sums of values (rows) restarted at each run's start, with or without
+    each row's own value."""
+    cumulative = np.cumsum(values, axis=0)
+    offset = cumulative[starts] - values[starts]
+    return (cumulative if inclusive else cumulative - values) - offset
 
 
 def _cost01(p: CompiledProblem) -> np.ndarray:
@@ -58,6 +72,35 @@ def _cost01(p: CompiledProblem) -> np.ndarray:
     return np.where(p.eligible, (cost - lo) / span, 1.0)
 
 
+def _move_cost01(cost01: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """float[m, n] in [0, 1]: what moving each task off each agent costs at least
+    (its best other agent's scaled cost minus this one's)."""
+    ranked = np.sort(np.where(eligible, cost01, np.inf), axis=0)
+    cheapest, runner_up = ranked[0], ranked[min(1, len(ranked) - 1)]
+    best_other = np.where(cost01 > cheapest, cheapest, runner_up)
+    return np.clip(np.nan_to_num(best_other - cost01, posinf=1.0), 0.0, 1.0)
+
+
+@dataclass
+class _Plans:
+    """Some plans with their loads: genes int[P, n], usage float[P, m, d], counts int[P, m]."""
+
+    genes: np.ndarray
+    usage: np.ndarray
+    counts: np.ndarray
+
+    def rows(self, rows: np.ndarray) -> _Plans:
+        """A copy of plans `rows` (write it back with `put`)."""
+        return _Plans(self.genes[rows], self.usage[rows], self.counts[rows])
+
+    def put(self, rows: np.ndarray, part: _Plans) -> None:
+        self.genes[rows], self.usage[rows], self.counts[rows] = (
+            part.genes,
+            part.usage,
+            part.counts,
+        )
+
+
 class CapacityRepair:
     """Moves tasks off overloaded agents for a whole population at once."""
 
@@ -65,46 +108,48 @@ class CapacityRepair:
         p = problem
         self.rng = rng
         self.m, self.n, self.d = p.n_agents, p.n_tasks, p.n_dims
-        self.cols = np.arange(self.n)
+        self.task_index = np.arange(self.n)
         cap = p.capacity.astype(np.float64)
         cap_safe = np.where(cap > 0, cap, 1.0)
         self.limit = cap / cap_safe  # 1 per dimension, 0 where an agent has none
         self.share = p.usage.astype(np.float64) / cap_safe[:, None, :]  # (m, n, d)
-        self.share_rows = self.share.reshape(self.m * self.n, self.d)
-        self.eligible_t = np.ascontiguousarray(p.eligible.T)  # (n, m)
+        self.share_of_pair = self.share.reshape(self.m * self.n, self.d)  # row agent * n + task
+        self.eligible_of_pair = p.eligible.ravel()
+        self.eligible_by_task = np.ascontiguousarray(p.eligible.T)  # (n, m)
         self.max_tasks = p.max_tasks.astype(np.int64)
         self.count_bound = bool(np.any(self.max_tasks < self.n))
         # Per dimension, demand as (task, agent) rows: a wave gathers rows by task.
-        self.share_t = [np.ascontiguousarray(self.share[:, :, k].T) for k in range(self.d)]
-        self.eligible_rows = p.eligible.ravel()
+        self.share_by_task = [np.ascontiguousarray(self.share[:, :, k].T) for k in range(self.d)]
         self._noise_table = rng.uniform(0.0, 0.02, 64 * self.m)
-        self.cost01_t = np.ascontiguousarray(_cost01(p).T)  # (n, m)
+        self.cost01_by_task = np.ascontiguousarray(_cost01(p).T)  # (n, m)
         # Eviction order: tasks whose next-cheapest agent costs little more go first.
-        cost01 = self.cost01_t.T
-        ranked = np.sort(np.where(p.eligible, cost01, np.inf), axis=0)
-        cheapest, runner_up = ranked[0], ranked[min(1, self.m - 1)]
-        best_other = np.where(cost01 > cheapest, cheapest, runner_up)
-        move = np.nan_to_num(best_other - cost01, posinf=1.0)
-        self.move01 = np.clip(move, 0.0, 1.0)  # (m, n)
+        self.move01 = _move_cost01(self.cost01_by_task.T, p.eligible)  # (m, n)
         self.movable = np.ones(self.n, dtype=bool)
         for group in p.co_location:
             self.movable[group] = False  # moved as a block by the caller's fix, never split
+
+    def _pairs(self, agents: np.ndarray, tasks: np.ndarray) -> np.ndarray:
+        """Row of each (agent, task) in the per-pair tables."""
+        return agents * self.n + tasks
+
+    def _cells(self, plans: np.ndarray, agents: np.ndarray) -> np.ndarray:
+        """Flat index of each (plan, agent) in the loads."""
+        return plans * self.m + agents
 
     def loads(self, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """float[P, m, d] usage in capacity units and int[P, m] task counts."""
         n_pop = len(pop)
         placed = pop >= 0
-        safe = np.where(placed, pop, 0)
-        key = np.arange(n_pop)[:, None] * self.m + safe
-        w = self.share_rows[safe * self.n + self.cols]  # (P, n, d)
+        agents = np.where(placed, pop, 0)
+        cells = self._cells(np.arange(n_pop)[:, None], agents).ravel()
+        share = self.share_of_pair[self._pairs(agents, self.task_index)]  # (P, n, d)
         if not placed.all():
-            w = w * placed[:, :, None]
-        key_flat = key.ravel()
+            share = share * placed[:, :, None]
         size = n_pop * self.m
         usage = np.empty((size, self.d))
         for k in range(self.d):
-            usage[:, k] = np.bincount(key_flat, weights=w[:, :, k].ravel(), minlength=size)
-        counts = np.bincount(key_flat[placed.ravel()], minlength=size)
+            usage[:, k] = np.bincount(cells, weights=share[:, :, k].ravel(), minlength=size)
+        counts = np.bincount(cells[placed.ravel()], minlength=size)
         return usage.reshape(n_pop, self.m, self.d), counts.reshape(n_pop, self.m)
 
     def __call__(self, pop: np.ndarray) -> np.ndarray:
@@ -121,162 +166,172 @@ class CapacityRepair:
         t: np.ndarray,
         target: np.ndarray,
     ) -> None:
-        """Apply proposed gene changes to plans whose loads are known, in place.
+        """Apply proposed gene changes (plan r, task t -> agent target) in place.
 
-        Each task (plan r, task t) first leaves its agent; it then goes to its
-        proposed agent if it fits there, else back to its old agent if that still
-        fits, else wherever it fits best. Only the changed genes are touched, so
-        a child of feasible parents needs no eviction at all; plans that were
-        overloaded before (infeasible parents) get the full repair afterwards.
+        Each task first leaves its agent; it then goes to its proposed agent if it
+        fits there, else back to its old agent if that still fits, else wherever it
+        fits best. Only the changed genes are touched, so a child of feasible parents
+        needs no eviction at all; plans that were overloaded before (infeasible
+        parents) get the full repair afterwards.
         """
+        plans = _Plans(pop, usage, counts)
         shuffle = self.rng.permutation(len(r))  # fair order when only some moves fit
-        r, t, target = r[shuffle], t[shuffle], target[shuffle]
-        old = pop[r, t]
-        was = old >= 0
-        self._shift(usage, counts, r[was], t[was], old[was], -1)
-        pop[r, t] = -1
-        ok = self._fits_together(usage, counts, r, t, target, target >= 0)
-        self._place(pop, usage, counts, r[ok], t[ok], target[ok])
+        moved, tasks, proposed = r[shuffle], t[shuffle], target[shuffle]
+        old = pop[moved, tasks]
+        was_placed = old >= 0
+        self._shift(plans, moved[was_placed], tasks[was_placed], old[was_placed], -1)
+        pop[moved, tasks] = -1
         # An unassigned gene proposed by a parent stays unassigned.
-        rest = ~(ok | (target < 0))
-        r, t, old = r[rest], t[rest], old[rest]
-        ok = self._fits_together(usage, counts, r, t, old, old >= 0)
-        self._place(pop, usage, counts, r[ok], t[ok], old[ok])
-        rest = ~(ok | (old < 0))
-        r, t = r[rest], t[rest]
-        if len(r):
-            rows, inverse = np.unique(r, return_inverse=True)
-            sub, u, c = pop[rows], usage[rows], counts[rows]
-            self._insert(sub, u, c, inverse, t, self.rng.random(len(rows)))
-            pop[rows], usage[rows], counts[rows] = sub, u, c
+        moved, tasks, old = self._place_where_fits(plans, moved, tasks, proposed, old)
+        moved, tasks, _ = self._place_where_fits(plans, moved, tasks, old, old)
+        if len(moved):
+            rows, local_plans = np.unique(moved, return_inverse=True)
+            part = plans.rows(rows)
+            self._insert(part, local_plans, tasks, self.rng.random(len(rows)))
+            plans.put(rows, part)
         self.fix_overloads(pop, usage, counts)
+
+    def _place_where_fits(
+        self,
+        plans: _Plans,
+        moved: np.ndarray,
+        tasks: np.ndarray,
+        agents: np.ndarray,
+        carried: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Place each move whose agent fits (agent -1: left unassigned, done); returns
+        the moves left over, with their entries of `carried`."""
+        wanted = agents >= 0
+        fits = self._fits_together(plans, moved, tasks, agents, wanted)
+        self._place(plans, moved[fits], tasks[fits], agents[fits])
+        left = ~(fits | ~wanted)
+        return moved[left], tasks[left], carried[left]
 
     def fix_overloads(self, pop: np.ndarray, usage: np.ndarray, counts: np.ndarray) -> None:
         """Evict-and-insert rounds on the overloaded plans; updates all three in place."""
+        plans = _Plans(pop, usage, counts)
         over = self._over(usage, counts)
         rows = np.flatnonzero(over.any(axis=1))
         for _ in range(_ROUNDS):
             if not len(rows):
                 break
             # Later rounds touch only the plans that are still overloaded.
-            sub, u, c = pop[rows], usage[rows], counts[rows]
+            part = plans.rows(rows)
             mix = self.rng.random(len(rows))  # per plan: 1 = cheapest, 0 = emptiest agent
-            r, t = self._evict(sub, u, c, over[rows])
-            if not len(r):
+            evicted_plans, evicted_tasks = self._evict(part, over[rows])
+            if not len(evicted_plans):
                 break
-            self._insert(sub, u, c, r, t, mix)
-            pop[rows], usage[rows], counts[rows] = sub, u, c
-            over_sub = self._over(u, c)
-            keep = over_sub.any(axis=1)
+            self._insert(part, evicted_plans, evicted_tasks, mix)
+            plans.put(rows, part)
+            still_over = self._over(part.usage, part.counts)
+            keep = still_over.any(axis=1)
             rows = rows[keep]
-            over[rows] = over_sub[keep]
+            over[rows] = still_over[keep]
 
     def _place(
-        self,
-        pop: np.ndarray,
-        usage: np.ndarray,
-        counts: np.ndarray,
-        r: np.ndarray,
-        t: np.ndarray,
-        a: np.ndarray,
+        self, plans: _Plans, moved: np.ndarray, tasks: np.ndarray, agents: np.ndarray
     ) -> None:
-        pop[r, t] = a
-        self._shift(usage, counts, r, t, a, 1)
+        plans.genes[moved, tasks] = agents
+        self._shift(plans, moved, tasks, agents, 1)
 
     def _shift(
         self,
-        usage: np.ndarray,
-        counts: np.ndarray,
-        r: np.ndarray,
-        t: np.ndarray,
-        a: np.ndarray,
+        plans: _Plans,
+        moved: np.ndarray,
+        tasks: np.ndarray,
+        agents: np.ndarray,
         sign: int,
     ) -> None:
-        """Add (sign 1) or remove (-1) tasks t of plans r on agents a to the loads.
+        """Add (sign 1) or remove (-1) the moves' tasks to their agents' loads.
 
         bincount over (plan, agent) cells, not `np.add.at`: repeated cells are
         common and add.at is several times slower at these sizes.
         """
-        if not len(r):
+        if not len(moved):
             return
-        size = counts.size
-        cell = r * self.m + a
-        flat_counts = counts.reshape(-1)
-        flat_counts += sign * np.bincount(cell, minlength=size)
-        flat_usage = usage.reshape(size, self.d)
-        share = self.share_rows[a * self.n + t]
+        size = plans.counts.size
+        cells = self._cells(moved, agents)
+        flat_counts = plans.counts.reshape(-1)
+        flat_counts += sign * np.bincount(cells, minlength=size)
+        flat_usage = plans.usage.reshape(size, self.d)
+        share = self.share_of_pair[self._pairs(agents, tasks)]
         for k in range(self.d):
-            flat_usage[:, k] += sign * np.bincount(cell, weights=share[:, k], minlength=size)
+            flat_usage[:, k] += sign * np.bincount(cells, weights=share[:, k], minlength=size)
 
     def _over(self, usage: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """bool[P, m]: agents over capacity in some dimension or over max_tasks."""
         return np.any(usage > self.limit + _EPS, axis=2) | (counts > self.max_tasks)
 
-    def _evict(
-        self, pop: np.ndarray, usage: np.ndarray, counts: np.ndarray, over: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Take just enough tasks off each overloaded agent; returns (plan, task) pairs."""
-        safe = np.maximum(pop, 0)
-        on_over = np.take_along_axis(over, safe, axis=1) & (pop >= 0) & self.movable
-        r, t = np.nonzero(on_over)
-        if not len(r):
-            return r, t
-        a = pop[r, t]
-        group = r * self.m + a
-        priority = 0.5 * (self.rng.random(len(r)) + self.move01[a, t])  # in [0, 1)
-        order = np.argsort(group + 0.999 * priority)
-        r, t, a, group = r[order], t[order], a[order], group[order]
-        share = self.share[a, t]  # (k, d)
-        start = _segment_starts(group)
-        cum = np.cumsum(share, axis=0)
-        before = cum - share - (cum[start] - share[start])
-        position = np.arange(len(group)) - start
-        need = usage[r, a] - self.limit[a]
-        need_count = counts[r, a] - self.max_tasks[a]
+    def _evict(self, plans: _Plans, over: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Take just enough tasks off each overloaded agent; returns their (plan, task)."""
+        genes = plans.genes
+        on_overloaded = (
+            np.take_along_axis(over, np.maximum(genes, 0), axis=1) & (genes >= 0) & self.movable
+        )
+        moved, tasks = np.nonzero(on_overloaded)
+        if not len(moved):
+            return moved, tasks
+        agents = genes[moved, tasks]
+        cells = self._cells(moved, agents)
+        # Within each cell, the cheapest to move go first (with noise); priority < 1.
+        priority = 0.5 * (self.rng.random(len(moved)) + self.move01[agents, tasks])
+        order = np.argsort(cells + 0.999 * priority)
+        moved, tasks, agents, cells = moved[order], tasks[order], agents[order], cells[order]
+        share = self.share[agents, tasks]  # (k, d)
+        starts = _segment_starts(cells)
+        freed_before = _running_totals(share, starts, inclusive=False)
+        rank_in_cell = np.arange(len(cells)) - starts
+        excess = plans.usage[moved, agents] - self.limit[agents]
+        excess_count = plans.counts[moved, agents] - self.max_tasks[agents]
         # Evict a task while the ones before it have not yet covered the excess.
-        take = np.any((need > _EPS) & (before < need - _EPS), axis=1) | (position < need_count)
-        r, t, a = r[take], t[take], a[take]
-        self._shift(usage, counts, r, t, a, -1)
-        pop[r, t] = -1
-        return r, t
+        short = (excess > _EPS) & (freed_before < excess - _EPS)
+        take = np.any(short, axis=1) | (rank_in_cell < excess_count)
+        moved, tasks, agents = moved[take], tasks[take], agents[take]
+        self._shift(plans, moved, tasks, agents, -1)
+        genes[moved, tasks] = -1
+        return moved, tasks
 
-    def _insert(
-        self,
-        pop: np.ndarray,
-        usage: np.ndarray,
-        counts: np.ndarray,
-        r: np.ndarray,
-        t: np.ndarray,
-        mix: np.ndarray,
-    ) -> None:
+    def _insert(self, plans: _Plans, moved: np.ndarray, tasks: np.ndarray, mix: np.ndarray) -> None:
         """Place the evicted (plan, task) pairs, best-scoring agent first, in waves."""
         for wave in range(_WAVES + 1):
-            if not len(r):
+            if not len(moved):
                 return
             last = wave == _WAVES
-            room = self.limit - usage  # (P, m, d): small, so per wave is cheap
-            headroom = room[r, :, 0] - self.share_t[0][t]  # (k, m), per dimension below
-            for k in range(1, self.d):
-                np.minimum(headroom, room[r, :, k] - self.share_t[k][t], out=headroom)
-            eligible = self.eligible_t[t]
+            headroom = self._headroom(plans.usage, moved, tasks)
+            eligible = self.eligible_by_task[tasks]
             fits = (headroom >= -_EPS) & eligible
             if self.count_bound:
-                fits &= (counts < self.max_tasks)[r]
+                fits &= (plans.counts < self.max_tasks)[moved]
             if last:
                 # Nothing fits: the least overloading eligible agent; the plan stays infeasible.
                 score = np.where(eligible, headroom + 4.0 * fits, -np.inf)
             else:
-                w = mix[r][:, None]
-                score = w * (1.0 - self.cost01_t[t]) + (1.0 - w) * headroom + self._noise(r.size)
-                score = np.where(fits, score, -np.inf)
-            target = np.argmax(score, axis=1)
-            ok = np.isfinite(score[np.arange(len(r)), target])
+                score = np.where(fits, self._preference(moved, tasks, headroom, mix), -np.inf)
+            agents = np.argmax(score, axis=1)
+            ok = np.isfinite(score[np.arange(len(moved)), agents])
             if not last:
-                ok = self._fits_together(usage, counts, r, t, target, ok)
+                ok = self._fits_together(plans, moved, tasks, agents, ok)
             elif not ok.all():
-                target[~ok] = 0  # no eligible agent at all: any agent; eligibility breach stays
+                agents[~ok] = 0  # no eligible agent at all: any agent; eligibility breach stays
                 ok[:] = True
-            self._place(pop, usage, counts, r[ok], t[ok], target[ok])
-            r, t = r[~ok], t[~ok]
+            self._place(plans, moved[ok], tasks[ok], agents[ok])
+            moved, tasks = moved[~ok], tasks[~ok]
+
+    def _headroom(self, usage: np.ndarray, moved: np.ndarray, tasks: np.ndarray) -> np.ndarray:
+        """float[k, m]: each agent's room left after taking the task, its tightest dimension."""
+        room = self.limit - usage  # (P, m, d): small, so per wave is cheap
+        headroom = room[moved, :, 0] - self.share_by_task[0][tasks]
+        for k in range(1, self.d):
+            np.minimum(headroom, room[moved, :, k] - self.share_by_task[k][tasks], out=headroom)
+        return headroom
+
+    def _preference(
+        self, moved: np.ndarray, tasks: np.ndarray, headroom: np.ndarray, mix: np.ndarray
+    ) -> np.ndarray:
+        """float[k, m]: the plan's mix of low cost and headroom, plus tie-breaking noise."""
+        weight = mix[moved][:, None]
+        cheapness = 1.0 - self.cost01_by_task[tasks]
+        return weight * cheapness + (1.0 - weight) * headroom + self._noise(moved.size)
 
     def _noise(self, k: int) -> np.ndarray:
         """(k, m) tie-breaking noise: a random window of a fixed table, not k*m new draws."""
@@ -288,37 +343,32 @@ class CapacityRepair:
 
     def _fits_together(
         self,
-        usage: np.ndarray,
-        counts: np.ndarray,
-        r: np.ndarray,
-        t: np.ndarray,
-        target: np.ndarray,
-        ok: np.ndarray,
+        plans: _Plans,
+        moved: np.ndarray,
+        tasks: np.ndarray,
+        agents: np.ndarray,
+        wanted: np.ndarray,
     ) -> np.ndarray:
-        """Of the moves marked `ok`, those to an eligible agent whose running total fits.
+        """Of the `wanted` moves, those to an eligible agent whose running total fits.
 
         Moves of one plan to one agent are taken in the order given (the caller
         shuffles once), so no task index is favoured when only some of them fit.
         """
-        target = np.where(ok, target, 0)
-        cell_of = target * self.n + t
-        ok = ok & np.take(self.eligible_rows, cell_of)
-        group = np.where(ok, r * self.m + target, -1)
-        order = np.argsort(group, kind="stable")
-        g = group[order]
-        share = self.share_rows[cell_of[order]]
-        start = _segment_starts(g)
-        cum = np.cumsum(share, axis=0)
-        inside = cum - (cum[start] - share[start])
-        cell = np.maximum(g, 0)
-        before = usage.reshape(-1, self.d)[cell]
-        limit = self.limit[target[order]]
-        fits = before[:, 0] + inside[:, 0] <= limit[:, 0] + _EPS
-        for k in range(1, self.d):
-            fits &= before[:, k] + inside[:, k] <= limit[:, k] + _EPS
+        agents = np.where(wanted, agents, 0)
+        pairs = self._pairs(agents, tasks)
+        wanted = wanted & np.take(self.eligible_of_pair, pairs)
+        cells = np.where(wanted, self._cells(moved, agents), -1)
+        order = np.argsort(cells, kind="stable")
+        sorted_cells = cells[order]
+        starts = _segment_starts(sorted_cells)
+        arriving = _running_totals(self.share_of_pair[pairs[order]], starts, inclusive=True)
+        cell = np.maximum(sorted_cells, 0)
+        present = plans.usage.reshape(-1, self.d)[cell]
+        limit = self.limit[agents[order]]
+        fits = np.all(present + arriving <= limit + _EPS, axis=1)
         if self.count_bound:
-            position = np.arange(len(g)) - start
-            fits &= counts.reshape(-1)[cell] + position < self.max_tasks[cell % self.m]
-        accepted = np.empty(len(r), dtype=bool)
+            rank_in_cell = np.arange(len(sorted_cells)) - starts
+            fits &= plans.counts.reshape(-1)[cell] + rank_in_cell < self.max_tasks[cell % self.m]
+        accepted = np.empty(len(moved), dtype=bool)
         accepted[order] = fits
-        return accepted & ok
+        return accepted & wanted
