@@ -10,6 +10,7 @@ from allocator.coordinator.admission import EdfAdmission
 from allocator.coordinator.breaker import CLOSED, HALF_OPEN, OPEN, BreakerConfig, CircuitBreaker
 from allocator.coordinator.config import PLACEMENTS, CoordinatorConfig
 from allocator.coordinator.core import Coordinator
+from allocator.coordinator.durable import DurableState, DurableTask
 from allocator.coordinator.errors import AdmissionError, CoordinatorError, UnknownAgentError
 from allocator.coordinator.estimates import RuntimeEstimates
 from allocator.coordinator.events import (
@@ -96,6 +97,8 @@ __all__ = [
     "CoordinatorError",
     "CoordinatorSnapshot",
     "DeadLettered",
+    "DurableState",
+    "DurableTask",
     "EdfAdmission",
     "Event",
     "FailTask",

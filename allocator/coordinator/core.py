@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from allocator.coordinator import admission as edf
-from allocator.coordinator import handling, validation
+from allocator.coordinator import durable, handling, validation
 from allocator.coordinator.breaker import CLOSED
 from allocator.coordinator.config import CoordinatorConfig
 from allocator.coordinator.dispatch import pull_global
@@ -329,6 +329,16 @@ class Coordinator(CoordinatorOperations):
             self._recall(agent, now)
         for agent in list(self._tripped):
             self._breaker_allows(agent, now)
+
+    # ---- durable state ------------------------------------------------------------
+
+    def durable_state(self) -> durable.DurableState:
+        """What a restart must not lose (agents, tasks, done ids, dead letters)."""
+        return durable.export_state(self)
+
+    def restore(self, state: durable.DurableState) -> dict[str, str]:
+        """Load saved state into this task-less coordinator; returns refused tasks (-> why)."""
+        return durable.restore_state(self, state)
 
     # ---- the event interface ------------------------------------------------------
 

@@ -39,6 +39,8 @@ class KpiCounters:
         "migrations",
         "rejected",
         "requeued",
+        "restored_dead",
+        "restored_done",
         "started_at",
         "steal_attempts",
         "steal_successes",
@@ -66,6 +68,9 @@ class KpiCounters:
         self.latency_mask = latency_window - 1
         self.latency_n = 0
         self.started_at = started_at
+        # Done and dead tasks carried over by `restore`: history, not this run's work.
+        self.restored_done = 0
+        self.restored_dead = 0
 
     def latencies(self) -> list[float]:
         """The most recent queue-latency samples (up to the window). O(window)."""

@@ -86,12 +86,13 @@ def validate(state: CoordinatorState) -> None:
     if any(t.state != DEAD for t in state.dead.values()):
         _fail("a dead-lettered task has another state")
     kpi = state.kpi
-    if kpi.submitted != len(state.tasks) + len(state.done) + len(state.dead):
+    accepted = kpi.submitted + kpi.restored_done + kpi.restored_dead
+    if accepted != len(state.tasks) + len(state.done) + len(state.dead):
         _fail(
-            f"lost work: {kpi.submitted} accepted but {len(state.tasks)} live + "
+            f"lost work: {accepted} accepted but {len(state.tasks)} live + "
             f"{len(state.done)} done + {len(state.dead)} dead"
         )
-    if kpi.completed != len(state.done):
+    if kpi.completed + kpi.restored_done != len(state.done):
         _fail(f"{kpi.completed} completions counted for {len(state.done)} done tasks")
     if not _close(queued_work, state.queued_work) or not _close(leased_work, state.leased_work):
         _fail("pool queued/leased work totals drifted")

@@ -1,44 +1,44 @@
-"""Save a coordinator's durable state as JSON and rebuild a coordinator from it.
+"""A coordinator's durable state as a JSON document (format 1), and a coordinator from one.
 
-Kept: agents, every queued or leased task (with attempts and errors), done ids and
-dead letters. Leases are not kept: after a restart leased tasks are queued again,
-as if their leases had expired, so a task may be re-run but is never lost.
+What is kept, and why leased tasks come back queued, is `allocator.coordinator.durable`;
+this module only maps it to and from JSON.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from allocator.coordinator import AdmissionError, Coordinator
-from allocator.coordinator.records import DEAD, AgentSpec, TaskRecord, TaskSpec
+from allocator.coordinator import Coordinator, DurableState, DurableTask
+from allocator.coordinator.records import AgentSpec, TaskSpec
 
 __all__ = ["restore_coordinator", "snapshot_coordinator"]
 
 log = logging.getLogger("allocator.swarms")
 
 
-def _task_doc(task: TaskRecord) -> dict[str, Any]:
+def _task_doc(task: DurableTask) -> dict[str, Any]:
+    spec = task.spec
     return {
-        "id": task.id,
-        "work": task.work,
-        "kind": task.kind,
-        "priority": task.priority,
-        "tenant": task.tenant,
-        "weight": task.weight,
-        "deadline": task.deadline,
-        "requires": sorted(task.requires),
-        "pinned_agent": task.pinned,
-        "demand": task.demand,
-        "group": task.group,
+        "id": spec.id,
+        "work": spec.work,
+        "kind": spec.kind,
+        "priority": spec.priority,
+        "tenant": spec.tenant,
+        "weight": spec.weight,
+        "deadline": spec.deadline,
+        "requires": sorted(spec.requires),
+        "pinned_agent": spec.pinned_agent,
+        "demand": spec.demand,
+        "group": spec.group,
         "attempts": task.attempts,
-        "errors": list(task.errors or []),
+        "errors": list(task.errors),
     }
 
 
-def _spec(doc: dict[str, Any]) -> TaskSpec:
-    return TaskSpec(
+def _task(doc: dict[str, Any]) -> DurableTask:
+    spec = TaskSpec(
         id=doc["id"],
         work=doc["work"],
         kind=doc["kind"],
@@ -51,35 +51,40 @@ def _spec(doc: dict[str, Any]) -> TaskSpec:
         demand=doc["demand"],
         group=doc["group"],
     )
+    return DurableTask(spec, doc["attempts"], tuple(doc["errors"] or ()))
 
 
 def snapshot_coordinator(coordinator: Coordinator) -> dict[str, Any]:
-    """The durable part of the state. O(agents + tasks + done); call under the swarm lock."""
-    agents = [
-        {
-            "id": a.id,
-            "speed": a.speed,
-            "capabilities": sorted(a.capabilities),
-            "capacity": dict(a.capacity),
-            "node": a.node,
-            "slots": a.slots,
-            "max_tasks": a.max_tasks,
-        }
-        for a in coordinator.agent_list
-        if not a.removed
-    ]
+    """The durable state as a document. O(agents + tasks + done); call under the swarm lock."""
+    state = coordinator.durable_state()
     return {
         "format": 1,
-        "agents": agents,
-        "tasks": [_task_doc(t) for t in coordinator.tasks.values()],
-        "done": list(coordinator.done),
-        "dead": [_task_doc(t) for t in coordinator.dead.values()],
+        "agents": [
+            {
+                "id": a.id,
+                "speed": a.speed,
+                "capabilities": sorted(a.capabilities),
+                "capacity": dict(a.capacity),
+                "node": a.node,
+                "slots": a.slots,
+                "max_tasks": a.max_tasks,
+            }
+            for a in state.agents
+        ],
+        "tasks": [_task_doc(t) for t in state.tasks],
+        "done": list(state.done),
+        "dead": [_task_doc(t) for t in state.dead],
     }
 
 
-def restore_coordinator(state: dict[str, Any], build: Any, *, swarm: str = "") -> Coordinator:
+def restore_coordinator(
+    state: dict[str, Any],
+    build: Callable[[Iterable[AgentSpec]], Coordinator],
+    *,
+    swarm: str = "",
+) -> Coordinator:
     """Rebuild with `build(agents) -> Coordinator`; every saved task is queued again."""
-    agents = [
+    agents = tuple(
         AgentSpec(
             id=a["id"],
             speed=a["speed"],
@@ -90,25 +95,16 @@ def restore_coordinator(state: dict[str, Any], build: Any, *, swarm: str = "") -
             max_tasks=a["max_tasks"],
         )
         for a in state.get("agents", [])
-    ]
-    coordinator: Coordinator = build(agents)
-    for doc in state.get("tasks", []):
-        try:
-            coordinator.submit(_spec(doc))
-        except AdmissionError as exc:  # cannot happen with the same agents; keep it visible
-            log.error(
-                "task not restored", extra={"swarm": swarm, "task": doc["id"], "why": str(exc)}
-            )
-            continue
-        record = coordinator.tasks[doc["id"]]
-        record.attempts = doc["attempts"]
-        record.errors = doc["errors"] or None
-    coordinator.done.update(state.get("done", []))
-    now = time.time()
-    for doc in state.get("dead", []):
-        record = TaskRecord(_spec(doc), doc["work"] or 1.0, now)
-        record.state = DEAD
-        record.attempts = doc["attempts"]
-        record.errors = doc["errors"]
-        coordinator.dead[doc["id"]] = record
+    )
+    coordinator = build(agents)
+    refused = coordinator.restore(
+        DurableState(
+            agents=agents,
+            tasks=tuple(_task(doc) for doc in state.get("tasks", [])),
+            done=tuple(state.get("done", [])),
+            dead=tuple(_task(doc) for doc in state.get("dead", [])),
+        )
+    )
+    for task_id, why in refused.items():  # cannot happen with the same agents; keep it visible
+        log.error("task not restored", extra={"swarm": swarm, "task": task_id, "why": why})
     return coordinator
