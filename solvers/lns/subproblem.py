@@ -44,40 +44,14 @@ def cut_subproblem(
     """Free tasks `free` (global indices) to move among `agents`; all else stays put."""
     free = np.unique(free).astype(np.int64)
     agents = np.unique(agents).astype(np.int64)
-    fixed = np.ones(problem.n_tasks, dtype=bool)
-    fixed[free] = False
     on = assignment.astype(np.int64)
-    kept = fixed & (on >= 0)
-    m = problem.n_agents
-    used = np.zeros((m, problem.n_dims))
-    for k in range(problem.n_dims):
-        used[:, k] = np.bincount(
-            on[kept], weights=problem.usage[on[kept], np.flatnonzero(kept), k], minlength=m
-        )
-    count = np.bincount(on[kept], minlength=m)
+    kept = np.ones(problem.n_tasks, dtype=bool)
+    kept[free] = False
+    kept &= on >= 0  # tasks that stay where they are
+    used, count = _kept_loads(problem, on, kept)
     capacity = np.maximum(problem.capacity[agents].astype(np.float64) - used[agents], 0.0)
-    eligible = problem.eligible[np.ix_(agents, free)].copy()
-    for group in problem.anti_affinity:
-        _forbid_fixed_hosts(eligible, group, free, agents, on, kept)
-    co_groups = []
-    for group in problem.co_location:
-        hosts = np.unique(on[group[kept[group]]])
-        inside = np.isin(group, free)
-        if len(hosts) and inside.any():
-            # A fixed member pins the freed members to its agent.
-            rows = np.isin(agents, hosts)
-            eligible[:, np.isin(free, group)] &= rows[:, None]
-        if inside.sum() > 1:
-            co_groups.append(np.flatnonzero(np.isin(free, group)).astype(np.int32))
-    aa_groups = [
-        np.flatnonzero(np.isin(free, g)).astype(np.int32)
-        for g in problem.anti_affinity
-        if np.isin(g, free).sum() > 1
-    ]
-    local_current = np.full(len(free), -1, dtype=np.int32)
-    agent_pos = {int(a): k for k, a in enumerate(agents)}
-    for pos, j in enumerate(free):
-        local_current[pos] = agent_pos.get(int(problem.current[j]), -1)
+    eligible = _group_eligibility(problem, on, kept, free, agents)
+    fits_alone = np.all(problem.usage[np.ix_(agents, free)] <= capacity[:, None, :] + 1e-9, axis=2)
     sub = replace(
         problem,
         name=f"{problem.name}[lns]",
@@ -86,16 +60,15 @@ def cut_subproblem(
         cost=problem.cost[np.ix_(agents, free)],
         usage=problem.usage[np.ix_(agents, free)],
         capacity=capacity.astype(np.float32),
-        eligible=eligible
-        & np.all(problem.usage[np.ix_(agents, free)] <= capacity[:, None, :] + 1e-9, axis=2),
+        eligible=eligible & fits_alone,
         duration=problem.duration[np.ix_(agents, free)],
         max_tasks=np.maximum(problem.max_tasks[agents] - count[agents], 0).astype(np.int32),
         task_weight=problem.task_weight[free],
         priority_rank=problem.priority_rank[free],
         deadline=problem.deadline[free],
-        current=local_current,
-        anti_affinity=aa_groups,
-        co_location=co_groups,
+        current=_local_current(problem, free, agents),
+        anti_affinity=_local_groups(problem.anti_affinity, free),
+        co_location=_local_groups(problem.co_location, free),
         comm_pairs=np.zeros((0, 2), dtype=np.int32),
         comm_volume=np.zeros(0),
         latency=None,
@@ -104,10 +77,54 @@ def cut_subproblem(
     return SubProblem(sub, free, agents)
 
 
-def _forbid_fixed_hosts(eligible, group, free, agents, on, kept) -> None:
-    hosts = np.unique(on[group[kept[group]]])
-    if not len(hosts):
-        return
-    rows = np.isin(agents, hosts)
-    cols = np.isin(free, group)
-    eligible[np.ix_(rows, cols)] = False
+def _kept_loads(
+    problem: CompiledProblem, on: np.ndarray, kept: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """float[m, d] usage and int[m] task counts of the tasks that stay put."""
+    m = problem.n_agents
+    agents, tasks = on[kept], np.flatnonzero(kept)
+    used = np.zeros((m, problem.n_dims))
+    for k in range(problem.n_dims):
+        used[:, k] = np.bincount(agents, weights=problem.usage[agents, tasks, k], minlength=m)
+    return used, np.bincount(agents, minlength=m)
+
+
+def _group_eligibility(
+    problem: CompiledProblem,
+    on: np.ndarray,
+    kept: np.ndarray,
+    free: np.ndarray,
+    agents: np.ndarray,
+) -> np.ndarray:
+    """bool[agents, free]: eligibility with the groups' fixed members turned into rules
+    (not beside a kept anti-affinity partner; onto a kept co-location partner's agent)."""
+    eligible = problem.eligible[np.ix_(agents, free)].copy()
+    for group in problem.anti_affinity:
+        hosts = _kept_hosts(group, on, kept)
+        if len(hosts):
+            eligible[np.ix_(np.isin(agents, hosts), np.isin(free, group))] = False
+    for group in problem.co_location:
+        hosts = _kept_hosts(group, on, kept)
+        if len(hosts) and np.isin(group, free).any():
+            eligible[:, np.isin(free, group)] &= np.isin(agents, hosts)[:, None]
+    return eligible
+
+
+def _kept_hosts(group: np.ndarray, on: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Agents holding the group's members that stay put."""
+    return np.unique(on[group[kept[group]]])
+
+
+def _local_groups(groups: list[np.ndarray], free: np.ndarray) -> list[np.ndarray]:
+    """Each group's freed members as local indices, for groups with two or more freed."""
+    return [
+        np.flatnonzero(np.isin(free, group)).astype(np.int32)
+        for group in groups
+        if np.isin(group, free).sum() > 1
+    ]
+
+
+def _local_current(problem: CompiledProblem, free: np.ndarray, agents: np.ndarray) -> np.ndarray:
+    """Each freed task's current agent as a local index (-1: none, or not in `agents`)."""
+    position = {int(a): k for k, a in enumerate(agents)}
+    return np.array([position.get(int(problem.current[j]), -1) for j in free], dtype=np.int32)
