@@ -58,7 +58,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return views
 
     app.state.swarm_feed = swarm_feed
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, shape_for=services.jobs.shape_for_path
+    )
     app.add_middleware(HttpObserver, metrics=services.metrics)
     install_openapi(app)
     return app

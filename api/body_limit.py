@@ -1,20 +1,32 @@
-"""Request body size limit, counted on the stream (Content-Length alone can lie or be absent)."""
+"""Request body limits counted on the stream: size (Content-Length alone can lie or be
+absent) and JSON shape (objects, values, string lengths), so a hostile body is refused
+while it arrives, chunk by chunk, without ever holding the event loop for long."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.json_shape import JsonShapeLimits, ShapeScanner
 
 __all__ = ["BodySizeLimit"]
 
 
 class BodySizeLimit:
-    """ASGI middleware: buffers up to `max_bytes` of body, answers 413 beyond that."""
+    """ASGI middleware: buffers up to `max_bytes` of body, answers 413 beyond that
+    or when the body's JSON shape passes the limits `shape_for(path)` gives."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        shape_for: Callable[[str], JsonShapeLimits | None] = lambda _path: None,
+    ):
         self.app = app
         self.max_bytes = max_bytes
+        self.shape_for = shape_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -22,23 +34,27 @@ class BodySizeLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._reject(send, scope)
+            await self._reject(send, scope, self._too_big())
             return
-        chunks: list[bytes] = []
-        size = 0
+        limits = self.shape_for(scope.get("path", ""))
+        scanner = ShapeScanner(limits) if limits is not None else None
+        buffer = bytearray()
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(send, scope)
+            if len(buffer) + len(chunk) > self.max_bytes:
+                await self._reject(send, scope, self._too_big())
                 return
-            chunks.append(chunk)
+            refusal = scanner.feed(chunk) if scanner is not None else None
+            if refusal is not None:
+                await self._reject(send, scope, refusal)
+                return
+            buffer += chunk
             more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = bytes(buffer)
         sent = False
 
         async def replay() -> Message:
@@ -50,14 +66,19 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send, scope: Scope) -> None:
+    def _too_big(self) -> str:
+        return (
+            f"the request body exceeds {self.max_bytes} bytes "
+            "(ALLOCATOR_MAX_BODY_BYTES); send a smaller request or split it"
+        )
+
+    async def _reject(self, send: Send, scope: Scope, detail: str) -> None:
         payload = json.dumps(
             {
                 "type": "about:blank",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"the request body exceeds {self.max_bytes} bytes "
-                "(ALLOCATOR_MAX_BODY_BYTES); send a smaller request or split it",
+                "detail": detail,
                 "instance": scope.get("path", ""),
             }
         ).encode()

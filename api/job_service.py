@@ -7,19 +7,24 @@ import contextlib
 import json
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 
 from allocator.jobs import JobRunner, RequestLimits, prepare_job
 from allocator.reports.batch_html import render_batch_html
 from allocator.reports.batch_models import BatchReport
 from allocator.reports.html_report import render_report_html
-from allocator.store import IdempotencyConflict, JobRecord, JobRepository
+from allocator.store import IdempotencyConflict, JobRecord, JobRepository, NewJob
+from api.json_shape import JsonShapeLimits, check_parsed
 from api.problems import ApiProblem
 from models.report import ComparisonReport
 
 __all__ = ["JobService"]
 
 _RECHECK_S = 1.0  # a job finished by another instance is noticed within this long
+# Bodies parsed and validated at once (each in a worker thread): bounds the memory
+# hostile bodies can take together, and leaves threads for everything else.
+_PARSERS = 2
 
 
 class JobService:
@@ -31,11 +36,31 @@ class JobService:
         runner: JobRunner | None,
         limits: RequestLimits,
         max_wait_s: float,
+        max_json_values: int = 1_000_000,
     ):
         self.jobs = jobs
         self.runner = runner
         self.limits = limits
         self.max_wait_s = max_wait_s
+        single = limits.max_tasks + limits.max_agents
+        batch = limits.max_batch_tasks + limits.max_batch_instances * limits.max_agents
+        self.shapes = {
+            "single": JsonShapeLimits.for_items(
+                single, max_json_values, "ALLOCATOR_MAX_TASKS and ALLOCATOR_MAX_AGENTS"
+            ),
+            "batch": JsonShapeLimits.for_items(batch, max_json_values, "ALLOCATOR_MAX_BATCH_TASKS"),
+        }
+        self._parse_limiter: anyio.CapacityLimiter | None = None
+
+    def _prepare(self, kind: str, body: bytes, idempotency_key: str | None) -> NewJob:
+        """Parse and validate a body (in a worker thread: seconds of CPU for big ones)."""
+        document = _parse_json(body)
+        check_parsed(document, self.shapes["batch" if kind == "batch" else "single"])
+        return prepare_job(kind, document, self.limits, idempotency_key)
+
+    def shape_for_path(self, path: str) -> JsonShapeLimits:
+        """The JSON shape limits for a body sent to `path` (checked as it arrives)."""
+        return self.shapes["batch" if path.endswith("/batches") else "single"]
 
     async def submit(
         self, kind: str, body: bytes, *, wait_s: float, idempotency_key: str | None
@@ -43,8 +68,11 @@ class JobService:
         """Accept a job; returns it, its result if it finished within `wait_s`, and created."""
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise ApiProblem(422, "Idempotency-Key must be 1 to 200 characters long")
-        document = _parse_json(body)
-        new_job = prepare_job(kind, document, self.limits, idempotency_key)
+        if self._parse_limiter is None:
+            self._parse_limiter = anyio.CapacityLimiter(_PARSERS)
+        new_job = await anyio.to_thread.run_sync(
+            self._prepare, kind, body, idempotency_key, limiter=self._parse_limiter
+        )
         wait_s = min(max(wait_s, 0.0), self.max_wait_s)
         try:
             if wait_s > 0 and self.runner is not None and self.runner.fast_path_fits(new_job):

@@ -116,7 +116,7 @@ def build_services(settings: ServiceSettings) -> Services:
         store=store,
         runner=runner,
         metrics=metrics,
-        jobs=JobService(store.jobs, runner, limits, settings.max_wait_s),
+        jobs=JobService(store.jobs, runner, limits, settings.max_wait_s, settings.max_json_values),
         hub=hub,
         swarms=SwarmService(hub, store.jobs),
         api_token=token or None,

@@ -27,6 +27,12 @@ class ServiceSettings(BaseSettings):
         default=None, description="When set, every data route needs `Authorization: Bearer`."
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_json_values: int = Field(
+        default=1_000_000,
+        ge=1000,
+        description="JSON values (array items, object members) per job request, counted "
+        "before parsing: a 1M-number cost matrix parses in about 0.1 s.",
+    )
     max_tasks: int = Field(default=20_000, ge=1)
     max_agents: int = Field(default=2_000, ge=1)
     max_time_limit_s: float = Field(default=600.0, gt=0)
