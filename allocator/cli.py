@@ -17,7 +17,7 @@ from rich.console import Console
 
 from allocator.cli_files import OutputFiles, prepare_outputs
 from allocator.cli_options import run_options
-from allocator.cli_output import print_report, write_outputs
+from allocator.cli_output import print_report, report_json, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
 from allocator.problem_files import load_request
@@ -100,7 +100,7 @@ def _execute(run: _Run) -> None:
     for line in run.outputs.renamed + written.fallbacks:
         err.print(line, highlight=False)
     if run.as_json:
-        sys.stdout.write(result.model_dump_json() + "\n")
+        sys.stdout.write(report_json(result, run.sense, indent=None) + "\n")
     else:
         print_report(result, written=written.paths, sense=run.sense)
     if result.status == "infeasible":
@@ -126,8 +126,26 @@ def solve(
     ] = None,
     force: ForceOpt = False,
     maximise: MaximiseOpt = False,
+    from_plan: Annotated[
+        Path | None, typer.Option("--from-plan", help="Re-plan from this plan (solve --out).")
+    ] = None,
+    max_moves: Annotated[
+        int | None, typer.Option("--max-moves", help="With --from-plan: moves of kept tasks.")
+    ] = None,
+    pin: Annotated[
+        list[str] | None, typer.Option("--pin", help="With --from-plan: task that stays.")
+    ] = None,
 ) -> None:
-    """Solve a problem with the portfolio (solvers chosen by size unless named)."""
+    """Solve a problem with the portfolio (solvers chosen by size unless named).
+
+    With --from-plan, re-plan instead: keep the previous plan where it still fits,
+    move at most --max-moves of its other tasks, and print the diff.
+    """
+    if from_plan is not None:
+        from allocator.commands.decisions import replan_command
+
+        replan_command(problem_file, from_plan, max_moves, pin, time_limit, as_json, out)
+        return
     wanted = {"plan": out, "html": report, "json": json_report}
     flags = (solver, time_limit, seed, workers)
     run = _prepare(

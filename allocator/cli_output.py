@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allocator.cli_files import OutputFiles, write_text_atomic
-from allocator.reports.html_report import render_report_html
+from allocator.reports.html_report import recorded_start, render_report_html
 from allocator.reports.objective_sense import (
     MINIMISE,
     ObjectiveSense,
@@ -20,7 +20,7 @@ from allocator.reports.objective_sense import (
 )
 from models.report import ComparisonReport
 
-__all__ = ["WrittenFiles", "print_report", "write_outputs"]
+__all__ = ["WrittenFiles", "print_report", "report_json", "write_outputs"]
 
 
 def _fmt(value: float | None, digits: int = 6) -> str:
@@ -75,10 +75,14 @@ def print_report(
 
 
 def _solver_table(shown: ComparisonReport, sense: ObjectiveSense) -> Table:
-    table = Table(title="Solvers compared (every plan re-checked by the evaluator)")
+    table = Table(
+        title="Solvers compared (every plan re-checked by the evaluator)",
+        caption="start, first, best: seconds from the request's start; wall: run time from start",
+    )
     numeric = {sense.name, sense.bound_name, "gap"}
     for col in ("solver", "status", "stopped", sense.name, sense.bound_name, "gap", "verified"):
         table.add_column(col, justify="right" if col in numeric else "left")
+    table.add_column("start s", justify="right")
     table.add_column("first s", justify="right")
     table.add_column("best s", justify="right")
     table.add_column("wall s", justify="right")
@@ -96,6 +100,7 @@ def _solver_table(shown: ComparisonReport, sense: ObjectiveSense) -> Table:
             _fmt(run.bound),
             _pct(run.gap),
             verified,
+            _fmt(recorded_start(run), 3),
             _fmt(run.time_to_first_s, 3),
             _fmt(run.time_to_best_s, 3),
             _fmt(run.wall_time_s, 3),
@@ -112,12 +117,13 @@ class WrittenFiles:
     fallbacks: list[str] = field(default_factory=list)
 
 
-def _json_report(report: ComparisonReport, sense: ObjectiveSense) -> str:
+def report_json(report: ComparisonReport, sense: ObjectiveSense, indent: int | None = 1) -> str:
+    """The JSON report; a profit report carries an `objective_sense` block saying what is what."""
     if not sense.maximise:
-        return report.model_dump_json(indent=1)
+        return report.model_dump_json(indent=indent)
     document = report.model_dump(mode="json")
     document["objective_sense"] = sense_document(report, sense)
-    return json.dumps(document, indent=1)
+    return json.dumps(document, indent=indent)
 
 
 def _write(path: Path, text: str, written: WrittenFiles) -> None:
@@ -147,7 +153,7 @@ def write_outputs(
     if plan_path is not None and report.chosen is not None:
         _write(plan_path, json.dumps(report.chosen.plan.model_dump(), indent=1), written)
     if json_path is not None:
-        _write(json_path, _json_report(report, sense), written)
+        _write(json_path, report_json(report, sense), written)
     if html_path is not None:
         _write(html_path, render_report_html(report, sense=sense), written)
     return written
