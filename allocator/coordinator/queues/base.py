@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
 
 from allocator.coordinator.records import TaskRecord
 
@@ -18,6 +18,9 @@ __all__ = ["QueueDiscipline", "next_token"]
 
 # Tokens are unique across all queues, so a matching token alone proves an entry is live.
 next_token = itertools.count(1).__next__
+
+#: A stored entry: any fields, then (token, task) last.
+Entry = TypeVar("Entry", bound=tuple[Any, ...])
 
 
 class QueueDiscipline(ABC):
@@ -89,6 +92,19 @@ class QueueDiscipline(ABC):
         self._stale = 0
         self._rebuild([])
         return live
+
+    def _take_live(self, entries: Any, take: Callable[[Any], Entry]) -> Entry | None:
+        """Take entries out of `entries` with `take` (e.g. deque.popleft, heappop) until
+        a live one comes out, dropping stale ones; unfile its task and return it."""
+        while entries:
+            entry = take(entries)
+            token, task = entry[-2], entry[-1]
+            if task.qtoken == token and task.queue is self:
+                task.queue = None
+                self._n -= 1
+                return entry
+            self._stale -= 1
+        return None
 
     def _file(self, task: TaskRecord) -> int:
         token = next_token()

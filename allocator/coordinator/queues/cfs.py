@@ -68,12 +68,10 @@ class CfsQueue(QueueDiscipline):
         tenant.q.append((token, task))
 
     def _take(self, tenant: _Tenant, from_left: bool) -> TaskRecord:
-        q = tenant.q
-        while True:
-            token, task = q.popleft() if from_left else q.pop()
-            if task.qtoken == token and task.queue is self:
-                return task
-            self._stale -= 1
+        # The tenant is ready, so its deque holds a live entry.
+        entry = self._take_live(tenant.q, deque.popleft if from_left else deque.pop)
+        assert entry is not None
+        return entry[1]
 
     def _charge(self, tenant: _Tenant, amount: float) -> None:
         self._ready.remove((tenant.vruntime, tenant.name))
@@ -90,8 +88,6 @@ class CfsQueue(QueueDiscipline):
         tenant = self._tenants[name]
         task = self._take(tenant, from_left=True)
         self._charge(tenant, task.est / tenant.weight)
-        task.queue = None
-        self._n -= 1
         return task
 
     def unpop(self, task: TaskRecord) -> None:
@@ -123,8 +119,6 @@ class CfsQueue(QueueDiscipline):
         tenant = self._tenants[name]
         task = self._take(tenant, from_left=False)
         self._charge(tenant, 0.0)
-        task.queue = None
-        self._n -= 1
         return task
 
     def remove(self, task: TaskRecord) -> None:

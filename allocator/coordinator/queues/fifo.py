@@ -26,16 +26,8 @@ class FifoQueue(QueueDiscipline):
         self._q.append((token, task))
 
     def pop(self, now: float) -> TaskRecord | None:
-        if not self._n:
-            return None
-        q = self._q
-        while True:
-            token, task = q.popleft()
-            if task.qtoken == token and task.queue is self:
-                task.queue = None
-                self._n -= 1
-                return task
-            self._stale -= 1
+        entry = self._take_live(self._q, deque.popleft)
+        return None if entry is None else entry[1]
 
     def unpop(self, task: TaskRecord) -> None:
         task.queue = self
@@ -48,16 +40,8 @@ class FifoQueue(QueueDiscipline):
         self._q.append((task.qtoken, task))
 
     def steal_one(self) -> TaskRecord | None:
-        if not self._n:
-            return None
-        q = self._q
-        while True:
-            token, task = q.pop()
-            if task.qtoken == token and task.queue is self:
-                task.queue = None
-                self._n -= 1
-                return task
-            self._stale -= 1
+        entry = self._take_live(self._q, deque.pop)
+        return None if entry is None else entry[1]
 
     def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
         return iter(self._q)

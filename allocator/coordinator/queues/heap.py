@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from abc import abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from allocator.coordinator.queues.base import QueueDiscipline
 from allocator.coordinator.records import TaskRecord
@@ -41,7 +41,7 @@ class LazyHeapQueue(QueueDiscipline):
         heapq.heappush(self._heap, (task.qkey, token, task))
 
     def pop(self, now: float) -> TaskRecord | None:
-        entry = self._take_live(heapq.heappop)
+        entry = self._take_live(self._heap, heapq.heappop)
         if entry is None:
             return None
         self._served(entry[0])
@@ -55,21 +55,8 @@ class LazyHeapQueue(QueueDiscipline):
     def steal_one(self) -> TaskRecord | None:
         # Removing the last array slot keeps the heap property; a leaf is never served
         # next (unless alone), so this takes late work in O(1).
-        entry = self._take_live(list.pop)
+        entry = self._take_live(self._heap, list.pop)
         return None if entry is None else entry[2]
-
-    def _take_live(self, take: Callable[[list[_Entry]], _Entry]) -> _Entry | None:
-        """Take entries with `take` until a live one comes out; unfile and return it."""
-        heap = self._heap
-        while heap:
-            entry = take(heap)
-            task = entry[2]
-            if task.qtoken == entry[1] and task.queue is self:
-                task.queue = None
-                self._n -= 1
-                return entry
-            self._stale -= 1
-        return None
 
     def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
         return ((token, task) for _key, token, task in self._heap)
