@@ -137,27 +137,17 @@ def build_report(
 ) -> ComparisonReport:
     """Verify every plan, compute gaps against the best bound, choose, and summarise."""
     verified = _verify(compiled, results)
-    bounds = summarise_bounds(
-        compiled,
-        results,
-        extra_bound,
-        verified.best_value(compiled),
-        verified.best_per_objective(compiled),
-    )
+    best_value, best_each = verified.best_value(compiled), verified.best_per_objective(compiled)
+    bounds = summarise_bounds(compiled, results, extra_bound, best_value, best_each)
     pareto = compiled.objectives.mode == "pareto"
     front = merged_front(compiled, verified.front) if pareto else FrontSummary([], None, {})
     runs = [
         _solver_run(compiled, options, name, result, verified, bounds, front)
         for name, result in results.items()
-    ]
-    runs += [
-        SolverRun(name=name, status="skipped", stop_reason="not_started", notes=[why])
-        for name, why in skipped.items()
-    ]
+    ] + [_skipped_run(name, why) for name, why in skipped.items()]
     chosen = None
     if verified.candidates:
-        pick, reason = choose(compiled, verified.candidates)
-        chosen = _chosen_plan(compiled, pick, reason)
+        chosen = _chosen_plan(compiled, *choose(compiled, verified.candidates))
     status: Literal["solved", "infeasible", "no_solution"] = (
         "solved" if chosen is not None else _unsolved_status(results)
     )
@@ -176,6 +166,10 @@ def build_report(
         diagnosis=_solver_diagnosis(results) if status == "infeasible" else [],
         wall_time_s=wall_time_s,
     )
+
+
+def _skipped_run(name: str, why: str) -> SolverRun:
+    return SolverRun(name=name, status="skipped", stop_reason="not_started", notes=[why])
 
 
 def _solver_run(

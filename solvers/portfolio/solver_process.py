@@ -187,6 +187,60 @@ def _reset_highs_scheduler() -> None:
             highspy.Highs.resetGlobalScheduler(True)
 
 
+class _IncumbentStream:
+    """Sends the child's incumbents to the parent, at most one per interval.
+
+    A held improvement goes out once its interval has passed (a background flush), not
+    only when the solver returns: a solver that improves only in its first 0.2 s and is
+    then killed or cancelled must still have streamed its best plan.
+    """
+
+    def __init__(self, channel: Any, start: float):
+        self.channel, self.start = channel, start
+        self.last_sent = 0.0
+        self.pending: list[tuple[np.ndarray, float, float]] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._flush_held, name="incumbent-flush", daemon=True).start()
+
+    def offer(self, assignment: np.ndarray, objective: float) -> None:
+        now = time.perf_counter()
+        item = (np.asarray(assignment, dtype=np.int32).copy(), float(objective), now - self.start)
+        with self.lock:
+            if now - self.last_sent >= _INCUMBENT_INTERVAL_S:
+                self.channel.put(("incumbent", item))
+                self.last_sent = now
+                self.pending.clear()
+            else:
+                self.pending[:] = [item]
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.pending:
+                self.channel.put(("incumbent", self.pending[0]))
+                self.pending.clear()
+                self.last_sent = time.perf_counter()
+
+    def _flush_held(self) -> None:
+        while True:
+            time.sleep(_INCUMBENT_INTERVAL_S)
+            self.flush()
+
+
+def _solve_safely(name: str, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
+    start = time.perf_counter()
+    try:
+        return get_solver(name).solve(problem, options)
+    except BaseException as exc:  # a crashing solver must never fail the request
+        return SolveResult(
+            solver=name,
+            status=SolveStatus.ERROR,
+            stop_reason=StopReason.ERROR,
+            error=f"{type(exc).__name__}: {exc}",
+            notes=[traceback.format_exc(limit=5)],
+            wall_time_s=time.perf_counter() - start,
+        )
+
+
 def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
     """Entry point in the child process."""
     if hasattr(os, "setsid"):
@@ -195,52 +249,10 @@ def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, chan
             os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
-    start = time.perf_counter()
-    last_sent = [0.0]
-    pending: list[tuple[np.ndarray, float, float]] = []
-    lock = threading.Lock()
-
-    def on_incumbent(assignment: np.ndarray, objective: float) -> None:
-        now = time.perf_counter()
-        item = (np.asarray(assignment, dtype=np.int32).copy(), float(objective), now - start)
-        with lock:
-            if now - last_sent[0] >= _INCUMBENT_INTERVAL_S:
-                channel.put(("incumbent", item))
-                last_sent[0] = now
-                pending.clear()
-            else:
-                pending[:] = [item]
-
-    def flush_held() -> None:
-        # A held improvement goes out once its interval has passed, not only when the
-        # solver returns: a solver that improves only in its first 0.2 s and is then
-        # killed or cancelled must still have streamed its best plan.
-        while True:
-            time.sleep(_INCUMBENT_INTERVAL_S)
-            with lock:
-                if pending:
-                    channel.put(("incumbent", pending[0]))
-                    last_sent[0] = time.perf_counter()
-                    pending.clear()
-
-    threading.Thread(target=flush_held, name="incumbent-flush", daemon=True).start()
-    options.on_incumbent = on_incumbent
-    try:
-        solver = get_solver(name)
-        result = solver.solve(problem, options)
-    except BaseException as exc:  # a crashing solver must never fail the request
-        result = SolveResult(
-            solver=name,
-            status=SolveStatus.ERROR,
-            stop_reason=StopReason.ERROR,
-            error=f"{type(exc).__name__}: {exc}",
-            notes=[traceback.format_exc(limit=5)],
-            wall_time_s=time.perf_counter() - start,
-        )
-    with lock:
-        for item in pending:
-            channel.put(("incumbent", item))
-        pending.clear()
+    stream = _IncumbentStream(channel, time.perf_counter())
+    options.on_incumbent = stream.offer
+    result = _solve_safely(name, problem, options)
+    stream.flush()
     result.solver = name
     channel.put(("result", result))
     channel.close()
