@@ -197,3 +197,62 @@ def diff(
         console.print(f"  {add['task']}: + {add['to']}", markup=False)
     for drop in result["dropped"]:
         console.print(f"  {drop['task']}: - {drop['from']}", markup=False)
+
+
+def replan_command(
+    problem_file: Path,
+    from_plan: Path,
+    max_moves: int | None,
+    pins: list[str] | None,
+    time_limit: float | None,
+    as_json: bool,
+    out: Path | None,
+) -> None:
+    """`solve --from-plan`: re-plan with a move budget; prints the new plan's diff."""
+    from allocator.problem_files import load_request
+    from allocator.replanning import replan
+    from models import Plan
+
+    if max_moves is not None and max_moves < 0:
+        raise InputError(f"--max-moves is {max_moves}; use 0 or more")
+    if time_limit is not None and time_limit <= 0:
+        raise InputError(f"--time-limit is {time_limit}; use a positive number of seconds")
+    problem, options = load_request(problem_file)
+    document = read_json_file(from_plan)
+    try:
+        previous = Plan.model_validate(document)
+    except Exception as exc:  # pydantic's ValidationError: one line naming the field
+        raise InputError(
+            'use the format `solve --out` writes: {"assignments": {task: agent}}',
+            source=str(from_plan),
+        ) from exc
+    limit = time_limit if time_limit is not None else options.time_limit_s
+    result = replan(problem, previous, max_moves=max_moves, pinned=pins, time_limit_s=limit)
+    if out is not None:
+        out.write_text(json.dumps(result["plan"], indent=1))
+    if as_json:
+        _emit(result)
+    else:
+        _print_replan(result, out)
+    if not result["feasible"]:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _print_replan(result: dict[str, Any], out: Path | None) -> None:
+    console = Console()
+    diff = result["diff"]
+    budget = "no limit" if result["max_moves"] is None else str(result["max_moves"])
+    console.print(
+        f"re-planned: score {_fmt(result['score'])} ({diff['n_changed']} tasks changed); "
+        f"{len(result['freed'])} tasks freed, {result['moves_used']} kept tasks moved "
+        f"(budget {budget}); {result['wall_time_s']:.2f} s",
+        markup=False,
+    )
+    for task, reason in list(result["freed"].items())[:10]:
+        console.print(f"  freed {task}: {reason}", markup=False)
+    for move in diff["moved"][:20]:
+        console.print(f"  {move['task']}: {move['from']} -> {move['to']}", markup=False)
+    for v in result["violations"]:
+        console.print(f"  [{v['code']}] {v['message']}", markup=False)
+    if out is not None:
+        console.print(f"wrote {out}", markup=False)

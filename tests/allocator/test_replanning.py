@@ -1,0 +1,114 @@
+"""Re-planning after an agent goes down (examples/mixed.json): few moves, near a full re-solve."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from allocator.facade import solve
+from allocator.problem_files import load_problem
+from allocator.replanning import replan, split_replan_fields
+from models import InputError, Plan, Problem, RunOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+MIXED = ROOT / "examples" / "mixed.json"
+LIMIT_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def before() -> tuple[Problem, Plan]:
+    problem = load_problem(MIXED)
+    report = solve(problem, RunOptions(time_limit_s=4.0, seed=1))
+    assert report.chosen is not None
+    return problem, report.chosen.plan
+
+
+def _without(problem: Problem, agent: str) -> Problem:
+    return problem.model_copy(update={"agents": [a for a in problem.agents if a.id != agent]})
+
+
+@pytest.mark.parametrize("lost_index", [3, 5, 17])
+def test_losing_an_agent_moves_its_tasks_and_at_most_k_others(
+    before: tuple[Problem, Plan], lost_index: int
+) -> None:
+    problem, plan = before
+    lost = problem.agents[lost_index].id
+    smaller = _without(problem, lost)
+    result = replan(smaller, plan, max_moves=10, time_limit_s=LIMIT_S)
+    orphans = {t for t, a in plan.assignments.items() if a == lost}
+    changed = {m["task"] for m in result["diff"]["moved"]} | {
+        a["task"] for a in result["diff"]["added"]
+    }
+    assert set(result["freed"]) == orphans
+    assert len(changed - orphans) <= 10 and result["moves_used"] <= 10
+    assert result["feasible"], result["violations"]
+    assert set(result["plan"]["assignments"]) == {t.id for t in smaller.tasks}
+    full = solve(smaller, RunOptions(time_limit_s=LIMIT_S, seed=1))
+    if full.chosen is not None:  # a loaded machine may leave the full re-solve without a plan
+        assert result["score"] <= full.chosen.objective * 1.01
+
+
+def test_pins_and_bad_fields(before: tuple[Problem, Plan]) -> None:
+    problem, plan = before
+    task = next(iter(plan.assignments))
+    result = replan(problem, plan, max_moves=3, pinned=[task], time_limit_s=0.5)
+    assert result["plan"]["assignments"][task] == plan.assignments[task]
+    with pytest.raises(InputError, match="pinned"):
+        replan(problem, plan, pinned=["no-such-task"])
+    with pytest.raises(InputError, match="max_moves"):
+        split_replan_fields({"previous_plan": {}, "max_moves": -1})
+    rest, request = split_replan_fields({"name": "x", "max_moves": 2, "dry_run": True})
+    assert rest == {"name": "x"} and request is not None and request.max_moves == 2
+
+
+def test_cli_solve_from_plan(before: tuple[Problem, Plan], tmp_path: Path) -> None:
+    problem, plan = before
+    lost = problem.agents[5].id
+    (tmp_path / "p.json").write_text(_without(problem, lost).model_dump_json())
+    (tmp_path / "plan.json").write_text(json.dumps(plan.model_dump(exclude_none=True)))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "allocator.cli",
+            "solve",
+            str(tmp_path / "p.json"),
+            "--from-plan",
+            str(tmp_path / "plan.json"),
+            "--max-moves",
+            "10",
+            "--json",
+            "--time-limit",
+            "2",
+            "--out",
+            str(tmp_path / "new.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["moves_used"] <= 10 and doc["max_moves"] == 10
+    assert json.loads((tmp_path / "new.json").read_text()) == doc["plan"]
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "allocator.cli",
+            "solve",
+            str(tmp_path / "p.json"),
+            "--from-plan",
+            str(tmp_path / "missing.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
