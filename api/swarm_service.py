@@ -134,8 +134,9 @@ class SwarmService:
 
     async def rebalance(self, name: str, strategy: str) -> RebalanceOut:
         runtime = self.swarm(name)
+        tuning = self.hub.tuning
         record = await run_in_threadpool(
-            runtime.rebalance, strategy, self.hub.tuning.rebalance_tolerance
+            runtime.rebalance, strategy, tuning.rebalance_tolerance, tuning.rebalance_max_moves
         )
         await run_in_threadpool(self.hub.record_rebalance, name, record)
         return RebalanceOut(**record.__dict__)

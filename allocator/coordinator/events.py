@@ -123,12 +123,14 @@ class Rebalance:
     tolerance: threshold acts on agents above mean backlog * (1 + tolerance).
     margin: an adaptive plan is applied only if it lowers the objective by this share.
     migration_weight: cost of moving a task, in mean task runtimes, in the re-solve.
+    max_moves: an adaptive plan moves at most this many queued tasks (None: no limit).
     """
 
     strategy: str = "threshold"
     tolerance: float = 0.2
     margin: float = 0.1
     migration_weight: float = 0.05
+    max_moves: int | None = None
 
 
 Event = (
@@ -245,6 +247,7 @@ class ResolveRequested:
     request_id: int
     problem: Problem
     margin: float
+    max_moves: int | None = None
 
 
 Command = (

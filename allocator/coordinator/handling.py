@@ -74,9 +74,13 @@ def handle_event(self: Coordinator, event: Event) -> list[Command]:
             out.extend(self.answer_resolve(event).commands())
         case Tick():
             self.tick()
-        case Rebalance(strategy, tolerance, margin, migration_weight):
+        case Rebalance(strategy, tolerance, margin, migration_weight, max_moves):
             outcome = self.rebalance(
-                strategy, tolerance=tolerance, margin=margin, migration_weight=migration_weight
+                strategy,
+                tolerance=tolerance,
+                margin=margin,
+                migration_weight=migration_weight,
+                max_moves=max_moves,
             )
             out.extend(outcome.commands())
     out.extend(self.drain_commands())

@@ -42,18 +42,19 @@ class CoordinatorOperations(CoordinatorState):
         tolerance: float = 0.2,
         margin: float = 0.1,
         migration_weight: float = 0.05,
+        max_moves: int | None = None,
     ) -> rebalancing.Outcome:
         """Rebalance now (see `Rebalance`). Raises CoordinatorError on a bad argument.
 
         "threshold" moves tasks at once; "adaptive" moves nothing yet: its outcome's
         `request` is a `ResolveRequested` to answer with `answer_resolve`.
         """
-        event = Rebalance(strategy, tolerance, margin, migration_weight)
+        event = Rebalance(strategy, tolerance, margin, migration_weight, max_moves)
         rebalancing.check_rebalance(event)
         now = self._clock()
         if strategy == "threshold":
             return rebalancing.threshold(self, now, tolerance)
-        return resolution.request_resolve(self, now, margin, migration_weight)
+        return resolution.request_resolve(self, now, event)
 
     def answer_resolve(self, answer: ApplyPlan | ResolveDeclined) -> rebalancing.Outcome:
         """Close the re-solve in flight: apply its plan to tasks still queued, or not."""

@@ -60,6 +60,9 @@ def check_rebalance(event: Rebalance) -> None:
         raise CoordinatorError(f"margin is {event.margin}; use a share in [0, 1), e.g. 0.1")
     if not event.migration_weight >= 0:
         raise CoordinatorError(f"migration_weight is {event.migration_weight}; use a number >= 0")
+    moves = event.max_moves
+    if moves is not None and (isinstance(moves, bool) or not isinstance(moves, int) or moves < 1):
+        raise CoordinatorError(f"max_moves is {moves!r}; use a whole number >= 1, or None")
 
 
 def _backlog_s(agent: AgentRecord) -> float:

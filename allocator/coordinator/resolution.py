@@ -15,10 +15,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from allocator.coordinator.dispatch import available
-from allocator.coordinator.events import ApplyPlan, ResolveDeclined, ResolveRequested
+from allocator.coordinator.events import ApplyPlan, Rebalance, ResolveDeclined, ResolveRequested
 from allocator.coordinator.plans import apply_plan
 from allocator.coordinator.rebalancing import Outcome
-from models import Agent, Objectives, Plan, Problem, Task, compile_problem, evaluate_plan
+from models import (
+    Agent,
+    CompiledProblem,
+    Objectives,
+    Plan,
+    Problem,
+    Task,
+    compile_problem,
+    evaluate_plan,
+)
 from models import plan_to_array as _plan_to_array
 
 if TYPE_CHECKING:
@@ -95,9 +104,7 @@ def build_problem(coord: CoordinatorState, migration_weight: float = 0.05) -> Pr
     )
 
 
-def request_resolve(
-    coord: CoordinatorState, now: float, margin: float, migration_weight: float
-) -> Outcome:
+def request_resolve(coord: CoordinatorState, now: float, event: Rebalance) -> Outcome:
     """Ask for a re-solve of the queued work; at most one is in flight. O(n + m)."""
     pending = coord.pending_resolve
     if pending is not None:
@@ -107,11 +114,11 @@ def request_resolve(
             False,
             f"re-solve request {pending.request_id} is still in flight; wait for its plan",
         )
-    problem = build_problem(coord, migration_weight)
+    problem = build_problem(coord, event.migration_weight)
     if problem is None:
         return Outcome("adaptive", 0, False, "nothing queued on agents")
     coord.resolve_seq += 1
-    request = ResolveRequested(coord.resolve_seq, problem, margin)
+    request = ResolveRequested(coord.resolve_seq, problem, event.margin, event.max_moves)
     coord.pending_resolve = PendingResolve(request.request_id, now, len(problem.tasks))
     detail = f"re-solve {request.request_id} requested for {len(problem.tasks)} queued tasks"
     return Outcome("adaptive", 0, False, detail, request=request)
@@ -140,23 +147,56 @@ def finish_resolve(
 def judge_plan(request: ResolveRequested, plan: Plan) -> ApplyPlan | ResolveDeclined:
     """Accept `plan` only if it is feasible and beats the current placement by the margin.
 
-    Both are scored on the request's problem (the queue as it was when asked). Pure.
+    Both are scored on the request's problem (the queue as it was when asked). Over the
+    request's `max_moves`, only the best single moves are kept (each scored alone
+    against the current placement). The `ApplyPlan` names only tasks that move, so
+    tasks it leaves alone are not pulled back if they moved meanwhile. Pure.
     """
-    compiled = compile_problem(request.problem)
-    current = evaluate_plan(compiled, np.asarray(compiled.current))
-    proposed = evaluate_plan(compiled, _plan_to_array(compiled, plan))
     request_id = request.request_id
-    if proposed.violations:
-        reason = f"re-solve plan infeasible: {proposed.violations[0].message}"
-        return ResolveDeclined(request_id, reason)
-    if proposed.score > (1.0 - request.margin) * current.score:
+    compiled = compile_problem(request.problem)
+    current = np.asarray(compiled.current)
+    try:
+        proposed = _plan_to_array(compiled, plan)
+    except ValueError as exc:
+        return ResolveDeclined(request_id, f"re-solve plan unusable: {exc}")
+    proposed, trimmed = _within_budget(compiled, current, proposed, request.max_moves)
+    before = evaluate_plan(compiled, current)
+    after = evaluate_plan(compiled, proposed)
+    if after.violations:
+        return ResolveDeclined(
+            request_id, f"re-solve plan infeasible: {after.violations[0].message}"
+        )
+    if after.score > (1.0 - request.margin) * before.score:
         return ResolveDeclined(
             request_id,
-            f"kept current plan: {proposed.score:.4g} vs {current.score:.4g} is under the "
-            f"{request.margin:.0%} improvement margin",
+            f"kept current plan: {after.score:.4g} vs {before.score:.4g} is under the "
+            f"{request.margin:.0%} improvement margin{trimmed}",
         )
-    note = f"objective {current.score:.4g} -> {proposed.score:.4g}"
-    return ApplyPlan(plan, request_id, note)
+    moved = np.flatnonzero(proposed != current)
+    ids, agents = compiled.task_ids, compiled.agent_ids
+    moves = Plan(assignments={ids[j]: agents[proposed[j]] for j in moved if proposed[j] >= 0})
+    return ApplyPlan(
+        moves, request_id, f"objective {before.score:.4g} -> {after.score:.4g}{trimmed}"
+    )
+
+
+def _within_budget(
+    compiled: CompiledProblem, current: np.ndarray, proposed: np.ndarray, max_moves: int | None
+) -> tuple[np.ndarray, str]:
+    """`proposed` with at most `max_moves` changes from `current`, and a note if it was cut."""
+    moved = np.flatnonzero(proposed != current)
+    if max_moves is None or len(moved) <= max_moves:
+        return proposed, ""
+    base = evaluate_plan(compiled, current).score
+    gains = []
+    for j in moved.tolist():
+        trial = current.copy()
+        trial[j] = proposed[j]
+        gains.append((evaluate_plan(compiled, trial).score - base, j))
+    best = [j for gain, j in sorted(gains)[:max_moves] if gain < 0]
+    kept = current.copy()
+    kept[best] = proposed[best]
+    return kept, f" (the best {len(best)} of its {len(moved)} moves: max_moves {max_moves})"
 
 
 def answer_request(request: ResolveRequested, resolver: Resolver) -> ApplyPlan | ResolveDeclined:

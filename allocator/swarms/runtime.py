@@ -157,14 +157,19 @@ class SwarmRuntime:
         with self.lock:
             apply_tuning(self.coordinator, tuning)
 
-    def rebalance(self, strategy: str, tolerance: float) -> RebalanceRecord:
-        """Rebalance; an adaptive re-solve runs here with the lock released."""
+    def rebalance(
+        self, strategy: str, tolerance: float, max_moves: int | None = None
+    ) -> RebalanceRecord:
+        """Rebalance; an adaptive re-solve runs here with the lock released.
+
+        `max_moves` caps how many queued tasks an adaptive plan moves.
+        """
         fallback = strategy == "adaptive" and self.resolver is None
         with self.lock:
             self.coordinator.drain_commands()  # only this run's moves go into the record
             before = self._kpis_locked()
             outcome = self.coordinator.rebalance(
-                "threshold" if fallback else strategy, tolerance=tolerance
+                "threshold" if fallback else strategy, tolerance=tolerance, max_moves=max_moves
             )
             moves = self._moves_locked()
             self._touch()

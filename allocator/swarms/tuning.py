@@ -35,6 +35,12 @@ class CoordinatorTuning(BaseModel):
     rebalance_tolerance: float = Field(
         default=0.2, ge=0, le=10, description="Threshold rebalancing acts past this imbalance."
     )
+    rebalance_max_moves: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Adaptive rebalancing moves at most this many queued tasks (null: no limit).",
+    )
     lease_timeout_s: float = Field(default=300.0, gt=0, le=86_400)
     heartbeat_timeout_s: float = Field(default=30.0, gt=0, le=86_400)
     max_retries: int = Field(default=3, ge=0, le=100)

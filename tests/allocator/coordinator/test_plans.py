@@ -115,27 +115,46 @@ def test_adaptive_applies_only_a_clear_improvement(make_coord) -> None:  # type:
 
 
 def test_a_stale_plan_moves_only_tasks_still_queued(make_coord) -> None:  # type: ignore[no-untyped-def]
-    coord = make_coord(2, config=LL)
+    coord = make_coord(2, config=LL)  # FIFO queues: a0 serves its tasks in the problem's order
     _overload(coord)
     request = coord.rebalance("adaptive").request
-    answer = answer_request(request, _spread)  # the solver saw t0..t19 queued on a0
-    leased = [coord.next_for("a0"), coord.next_for("a0")]  # meanwhile a0 starts two
-    assert all(t is not None for t in leased)
-    done = leased[0].id  # type: ignore[union-attr]
-    assert coord.complete(done, "a0") is None
+    order = [t.id for t in request.problem.tasks]  # all 20 queued on a0 when it was asked
+
+    def head_to_a1(problem: Problem) -> Plan:
+        return Plan(assignments={tid: "a1" if k < 10 else "a0" for k, tid in enumerate(order)})
+
+    answer = answer_request(request, head_to_a1)
+    assert isinstance(answer, ApplyPlan)
+    assert set(answer.plan.assignments) == set(order[:10])  # it names only the moves
+    first, second = coord.next_for("a0"), coord.next_for("a0")  # meanwhile a0 starts two
+    assert first is not None and second is not None and [first.id, second.id] == order[:2]
+    assert coord.complete(first.id, "a0") is None
+    coord.apply_plan(Plan(assignments={order[-1]: "a1"}))  # an operator moves a kept one
     coord.submit(TaskSpec("late"))  # and a task arrives the plan does not know
     outcome = coord.answer_resolve(answer)
     assert outcome.applied and outcome.plan is not None
     skipped = outcome.plan.skipped
-    started = {t.id for t in leased if t is not None}
-    assert set(skipped) == started  # finished and running tasks stay where they are
-    assert "running" in skipped[leased[1].id] and "completed" in skipped[done]  # type: ignore[union-attr]
-    for task_id, agent_id in answer.plan.assignments.items():  # type: ignore[union-attr]
-        if task_id not in started:
-            assert coord.tasks[task_id].agent.id == agent_id  # every queued task moved
+    assert set(skipped) == set(order[:2])  # finished and running tasks stay where they are
+    assert "completed" in skipped[order[0]] and "running" in skipped[order[1]]
+    assert outcome.migrations == 8 and "2 planned tasks skipped" in outcome.detail
+    assert all(coord.tasks[tid].agent.id == "a1" for tid in order[2:10])
+    assert coord.tasks[order[-1]].agent.id == "a1"  # not pulled back: the plan kept it
     assert coord.task_state("late") == "queued"  # unknown to the plan: untouched
-    assert "2 planned tasks skipped" in outcome.detail
     coord.validate()
+
+
+def test_max_moves_keeps_only_the_best_moves(make_coord) -> None:  # type: ignore[no-untyped-def]
+    coord = make_coord(2, config=LL)
+    _overload(coord)
+    request = coord.rebalance("adaptive", max_moves=3).request
+    assert request is not None and request.max_moves == 3
+    answer = answer_request(request, _spread)  # wants 10 moves
+    assert isinstance(answer, ApplyPlan) and len(answer.plan.assignments) == 3
+    assert "the best 3 of its 10 moves" in answer.note
+    outcome = coord.answer_resolve(answer)
+    assert outcome.migrations == 3 and _queued_on(coord) == {"a0": 17, "a1": 3}
+    with pytest.raises(CoordinatorError, match="max_moves is 0"):
+        coord.rebalance("adaptive", max_moves=0)
 
 
 def test_an_answer_to_no_pending_request_is_ignored(make_coord) -> None:  # type: ignore[no-untyped-def]

@@ -27,6 +27,12 @@ def _spread(problem: Problem) -> Plan:
     return Plan(assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)})
 
 
+def _head_to_a1(problem: Problem) -> Plan:
+    """The first half of a0's FIFO queue (what a0 would start next) moves to a1."""
+    half = len(problem.tasks) // 2
+    return Plan(assignments={t.id: "a1" if k < half else "a0" for k, t in enumerate(problem.tasks)})
+
+
 def test_pulls_and_heartbeats_go_on_while_a_resolve_is_in_flight() -> None:
     order: list[str] = []
     solving, release = threading.Event(), threading.Event()
@@ -37,7 +43,7 @@ def test_pulls_and_heartbeats_go_on_while_a_resolve_is_in_flight() -> None:
         if not release.wait(timeout=60):  # a safety net: the test releases it
             raise RuntimeError("never released")
         order.append("solve finished")
-        return _spread(problem)
+        return _head_to_a1(problem)
 
     runtime = _one_busy_agent(slow_resolver)
     records: list[RebalanceRecord] = []
@@ -72,7 +78,8 @@ def test_pulls_and_heartbeats_go_on_while_a_resolve_is_in_flight() -> None:
     assert record.migrations == len(record.moves) > 0
     assert {m["reason"] for m in record.moves} == {"rebalance"}
     assert not {m["task"] for m in record.moves} & set(leased)  # running tasks stay put
-    assert "2 planned tasks skipped" in record.detail  # the plan was stale for those two
+    assert "2 planned tasks skipped" in record.detail  # a0 started them while it solved
+    assert record.migrations == 8
     snapshot = runtime.view()
     assert snapshot.resolve_in_flight is None
     assert sum(a.queued + a.leased for a in snapshot.agents) == 20  # nothing lost
@@ -102,3 +109,10 @@ def test_without_a_resolver_adaptive_falls_back_to_threshold() -> None:
     record = runtime.rebalance("adaptive", 0.2)
     assert record.strategy == "adaptive" and "no resolver configured" in record.detail
     assert record.migrations > 0 and {m["reason"] for m in record.moves} == {"rebalance"}
+
+
+def test_max_moves_caps_what_an_adaptive_run_moves() -> None:
+    runtime = _one_busy_agent(_spread)  # the plan wants 10 moves
+    record = runtime.rebalance("adaptive", 0.2, max_moves=3)
+    assert record.applied and record.migrations == len(record.moves) == 3, record.detail
+    assert "max_moves 3" in record.detail
