@@ -92,8 +92,6 @@ def compare_batch_run(
         raise InputError(
             "is not a directory; give the folder holding problem files", source=str(instances)
         )
-    if dask and (outputs.plans is not None or maximise):
-        raise InputError("--out and --maximise are not available with --dask; drop one of them")
     files = prepare_outputs(
         outputs.wanted(instances), force=outputs.force, together=("html", "json")
     )
@@ -155,7 +153,14 @@ def _run(
 
     executor = executor_from_env(dask)
     try:
-        return run_batch_on(executor, instances, options, on_instance=progress)
+        return run_batch_on(
+            executor,
+            instances,
+            options,
+            on_instance=progress,
+            on_report=keep_plan,
+            maximise=maximise,
+        )
     finally:
         executor.close()
 

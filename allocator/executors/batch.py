@@ -37,14 +37,17 @@ def run_batch_on(
     options: RunOptions,
     *,
     on_instance: Callable[[str, int, int], None] | None = None,
+    on_report: Callable[[str, ComparisonReport], None] | None = None,
+    maximise: bool = False,
 ) -> BatchReport:
     """Compare solvers on every instance in `directory`, all instances submitted at once.
 
-    `on_instance(name, index, total)` is called as each instance's result arrives.
+    `on_instance(name, index, total)` is called as each instance's result arrives,
+    `on_report(name, report)` with its comparison; `maximise` reads GAP files as profits.
     Cost: one comparison per instance, at most as many in parallel as the executor has
     workers, each bounded by `options.time_limit_s`.
     """
-    found = discover_instances(directory)
+    found = discover_instances(directory, maximise=maximise)
     handles: list[SolveHandle | None] = []
     for _name, _path, problem in found:
         if isinstance(problem, InputError):
@@ -72,6 +75,8 @@ def run_batch_on(
             )
             continue
         report = ComparisonReport.model_validate_json(outcome.result)
+        if on_report is not None:
+            on_report(name, report)
         results.append(
             InstanceResult(
                 instance=name,
@@ -83,4 +88,4 @@ def run_batch_on(
                 outcomes=outcome_from_report(report),
             )
         )
-    return summarise_batch(directory.name, options, results)
+    return summarise_batch(directory.name, options, results, maximise=maximise)

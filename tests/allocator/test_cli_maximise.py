@@ -104,3 +104,34 @@ def test_maximise_refuses_a_json_problem(tmp_path: Path) -> None:
     proc = _cli("solve", str(path), "--maximise", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--maximise reads OR-Library GAP profit files" in proc.stderr
+
+
+def test_batch_maximise_reads_profits_and_keeps_the_plans(tmp_path: Path) -> None:
+    folder = tmp_path / "profits"
+    folder.mkdir()
+    tables = {name: _profit_file(folder / f"{name}.txt", seed=k) for k, name in enumerate("ab")}
+    proc = _cli(
+        "compare",
+        "--instances",
+        str(folder),
+        "--maximise",
+        "--time-limit",
+        "3",
+        "-s",
+        "cpsat",
+        "--out",
+        str(tmp_path / "plans.json"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    batch = json.loads((tmp_path / "out" / "profits.batch.json").read_text())
+    plans = json.loads((tmp_path / "plans.json").read_text())
+    assert batch["maximise"] is True
+    for inst in batch["instances"]:
+        profit = tables[inst["instance"]][0]
+        earned = sum(
+            profit[int(a[1:]), int(t[1:])]
+            for t, a in plans[inst["instance"]]["assignments"].items()
+        )
+        assert inst["outcomes"][0]["objective"] == -earned  # negated profit, min is best
+    assert "Profit instances (--maximise)" in (tmp_path / "out" / "profits.batch.html").read_text()

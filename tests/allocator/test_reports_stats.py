@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from allocator.reports.batch import summarise_batch
 from allocator.reports.batch_models import InstanceResult, SolverOutcome
@@ -15,7 +17,7 @@ from allocator.reports.batch_stats import (
     rank_biserial,
     shifted_geometric_mean,
 )
-from allocator.reports.batch_summary import outcome_from_report, time_to_target
+from allocator.reports.batch_summary import PROFILE_TOLERANCE, outcome_from_report, time_to_target
 from models import RunOptions
 from models.report import ComparisonReport, ProblemSummary, RunSettings, SolverRun
 
@@ -180,3 +182,23 @@ def test_time_to_target_ignores_a_trace_that_disagrees_with_the_verified_plan() 
     # The trace claims 90 at 1 s but the verified plan is worth 100: only time to best counts.
     assert time_to_target([(1.0, 90.0), (3.0, 95.0)], 100.0, 3.0, 100.0) == pytest.approx(3.0)
     assert time_to_target([(1.0, 100.0)], 100.0, 1.0, None) is None
+
+
+@given(
+    values=st.lists(st.floats(1.0, 1000.0), min_size=1, max_size=12),
+    target=st.floats(1.0, 1000.0),
+)
+def test_time_to_target_invariants(values: list[float], target: float) -> None:
+    """Reached iff the verified value is within tolerance; never after the best plan; the
+    moment it names holds a value within tolerance."""
+    best = sorted(values, reverse=True)  # an improving trace
+    trace = [(0.5 * (k + 1), v) for k, v in enumerate(best)]
+    objective, best_s = trace[-1][1], trace[-1][0]
+    target = min(target, objective)  # the target is the best of all solvers
+    t = time_to_target(trace, objective, best_s, target)
+    within = objective <= target + PROFILE_TOLERANCE * abs(target)
+    assert (t is not None) == within
+    if t is not None:
+        assert t <= best_s
+        value_then = next(v for time, v in trace if time == t)
+        assert value_then <= target + PROFILE_TOLERANCE * abs(target)
