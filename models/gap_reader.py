@@ -82,7 +82,12 @@ def _parse_one(name: str, values: list[int], pos: int, source: str = "") -> tupl
 
 
 def gap_to_problem(instance: GapInstance, maximise: bool = False) -> Problem:
-    """Express a GAP instance exactly with explicit cost and usage matrices."""
+    """Express a GAP instance exactly with explicit cost and usage matrices.
+
+    With `maximise` the file's first matrix is profit and cost = -profit: minimising
+    the problem's score maximises total profit, and every objective, bound and trace
+    value of its reports is a negated profit (the CLI shows them as profits).
+    """
     m, n = instance.shape
     cost = -instance.cost if maximise else instance.cost
     return Problem(

@@ -11,6 +11,7 @@ from allocator.reports.html_report import (
     MAX_TRACE_POINTS,
     render_report_html,
 )
+from allocator.reports.objective_sense import profit_sense
 from allocator.reports.svg_charts import downsample
 from models.report import ComparisonReport, ProblemSummary, RunSettings, SolverRun
 from tests.allocator.html_elements import parse_elements
@@ -189,3 +190,24 @@ def test_summary_table_is_not_in_a_fixed_height_box() -> None:
     css = page.split("<style>", 1)[1].split("</style>", 1)[0]
     wide = css.split(".wide {", 1)[1].split("}", 1)[0]
     assert "max-height" not in wide and "overflow-y" not in wide
+
+
+def test_profit_sense_flips_every_shown_value_and_leaves_the_report_alone() -> None:
+    report = synthetic_report(60, 5, solvers=("greedy", "cpsat"), trace_points=5, seed=12)
+    for run in report.solvers:  # a profit problem as the solvers saw it: cost = -profit
+        run.objective = -(run.objective or 0.0)
+        run.trace = [(t, -v) for t, v in run.trace]
+        run.bound = None if run.bound is None else -run.bound
+    assert report.chosen is not None
+    report.chosen.objective = -report.chosen.objective
+    report.best_bound = -(report.best_bound or 0.0)
+    before = report.model_dump_json()
+    page = render_report_html(report, sense=profit_sense())
+    assert report.model_dump_json() == before
+    ys = {float(p["data-y"]) for p in _points(page, "trace")}
+    assert ys == {float(f"{-v:.6g}") for r in report.solvers for _, v in r.trace}
+    assert f"best upper bound {-report.best_bound:.4g}" in page
+    assert "profit (higher is better)" in page
+    data = json.loads(page.split('id="report-data">', 1)[1].split("</script>", 1)[0])
+    assert data["solvers"][0]["objective"] == report.solvers[0].objective  # kept as minimised
+    assert data["objective_sense"]["chosen_profit"] == -report.chosen.objective
