@@ -14,7 +14,7 @@ from api.mcp_server import mount_mcp
 from api.observability import HttpObserver, configure_logging
 from api.openapi_doc import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import jobs, operations, swarms
+from api.routes import decisions, jobs, operations, swarms
 from api.services import build_services
 from api.settings import ServiceSettings
 
@@ -45,6 +45,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
     app.include_router(jobs.router)
+    app.include_router(decisions.router)
     app.include_router(swarms.router)
     app.include_router(operations.router)
     app.include_router(operations.ops_router)

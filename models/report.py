@@ -13,7 +13,7 @@ objective (lexicographic), and per objective (the ideal point) in Pareto mode.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -134,3 +134,5 @@ class ComparisonReport(BaseModel):
     hypervolume: float | None = None
     diagnosis: list[str] = Field(default_factory=list)
     wall_time_s: float = 0.0
+    # A re-plan's diff, freed tasks and moves used (None for ordinary solves).
+    replan: dict[str, Any] | None = None

@@ -15,6 +15,8 @@ from allocator.facade import compare, solve
 from allocator.jobs.batch_requests import parse_batch_request
 from allocator.jobs.failure_notes import one_line, scrub_report
 from allocator.problem_files import parse_request
+from allocator.replan_report import replan_report
+from allocator.replanning import split_replan_fields
 from allocator.store import JobOutcome
 from allocator.topology_facade import optimize_topology, parse_topology_request
 from models import InputError
@@ -56,7 +58,11 @@ def execute_job(
                 objective=topo.objective_after,
                 result=topo.model_dump_json(),
             )
+        document, replan_request = split_replan_fields(document)
         problem, options = parse_request(document)
+        if replan_request is not None:  # an allocation re-planned from a previous plan
+            report = replan_report(problem, options, replan_request)
+            return outcome_from_report(scrub_report(report, job_id), cancelled=False)
         run = compare if kind == "comparison" else solve
         report = run(problem, options, on_progress=on_progress, stop=stop)
         return outcome_from_report(scrub_report(report, job_id), cancelled=stop.is_set())

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from allocator.jobs.batch_requests import parse_batch_request
 from allocator.problem_files import parse_request
+from allocator.replan_report import check_replan_request
+from allocator.replanning import split_replan_fields
 from allocator.store import NewJob
 from models import InputError, Problem
 from models.numeric_ranges import MAX_INT
@@ -71,6 +73,9 @@ def prepare_job(
 
 
 def _check_allocation(document: object, limits: RequestLimits) -> tuple[int, int, float]:
+    document, replan_request = split_replan_fields(document)
+    if replan_request is not None:
+        check_replan_request(replan_request)
     problem, options = parse_request(document)
     _check_size(problem, limits)
     _check_time_limit(options.time_limit_s, limits)
