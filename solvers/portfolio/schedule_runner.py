@@ -21,7 +21,7 @@ from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
 from solvers.portfolio.solver_process import SolverProcess, mp_context
-from solvers.portfolio.strategy import OTHERS, Phase, Slot, Strategy, strategy_for
+from solvers.portfolio.strategy import Phase, Slot, Strategy, strategy_for
 from solvers.shared.proof import bound_is_plausible, bounded_value, is_proven_optimal
 from solvers.shared.timing import to_request_clock
 
@@ -93,15 +93,7 @@ class ScheduleRunner:
     # -- the schedule -------------------------------------------------------------
 
     def _members(self, strategy: Strategy, phase: Phase, names: list[str]) -> list[_Member]:
-        """The request's solvers this phase holds, in the request's order."""
-        named = {s.solver for p in strategy.phases for s in p.slots if s.solver != OTHERS}
-        slots = {s.solver: s for s in phase.slots}
-        out = []
-        for name in names:
-            slot = slots.get(name) or (slots.get(OTHERS) if name not in named else None)
-            if slot is not None:
-                out.append(_Member(name, slot, 0.0))
-        return out
+        return [_Member(name, slot, 0.0) for name, slot in strategy.slots_for(phase, names)]
 
     def _run_phase(self, phase: Phase, members: list[_Member]) -> None:
         """Start the phase's solvers (late ones at their offset) and watch them to the end."""

@@ -109,6 +109,21 @@ class Strategy:
     solver_sets: tuple[frozenset[str], ...] = ()
     classic_gap_only: bool = False
 
+    def slots_for(self, phase: Phase, names: list[str]) -> list[tuple[str, Slot]]:
+        """The request's solvers `phase` holds, in the request's order, with their slots.
+
+        A solver named by a slot anywhere in the strategy runs in that slot's phase; every
+        other solver runs in the phase holding the OTHERS slot.
+        """
+        named = {s.solver for p in self.phases for s in p.slots if s.solver != OTHERS}
+        slots = {s.solver: s for s in phase.slots}
+        out = []
+        for name in names:
+            slot = slots.get(name) or (slots.get(OTHERS) if name not in named else None)
+            if slot is not None:
+                out.append((name, slot))
+        return out
+
 
 _REST = Phase((Slot("nsga2", start_share=0.5), Slot(OTHERS)))
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from models import Problem, RunOptions
+from models import Problem, RunOptions, compile_problem
 from solvers import registry
+from solvers.base import SolveStatus
 from solvers.portfolio.breaker import SolverBreaker
+from solvers.portfolio.report_bounds import BOUND_BUG
 from solvers.portfolio.run import run_portfolio
-from tests.solvers.report_invariants import all_breaches, clock_breaches
+from solvers.portfolio.schedule_runner import ScheduleRunner
+from tests.solvers.report_invariants import all_breaches, clock_breaches, status_breaches
 from tests.solvers.tiny_instances import tiny_gap
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -110,3 +114,40 @@ def test_cancelled_solvers_keep_the_clock(failing_solvers: None) -> None:
     timer.join()
     assert any(r.stop_reason == "cancelled" for r in report.solvers)
     assert clock_breaches(report) == []
+
+
+@pytest.fixture
+def lying_solvers() -> Iterator[None]:
+    extra = {
+        "liar": ("tests.solvers.lying_solver", "UnprovenOptimal"),
+        "bound_liar": ("tests.solvers.lying_solver", "BoundAboveEveryPlan"),
+        "hanger": ("tests.solvers.crashing_solver", "HangingSolver"),
+    }
+    registry._REGISTRY.update(extra)
+    yield
+    for key in extra:
+        registry._REGISTRY.pop(key)
+
+
+def test_unproven_optimal_is_demoted_and_a_wrong_bound_is_named(lying_solvers: None) -> None:
+    report = run_portfolio(
+        tiny_gap(6),
+        RunOptions(time_limit_s=1.5, solvers=["greedy", "liar", "bound_liar"]),
+        breaker=SolverBreaker(),
+    )
+    runs = {r.name: r for r in report.solvers}
+    assert runs["liar"].status == "feasible" and runs["liar"].verified
+    assert any("reported optimal, but" in n for n in runs["liar"].notes)
+    assert any(BOUND_BUG in n for n in runs["bound_liar"].notes)
+    assert report.best_bound_by != "bound_liar"
+    assert status_breaches(report) == [] and clock_breaches(report) == []
+
+
+def test_automatic_choice_stops_only_on_a_verified_proof(lying_solvers: None) -> None:
+    compiled = compile_problem(tiny_gap(6))
+    runner = ScheduleRunner(compiled, RunOptions(time_limit_s=1.0), time.perf_counter(), None, None)
+    assert runner.stop_on_optimal
+    results = runner.run(["liar", "hanger"])
+    assert results["liar"].status == SolveStatus.OPTIMAL  # its claim, checked below
+    assert runner.proven_by is None
+    assert not any("liar proved" in n for n in results["hanger"].notes)

@@ -1,0 +1,65 @@
+"""The strategy table: every requested solver lands in exactly one phase, problem classes
+are recognised from data, and budgets never run past what is left."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models import compile_problem
+from solvers.portfolio.strategy import (
+    OTHERS,
+    SIZE_LIMITS,
+    STRATEGIES,
+    Budget,
+    choose_solvers,
+    strategy_for,
+)
+from tests.solvers.tiny_instances import tiny_attributes, tiny_gap
+
+_NAMES = ["greedy", "cpsat", "milp", "lns", "nsga2", "lp_bound", "heft", "custom"]
+
+
+@given(st.lists(st.sampled_from(_NAMES), unique=True, min_size=1))
+def test_every_solver_lands_in_exactly_one_phase(names: list[str]) -> None:
+    for compiled in (compile_problem(tiny_gap(1)), compile_problem(tiny_attributes())):
+        strategy = strategy_for(compiled, names)
+        placed = [n for phase in strategy.phases for n, _ in strategy.slots_for(phase, names)]
+        assert sorted(placed) == sorted(names), strategy.problem_class
+
+
+def test_problem_classes_come_from_the_table() -> None:
+    gap = compile_problem(tiny_gap(1))
+    attrs = compile_problem(tiny_attributes())
+    assert strategy_for(gap, ["greedy", "lns"]).problem_class == "classic GAP, large"
+    assert strategy_for(gap, ["greedy", "milp", "lns"]).problem_class == "classic GAP, small"
+    assert strategy_for(attrs, ["greedy", "milp", "lns"]).problem_class == "small exact and Pareto"
+    assert strategy_for(attrs, ["greedy"]).problem_class == "large attribute form"
+    assert strategy_for(attrs, ["cpsat", "nsga2"]) is STRATEGIES[-1]
+    assert not STRATEGIES[-1].solver_sets, "the last strategy must serve any request"
+    assert any(s.solver == OTHERS for p in STRATEGIES[-1].phases for s in p.slots)
+
+
+@given(
+    share=st.none() | st.floats(0.0, 1.0),
+    min_s=st.floats(0.0, 5.0),
+    max_s=st.floats(0.0, 100.0),
+    limit_s=st.floats(0.01, 3600.0),
+    left_s=st.floats(0.0, 3600.0),
+)
+def test_budget_never_exceeds_what_is_left(
+    share: float | None, min_s: float, max_s: float, limit_s: float, left_s: float
+) -> None:
+    seconds = Budget(share, min_s, max_s).seconds(limit_s, left_s)
+    assert 0.0 <= seconds <= left_s
+    if share is not None and min_s <= max_s:
+        assert seconds <= max(max_s, min_s)
+
+
+def test_size_limits_decide_the_default_choice() -> None:
+    compiled = compile_problem(tiny_attributes())
+    choice = choose_solvers(compiled, None, _NAMES)
+    assert {"greedy", "cpsat", "milp", "lns", "nsga2", "lp_bound"} <= set(choice.run)
+    assert SIZE_LIMITS.cpsat_max_pairs >= int(compiled.eligible.sum())
+    explicit = choose_solvers(compiled, ["greedy", "missing"], ["greedy"])
+    assert explicit.run == ["greedy"] and "missing" in explicit.skipped
