@@ -21,6 +21,7 @@ from solvers.heuristic.perturbation import iterated_local_search
 from solvers.heuristic.regret_insertion import regret_insert, relaxed_start
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import PlanState, TaskUnits, build_units
+from solvers.shared.hints import well_formed_hint
 from solvers.shared.timing import fill_timing
 
 __all__ = ["GreedySolver", "greedy_assignment", "quick_plan"]
@@ -203,9 +204,9 @@ def _starts(
     yield best  # an incumbent before polishing, so a caller has a plan early
     local_search(best, model, deadline, rng, max_rounds=rounds)
     yield best
-    for hint in options.hints:
-        hint = np.asarray(hint)
-        if hint.shape != (problem.n_tasks,):
+    for raw in options.hints:
+        hint = well_formed_hint(problem, raw)
+        if hint is None:
             continue
         state = _state_from_hint(units, model, units.from_assignment(hint), rng, deadline)
         local_search(state, model, deadline, rng, max_rounds=rounds)

@@ -33,6 +33,7 @@ from solvers.heuristic.solver import quick_plan
 from solvers.nsga2.operators import GeneOperators
 from solvers.nsga2.population_eval import PopulationEvaluator
 from solvers.nsga2.selection import survivors
+from solvers.shared.hints import well_formed_hint
 from solvers.shared.pareto import non_dominated, normalised_hypervolume
 from solvers.shared.timing import fill_timing
 
@@ -134,9 +135,8 @@ def _seed_plans(
             problem, objectives=ObjectiveSpec(mode="weighted", weights=weights, order=())
         )
         seeds.append(quick_plan(alone, per_seed, options.seed, rounds=_SEED_ROUNDS))
-    seeds.extend(
-        np.asarray(h, dtype=np.int64) for h in options.hints if np.shape(h) == (problem.n_tasks,)
-    )
+    well_formed = (well_formed_hint(problem, h) for h in options.hints)
+    seeds.extend(h.astype(np.int64) for h in well_formed if h is not None)
     return [s.astype(np.int64) for s in seeds]
 
 
