@@ -60,7 +60,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.state.swarm_feed = swarm_feed
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, shape_for=services.jobs.shape_for_path
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        shape_for=services.jobs.shape_for_path,
+        body_timeout_s=settings.body_timeout_s,
     )
     app.add_middleware(HttpObserver, metrics=services.metrics)
     install_openapi(app)

@@ -4,6 +4,7 @@ while it arrives, chunk by chunk, without ever holding the event loop for long."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
@@ -23,10 +24,12 @@ class BodySizeLimit:
         app: ASGIApp,
         max_bytes: int,
         shape_for: Callable[[str], JsonShapeLimits | None] = lambda _path: None,
+        body_timeout_s: float = 30.0,
     ):
         self.app = app
         self.max_bytes = max_bytes
         self.shape_for = shape_for
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -40,8 +43,14 @@ class BodySizeLimit:
         scanner = ShapeScanner(limits) if limits is not None else None
         buffer = bytearray()
         more = True
+        deadline = asyncio.get_running_loop().time() + self.body_timeout_s
         while more:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:  # a slow sender holds a connection and memory: let go
+                await self._reject(send, scope, self._too_slow(), status=408)
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -66,18 +75,24 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
+    def _too_slow(self) -> str:
+        return (
+            f"the request body did not arrive within {self.body_timeout_s:g} s "
+            "(ALLOCATOR_BODY_TIMEOUT_S); send it at once"
+        )
+
     def _too_big(self) -> str:
         return (
             f"the request body exceeds {self.max_bytes} bytes "
             "(ALLOCATOR_MAX_BODY_BYTES); send a smaller request or split it"
         )
 
-    async def _reject(self, send: Send, scope: Scope, detail: str) -> None:
+    async def _reject(self, send: Send, scope: Scope, detail: str, status: int = 413) -> None:
         payload = json.dumps(
             {
                 "type": "about:blank",
-                "title": "Request body too large",
-                "status": 413,
+                "title": "Request timeout" if status == 408 else "Request body too large",
+                "status": status,
                 "detail": detail,
                 "instance": scope.get("path", ""),
             }
@@ -85,7 +100,7 @@ class BodySizeLimit:
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(payload)).encode()),

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from api.dashboard_views import SwarmLive, topology_svg
 from api.schemas import job_view
+from api.security import client_of
 
 __all__ = ["COOKIE", "REFRESH_S", "router"]
 
@@ -111,9 +112,17 @@ async def live_fragment(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Check the token from the form and set the session cookie."""
     token = _token(request)
+    throttle = request.app.state.services.auth_throttle
+    wait_s = throttle.retry_after(client_of(request)) if token else None
+    if wait_s is not None:
+        error = f"Too many failed sign-ins from here; try again in {wait_s} s."
+        page = _page("login.html.j2", status=429, error=error)
+        page.headers["Retry-After"] = str(wait_s)
+        return page
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     given = (form.get("token") or [""])[0].strip()
     if token and not hmac.compare_digest(given.encode(), token.encode()):
+        throttle.failed(client_of(request))
         return _page("login.html.j2", status=401, error="That token is not valid here.")
     response = RedirectResponse("/", status_code=303)
     if token:

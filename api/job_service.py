@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import json
 from typing import Any
 
@@ -14,7 +16,14 @@ from allocator.jobs import JobRunner, RequestLimits, prepare_job
 from allocator.reports.batch_html import render_batch_html
 from allocator.reports.batch_models import BatchReport
 from allocator.reports.html_report import render_report_html
-from allocator.store import IdempotencyConflict, JobRecord, JobRepository, NewJob
+from allocator.store import (
+    IdempotencyConflict,
+    JobRecord,
+    JobRepository,
+    NewJob,
+    QueueCaps,
+    QueueFull,
+)
 from api.json_shape import JsonShapeLimits, check_parsed
 from api.problems import ApiProblem
 from models.report import ComparisonReport
@@ -37,11 +46,13 @@ class JobService:
         limits: RequestLimits,
         max_wait_s: float,
         max_json_values: int = 1_000_000,
+        caps: QueueCaps | None = None,
     ):
         self.jobs = jobs
         self.runner = runner
         self.limits = limits
         self.max_wait_s = max_wait_s
+        self.caps = caps
         single = limits.max_tasks + limits.max_agents
         batch = limits.max_batch_tasks + limits.max_batch_instances * limits.max_agents
         self.shapes = {
@@ -63,9 +74,19 @@ class JobService:
         return self.shapes["batch" if path.endswith("/batches") else "single"]
 
     async def submit(
-        self, kind: str, body: bytes, *, wait_s: float, idempotency_key: str | None
+        self,
+        kind: str,
+        body: bytes,
+        *,
+        wait_s: float,
+        idempotency_key: str | None,
+        tenant: str | None = None,
     ) -> tuple[JobRecord, dict[str, Any] | None, bool]:
-        """Accept a job; returns it, its result if it finished within `wait_s`, and created."""
+        """Accept a job; returns it, its result if it finished within `wait_s`, and created.
+
+        Raises:
+            ApiProblem: 422 for a bad request, 429 (with Retry-After) when the queue is full.
+        """
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise ApiProblem(422, "Idempotency-Key must be 1 to 200 characters long")
         if self._parse_limiter is None:
@@ -73,16 +94,22 @@ class JobService:
         new_job = await anyio.to_thread.run_sync(
             self._prepare, kind, body, idempotency_key, limiter=self._parse_limiter
         )
+        new_job = dataclasses.replace(new_job, tenant=tenant)
         wait_s = min(max(wait_s, 0.0), self.max_wait_s)
         try:
             if wait_s > 0 and self.runner is not None and self.runner.fast_path_fits(new_job):
                 job, created = await run_in_threadpool(self.runner.submit_fast, new_job)
             else:
-                job, created = await run_in_threadpool(self.jobs.create, new_job)
+                job, created = await run_in_threadpool(
+                    functools.partial(self.jobs.create, new_job, caps=self.caps)
+                )
                 if self.runner is not None:
                     self.runner.wake()
         except IdempotencyConflict as exc:
             raise ApiProblem(422, str(exc)) from exc
+        except QueueFull as exc:
+            retry = {"Retry-After": str(exc.retry_after_s)}
+            raise ApiProblem(429, str(exc), headers=retry) from exc
         if wait_s > 0 and not job.final:
             job = await self.wait(job.id, wait_s) or job
         result = await self.result_document(job) if wait_s > 0 and job.final else None

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from prometheus_client.core import Metric
 
 from allocator.jobs import JobRunner, RequestLimits, RunnerConfig
-from allocator.store import Store, open_store
+from allocator.store import QueueCaps, Store, open_store
 from allocator.swarms import SwarmHub
+from api.auth_throttle import FailedAuthThrottle
 from api.job_service import JobService
 from api.observability import ServiceMetrics, gauge
 from api.settings import ServiceSettings
@@ -35,6 +36,7 @@ class Services:
     hub: SwarmHub
     swarms: SwarmService
     api_token: str | None
+    auth_throttle: FailedAuthThrottle
     started: bool = field(default=False)
 
     def start(self) -> None:
@@ -116,10 +118,22 @@ def build_services(settings: ServiceSettings) -> Services:
         store=store,
         runner=runner,
         metrics=metrics,
-        jobs=JobService(store.jobs, runner, limits, settings.max_wait_s, settings.max_json_values),
+        jobs=JobService(
+            store.jobs,
+            runner,
+            limits,
+            settings.max_wait_s,
+            settings.max_json_values,
+            caps=QueueCaps(
+                settings.max_queued_jobs,
+                settings.max_queued_jobs_per_tenant,
+                concurrency=settings.max_concurrent_jobs,
+            ),
+        ),
         hub=hub,
         swarms=SwarmService(hub, store.jobs),
         api_token=token or None,
+        auth_throttle=FailedAuthThrottle(settings.max_failed_auth_per_minute),
     )
     metrics.add_live_gauges(services.job_gauges)
     return services

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
         default=None, description="When set, every data route needs `Authorization: Bearer`."
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="A request body must arrive within this long (408)."
+    )
     max_json_values: int = Field(
         default=1_000_000,
         ge=1000,
@@ -39,10 +42,21 @@ class ServiceSettings(BaseSettings):
     max_batch_instances: int = Field(default=100, ge=1, description="Instances per batch job.")
     max_batch_tasks: int = Field(default=100_000, ge=1, description="Tasks in a batch, all told.")
     max_wait_s: float = Field(default=60.0, ge=0, description="Cap on `?wait=` seconds.")
-    max_concurrent_jobs: int = Field(
-        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+    max_queued_jobs: int = Field(
+        default=200, ge=1, description="Jobs waiting to run, all told; beyond it 429."
+    )
+    max_queued_jobs_per_tenant: int = Field(
+        default=50,
         ge=1,
-        description="Jobs solved at once, each in its own process (one per 2 cores by default).",
+        description="Jobs waiting per tenant (X-Tenant header, else client address); then 429.",
+    )
+    max_failed_auth_per_minute: int = Field(
+        default=20, ge=1, description="Failed token checks per client per minute before 429."
+    )
+    max_concurrent_jobs: int = Field(
+        default_factory=lambda: max(2, (os.cpu_count() or 2) // 2),
+        ge=1,
+        description="Jobs solved at once, each in its own process (one per 2 cores, at least 2).",
     )
     job_lease_s: float = Field(
         default=15.0, gt=0, description="A crashed runner's jobs are re-run after this long."

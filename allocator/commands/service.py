@@ -39,9 +39,36 @@ def serve(
         str | None,
         typer.Option("--dask", help="Dask scheduler address: run solver jobs on that cluster."),
     ] = None,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            envvar="ALLOCATOR_HTTP_MAX_CONNECTIONS",
+            min=1,
+            help="Open connections and requests at once; beyond it 503.",
+        ),
+    ] = 500,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="ALLOCATOR_HTTP_HEADER_TIMEOUT_S",
+            min=0.1,
+            help="Seconds a client may take to send its request headers.",
+        ),
+    ] = 10.0,
+    keep_alive: Annotated[
+        float,
+        typer.Option(
+            envvar="ALLOCATOR_HTTP_KEEP_ALIVE_S", min=0.1, help="Idle keep-alive connections close."
+        ),
+    ] = 5.0,
 ) -> None:
-    """Start the HTTP service (settings from ALLOCATOR_* environment variables)."""
+    """Start the HTTP service (settings from ALLOCATOR_* environment variables).
+
+    The request body read timeout is ALLOCATOR_BODY_TIMEOUT_S (the app's setting).
+    """
     import uvicorn
+
+    from allocator.commands.http_limits import header_timeout_protocol
 
     if dask:
         os.environ["ALLOCATOR_DASK_ADDRESS"] = dask  # read by the job runner at start-up
@@ -59,6 +86,10 @@ def serve(
         log_level=log_level,
         access_log=False,  # the app logs requests itself, as JSON
         timeout_graceful_shutdown=10,
+        http=header_timeout_protocol(header_timeout),
+        limit_concurrency=max_connections,
+        timeout_keep_alive=int(max(1, keep_alive)),
+        h11_max_incomplete_event_size=64 * 1024,  # header bytes (when h11 is used)
     )
 
 

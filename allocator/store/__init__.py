@@ -21,6 +21,8 @@ from allocator.store.job_repository import (
     JobRecord,
     JobRepository,
     NewJob,
+    QueueCaps,
+    QueueFull,
 )
 from allocator.store.swarm_repository import SwarmRepository
 
@@ -31,6 +33,8 @@ __all__ = [
     "JobRecord",
     "JobRepository",
     "NewJob",
+    "QueueCaps",
+    "QueueFull",
     "Store",
     "SwarmRepository",
     "open_store",

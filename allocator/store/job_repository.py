@@ -10,12 +10,21 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from allocator.store.job_records import (
+    FINAL_STATUSES,
+    IdempotencyConflict,
+    JobOutcome,
+    JobRecord,
+    NewJob,
+    QueueFull,
+    record_of,
+)
+from allocator.store.queue_caps import QueueCaps, check_queue
 from allocator.store.tables import JobRow
 
 __all__ = [
@@ -25,99 +34,9 @@ __all__ = [
     "JobRecord",
     "JobRepository",
     "NewJob",
+    "QueueCaps",
+    "QueueFull",
 ]
-
-# queued -> running -> succeeded | failed | cancelled; queued -> cancelled.
-FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
-
-
-class IdempotencyConflict(ValueError):
-    """An Idempotency-Key reused with a different request body."""
-
-
-@dataclass(frozen=True)
-class NewJob:
-    """What a submission stores; the request is the canonical JSON text."""
-
-    kind: str
-    request: str
-    request_sha256: str
-    n_agents: int
-    n_tasks: int
-    time_limit_s: float
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """How a run ended: lifecycle status, why it stopped, what it has."""
-
-    status: str
-    stop_reason: str
-    solution: str | None
-    objective: float | None = None
-    bound: float | None = None
-    result: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A job as read from the store (without request and result texts)."""
-
-    id: str
-    kind: str
-    status: str
-    stop_reason: str | None
-    solution: str | None
-    n_agents: int
-    n_tasks: int
-    time_limit_s: float
-    submitted_at: float
-    started_at: float | None
-    finished_at: float | None
-    attempts: int
-    cancel_requested: bool
-    best_objective: float | None
-    best_bound: float | None
-    progress_solver: str | None
-    instances_done: int | None
-    instances_total: int | None
-    objective: float | None
-    error: str | None
-    has_result: bool
-    request_sha256: str
-
-    @property
-    def final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-def _record(row: JobRow) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        kind=row.kind,
-        status=row.status,
-        stop_reason=row.stop_reason,
-        solution=row.solution,
-        n_agents=row.n_agents,
-        n_tasks=row.n_tasks,
-        time_limit_s=row.time_limit_s,
-        submitted_at=row.submitted_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        attempts=row.attempts,
-        cancel_requested=row.cancel_requested,
-        best_objective=row.best_objective,
-        best_bound=row.best_bound,
-        progress_solver=row.progress_solver,
-        instances_done=row.instances_done,
-        instances_total=row.instances_total,
-        objective=row.objective,
-        error=row.error,
-        has_result=row.result is not None,
-        request_sha256=row.request_sha256,
-    )
 
 
 class JobRepository:
@@ -127,7 +46,12 @@ class JobRepository:
         self._sessions = sessions
 
     def create(
-        self, job: NewJob, *, lease_owner: str | None = None, lease_s: float = 0.0
+        self,
+        job: NewJob,
+        *,
+        lease_owner: str | None = None,
+        lease_s: float = 0.0,
+        caps: QueueCaps | None = None,
     ) -> tuple[JobRecord, bool]:
         """Store a new queued job (or running, leased to `lease_owner`).
 
@@ -136,6 +60,7 @@ class JobRepository:
 
         Raises:
             IdempotencyConflict: the key was used with a different body.
+            QueueFull: a queued job would pass one of `caps`.
         """
         if job.idempotency_key is not None:
             existing = self._by_key(job.idempotency_key)
@@ -158,9 +83,12 @@ class JobRepository:
             lease_expires_at=now + lease_s if lease_owner else None,
             attempts=1 if lease_owner else 0,
             cancel_requested=False,
+            tenant=job.tenant,
         )
         try:
             with self._sessions.begin() as session:
+                if caps is not None and lease_owner is None:
+                    check_queue(session, caps, job.tenant)
                 session.add(row)
         except IntegrityError:
             # Two submissions raced on one key: the other one won; answer with it.
@@ -168,11 +96,16 @@ class JobRepository:
             if existing is None:
                 raise
             return self._replay(existing, job), False
-        return _record(row), True
+        return record_of(row), True
 
     @staticmethod
     def _replay(existing: JobRecord, job: NewJob) -> JobRecord:
-        if existing.request_sha256 != job.request_sha256 or existing.kind != job.kind:
+        if existing.kind != job.kind:
+            raise IdempotencyConflict(
+                f"this Idempotency-Key was already used for a {existing.kind} job "
+                f"({existing.id}), not a {job.kind} job; use a new key for a new request"
+            )
+        if existing.request_sha256 != job.request_sha256:
             raise IdempotencyConflict(
                 "this Idempotency-Key was already used with a different request body; "
                 "use a new key for a new request"
@@ -182,12 +115,12 @@ class JobRepository:
     def _by_key(self, key: str) -> JobRecord | None:
         with self._sessions() as session:
             row = session.scalars(select(JobRow).where(JobRow.idempotency_key == key)).first()
-            return _record(row) if row else None
+            return record_of(row) if row else None
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._sessions() as session:
             row = session.get(JobRow, job_id)
-            return _record(row) if row else None
+            return record_of(row) if row else None
 
     def request_text(self, job_id: str) -> str | None:
         with self._sessions() as session:
@@ -213,7 +146,7 @@ class JobRepository:
             query = query.where(JobRow.status == status)
         with self._sessions() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
-            return [_record(r) for r in rows]
+            return [record_of(r) for r in rows]
 
     def count_by_status(self) -> dict[str, int]:
         with self._sessions() as session:

@@ -47,10 +47,12 @@ class JobRow(Base):
     objective: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     __table_args__ = (
         Index("ix_jobs_status_submitted", "status", "submitted_at"),
         Index("ix_jobs_kind_submitted", "kind", "submitted_at"),
+        Index("ix_jobs_status_tenant", "status", "tenant"),
     )
 
 

@@ -38,6 +38,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (409, "The job has no result yet."),
         (413, "Body too large."),
         (422, "Invalid request; `detail` says what to change."),
+        (429, "The job queue is full; retry after `Retry-After` seconds."),
     )
 }
 
@@ -51,11 +52,19 @@ def _body_doc(schema: str) -> dict[str, object]:
     }
 
 
+def tenant_of(request: Request) -> str:
+    """Who a job is queued for: the X-Tenant header, else the client's address."""
+    named = request.headers.get("x-tenant", "").strip()
+    if named:
+        return named[:100]
+    return request.client.host if request.client else "unknown"
+
+
 async def _submit(
     kind: str, request: Request, response: Response, jobs: JobService, wait: float, key: str | None
 ) -> JobView:
     job, result, created = await jobs.submit(
-        kind, await request.body(), wait_s=wait, idempotency_key=key
+        kind, await request.body(), wait_s=wait, idempotency_key=key, tenant=tenant_of(request)
     )
     response.status_code = 200 if result is not None else 202
     response.headers["Location"] = f"/v1/jobs/{job.id}"

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """One `uvicorn api.app:create_app --factory` process with ALLOCATOR_* settings."""
+    """One `allocator serve` process (uvicorn over api.app) with ALLOCATOR_* settings."""
 
     def __init__(self, data_dir: Path, port: int | None = None, **settings: str):
         self.port = port or free_port()
@@ -35,17 +35,15 @@ class ServiceProcess:
     def start(self, timeout_s: float = 60) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
+            [  # `allocator serve`: the server settings (timeouts, connection cap) under test
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "api.app:create_app",
-                "--factory",
+                "allocator.cli",
+                "serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--no-access-log",
                 "--log-level",
                 "warning",
             ],
