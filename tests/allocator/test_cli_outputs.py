@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from allocator.cli_files import numbered, prepare_outputs
+from allocator.cli_output import write_outputs
 from models import InputError
 from models.generators.instances import generate_attribute_problem
+from tests.synthetic_report import synthetic_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,3 +193,18 @@ def test_summary_shows_objectives_that_are_exactly_zero(tmp_path: Path) -> None:
     line = next(x for x in proc.stdout.splitlines() if x.startswith("objectives:"))
     for name in zeros:
         assert f"{name}=0" in line
+
+
+def test_a_write_that_fails_after_the_solve_keeps_the_result_elsewhere(tmp_path: Path) -> None:
+    report = synthetic_report(30, 3, seed=2)
+    folder = tmp_path / "reports"
+    files = prepare_outputs({"json": folder / "r.json"}, force=False)
+    shutil.rmtree(folder)
+    folder.write_text("the folder was replaced by a file during the solve")
+    written = write_outputs(report, files)
+    assert len(written.paths) == 1 and written.paths[0] != folder / "r.json"
+    assert json.loads(written.paths[0].read_text())["status"] == "solved"
+    assert (
+        "could not write" in written.fallbacks[0] and str(written.paths[0]) in written.fallbacks[0]
+    )
+    shutil.rmtree(written.paths[0].parent)
