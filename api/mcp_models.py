@@ -56,6 +56,13 @@ class AllocationOutcome(BaseModel):
     )
     unassigned: list[str] = Field(default_factory=list)
     unassigned_reasons: dict[str, str] = Field(default_factory=dict)
+    n_assigned: int = Field(default=0, description="Assigned tasks in the whole plan.")
+    plan_truncated: bool = Field(
+        default=False, description="The plan was too big to list; read plan_resource."
+    )
+    plan_resource: str | None = Field(
+        default=None, description="Resource URI of the full plan when it is not listed."
+    )
     jain_fairness: float | None = None
     solvers: list[SolverLine] = Field(default_factory=list)
     diagnosis: list[str] = Field(

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.mcp_decision_tools import register_decision_tools
 from api.mcp_swarm_tools import register_swarm_tools
 from api.mcp_tools import ServicesGetter, register_job_tools
 from api.observability import configure_logging
@@ -68,6 +69,7 @@ def build_mcp_server(
         log_level="WARNING",
     )
     register_job_tools(server, services)
+    register_decision_tools(server, services)
     register_swarm_tools(server, services)
     return server
 

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from allocator.store import JobRecord
 from allocator.topology_facade import TopologyRequest
+from api.mcp_decision_tools import shrink_outcome
 from api.mcp_models import AllocationOutcome, TopologyOutcome, allocation_outcome
 from api.problems import ApiProblem
 from api.schemas import JobView, job_view
@@ -141,19 +142,23 @@ def register_job_tools(server: MCPServer, services: ServicesGetter) -> None:
         problem: Problem,
         ctx: Context,
         options: RunOptions | None = None,
+        tasks: list[str] | None = None,
+        agents: list[str] | None = None,
     ) -> AllocationOutcome:
         """Assign tasks to agents and return the chosen plan, waiting for the result.
 
         For small requests (time_limit_s at most 60 s; default 10 s). Progress
         notifications report the best objective so far. For longer solves use
-        submit_allocation. The objective is minimised.
+        submit_allocation. The objective is minimised. `tasks`/`agents` keep only
+        those assignments; a plan of more than 200 assignments comes back as a
+        summary with `plan_resource`, the URI of the full plan.
         """
         with tool_errors():
             _check_inline((options or RunOptions()).time_limit_s, "solve")
             svc = services()
             job = await _submit(svc, "allocation", request_document(problem, options))
             job = await _await_job(svc, job, ctx)
-            return await _allocation_outcome(svc, job)
+            return shrink_outcome(await _allocation_outcome(svc, job), tasks, agents)
 
     @server.tool()
     async def compare_solvers(
@@ -216,7 +221,8 @@ def register_job_tools(server: MCPServer, services: ServicesGetter) -> None:
             await svc.jobs.result_text(job_id)  # 409 with the reason when there is none
             if job.kind == "topology":
                 return (await _topology_outcome(svc, job)).model_dump(mode="json")
-            return (await _allocation_outcome(svc, job)).model_dump(mode="json")
+            outcome = shrink_outcome(await _allocation_outcome(svc, job), None, None)
+            return outcome.model_dump(mode="json")
 
     @server.tool()
     async def cancel_job(job_id: JobId) -> JobView:
