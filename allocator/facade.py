@@ -9,13 +9,31 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from allocator.decisions import diff_request, evaluate_request, explain_request, recommend_request
 from allocator.problem_files import load_problem
-from models import Problem, RunOptions
+from allocator.replanning import replan
+from models import Problem, RunOptions, compile_problem
+from models.plan import plan_to_array
+from models.plan_why import plan_why
 from models.report import ComparisonReport
 from solvers.portfolio.run import ProgressEvent, run_portfolio
 from solvers.registry import registered_solvers
 
-__all__ = ["ProgressEvent", "compare", "load_problem", "solve"]
+#: Largest request (agents x tasks) whose report gets a Why section.
+WHY_MAX_PAIRS = 2_000_000
+
+__all__ = [
+    "ProgressEvent",
+    "compare",
+    "diff_request",
+    "evaluate_request",
+    "explain_request",
+    "load_problem",
+    "recommend_request",
+    "replan",
+    "solve",
+    "with_why",
+]
 
 
 def solve(
@@ -33,7 +51,8 @@ def solve(
         on_progress: called with each new incumbent or bound (from the calling thread).
         stop: set it to stop early; the best plan found so far is kept.
     """
-    return run_portfolio(problem, options or RunOptions(), on_progress=on_progress, stop=stop)
+    report = run_portfolio(problem, options or RunOptions(), on_progress=on_progress, stop=stop)
+    return with_why(problem, report)
 
 
 def compare(
@@ -47,7 +66,20 @@ def compare(
     opts = options or RunOptions()
     if opts.solvers is None:
         opts = opts.model_copy(update={"solvers": registered_solvers()})
-    return run_portfolio(problem, opts, on_progress=on_progress, stop=stop)
+    return with_why(problem, run_portfolio(problem, opts, on_progress=on_progress, stop=stop))
+
+
+def with_why(problem: Problem, report: ComparisonReport) -> ComparisonReport:
+    """The report with its Why section (binding resources, unassigned tasks' reasons).
+
+    Skipped above `WHY_MAX_PAIRS` (agent, task) pairs: it compiles the problem again,
+    which a large request should not pay for after its solve.
+    """
+    if report.chosen is None or len(problem.agents) * len(problem.tasks) > WHY_MAX_PAIRS:
+        return report
+    compiled = compile_problem(problem)
+    assignment = plan_to_array(compiled, report.chosen.plan)
+    return report.model_copy(update={"why": plan_why(problem, compiled, assignment)})
 
 
 def load(path: str | Path) -> Problem:

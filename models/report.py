@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from models import Plan
+from models.plan_why import PlanWhy
 
 __all__ = [
     "AgentLoad",
@@ -136,3 +137,5 @@ class ComparisonReport(BaseModel):
     wall_time_s: float = 0.0
     # A re-plan's diff, freed tasks and moves used (None for ordinary solves).
     replan: dict[str, Any] | None = None
+    # Why the chosen plan is as it is: binding resources, unassigned tasks' reasons.
+    why: PlanWhy | None = None
