@@ -22,6 +22,7 @@ from solvers.heuristic.regret_insertion import regret_insert, relaxed_start
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import PlanState, TaskUnits, build_units
 from solvers.shared.hints import well_formed_hint
+from solvers.shared.proof import checked_known_bound
 from solvers.shared.timing import fill_timing
 
 __all__ = ["GreedySolver", "greedy_assignment", "quick_plan"]
@@ -70,7 +71,9 @@ class GreedySolver:
                 rng,
                 deadline,
                 run.offer,
-                options.known_bound if linear_only else None,
+                checked_known_bound(problem, options.known_bound, options.hints)
+                if linear_only
+                else None,
                 options.rel_gap,
             )
         assignment = units.to_assignment(run.best)
