@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import CompiledProblem, compile_problem, evaluate_plan
-from solvers.base import SolveResult, SolveStatus, StopReason
+from models import CompiledProblem, RunOptions, compile_problem, evaluate_plan
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.shared.hints import best_hint, check_hints
 from solvers.shared.pareto import non_dominated
 from solvers.shared.proof import checked_known_bound, is_proven_optimal, relative_gap
@@ -107,3 +107,7 @@ def test_gap_and_proof_share_one_definition() -> None:
     assert is_proven_optimal(100.0, [99.995, None], 1e-4)
     assert not is_proven_optimal(100.0, [99.0], 1e-4)
     assert not is_proven_optimal(100.0, [], 1e-4)
+
+
+def test_one_rel_gap_default_everywhere() -> None:
+    assert SolveOptions().rel_gap == RunOptions().rel_gap
