@@ -43,9 +43,13 @@ __all__ = [
     "request_resolve",
 ]
 
-#: Re-solve function: queued work (tasks carry current_agent) -> a new plan.
-Resolver = Callable[[Problem], Plan]
+#: Re-solve function: (queued work with current_agent set, move budget or None) -> a plan.
+Resolver = Callable[[Problem, int | None], Plan]
 _PRIORITY_NAMES = ("critical", "high", "normal", "low")
+# Makespan alone is flat under single moves (only the busiest agent counts), which
+# leaves a move-budgeted re-plan without a direction; mean completion time (what
+# queue latency measures) gives every move a signal. Makespan still dominates.
+_COMPLETION_WEIGHT = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,11 @@ def build_problem(coord: CoordinatorState, migration_weight: float = 0.05) -> Pr
         ],
         objectives=Objectives(
             mode="weighted",
-            weights={"makespan": 1.0, "migrations": migration_weight * mean_runtime},
+            weights={
+                "makespan": 1.0,
+                "weighted_completion": _COMPLETION_WEIGHT,
+                "migrations": migration_weight * mean_runtime,
+            },
         ),
     )
 
@@ -206,7 +214,7 @@ def answer_request(request: ResolveRequested, resolver: Resolver) -> ApplyPlan |
     `ResolveDeclined` with the error, so the request is always answered.
     """
     try:
-        plan = resolver(request.problem)
+        plan = resolver(request.problem, request.max_moves)
     except Exception as exc:  # a failed solve must still close the request
         return ResolveDeclined(request.request_id, f"re-solve failed: {exc}")
     return judge_plan(request, plan)

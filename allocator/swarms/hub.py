@@ -25,8 +25,8 @@ _TUNING_KEY = "coordinator"
 class SwarmHub:
     """All swarms of this service, their persistence, and the background upkeep thread.
 
-    `resolver` answers the re-solves of adaptive rebalancing (default: the portfolio
-    on a short budget, `allocator.rebalance_resolver`).
+    `resolver` answers the re-solves of adaptive rebalancing (default: re-planning
+    from the current queues with the move budget, `rebalance_resolver.replan_resolver`).
     """
 
     def __init__(
@@ -39,9 +39,9 @@ class SwarmHub:
         resolver: Resolver | None = None,
     ):
         if resolver is None:
-            from allocator.rebalance_resolver import portfolio_resolver
+            from allocator.rebalance_resolver import replan_resolver
 
-            resolver = portfolio_resolver()
+            resolver = replan_resolver()
         self.resolver = resolver
         self.repository = repository
         self.flush_s = flush_s

@@ -66,12 +66,12 @@ def test_threshold_rebalancing_evens_backlog_and_is_stable(make_coord) -> None: 
     coord.validate()
 
 
-def _spread(problem: Problem) -> Plan:
+def _spread(problem: Problem, max_moves: int | None = None) -> Plan:
     agents = [a.id for a in problem.agents]
     return Plan(assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)})
 
 
-def _same(problem: Problem) -> Plan:
+def _same(problem: Problem, max_moves: int | None = None) -> Plan:
     return Plan(assignments={t.id: t.current_agent or "" for t in problem.tasks})
 
 
@@ -120,7 +120,7 @@ def test_a_stale_plan_moves_only_tasks_still_queued(make_coord) -> None:  # type
     request = coord.rebalance("adaptive").request
     order = [t.id for t in request.problem.tasks]  # all 20 queued on a0 when it was asked
 
-    def head_to_a1(problem: Problem) -> Plan:
+    def head_to_a1(problem: Problem, max_moves: int | None = None) -> Plan:
         return Plan(assignments={tid: "a1" if k < 10 else "a0" for k, tid in enumerate(order)})
 
     answer = answer_request(request, head_to_a1)
@@ -167,7 +167,7 @@ def test_an_answer_to_no_pending_request_is_ignored(make_coord) -> None:  # type
 
 
 def test_a_failing_resolver_still_closes_the_request(make_coord) -> None:  # type: ignore[no-untyped-def]
-    def broken(problem: Problem) -> Plan:
+    def broken(problem: Problem, max_moves: int | None = None) -> Plan:
         raise RuntimeError("solver crashed")
 
     coord = make_coord(2, config=LL)

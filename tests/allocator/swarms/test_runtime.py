@@ -22,7 +22,7 @@ def _one_busy_agent(resolver: object = None) -> SwarmRuntime:
     return SwarmRuntime("s", coord, resolver)  # type: ignore[arg-type]
 
 
-def _spread(problem: Problem) -> Plan:
+def _spread(problem: Problem, max_moves: int | None = None) -> Plan:
     agents = [a.id for a in problem.agents]
     return Plan(assignments={t.id: agents[i % len(agents)] for i, t in enumerate(problem.tasks)})
 
@@ -37,7 +37,7 @@ def test_pulls_and_heartbeats_go_on_while_a_resolve_is_in_flight() -> None:
     order: list[str] = []
     solving, release = threading.Event(), threading.Event()
 
-    def slow_resolver(problem: Problem) -> Plan:
+    def slow_resolver(problem: Problem, max_moves: int | None = None) -> Plan:
         order.append("solve started")
         solving.set()
         if not release.wait(timeout=60):  # a safety net: the test releases it
@@ -89,7 +89,7 @@ def test_pulls_and_heartbeats_go_on_while_a_resolve_is_in_flight() -> None:
 def test_a_second_adaptive_request_waits_for_the_first() -> None:
     solving, release = threading.Event(), threading.Event()
 
-    def slow_resolver(problem: Problem) -> Plan:
+    def slow_resolver(problem: Problem, max_moves: int | None = None) -> Plan:
         solving.set()
         release.wait(timeout=60)
         return _spread(problem)
