@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import InputError
@@ -116,6 +117,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"location": "request", "message": "invalid"}
         detail = f"{first['location']}: {first['message']}"
         return problem_response(422, detail, instance=request.url.path, errors=errors)
+
+    @app.exception_handler(DBAPIError)
+    async def _storage_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A full or read-only disk, or a database that went away: the request may be
+        # retried as is; readiness reports not ready until a write succeeds again.
+        reason = request.app.state.services.store.health.failed(exc)
+        log.warning("storage unavailable", extra={"path": request.url.path, "reason": reason})
+        return problem_response(
+            503,
+            f"storage unavailable: the database could not be written ({reason}); "
+            "nothing was changed, retry later",
+            title="Storage unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from prometheus_client.core import Metric
 
 from allocator.jobs import JobRunner, RequestLimits, RunnerConfig
-from allocator.store import QueueCaps, Store, open_store
+from allocator.store import QueueCaps, Store, StoreUnusable, open_writable_store
 from allocator.swarms import SwarmHub
 from api.auth_throttle import FailedAuthThrottle
 from api.job_service import JobService
@@ -86,7 +86,10 @@ class Services:
 
 def build_services(settings: ServiceSettings) -> Services:
     """Open (and migrate) the store and set up the runner; nothing runs until start()."""
-    store = open_store(settings.database_url, settings.data_dir)
+    try:
+        store = open_writable_store(settings.database_url, settings.data_dir)
+    except StoreUnusable as exc:  # one line, no traceback: the operator fixes the path
+        raise SystemExit(f"error: {exc}") from None
     metrics = ServiceMetrics()
     runner = None
     if settings.run_jobs:
@@ -101,6 +104,7 @@ def build_services(settings: ServiceSettings) -> Services:
                 fast_max_time_limit_s=settings.fast_max_time_limit_s,
             ),
             on_finished=metrics.observe_job,
+            health=store.health,
         )
     limits = RequestLimits(
         max_tasks=settings.max_tasks,

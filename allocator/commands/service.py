@@ -70,6 +70,8 @@ def serve(
 
     from allocator.commands.http_limits import header_timeout_protocol
 
+    _check_store()
+
     if dask:
         os.environ["ALLOCATOR_DASK_ADDRESS"] = dask  # read by the job runner at start-up
 
@@ -91,6 +93,21 @@ def serve(
         timeout_keep_alive=int(max(1, keep_alive)),
         h11_max_incomplete_event_size=64 * 1024,  # header bytes (when h11 is used)
     )
+
+
+def _check_store() -> None:
+    """Open the store once before the server starts: an unusable data directory is one
+    line naming the path and the reason, and exit code 2, not a traceback."""
+    from pathlib import Path
+
+    from allocator.store import StoreUnusable, open_writable_store
+
+    data_dir = Path(os.environ.get("ALLOCATOR_DATA_DIR") or "data")
+    try:
+        open_writable_store(os.environ.get("ALLOCATOR_DATABASE_URL") or None, data_dir).close()
+    except StoreUnusable as exc:
+        sys.stderr.write(f"error: {exc}\n")  # one line, never wrapped
+        raise typer.Exit(2) from None
 
 
 def _client(url: str) -> httpx.Client:

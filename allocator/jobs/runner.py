@@ -19,6 +19,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
+from sqlalchemy.exc import DBAPIError
+
 from allocator.executors import job_process_factory
 from allocator.jobs.completion import CompletionBoard
 from allocator.jobs.job_process import JobProcess
@@ -28,13 +30,21 @@ from allocator.jobs.worker_process import (
     pool_ready,
     pool_solve,
 )
-from allocator.store import JobOutcome, JobRecord, JobRepository, NewJob
+from allocator.store import (
+    JobOutcome,
+    JobRecord,
+    JobRepository,
+    NewJob,
+    StorageHealth,
+    storage_reason,
+)
 
 __all__ = ["JobFinished", "JobRunner", "RunnerConfig"]
 
 log = logging.getLogger("allocator.jobs")
 
 _WARM_UP_TIMEOUT_S = 60.0
+_MAX_BACKOFF_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,14 @@ class JobRunner:
         config: RunnerConfig | None = None,
         *,
         on_finished: Callable[[JobFinished], None] | None = None,
+        health: StorageHealth | None = None,
     ):
         self.jobs = jobs
         self.config = config or RunnerConfig()
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.completions = CompletionBoard()
         self._on_finished = on_finished
+        self._health = health
         self._ctx: BaseContext = _worker_context()
         self._lock = threading.Lock()
         self._running: dict[str, JobProcess] = {}
@@ -190,6 +202,7 @@ class JobRunner:
 
     def _dispatch(self) -> None:
         next_sweep = 0.0
+        backoff_s = 0.0  # > 0 while the store refuses: doubled per failure, up to a cap
         while not self._closing.is_set():
             try:
                 now = time.monotonic()
@@ -197,10 +210,28 @@ class JobRunner:
                     self._sweep()
                     next_sweep = now + self.config.lease_s / 3
                 self._claim_jobs()
-            except Exception:  # a database hiccup must not kill the dispatcher
+            except DBAPIError as exc:  # a full disk or a lost database: back off, say it once
+                backoff_s = self._storage_failed(exc, backoff_s)
+            except Exception:  # a bug must not kill the dispatcher either
                 log.exception("job dispatcher error; retrying")
-            self._wake.wait(self.config.poll_s)
-            self._wake.clear()
+            else:
+                if backoff_s:
+                    log.warning("job store writable again; dispatching resumes")
+                    if self._health is not None:
+                        self._health.recovered()
+                    backoff_s = 0.0
+            if backoff_s:
+                self._closing.wait(backoff_s)
+            else:
+                self._wake.wait(self.config.poll_s)
+                self._wake.clear()
+
+    def _storage_failed(self, exc: DBAPIError, backoff_s: float) -> float:
+        """Log the first failure of an outage in one line; the next wait, doubled."""
+        reason = self._health.failed(exc) if self._health is not None else storage_reason(exc)
+        if not backoff_s:
+            log.warning("job store unavailable; backing off", extra={"reason": reason})
+        return min(_MAX_BACKOFF_S, max(self.config.poll_s, 2 * backoff_s))
 
     def _sweep(self) -> None:
         self.jobs.requeue_expired()

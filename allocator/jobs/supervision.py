@@ -6,13 +6,18 @@ Dask) differ only in `_supervise`, which runs the job and returns its outcome.
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from allocator.store import JobOutcome, JobRecord, JobRepository
+from sqlalchemy.exc import DBAPIError
+
+from allocator.store import JobOutcome, JobRecord, JobRepository, storage_reason
 
 __all__ = ["JobSupervisor"]
+
+log = logging.getLogger("allocator.jobs")
 
 
 class JobSupervisor(ABC):
@@ -55,6 +60,13 @@ class JobSupervisor(ABC):
         outcome: JobOutcome | None = None
         try:
             outcome = self._supervise()
+        except DBAPIError as exc:
+            # The job keeps its lease until it expires; once the store writes again it is
+            # re-queued and run again (attempts count it).
+            log.warning(
+                "job outcome not stored: storage unavailable; the job is retried when it returns",
+                extra={"job_id": self.job.id, "reason": storage_reason(exc)},
+            )
         finally:
             self._on_done(self.job, outcome)
 

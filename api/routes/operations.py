@@ -39,6 +39,13 @@ async def readyz(services: AppServices) -> Health:
         raise ApiProblem(503, "the service is starting or stopping; retry shortly")
     if not await run_in_threadpool(services.store.ping):
         raise ApiProblem(503, "the database does not answer; check ALLOCATOR_DATABASE_URL")
+    store = services.store
+    if not store.health.healthy and not await run_in_threadpool(store.probe_write):
+        raise ApiProblem(
+            503,
+            f"storage unavailable: the database cannot be written ({store.health.reason})",
+            title="Storage unavailable",
+        )
     return Health(status="ready")
 
 
