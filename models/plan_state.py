@@ -89,6 +89,9 @@ class PlanState:
         self.counts = np.bincount(a[placed], minlength=m)
         self.completion = ev.completion_s
         self.capacity = problem.capacity.astype(np.float64)
+        has_cap = self.capacity > 0
+        self._inv_capacity = np.where(has_cap, 1.0 / np.where(has_cap, self.capacity, 1.0), 0.0)
+        self._dims_with_capacity = np.maximum(has_cap.sum(axis=1), 1)
         self.own_duration = np.zeros(n, dtype=np.float64)
         self.own_duration[placed] = problem.duration[a[placed], np.flatnonzero(placed)]
         w = problem.task_weight
@@ -97,6 +100,14 @@ class PlanState:
         order = np.argsort(a, kind="stable")
         starts = np.searchsorted(a[order], np.arange(m + 1))
         self.agent_tasks = [order[starts[i] : starts[i + 1]] for i in range(m)]
+        # Placed tasks' attributes gathered once: every candidate scan reads these.
+        self._placed = np.flatnonzero(placed)
+        self._p_owner = a[self._placed]
+        self._p_rank = problem.priority_rank[self._placed]
+        self._p_deadline = problem.deadline[self._placed]
+        self._p_weight = w[self._placed]
+        self._p_duration = self.own_duration[self._placed]
+        self._p_completion = self.completion[self._placed]
         self._build_comm(n)
         self._groups(n)
 
@@ -229,33 +240,47 @@ class PlanState:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per candidate: busy time queued before the task, weight queued after, tardiness added."""
         m = self.problem.n_agents
-        if len(agents) == m:
-            tasks = np.flatnonzero(self.assignment >= 0)
+        if 4 * len(agents) >= m:  # most agents: scan every placed task once
+            tasks, owner = self._placed, self._p_owner
+            rank, dl, w = self._p_rank, self._p_deadline, self._p_weight
+            dur, c = self._p_duration, self._p_completion
         else:
             tasks = np.concatenate([self.agent_tasks[i] for i in agents.tolist()] or [[]])
             tasks = tasks.astype(np.int64)
-        tasks = tasks[tasks != col.index]
-        owner = self.assignment[tasks]
-        before = self._before_mask(tasks, col)
-        before_sum = np.bincount(owner[before], self.own_duration[tasks[before]], minlength=m)
-        after = tasks[~before]
-        after_owner = owner[~before]
-        w = self.problem.task_weight[after]
-        after_w = np.bincount(after_owner, w, minlength=m)
-        d_full = np.zeros(m, dtype=np.float64)
-        d_full[agents] = d
-        c, dl = self.completion[after], self.problem.deadline[after]
-        extra = w * (np.maximum(0.0, c + d_full[after_owner] - dl) - np.maximum(0.0, c - dl))
-        tard = np.bincount(after_owner, extra, minlength=m)
+            owner = self.assignment[tasks]
+            rank, dl = self.problem.priority_rank[tasks], self.problem.deadline[tasks]
+            w, dur, c = (
+                self.problem.task_weight[tasks],
+                self.own_duration[tasks],
+                self.completion[tasks],
+            )
+        other = tasks != col.index
+        before = other & (
+            (rank < col.rank)
+            | (
+                (rank == col.rank)
+                & ((dl < col.deadline) | ((dl == col.deadline) & (tasks < col.index)))
+            )
+        )
+        after = other & ~before
+        before_sum = np.bincount(owner[before], dur[before], minlength=m)
+        after_w = np.bincount(owner[after], w[after], minlength=m)
+        due = after & np.isfinite(dl)  # tasks without a deadline are never tardy
+        tard = np.zeros(m, dtype=np.float64)
+        if due.any():
+            d_full = np.zeros(m, dtype=np.float64)
+            d_full[agents] = d
+            cd, dd, od = c[due], dl[due], owner[due]
+            extra = w[due] * (np.maximum(0.0, cd + d_full[od] - dd) - np.maximum(0.0, cd - dd))
+            tard = np.bincount(od, extra, minlength=m)
         return before_sum[agents], after_w[agents], tard[agents]
 
     def _consolidation(
         self, usage: np.ndarray, counts: np.ndarray, agents: np.ndarray | list[int]
     ) -> np.ndarray:
-        cap = self.capacity[agents]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(cap > 0, usage / np.where(cap > 0, cap, 1.0), 0.0)
-        mean_util = ratio.sum(axis=1) / np.maximum((cap > 0).sum(axis=1), 1)
+        """evaluate_plan's per-agent consolidation term (0 for an agent with no task)."""
+        ratio = usage * self._inv_capacity[agents]  # 0 where a dimension has no capacity
+        mean_util = ratio.sum(axis=1) / self._dims_with_capacity[agents]
         return np.where(np.asarray(counts) > 0, 1.0 - np.minimum(mean_util, 1.0), 0.0)
 
     def _comm(self, col: TaskColumn, agents: np.ndarray) -> np.ndarray:
