@@ -20,7 +20,7 @@ import numpy as np
 from allocator.facade import solve
 from allocator.problem_files import load_problem
 from allocator.replanning import replan
-from models import RunOptions, Task, compile_problem
+from models import Problem, RunOptions, Task, compile_problem
 from models.explanation import explain_plan
 from models.generators.instances import generate_attribute_problem
 from models.plan import plan_to_array
@@ -29,10 +29,10 @@ from models.recommendation import Recommender
 MIXED = Path(__file__).resolve().parent.parent / "examples" / "mixed.json"
 
 
-def _plan(problem_time_limit: float, problem: object) -> np.ndarray:
-    report = solve(problem, RunOptions(solvers=["greedy"], time_limit_s=problem_time_limit))  # type: ignore[arg-type]
-    assert report.chosen is not None, "greedy found no plan"
-    return plan_to_array(compile_problem(problem), report.chosen.plan)  # type: ignore[arg-type]
+def _plan(time_limit_s: float, problem: Problem, solvers: list[str] | None) -> np.ndarray:
+    report = solve(problem, RunOptions(solvers=solvers, time_limit_s=time_limit_s))
+    assert report.chosen is not None, "no plan found"
+    return plan_to_array(compile_problem(problem), report.chosen.plan)
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -43,7 +43,7 @@ def _percentiles(samples: list[float]) -> str:
 
 def bench_recommend(n_tasks: int, n_agents: int, calls: int) -> None:
     problem = generate_attribute_problem(n_tasks, n_agents, seed=0, n_dims=2)
-    plan = _plan(30.0, problem)
+    plan = _plan(30.0, problem, ["greedy"])
     start = time.perf_counter()
     rec = Recommender(problem, plan)
     warm = time.perf_counter() - start
@@ -76,7 +76,7 @@ def bench_recommend(n_tasks: int, n_agents: int, calls: int) -> None:
 def bench_explain() -> None:
     problem = load_problem(MIXED)
     compiled = compile_problem(problem)
-    plan = _plan(5.0, problem)
+    plan = _plan(5.0, problem, None)
     explain_plan(problem, plan, compiled=compiled)
     times = []
     for _ in range(5):

@@ -272,7 +272,7 @@ class PlanState:
             d_full[agents] = d
             cd, dd, od = c[due], dl[due], owner[due]
             extra = w[due] * (np.maximum(0.0, cd + d_full[od] - dd) - np.maximum(0.0, cd - dd))
-            tard = np.bincount(od, extra, minlength=m)
+            tard = np.bincount(od, extra, minlength=m).astype(np.float64)
         return before_sum[agents], after_w[agents], tard[agents]
 
     def _consolidation(
