@@ -9,6 +9,8 @@ is re-checked by `evaluate_plan`; one that fails is never reported as a solution
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from models import CompiledProblem, evaluate_plan
@@ -56,7 +58,7 @@ class HeftSolver:
             )
         deadline = recorder.start + max(0.0, options.time_limit_s)
         graph = build_graph(problem)
-        starts = _starts(problem, graph, options)
+        starts = _starts(problem, graph, options, deadline)
         if not starts:
             return SolveResult(
                 self.name,
@@ -138,19 +140,27 @@ def heft_schedule(problem: CompiledProblem) -> Schedule | None:
 
 
 def _starts(
-    problem: CompiledProblem, graph: WorkflowGraph, options: SolveOptions
+    problem: CompiledProblem, graph: WorkflowGraph, options: SolveOptions, deadline: float
 ) -> list[tuple[Schedule, PlacementRules]]:
-    """HEFT with the classic and the optimistic rank, PEFT, and each hint re-timed."""
+    """HEFT with the classic and the optimistic rank, PEFT, and each hint re-timed.
+
+    Classic HEFT always runs; the other variants only while time is left.
+    """
     out: list[tuple[Schedule, PlacementRules]] = []
     order = priority_order(graph, upward_ranks(graph, PlacementRules(problem)))
-    table = optimistic_cost_table(graph, PlacementRules(problem))
-    peft_order = priority_order(graph, peft_ranks(table, PlacementRules(problem)))
-    variants = [
-        (order, None),
-        (priority_order(graph, upward_ranks(graph, PlacementRules(problem), True)), None),
-        (peft_order, table.tolist()),
-    ]
-    for ranked, bias in variants:
+
+    def optimistic() -> tuple[list[int], list[list[float]] | None]:
+        return priority_order(graph, upward_ranks(graph, PlacementRules(problem), True)), None
+
+    def peft() -> tuple[list[int], list[list[float]] | None]:
+        table = optimistic_cost_table(graph, PlacementRules(problem))
+        return priority_order(graph, peft_ranks(table, PlacementRules(problem))), table.tolist()
+
+    variants = [lambda: (order, None), optimistic, peft]
+    for k, variant in enumerate(variants):
+        if k > 0 and time.perf_counter() >= deadline:
+            break
+        ranked, bias = variant()
         rules = PlacementRules(problem)
         schedule = list_schedule(graph, rules, ranked, bias)
         if schedule is not None:

@@ -14,8 +14,8 @@ from models import Problem, compile_problem, evaluate_plan
 from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.registry import get_solver
-from solvers.workflow.graph import build_graph
 from solvers.workflow.decode import decode
+from solvers.workflow.graph import build_graph
 from solvers.workflow.improve import improve
 from solvers.workflow.rules import PlacementRules
 from solvers.workflow.solver import heft_schedule
@@ -148,3 +148,16 @@ def test_problems_without_dependencies_are_skipped_with_a_reason() -> None:
     )
     result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=0.5))
     assert result.status == SolveStatus.SKIPPED and "after" in result.notes[0]
+
+
+def test_a_valid_hint_is_a_start_and_a_hint_breaking_capacity_is_ignored() -> None:
+    problem = compile_problem(_constrained())
+    heft = heft_schedule(problem)
+    assert heft is not None
+    overloaded = np.full(problem.n_tasks, 3)  # agent a3 cannot hold 40 tasks (max_tasks 14)
+    good = np.array(heft.agent)
+    options = SolveOptions(time_limit_s=0.3, seed=2, hints=[overloaded, good])
+    result = get_solver("heft").solve(problem, options)
+    assert result.status == SolveStatus.FEASIBLE and result.assignment is not None
+    ev = evaluate_plan(problem, result.assignment, result.start)
+    assert ev.feasible and ev.objectives["makespan"] <= heft.makespan + 1e-9
