@@ -17,6 +17,7 @@ import numpy as np
 
 from solvers.milp.backends import BackendOutcome, BackendSettings
 from solvers.milp.model import MilpModel
+from solvers.shared.quiet_highs import QuietHighs
 
 __all__ = ["HIGHS_PRESOLVE_MAX_COLUMNS", "SolutionHook", "run_highs"]
 
@@ -38,18 +39,6 @@ _INFEASIBLE = (
 )
 
 
-class _QuietHighs(highspy.Highs):
-    """A Highs whose output is off before its constructor enables callbacks.
-
-    highspy's constructor enables callbacks, and HiGHS writes its banner to stdout at
-    that moment unless output is already off; stdout may carry a --json document.
-    """
-
-    def enableCallbacks(self) -> None:
-        self.setOptionValue("output_flag", False)
-        super().enableCallbacks()
-
-
 def run_highs(
     model: MilpModel,
     objective: np.ndarray,
@@ -60,7 +49,7 @@ def run_highs(
     """Minimise `objective` (float64[n_cols]) over the model within the time limit."""
     deadline = time.perf_counter() + settings.time_limit_s
     outcome = BackendOutcome()
-    highs = _QuietHighs()
+    highs = QuietHighs()
     _pass_model(highs, model, objective)
     _configure(highs, settings, deadline, model.n_cols, outcome)
     if start is not None:
