@@ -128,10 +128,18 @@ class Task(_Strict):
     kind: str | None = None
     pinned_agent: str | None = None
     current_agent: str | None = None
-    after: list[str | Predecessor] = Field(
+    after: list[Predecessor] = Field(
         default_factory=list,
         description="Predecessors: a task id, or {task, data} with the data volume it sends.",
     )
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _task_ids_are_predecessors(cls, value: object) -> object:
+        # A bare id is shorthand for {"task": id}; one shape keeps error paths plain.
+        if isinstance(value, list):
+            return [{"task": v} if isinstance(v, str) else v for v in value]
+        return value
 
     @field_validator("demand")
     @classmethod
@@ -295,9 +303,7 @@ class Problem(_Strict):
                 if tid not in known_tasks:
                     raise ValueError(f"communication names unknown task {tid!r}")
         self._check_matrix_shapes(len(agent_ids), len(task_ids))
-        check_dependencies(
-            {t.id: [p if isinstance(p, str) else p.task for p in t.after] for t in self.tasks}
-        )
+        check_dependencies({t.id: [p.task for p in t.after] for t in self.tasks})
         if self.topology is not None:
             nodes = {n.id for n in self.topology.nodes}
             for agent in self.agents:

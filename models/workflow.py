@@ -122,10 +122,9 @@ def compile_workflow(problem: Problem) -> WorkflowArrays | None:
     data: list[float] = []
     for j, task in enumerate(problem.tasks):
         for entry in task.after:
-            pred_id, volume = (entry, 0.0) if isinstance(entry, str) else (entry.task, entry.data)
-            pred.append(task_index[pred_id])
+            pred.append(task_index[entry.task])
             succ.append(j)
-            data.append(volume)
+            data.append(entry.data)
     if not pred:
         return None
     per_data, fixed = transfer_matrices(problem)
