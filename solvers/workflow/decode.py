@@ -8,6 +8,8 @@ a re-time starts there and only rebuilds the agents' timelines from the kept pre
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heft import Schedule, Timelines
 
@@ -50,11 +52,21 @@ def decode(
             if arrive > ready:
                 ready, bound = arrive, p
         d = duration[i][j]
-        begin, previous, slot = lines.earliest(i, ready, d)
-        if begin > ready or (previous >= 0 and bound < 0):
-            bound = previous
+        # Timelines.earliest and .add, inlined: this loop is the local search's hot path.
+        starts, finishes, tasks = lines.starts[i], lines.finishes[i], lines.tasks[i]
+        k = bisect_right(finishes, ready)
+        begin, count = ready, len(starts)
+        while k < count and begin + d > starts[k]:
+            begin = finishes[k]
+            k += 1
+        if k and finishes[k - 1] == begin and (begin > ready or bound < 0):
+            bound = tasks[k - 1]
+        elif begin > ready:
+            bound = -1
         start[j], finish[j], binder[j] = begin, begin + d, bound
-        lines.add(i, slot, begin, begin + d, j)
+        starts.insert(k, begin)
+        finishes.insert(k, begin + d)
+        tasks.insert(k, j)
     makespan = max(finish) if n else 0.0
     out = Schedule(list(agent), start, finish, binder, order, makespan, sum(finish))
     if base is not None and base.order is order:

@@ -108,14 +108,12 @@ class Timelines:
     def earliest(self, i: int, ready: float, dur: float) -> tuple[float, int, int]:
         """(start, previous task or -1, slot index) of agent i's first idle gap from `ready`."""
         starts, finishes = self.starts[i], self.finishes[i]
+        # Intervals before k end by `ready`; from k on each ends after it, so a gap that
+        # is too short moves the candidate start to that interval's end.
         k = bisect_right(finishes, ready)
-        begin = ready
-        if k > 0 and finishes[k - 1] > begin:
-            begin = finishes[k - 1]
-        while k < len(starts):
-            if begin + dur <= starts[k]:
-                break
-            begin = max(ready, finishes[k])
+        begin, count = ready, len(starts)
+        while k < count and begin + dur > starts[k]:
+            begin = finishes[k]
             k += 1
         previous = self.tasks[i][k - 1] if k > 0 and finishes[k - 1] == begin else -1
         return begin, previous, k
