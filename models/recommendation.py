@@ -14,6 +14,7 @@ import numpy as np
 
 from models.compiled import CompiledProblem, compile_problem
 from models.errors import InputError
+from models.inverse_deltas import move_all_to_agent
 from models.placement_reasons import (
     Reason,
     TaskFacts,
@@ -182,10 +183,41 @@ class Recommender:
     # -- one agent -> ranked tasks ------------------------------------------------
 
     def recommend_for_agent(self, agent_id: str, top: int | None = None) -> list[Recommendation]:
-        """Tasks that would best go to `agent_id`: unassigned ones first, then moves."""
+        """Tasks that would best go to `agent_id`: feasible first, unassigned before moves,
+        then by score_delta. Vectorised over tasks (one pass), reasons only for those shown."""
         if agent_id not in self._agent_index:
             raise InputError(f"unknown agent {agent_id!r}", field="agent")
         i = self._agent_index[agent_id]
+        state = self.state
+        if state.needs_full_evaluation:
+            return self._recommend_for_agent_by_evaluation(i, top)
+        tasks, deltas, feasible = move_all_to_agent(state, i)
+        scores = state.score_deltas(deltas)
+        placed = state.assignment[tasks] >= 0
+        order = np.lexsort((scores, placed, ~feasible))
+        if top:
+            order = order[:top]
+        target = np.array([i])
+        recs: list[Recommendation] = []
+        for row in order.tolist():
+            j = int(tasks[row])
+            col = column_of(state, j)
+            reasons = placement_reasons(
+                self.problem, state, col, task_facts(self.problem, j), target
+            )
+            recs.append(
+                Recommendation(
+                    agent=agent_id,
+                    task=self.compiled.task_ids[j],
+                    feasible=bool(feasible[row]),
+                    score_delta=float(scores[row]),
+                    objectives_delta=dict(zip(OBJECTIVE_NAMES, deltas[row].tolist(), strict=True)),
+                    reasons=reasons[0],
+                )
+            )
+        return recs
+
+    def _recommend_for_agent_by_evaluation(self, i: int, top: int | None) -> list[Recommendation]:
         target = np.array([i])
         found: list[tuple[int, Recommendation]] = []
         for j in np.flatnonzero(self.state.assignment != i).tolist():

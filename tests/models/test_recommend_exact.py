@@ -62,10 +62,13 @@ def test_inverse_deltas_equal_two_evaluations(data: st.DataObject) -> None:
     task_index = {t.id: j for j, t in enumerate(problem.tasks)}
     recs = Recommender(problem, plan).recommend_for_agent(f"a{agent}")
     assert len(recs) == int((plan != agent).sum())
+    keys = [(not r.feasible, plan[task_index[r.task]] >= 0, r.score_delta) for r in recs]
+    assert keys == sorted(keys)
     for rec in recs:
         moved = plan.copy()
         moved[task_index[rec.task]] = agent
         after = evaluate(problem, moved)
+        assert rec.feasible == (not rec.reasons), rec
         assert close(rec.score_delta, before.score, after.score), rec
         for name in OBJECTIVE_NAMES:
             assert close(
