@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import dashboard
 from api.body_limit import BodySizeLimit
+from api.browser_guard import BrowserGuard
 from api.dashboard_views import SwarmLive, swarm_view
 from api.mcp_server import mount_mcp
 from api.observability import HttpObserver, configure_logging
@@ -36,7 +38,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             services.stop()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from this service, not a CDN.
+    app = FastAPIOffline(
         title="Allocator service",
         version="1",
         description="Allocation, solver comparison and topology jobs; the agents' pull API.",
@@ -64,6 +67,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         shape_for=services.jobs.shape_for_path,
         body_timeout_s=settings.body_timeout_s,
+    )
+    app.add_middleware(
+        BrowserGuard, trusted_hosts=settings.trusted_hosts, allowed_origins=settings.allowed_origins
     )
     app.add_middleware(HttpObserver, metrics=services.metrics)
     install_openapi(app)

@@ -76,5 +76,15 @@ class ServiceSettings(BaseSettings):
         default=0.2, gt=0, description="Coordinator state is written at most this often."
     )
     kpi_snapshot_s: float = Field(default=10.0, gt=0)
+    trusted_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description='Host names this service answers to (JSON list; ["*"]: any, behind a '
+        "proxy that checks Host). Guards a token-less service against DNS rebinding.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Other web origins allowed to change state (POST/PUT/PATCH/DELETE), "
+        "e.g. https://ops.example.com; the service's own pages always are.",
+    )
     log_level: str = Field(default="info")
     run_jobs: bool = Field(default=True, description="False: accept jobs but do not run them.")

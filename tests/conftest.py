@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from multiprocessing import forkserver, resource_tracker
 
@@ -10,6 +11,10 @@ import psutil
 import pytest
 
 _SETTLE_S = 5.0
+
+# Starlette's TestClient sends `Host: testserver`; the service answers to loopback names
+# only by default (DNS-rebinding guard), so the test session adds that name.
+os.environ.setdefault("ALLOCATOR_TRUSTED_HOSTS", '["localhost", "127.0.0.1", "::1", "testserver"]')
 
 
 def _stop_multiprocessing_helpers() -> None:
