@@ -17,6 +17,7 @@ __all__ = ["MAX_REPAIR_PAIRS", "repair_with_budget"]
 #: Above this many (agent, task) pairs the model is too big to help within seconds.
 MAX_REPAIR_PAIRS = 200_000
 _SCALE = 10_000
+_MOVE_WEIGHT = 10**9
 
 
 def repair_with_budget(
@@ -64,8 +65,10 @@ def repair_with_budget(
             moves.append(1 - stay if stay is not None else 1)
     if max_moves is not None:
         model.add(sum(moves) <= max_moves)
-    # Cost only: the caller's local search polishes the other objectives within budget.
-    model.minimize(sum(round(float(problem.cost[i, j]) * 100) * v for (i, j), v in x.items()))
+    # Fewest moves first (what is left of the budget goes to the local search that
+    # follows), then cost; the local search polishes the other objectives.
+    cost = sum(round(float(problem.cost[i, j]) * 100) * v for (i, j), v in x.items())
+    model.minimize(sum(moves) * _MOVE_WEIGHT + cost)
     for (i, j), var in x.items():
         model.add_hint(var, int(hint[j] == i))
     solver = cp_model.CpSolver()

@@ -22,7 +22,8 @@ LIMIT_S = 2.0
 @pytest.fixture(scope="module")
 def before() -> tuple[Problem, Plan]:
     problem = load_problem(MIXED)
-    report = solve(problem, RunOptions(time_limit_s=4.0, seed=1))
+    # A good previous plan: the re-plan keeps most of it, so its quality carries over.
+    report = solve(problem, RunOptions(time_limit_s=8.0, seed=1))
     assert report.chosen is not None
     return problem, report.chosen.plan
 
