@@ -7,6 +7,7 @@ from an engine that only assigns is still scored on a real schedule.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,7 +180,8 @@ def upward_rank(problem: CompiledProblem, duration: np.ndarray, delay: np.ndarra
 
 
 def derive_schedule(problem: CompiledProblem, assignment: np.ndarray) -> np.ndarray:
-    """Start times for an assignment: tasks in upward-rank order, each as early as allowed.
+    """Start times for an assignment: tasks in upward-rank order, each in the earliest
+    idle gap of its agent that holds it once its inputs have arrived.
 
     Unassigned tasks get NaN; an unassigned predecessor is ignored here (the check
     reports it). O(n log n + e).
@@ -201,16 +203,33 @@ def derive_schedule(problem: CompiledProblem, assignment: np.ndarray) -> np.ndar
     order = np.lexsort((topo_pos, -rank))
     in_edges = flow.in_edges(n)
     pred = flow.pred.tolist()
-    agent_free = np.zeros(problem.n_agents)
+    starts: list[list[float]] = [[] for _ in range(problem.n_agents)]
+    finishes: list[list[float]] = [[] for _ in range(problem.n_agents)]
     finish = np.zeros(n)
     for j in order.tolist():
         if not placed[j]:
             continue
-        ready = agent_free[a[j]]
+        ready = 0.0
         for e in in_edges[j]:
             if placed[pred[e]]:
                 ready = max(ready, finish[pred[e]] + delay[e])
-        start[j] = ready
-        finish[j] = ready + dur[j]
-        agent_free[a[j]] = finish[j]
+        begin, slot = _earliest_gap(starts[a[j]], finishes[a[j]], ready, float(dur[j]))
+        start[j], finish[j] = begin, begin + dur[j]
+        starts[a[j]].insert(slot, begin)
+        finishes[a[j]].insert(slot, begin + float(dur[j]))
     return start
+
+
+def _earliest_gap(
+    starts: list[float], finishes: list[float], ready: float, length: float
+) -> tuple[float, int]:
+    """(start, slot) of the earliest idle gap from `ready` that holds `length`.
+
+    Runs are sorted by start and so by finish; those ending by `ready` are skipped at once.
+    """
+    k = bisect_right(finishes, ready)
+    begin = ready
+    while k < len(starts) and begin + length > starts[k]:
+        begin = finishes[k]
+        k += 1
+    return begin, k

@@ -84,6 +84,7 @@ class WorkflowArrays:
     per_data: np.ndarray
     fixed: np.ndarray
     _in_edges: list[list[int]] | None = field(default=None, repr=False)
+    _topological: list[int] | None = field(default=None, repr=False)
 
     @property
     def n_edges(self) -> int:
@@ -107,11 +108,13 @@ class WorkflowArrays:
         return self._in_edges
 
     def topological_order(self, n_tasks: int) -> list[int]:
-        """Task indices, every predecessor before its successors (smallest index first)."""
-        graph = nx.DiGraph()
-        graph.add_nodes_from(range(n_tasks))
-        graph.add_edges_from(zip(self.pred.tolist(), self.succ.tolist(), strict=True))
-        return list(nx.lexicographical_topological_sort(graph))
+        """Task indices, every predecessor before its successors (smallest index first; cached)."""
+        if self._topological is None:
+            graph = nx.DiGraph()
+            graph.add_nodes_from(range(n_tasks))
+            graph.add_edges_from(zip(self.pred.tolist(), self.succ.tolist(), strict=True))
+            self._topological = list(nx.lexicographical_topological_sort(graph))
+        return list(self._topological)
 
 
 def compile_workflow(problem: Problem) -> WorkflowArrays | None:
