@@ -158,7 +158,8 @@ class JobService:
             return job
         updated = await run_in_threadpool(self.jobs.request_cancel, job_id)
         if self.runner is not None:
-            self.runner.cancel(job_id)
+            await run_in_threadpool(self.runner.cancel, job_id)
+            updated = await run_in_threadpool(self.jobs.get, job_id) or updated
         return updated or job
 
     async def result_text(self, job_id: str) -> str:

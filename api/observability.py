@@ -114,12 +114,26 @@ class ServiceMetrics:
         if event.result is None or event.kind == "topology":
             return
         try:
-            solvers = json.loads(event.result).get("solvers", [])
+            document = json.loads(event.result)
         except ValueError:
             return
-        for run in solvers:
+        for name, run in _solver_runs(event.kind, document):
             if run.get("status") != "skipped" and isinstance(run.get("wall_time_s"), int | float):
-                self.solver_duration.labels(str(run.get("name"))).observe(run["wall_time_s"])
+                self.solver_duration.labels(name).observe(run["wall_time_s"])
+
+
+def _solver_runs(kind: str, document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(solver name, its run) in a comparison report, or in every instance of a batch."""
+    if not isinstance(document, dict):
+        return
+    if kind == "batch":  # the batch report lists solver names; the runs are per instance
+        runs = [o for i in document.get("instances", []) for o in i.get("outcomes", [])]
+        key = "solver"
+    else:
+        runs, key = document.get("solvers", []), "name"
+    for run in runs:
+        if isinstance(run, dict):
+            yield str(run.get(key)), run
 
 
 def gauge(name: str, doc: str, labels: list[str], values: dict[tuple[str, ...], float]) -> Metric:

@@ -227,7 +227,10 @@ class Coordinator(CoordinatorOperations):
         if task_id in self.dead:
             return "task was dead-lettered after too many failed attempts"
         if task is not None:
-            return "task is queued (its lease expired); this result is ignored"
+            if not task.attempts:  # never leased: no lease could have expired
+                return "task was never leased to an agent; an agent pulls it before completing it"
+            last = (task.errors or ["lease expired"])[-1]
+            return f"task is queued again (last attempt: {last}); this result is ignored"
         return "unknown task id"
 
     def complete(self, task_id: str, agent_id: str, runtime_s: float | None = None) -> str | None:

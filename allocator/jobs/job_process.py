@@ -7,6 +7,7 @@ the child, so the web process stays responsive while every core is busy.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -19,6 +20,8 @@ from allocator.jobs.worker_process import job_process_main
 from allocator.store import JobOutcome, JobRecord, JobRepository
 
 __all__ = ["JobProcess"]
+
+log = logging.getLogger("allocator.jobs")
 
 _POLL_S = 0.1
 _PROGRESS_WRITE_S = 0.5
@@ -117,6 +120,15 @@ class JobProcess(JobSupervisor):
             return None
         if self._shutdown.is_set() and outcome is None:
             self._jobs.release(self.job.id, self._owner)
+            return None
+        if outcome is None and stop_sent_at is None and process.exitcode != 0:
+            # The worker died (killed, out of memory): run the job again, per the attempts
+            # policy; the best objective it reported stays visible in the job's progress.
+            log.warning(
+                "job worker died; job re-queued",
+                extra={"job_id": self.job.id, "exit_code": process.exitcode},
+            )
+            self._jobs.release(self.job.id, self._owner, count_attempt=True)
             return None
         if outcome is None:
             stopped = stop_sent_at is not None

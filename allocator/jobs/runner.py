@@ -140,8 +140,15 @@ class JobRunner:
         """Stop a job running here now (the store flag reaches other instances)."""
         with self._lock:
             job = self._running.get(job_id)
+            fast = job_id in self._fast
         if job is not None:
             job.cancel()
+        elif fast:
+            # A warm-pool solve cannot be interrupted; it is short, so the job ends now as
+            # cancelled and the pool's late answer is dropped (its lease is gone).
+            cancelled = JobOutcome("cancelled", "cancelled", "none")
+            if self.jobs.finish(job_id, self.owner, cancelled):
+                self.completions.publish(job_id)
 
     def fast_path_fits(self, job: NewJob) -> bool:
         cfg = self.config

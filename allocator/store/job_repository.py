@@ -240,8 +240,10 @@ class JobRepository:
             ).rowcount  # type: ignore[attr-defined]
         return bool(done)
 
-    def release(self, job_id: str, owner: str) -> bool:
-        """Give a running job back to the queue (graceful shutdown, lost worker pool)."""
+    def release(self, job_id: str, owner: str, *, count_attempt: bool = False) -> bool:
+        """Give a running job back to the queue (graceful shutdown, lost worker pool; a
+        crashed worker with `count_attempt`, so `fail_exhausted` ends a job that keeps
+        crashing)."""
         with self._sessions.begin() as session:
             done = session.execute(
                 update(JobRow)
@@ -250,7 +252,7 @@ class JobRepository:
                     status="queued",
                     lease_owner=None,
                     lease_expires_at=None,
-                    attempts=JobRow.attempts - 1,  # not a crash: do not count it
+                    attempts=JobRow.attempts - (0 if count_attempt else 1),
                 )
             ).rowcount  # type: ignore[attr-defined]
         return bool(done)

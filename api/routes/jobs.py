@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from allocator.jobs import JOB_KINDS
 from api.dependencies import get_job_service
 from api.job_service import JobService
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, ApiProblem
 from api.schemas import JobList, JobStatus, JobView, job_view
 from api.security import require_token
 
@@ -154,6 +154,8 @@ async def list_jobs(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> JobList:
     """Jobs, newest first, filtered by kind and status."""
+    if kind is not None and kind not in JOB_KINDS:
+        raise ApiProblem(422, f"kind {kind!r} is not a job kind; use one of {', '.join(JOB_KINDS)}")
     records = await jobs.list(kind=kind, status=status, limit=limit, offset=offset)
     nxt = None
     if len(records) == limit:
