@@ -14,6 +14,7 @@ import numpy as np
 
 from models.compiled import CompiledProblem
 from models.evaluation import Evaluation, evaluate_plan
+from models.queue_index import QueueIndex
 from models.schema import OBJECTIVE_NAMES
 
 __all__ = ["Detached", "PlanState", "TaskColumn", "column_of", "objective_index"]
@@ -100,14 +101,7 @@ class PlanState:
         order = np.argsort(a, kind="stable")
         starts = np.searchsorted(a[order], np.arange(m + 1))
         self.agent_tasks = [order[starts[i] : starts[i + 1]] for i in range(m)]
-        # Placed tasks' attributes gathered once: every candidate scan reads these.
-        self._placed = np.flatnonzero(placed)
-        self._p_owner = a[self._placed]
-        self._p_rank = problem.priority_rank[self._placed]
-        self._p_deadline = problem.deadline[self._placed]
-        self._p_weight = w[self._placed]
-        self._p_duration = self.own_duration[self._placed]
-        self._p_completion = self.completion[self._placed]
+        self.queue = QueueIndex(problem, a, self.own_duration, self.completion)
         self._build_comm(n)
         self._groups(n)
 
@@ -239,41 +233,12 @@ class PlanState:
         self, col: TaskColumn, agents: np.ndarray, d: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per candidate: busy time queued before the task, weight queued after, tardiness added."""
-        m = self.problem.n_agents
-        if 4 * len(agents) >= m:  # most agents: scan every placed task once
-            tasks, owner = self._placed, self._p_owner
-            rank, dl, w = self._p_rank, self._p_deadline, self._p_weight
-            dur, c = self._p_duration, self._p_completion
-        else:
-            tasks = np.concatenate([self.agent_tasks[i] for i in agents.tolist()] or [[]])
-            tasks = tasks.astype(np.int64)
-            owner = self.assignment[tasks]
-            rank, dl = self.problem.priority_rank[tasks], self.problem.deadline[tasks]
-            w, dur, c = (
-                self.problem.task_weight[tasks],
-                self.own_duration[tasks],
-                self.completion[tasks],
-            )
-        other = tasks != col.index
-        before = other & (
-            (rank < col.rank)
-            | (
-                (rank == col.rank)
-                & ((dl < col.deadline) | ((dl == col.deadline) & (tasks < col.index)))
-            )
+        p = self.problem
+        pos, before_sum, after_w = self.queue.entry(col.rank, col.deadline, col.index, agents)
+        tard = self.queue.tardiness_added(
+            p.n_agents, agents, pos, d, self.completion, p.deadline, p.task_weight
         )
-        after = other & ~before
-        before_sum = np.bincount(owner[before], dur[before], minlength=m)
-        after_w = np.bincount(owner[after], w[after], minlength=m)
-        due = after & np.isfinite(dl)  # tasks without a deadline are never tardy
-        tard = np.zeros(m, dtype=np.float64)
-        if due.any():
-            d_full = np.zeros(m, dtype=np.float64)
-            d_full[agents] = d
-            cd, dd, od = c[due], dl[due], owner[due]
-            extra = w[due] * (np.maximum(0.0, cd + d_full[od] - dd) - np.maximum(0.0, cd - dd))
-            tard = np.bincount(od, extra, minlength=m).astype(np.float64)
-        return before_sum[agents], after_w[agents], tard[agents]
+        return before_sum, after_w, tard
 
     def _consolidation(
         self, usage: np.ndarray, counts: np.ndarray, agents: np.ndarray | list[int]
