@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from sqlalchemy import create_engine, text
 
 from models.generators.instances import generate_attribute_problem
 from tests.api.conftest import small_problem
@@ -17,6 +19,19 @@ from tests.api.service_process import ServiceProcess
 pytestmark = pytest.mark.slow
 
 _GONE_WITHIN_S = 5.0
+_PG_URL = os.environ.get("ALLOCATOR_TEST_POSTGRES_URL")
+
+
+def _store_settings(store: str) -> dict[str, str]:
+    if store == "sqlite":
+        return {}
+    if not _PG_URL:
+        pytest.skip("set ALLOCATOR_TEST_POSTGRES_URL (from .ci/postgres.sh) for PostgreSQL")
+    engine = create_engine(_PG_URL)
+    with engine.begin() as conn:  # a fresh schema: no job left from another test
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return {"database_url": _PG_URL}
 
 
 def _busy_document(seed: int) -> dict[str, object]:
@@ -38,9 +53,12 @@ def _live(processes: list[psutil.Process]) -> list[psutil.Process]:
     return alive
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_no_descendant_outlives_the_service(tmp_path: Path, signum: int) -> None:
-    service = ServiceProcess(tmp_path / "data", max_concurrent_jobs="2", fast_workers="2")
+def test_no_descendant_outlives_the_service(tmp_path: Path, signum: int, store: str) -> None:
+    service = ServiceProcess(
+        tmp_path / "data", max_concurrent_jobs="2", fast_workers="2", **_store_settings(store)
+    )
     service.start()
     assert service.process is not None
     try:
