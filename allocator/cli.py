@@ -141,9 +141,9 @@ def solve(
     With --from-plan, re-plan instead: keep the previous plan where it still fits,
     move at most --max-moves of its other tasks, and print the diff.
     """
-    if from_plan is not None:
-        from allocator.commands.decisions import replan_command
+    from allocator.commands.decisions import has_replan_fields, replan_command
 
+    if from_plan is not None or has_replan_fields(problem_file):
         replan_command(problem_file, from_plan, max_moves, pin, time_limit, as_json, out)
         return
     wanted = {"plan": out, "html": report, "json": json_report}

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from models.errors import InputError
 
-__all__ = ["read_json_file", "register"]
+__all__ = ["has_replan_fields", "read_json_file", "register", "replan_command"]
 
 EXIT_VIOLATIONS = 3
 
@@ -201,33 +202,53 @@ def diff(
 
 def replan_command(
     problem_file: Path,
-    from_plan: Path,
+    from_plan: Path | None,
     max_moves: int | None,
     pins: list[str] | None,
     time_limit: float | None,
     as_json: bool,
     out: Path | None,
 ) -> None:
-    """`solve --from-plan`: re-plan with a move budget; prints the new plan's diff."""
-    from allocator.problem_files import load_request
-    from allocator.replanning import replan
+    """`solve --from-plan`, or a request document with `previous_plan`: re-plan with a
+    move budget and print the new plan's diff. Flags override the document's fields."""
+    from allocator.problem_files import parse_request
+    from allocator.replanning import replan, split_replan_fields
     from models import Plan
 
     if max_moves is not None and max_moves < 0:
         raise InputError(f"--max-moves is {max_moves}; use 0 or more")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"--time-limit is {time_limit}; use a positive number of seconds")
-    problem, options = load_request(problem_file)
-    document = read_json_file(from_plan)
-    try:
-        previous = Plan.model_validate(document)
-    except Exception as exc:  # pydantic's ValidationError: one line naming the field
+    rest, request = split_replan_fields(read_json_file(problem_file))
+    if request is not None and request.previous_job is not None:
         raise InputError(
-            'use the format `solve --out` writes: {"assignments": {task: agent}}',
-            source=str(from_plan),
-        ) from exc
+            "names a service job; give previous_plan or --from-plan", field="previous_job"
+        )
+    problem, options = _with_source(problem_file, parse_request, rest)
+    previous = request.previous_plan if request is not None else None
+    if from_plan is not None:
+        try:
+            previous = Plan.model_validate(read_json_file(from_plan))
+        except ValidationError as exc:
+            raise InputError(
+                'use the format `solve --out` writes: {"assignments": {task: agent}}',
+                source=str(from_plan),
+            ) from exc
+    if previous is None:
+        raise InputError("give --from-plan PLAN or previous_plan in the document")
+    if request is not None:
+        max_moves = max_moves if max_moves is not None else request.max_moves
+        pins = pins or request.pinned
     limit = time_limit if time_limit is not None else options.time_limit_s
-    result = replan(problem, previous, max_moves=max_moves, pinned=pins, time_limit_s=limit)
+    result = _with_source(
+        problem_file,
+        replan,
+        problem,
+        previous,
+        max_moves=max_moves,
+        pinned=pins,
+        time_limit_s=limit,
+    )
     if out is not None:
         out.write_text(json.dumps(result["plan"], indent=1))
     if as_json:
@@ -236,6 +257,22 @@ def replan_command(
         _print_replan(result, out)
     if not result["feasible"]:
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def has_replan_fields(problem_file: Path) -> bool:
+    """True when a JSON request document carries re-plan fields (previous_plan, ...)."""
+    from allocator.replanning import REPLAN_FIELDS
+
+    if problem_file.suffix.lower() != ".json" or not problem_file.is_file():
+        return False
+    text = problem_file.read_text(errors="replace")
+    if not any(f'"{name}"' in text for name in REPLAN_FIELDS):
+        return False  # the usual case, without parsing the file twice
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return False  # the solve path reports it
+    return isinstance(document, dict) and any(name in document for name in REPLAN_FIELDS)
 
 
 def _print_replan(result: dict[str, Any], out: Path | None) -> None:

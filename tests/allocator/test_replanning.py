@@ -113,3 +113,15 @@ def test_cli_solve_from_plan(before: tuple[Problem, Plan], tmp_path: Path) -> No
         cwd=ROOT,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    document = json.loads(_without(problem, lost).model_dump_json())
+    document.update(previous_plan=plan.model_dump(exclude_none=True), max_moves=3)
+    (tmp_path / "request.json").write_text(json.dumps(document))
+    in_doc = subprocess.run(
+        [sys.executable, "-m", "allocator.cli", "solve", str(tmp_path / "request.json"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert in_doc.returncode in (0, 3), in_doc.stderr
+    assert json.loads(in_doc.stdout)["max_moves"] == 3
