@@ -194,6 +194,13 @@ async def _resolve_previous_job(document: dict[str, Any], jobs: JobService) -> d
             "re-plan from a job of the same problem",
             field="previous_job",
         )
+    before_tasks = {t.get("id") for t in before.get("tasks", []) if isinstance(t, dict)}
+    now_tasks = {t.get("id") for t in document.get("tasks", []) if isinstance(t, dict)}
+    if now_tasks and not before_tasks & now_tasks:
+        raise InputError(
+            f"job {job_id!r} shares no task with this problem; re-plan from a job of it",
+            field="previous_job",
+        )
     out = {k: v for k, v in document.items() if k != "previous_job"}
     out["previous_plan"] = chosen["plan"]
     return out

@@ -131,6 +131,9 @@ def test_replan_dry_run_and_previous_job(http: httpx.Client) -> None:
     )
     other = {**smaller, "name": "another", "previous_job": job_id}
     _problem_detail(http.post("/v1/replans", json=other), 422, "previous_job")
+    strangers = {**smaller, "previous_job": job_id}
+    strangers["tasks"] = [{**t, "id": "x" + t["id"]} for t in smaller["tasks"]]
+    _problem_detail(http.post("/v1/replans", json=strangers), 422, "shares no task")
     _problem_detail(http.post("/v1/replans", json=smaller), 422, "previous_plan")
     plain_job = http.post(
         "/v1/allocations?wait=60", json={**smaller, "previous_plan": {"assignments": {}}}
