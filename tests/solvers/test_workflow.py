@@ -161,3 +161,18 @@ def test_a_valid_hint_is_a_start_and_a_hint_breaking_capacity_is_ignored() -> No
     assert result.status == SolveStatus.FEASIBLE and result.assignment is not None
     ev = evaluate_plan(problem, result.assignment, result.start)
     assert ev.feasible and ev.objectives["makespan"] <= heft.makespan + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engine_heft_equals_the_benchmarks_independent_heft(seed: int) -> None:
+    # The engine's result is never worse than its own HEFT start; matching the plainly
+    # written HEFT of bench/workflow.py makes "never worse than HEFT" hold there too.
+    from bench.workflow import plain_heft
+
+    ccr = (0.5, 1.0, 5.0, 10.0)[seed % 4]
+    problem = compile_problem(generate_workflow_problem(60 + 10 * seed, 3 + seed, ccr, seed))
+    ours = heft_schedule(problem)
+    assert ours is not None
+    _, start, makespan = plain_heft(problem)
+    assert ours.makespan == pytest.approx(makespan, rel=1e-12)
+    assert ours.start == pytest.approx(start.tolist(), rel=1e-12)
