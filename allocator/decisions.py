@@ -6,9 +6,9 @@ tools so the three faces answer alike. Bad documents raise `InputError` naming t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from models import InputError, Problem, compile_problem
 from models.compiled import CompiledProblem
@@ -17,6 +17,11 @@ from models.plan_checks import evaluate_document, parse_plan
 from models.plan_diff import diff_plans
 from models.recommendation import Recommender
 from models.schema import Communication, Task
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+#: Tasks one explain call covers; beyond it the caller names the tasks it wants.
+MAX_EXPLAINED_TASKS = 2_000
 
 __all__ = ["diff_request", "evaluate_request", "explain_request", "parse_task", "recommend_request"]
 
@@ -40,6 +45,12 @@ def explain_request(
     """Per task: agent, contributions, best alternatives, blockers; per agent: binding, slack."""
     if alternatives < 0:
         raise InputError(f"is {alternatives}; use 0 or more", field="alternatives")
+    if len(tasks or problem.tasks) > MAX_EXPLAINED_TASKS:
+        raise InputError(
+            f"would explain {len(tasks or problem.tasks)} tasks; name at most "
+            f"{MAX_EXPLAINED_TASKS} (the answer grows with tasks x agents)",
+            field="tasks",
+        )
     compiled = compiled or compile_problem(problem)
     assignment = parse_plan(compiled, plan)
     return explain_plan(problem, assignment, tasks or None, alternatives, compiled)
@@ -51,16 +62,23 @@ def parse_task(document: object, field: str = "task") -> tuple[Task, list[Commun
         raise InputError("use a task object with at least an id", field=field)
     body = dict(document)
     raw_comm = body.pop("communication", None) if "task" in body else None
-    raw_task = body.get("task", body)
+    task = _validated(Task, body.get("task", body), field)
+    if raw_comm is not None and not isinstance(raw_comm, list):
+        raise InputError('use a list of {"a", "b", "volume"}', field="communication")
+    comm = [
+        _validated(Communication, c, f"communication.{k}") for k, c in enumerate(raw_comm or [])
+    ]
+    return task, comm
+
+
+def _validated(model: type[_Model], value: object, field: str) -> _Model:
     try:
-        task = Task.model_validate(raw_task)
-        comm = [Communication.model_validate(c) for c in raw_comm or []]
+        return model.model_validate(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ()))
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         raise InputError(message, field=f"{field}.{loc}" if loc else field) from exc
-    return task, comm
 
 
 def recommend_request(

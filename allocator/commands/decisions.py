@@ -54,7 +54,7 @@ def _emit(document: dict[str, Any]) -> None:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    return f"{value + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
 
 
 def register(app: typer.Typer) -> None:
