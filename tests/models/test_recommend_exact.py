@@ -74,3 +74,37 @@ def test_inverse_deltas_equal_two_evaluations(data: st.DataObject) -> None:
             assert close(
                 rec.objectives_delta[name], before.objectives[name], after.objectives[name]
             ), (name, rec)
+
+
+def test_workflow_problems_fall_back_to_exact_evaluations() -> None:
+    """Tasks with dependencies: a move reshapes the schedule, deltas come from evaluations."""
+    from models import Problem
+
+    problem = Problem.model_validate(
+        {
+            "resources": ["cpu"],
+            "agents": [
+                {"id": "a0", "capacity": {"cpu": 4}},
+                {"id": "a1", "capacity": {"cpu": 4}, "speed": 2},
+            ],
+            "tasks": [
+                {"id": "t0", "demand": {"cpu": 1}, "work": 2},
+                {"id": "t1", "demand": {"cpu": 1}, "work": 3, "after": ["t0"]},
+                {"id": "t2", "demand": {"cpu": 1}, "work": 1, "deadline": 2.0},
+            ],
+            "objectives": {"weights": {"cost": 1.0, "makespan": 1.0, "tardiness": 2.0}},
+        }
+    )
+    plan = np.array([0, 1, 0])
+    recommender = Recommender(problem, plan)
+    assert recommender.state.needs_full_evaluation
+    before = evaluate(problem, plan)
+    new = Task(id="new", demand={"cpu": 1}, work=1.5)
+    bigger = problem_with_task(problem, new)
+    for rec in recommender.recommend(new):
+        after = evaluate(bigger, np.r_[plan, int(rec.agent[1:])])
+        assert close(rec.score_delta, before.score, after.score)
+    for rec in recommender.recommend_for_agent("a1"):
+        moved = plan.copy()
+        moved[int(rec.task[1:])] = 1
+        assert close(rec.score_delta, before.score, evaluate(problem, moved).score)
