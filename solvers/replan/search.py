@@ -18,7 +18,7 @@ from models.compiled import CompiledProblem
 from models.evaluation import Evaluation, evaluate_plan
 from models.placement_reasons import feasible_mask
 from models.plan_state import PlanState, column_of
-from solvers.replan.repair import repair_with_budget
+from solvers.replan.repair import MAX_REPAIR_PAIRS, repair_with_budget
 
 __all__ = ["ReplanOutcome", "replan_assignment"]
 
@@ -166,7 +166,7 @@ class _Search:
                 self._place_together(group)
                 continue
             _, agent = self.best_move(state, j)
-            if agent < 0:
+            if agent < 0 and not self.repair_available():
                 agent = self._make_room(state, j)
             if agent >= 0:
                 self.a[j] = agent
@@ -248,6 +248,11 @@ class _Search:
             total += delta
         return None
 
+    def repair_available(self) -> bool:
+        """CP-SAT places what greedy could not (within the budget) on problems it can hold."""
+        p = self.problem
+        return not p.allow_unassigned and int(p.eligible.sum()) <= MAX_REPAIR_PAIRS
+
     def repair_if_incomplete(self) -> None:
         """Greedy left tasks out that must be placed: let CP-SAT place them within budget."""
         p = self.problem
@@ -256,7 +261,7 @@ class _Search:
         kept = np.array([self.kept(j) for j in range(p.n_tasks)], dtype=bool)
         left = self.deadline - time.perf_counter()
         repaired = repair_with_budget(
-            p, self.previous, self.a, kept, self.pinned, self.max_moves, left * 0.6
+            p, self.previous, self.a, kept, self.pinned, self.max_moves, left * 0.8
         )
         if repaired is None:
             return
