@@ -11,7 +11,12 @@ from allocator.coordinator.breaker import CLOSED, HALF_OPEN, OPEN, BreakerConfig
 from allocator.coordinator.config import PLACEMENTS, CoordinatorConfig
 from allocator.coordinator.core import Coordinator
 from allocator.coordinator.durable import DurableState, DurableTask
-from allocator.coordinator.errors import AdmissionError, CoordinatorError, UnknownAgentError
+from allocator.coordinator.errors import (
+    AdmissionError,
+    CoordinatorError,
+    DependencyError,
+    UnknownAgentError,
+)
 from allocator.coordinator.estimates import RuntimeEstimates
 from allocator.coordinator.events import (
     Accepted,
@@ -28,6 +33,7 @@ from allocator.coordinator.events import (
     FailTask,
     Heartbeat,
     HeartbeatMissed,
+    Held,
     Migrated,
     NoWork,
     PlanApplied,
@@ -68,6 +74,7 @@ from allocator.coordinator.stealing import (
     StealPolicy,
     make_steal_policy,
 )
+from allocator.coordinator.tokens import TokenLedger, TokenTotals, UsageLine
 
 __all__ = [
     "CLOSED",
@@ -97,6 +104,7 @@ __all__ = [
     "CoordinatorError",
     "CoordinatorSnapshot",
     "DeadLettered",
+    "DependencyError",
     "DurableState",
     "DurableTask",
     "EdfAdmission",
@@ -105,6 +113,7 @@ __all__ = [
     "Heartbeat",
     "HeartbeatMissed",
     "HeaviestVictim",
+    "Held",
     "LiveSettings",
     "LocalityAware",
     "Metrics",
@@ -132,8 +141,11 @@ __all__ = [
     "TaskRecord",
     "TaskSpec",
     "Tick",
+    "TokenLedger",
+    "TokenTotals",
     "TuningError",
     "UnknownAgentError",
+    "UsageLine",
     "agent_spec_from_model",
     "answer_request",
     "build_problem",

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from allocator.coordinator import admission as edf
-from allocator.coordinator import durable, handling, validation
+from allocator.coordinator import dependencies, durable, handling, validation
 from allocator.coordinator.breaker import CLOSED
 from allocator.coordinator.config import CoordinatorConfig
 from allocator.coordinator.dispatch import pull_global
@@ -126,15 +126,20 @@ class Coordinator(CoordinatorOperations):
 
     # ---- tasks --------------------------------------------------------------------
 
-    def submit(self, spec: TaskSpec) -> str | None:
-        """Accept a task; return the agent it is queued on (None: the global queue).
+    def submit(self, spec: TaskSpec, rank: float | None = None) -> str | None:
+        """Accept a task; return the agent it is queued on (None: global queue or waiting).
 
-        Raises AdmissionError (duplicate id, no eligible agent, a deadline bound).
+        Raises AdmissionError (duplicate id, no eligible agent, a deadline bound) or
+        DependencyError (an `after` id that is unknown or the task itself). A task with
+        unfinished predecessors waits (`task_state` "waiting") and is queued when they
+        complete; `rank` is its upward rank when the caller computed it (`submit_all`).
         O(1) for late binding or O(d) sampled placement, plus the queue push.
         """
         task_id = spec.id
-        if task_id in self.tasks or task_id in self.done or task_id in self.dead:
+        if self._known(task_id):
             raise AdmissionError(task_id, "a task with this id was already submitted")
+        if spec.after:
+            dependencies.check_known(spec, self._known)
         now = self._clock()
         work = spec.work
         task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
@@ -143,15 +148,44 @@ class Coordinator(CoordinatorOperations):
             raise AdmissionError(task_id, validation.why_nobody(self, task))
         if self.admission is not None and task.deadline is not None:
             edf.admit_or_reject(self, self.admission, task, now)
+        self.kpi.submitted += 1
+        if spec.after:
+            if rank is not None:
+                task.rank = rank
+            dependencies.raise_ranks(self, task)
+            if dependencies.file_dependent(self, task):
+                return None
         self.tasks[task_id] = task
         self.queued_work += task.est
-        self.kpi.submitted += 1
         agent = self.dispatcher.place(task)
         if agent is None:
             self._file_global(task, now)
             return None
         self._file_local(task, agent, now)
         return agent.id
+
+    def submit_all(self, specs: list[TaskSpec]) -> tuple[dict[str, str | None], dict[str, str]]:
+        """Accept a batch whose `after` may name tasks of the same batch.
+
+        Raises DependencyError (nothing accepted) for an unknown id, a self-reference or
+        a cycle, naming them. Tasks go in predecessors-first order, highest upward rank
+        first; a task refused by admission takes its dependants in the batch with it.
+        Returns accepted (task -> agent queue or None) and rejected (task -> reason).
+        """
+        return dependencies.submit_batch(self, specs)
+
+    def _known(self, task_id: str) -> bool:
+        deps = self.deps
+        return (
+            task_id in self.tasks
+            or task_id in self.done
+            or task_id in self.dead
+            or task_id in deps.waiting
+            or task_id in deps.held
+        )
+
+    def _estimate(self, spec: TaskSpec) -> float:
+        return self.estimates.estimate(spec.kind) if spec.work is None else spec.work
 
     def next_for(self, agent_id: str) -> TaskRecord | None:
         """Lease the agent's next task: own queue, then a steal, then the global queue.
@@ -233,8 +267,18 @@ class Coordinator(CoordinatorOperations):
             return f"task is queued again (last attempt: {last}); this result is ignored"
         return "unknown task id"
 
-    def complete(self, task_id: str, agent_id: str, runtime_s: float | None = None) -> str | None:
-        """Record success. Returns None when accepted, else the rejection reason. O(1)."""
+    def complete(
+        self,
+        task_id: str,
+        agent_id: str,
+        runtime_s: float | None = None,
+        tokens: int | None = None,
+    ) -> str | None:
+        """Record success. Returns None when accepted, else the rejection reason.
+
+        `tokens`: what the agent used on it, charged in the token ledger. O(1), plus
+        O(k log k) when it releases k waiting dependants.
+        """
         task = self.tasks.get(task_id)
         if task is None or task.state != LEASED or task.agent.id != agent_id:  # type: ignore[union-attr]
             found = self._leased_by(task_id, agent_id)
@@ -272,6 +316,10 @@ class Coordinator(CoordinatorOperations):
         old = breaker.state
         if breaker.record_success(now, run_s) is not None:
             self._note_breaker(agent, old, breaker.state, now)
+        if tokens is not None:
+            self.tokens.record(agent.id, task.kind, task.tenant, tokens, agent.token_price)
+        if self.deps.children:  # some waiting task may wait for this one
+            dependencies.release_after(self, task_id, now)
         return None
 
     def fail(self, task_id: str, agent_id: str, error: str = "failed") -> str | None:
@@ -302,6 +350,8 @@ class Coordinator(CoordinatorOperations):
                 self.admission.release(task)
             if self.cfg.emit_commands:
                 self.outbox.append(DeadLettered(task.id, tuple(task.errors)))
+            if self.deps.children:
+                dependencies.hold_after(self, task.id)
         else:
             self._requeue(task, now, agent)
 

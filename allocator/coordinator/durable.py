@@ -51,6 +51,7 @@ def _spec_of(task: TaskRecord) -> TaskSpec:
         pinned_agent=task.pinned,
         demand=task.demand,
         group=task.group,
+        after=task.after,
     )
 
 
@@ -69,12 +70,17 @@ def export_state(coord: Coordinator) -> DurableState:
             node=a.node,
             slots=a.slots,
             max_tasks=a.max_tasks,
+            token_price=a.token_price,
         )
         for a in coord.agent_list
     )
+    deps = coord.deps
+    # Live tasks first, then waiting, then held: each task after its live predecessors,
+    # so restoring by submitting in this order finds every predecessor known.
+    parked = (*deps.waiting.values(), *deps.held.values())
     return DurableState(
         agents=agents,
-        tasks=tuple(_durable(t) for t in coord.tasks.values()),
+        tasks=tuple(_durable(t) for t in (*coord.tasks.values(), *parked)),
         done=tuple(coord.done),
         dead=tuple(_durable(t) for t in coord.dead.values()),
     )
@@ -90,15 +96,6 @@ def restore_state(coord: Coordinator, state: DurableState) -> dict[str, str]:
     for spec in state.agents:
         if spec.id not in coord.agents:
             coord.register_agent(spec)
-    for saved in state.tasks:
-        try:
-            coord.submit(saved.spec)
-        except AdmissionError as exc:
-            refused[saved.spec.id] = exc.reason
-            continue
-        record = coord.tasks[saved.spec.id]
-        record.attempts = saved.attempts
-        record.errors = list(saved.errors) or None
     fresh_done = set(state.done) - coord.done
     coord.done.update(fresh_done)
     coord.kpi.restored_done += len(fresh_done)
@@ -110,4 +107,16 @@ def restore_state(coord: Coordinator, state: DurableState) -> dict[str, str]:
         record.errors = list(saved.errors)
         coord.dead[saved.spec.id] = record
         coord.kpi.restored_dead += 1
+    # Done and dead first: a waiting task's predecessors must be known when it returns,
+    # and one whose predecessor is dead comes back held.
+    for saved in state.tasks:
+        try:
+            coord.submit(saved.spec)
+        except AdmissionError as exc:
+            refused[saved.spec.id] = exc.reason
+            continue
+        tid = saved.spec.id
+        record = coord.tasks.get(tid) or coord.deps.waiting.get(tid) or coord.deps.held[tid]
+        record.attempts = saved.attempts
+        record.errors = list(saved.errors) or None
     return refused

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AdmissionError", "CoordinatorError", "UnknownAgentError"]
+__all__ = ["AdmissionError", "CoordinatorError", "DependencyError", "UnknownAgentError"]
 
 
 class CoordinatorError(ValueError):
@@ -27,3 +27,14 @@ class UnknownAgentError(CoordinatorError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class DependencyError(AdmissionError):
+    """A task's `after` names an unknown task or itself, or a batch's `after` has a cycle.
+
+    `cycle` lists the ids around the cycle (first id repeated at the end), else empty.
+    """
+
+    def __init__(self, task_id: str, reason: str, cycle: tuple[str, ...] = ()) -> None:
+        self.cycle = cycle
+        super().__init__(task_id, reason)

@@ -27,6 +27,7 @@ __all__ = [
     "FailTask",
     "Heartbeat",
     "HeartbeatMissed",
+    "Held",
     "Migrated",
     "NoWork",
     "PlanApplied",
@@ -71,6 +72,7 @@ class CompleteTask:
     task_id: str
     agent_id: str
     runtime_s: float | None = None
+    tokens: int | None = None  # tokens the agent used on this task, for token_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,14 @@ class DeadLettered:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """`task_id` will not run: its predecessor `blocked_by` was dead-lettered."""
+
+    task_id: str
+    blocked_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Migrated:
     task_id: str
     from_agent: str | None
@@ -259,6 +269,7 @@ Command = (
     | CompletionRejected
     | Requeued
     | DeadLettered
+    | Held
     | Migrated
     | BreakerChanged
     | AgentRemoved

@@ -49,8 +49,8 @@ def handle_event(self: Coordinator, event: Event) -> list[Command]:
             out.append(
                 NoWork(agent_id, "nothing eligible") if task is None else Assign(task.id, agent_id)
             )
-        case CompleteTask(task_id=task_id, agent_id=agent_id, runtime_s=runtime_s):
-            reason = self.complete(task_id, agent_id, runtime_s)
+        case CompleteTask(task_id=task_id, agent_id=agent_id, runtime_s=runtime_s, tokens=tokens):
+            reason = self.complete(task_id, agent_id, runtime_s, tokens)
             out.append(
                 Completed(task_id, agent_id)
                 if reason is None

@@ -141,6 +141,8 @@ class Metrics:
     breakers_open: int = 0
     duplicate_completions: int = 0
     lease_expiries: int = 0
+    waiting: int = 0  # tasks whose predecessors have not all completed
+    held: int = 0  # tasks that will not run: a predecessor was dead-lettered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +156,8 @@ def compute_metrics(
     queued_global: int,
     tenant_weights: Mapping[str, float],
     breakers_open: int,
+    waiting: int = 0,
+    held: int = 0,
 ) -> Metrics:
     """Build the snapshot. O(agents + latency window log window + tenants)."""
     c = counters
@@ -200,4 +204,6 @@ def compute_metrics(
         breakers_open=breakers_open,
         duplicate_completions=c.duplicate_completions,
         lease_expiries=c.lease_expiries,
+        waiting=waiting,
+        held=held,
     )

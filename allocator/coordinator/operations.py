@@ -94,6 +94,8 @@ class CoordinatorOperations(CoordinatorState):
             queued_global=len(self.global_queue),
             tenant_weights=self.tenant_weights,
             breakers_open=sum(1 for a in self.agent_list if a.breaker.state == "open"),
+            waiting=len(self.deps.waiting),
+            held=len(self.deps.held),
         )
 
     def validate(self) -> None:
@@ -102,12 +104,16 @@ class CoordinatorOperations(CoordinatorState):
 
     def task_state(self, task_id: str) -> str:
         """ "queued", "leased", "done", "dead" or "unknown". O(1)."""
-        task = self.tasks.get(task_id)
-        if task is not None:
+        task = self.tasks.get(task_id) or self.deps.waiting.get(task_id)
+        if task is not None or (task := self.deps.held.get(task_id)) is not None:
             return STATE_NAMES[task.state]
         if task_id in self.done:
             return STATE_NAMES[DONE]
         return STATE_NAMES[DEAD] if task_id in self.dead else "unknown"
+
+    def held_tasks(self) -> dict[str, str]:
+        """Held task ids -> the dead-lettered predecessor that blocks each."""
+        return dict(self.deps.blocked_by)
 
     def dead_letters(self) -> dict[str, list[str]]:
         """Dead-lettered task ids with their errors."""

@@ -6,16 +6,18 @@ swarm's lock and rendered, serialised or compared after the lock is released.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from allocator.coordinator.kpis import Metrics, agent_utilisation
 from allocator.coordinator.live_settings import LiveSettings, live_settings
+from allocator.coordinator.records import AgentRecord
+from allocator.coordinator.tokens import TokenTotals
 
 if TYPE_CHECKING:
     from allocator.coordinator.operations import CoordinatorOperations
 
-__all__ = ["AgentView", "CoordinatorSnapshot", "take_snapshot"]
+__all__ = ["AgentView", "CoordinatorSnapshot", "agent_state", "take_snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,10 @@ class AgentView:
     completed: int
     utilisation: float
     breaker: str  # "closed", "open" or "half_open"
+    capabilities: tuple[str, ...] = ()
+    state: str = "idle"  # see `agent_state`
+    load_s: float = 0.0  # expected seconds to drain what it holds (queued + leased work)
+    token_price: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,9 @@ class CoordinatorSnapshot:
         agents: every registered agent, in registration order (removals swap in the last).
         metrics: every KPI (`Coordinator.metrics()` at the same instant).
         resolve_in_flight: id of the re-solve awaiting its plan, or None.
+        waiting: tasks whose predecessors have not all completed.
+        held: held task -> the dead-lettered predecessor blocking it (they will not run).
+        tokens: token usage and cost so far (`TokenLedger.totals()`).
     """
 
     at: float
@@ -53,6 +62,18 @@ class CoordinatorSnapshot:
     agents: tuple[AgentView, ...]
     metrics: Metrics
     resolve_in_flight: int | None
+    waiting: int = 0
+    held: dict[str, str] = field(default_factory=dict)
+    tokens: TokenTotals | None = None
+
+
+def agent_state(agent: AgentRecord) -> str:
+    """ "busy" (holds leases), "idle", "unavailable" (breaker open) or "probing" (half-open)."""
+    if agent.breaker.state == "open":
+        return "unavailable"
+    if agent.breaker.state == "half_open":
+        return "probing"
+    return "busy" if agent.leases else "idle"
 
 
 def take_snapshot(coord: CoordinatorOperations) -> CoordinatorSnapshot:
@@ -70,6 +91,10 @@ def take_snapshot(coord: CoordinatorOperations) -> CoordinatorSnapshot:
             completed=a.completed,
             utilisation=agent_utilisation(a, elapsed),
             breaker=str(a.breaker.state),
+            capabilities=tuple(sorted(a.capabilities)),
+            state=agent_state(a),
+            load_s=a.backlog_s(),
+            token_price=a.token_price,
         )
         for a in coord.agent_list
     )
@@ -82,4 +107,7 @@ def take_snapshot(coord: CoordinatorOperations) -> CoordinatorSnapshot:
         agents=agents,
         metrics=metrics,
         resolve_in_flight=None if pending is None else pending.request_id,
+        waiting=len(coord.deps.waiting),
+        held=dict(coord.deps.blocked_by),
+        tokens=coord.tokens.totals(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ class PlanResult:
     moved: int = 0
     migrations: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
+    waiting_planned: int = 0  # waiting tasks that will be queued on their planned agent
 
     def command(self) -> PlanApplied:
         return PlanApplied(self.moved, self.migrations, dict(self.skipped))
@@ -34,10 +36,20 @@ def apply_plan(state: CoordinatorState, plan: Plan, now: float, reason: str = "p
     Running (leased) and finished tasks are not touched; unknown ids, ineligible or
     unavailable agents are reported in `skipped` with a reason. A move off another
     agent's queue counts as a migration; a move out of the global queue does not.
+    With a schedule, tasks are filed in order of planned start (so each agent's queue
+    follows it), and waiting tasks remember their agent and start for their release.
     """
     result = PlanResult()
-    for task_id, agent_id in plan.assignments.items():
+    starts = {t: s.start for t, s in (plan.schedule or {}).items()}
+    items = list(plan.assignments.items())
+    if starts:
+        items.sort(key=lambda item: starts.get(item[0], math.inf))
+    for task_id, agent_id in items:
         task = state.tasks.get(task_id)
+        if task is None and task_id in state.deps.waiting:
+            state.deps.planned[task_id] = (agent_id, starts.get(task_id, math.inf))
+            result.waiting_planned += 1
+            continue
         if task is None:
             result.skipped[task_id] = "unknown, completed or dead-lettered task"
             continue

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEAD",
     "DONE",
+    "HELD",
     "LEASED",
     "PRIORITY_RANK",
     "QUEUED",
     "STATE_NAMES",
+    "WAITING",
     "AgentRecord",
     "AgentSpec",
     "TaskRecord",
@@ -35,7 +37,16 @@ QUEUED = 1  # in the global queue (agent is None) or an agent's local queue
 LEASED = 2  # pulled by an agent: running or prefetched
 DONE = 3
 DEAD = 4  # dead-lettered after too many failed attempts
-STATE_NAMES = {QUEUED: "queued", LEASED: "leased", DONE: "done", DEAD: "dead"}
+WAITING = 5  # accepted, but a predecessor (`after`) has not completed yet
+HELD = 6  # a predecessor was dead-lettered: it will not run unless resubmitted
+STATE_NAMES = {
+    QUEUED: "queued",
+    LEASED: "leased",
+    DONE: "done",
+    DEAD: "dead",
+    WAITING: "waiting",
+    HELD: "held",
+}
 
 #: 0 = critical ... 3 = low, the order the multi-level queue serves.
 PRIORITY_RANK: dict[PriorityClass | str, int] = {
@@ -68,6 +79,7 @@ class TaskSpec:
     pinned_agent: str | None = None
     demand: dict[str, float] | None = None
     group: str | None = None  # anti-affinity group: members go on different agents
+    after: tuple[str, ...] = ()  # predecessors: ids that must complete before this runs
 
 
 @dataclass(slots=True)
@@ -81,12 +93,14 @@ class AgentSpec:
     node: str | None = None
     slots: int = 1
     max_tasks: int | None = None  # cap on queued + leased tasks
+    token_price: float | None = None  # per 1,000 tokens; None: the swarm's price
 
 
 class TaskRecord:
     """A task the coordinator has accepted; lives in exactly one place at a time."""
 
     __slots__ = (
+        "after",
         "agent",
         "attempts",
         "constrained",
@@ -108,6 +122,7 @@ class TaskRecord:
         "qkey",
         "qtoken",
         "queue",
+        "rank",
         "requires",
         "state",
         "submitted_at",
@@ -129,6 +144,8 @@ class TaskRecord:
         self.pinned = spec.pinned_agent
         self.demand = spec.demand
         self.group = spec.group
+        self.after = spec.after
+        self.rank = est  # upward rank: own work plus the longest chain of dependants' work
         # Unconstrained tasks may run anywhere, so pull paths skip the eligibility filter.
         self.constrained = bool(spec.requires or spec.pinned_agent or spec.demand or spec.group)
         self.state = QUEUED
@@ -179,6 +196,7 @@ class AgentRecord:
         "removed",
         "slots",
         "speed",
+        "token_price",
     )
 
     def __init__(
@@ -192,6 +210,7 @@ class AgentRecord:
         self.slots = spec.slots
         self.max_leases = spec.slots  # plus the coordinator's prefetch, set on registration
         self.max_tasks = spec.max_tasks
+        self.token_price = spec.token_price
         self.queue = queue
         self.breaker = breaker
         self.closed = True  # mirrors breaker.state is CLOSED; hot paths read this field only
@@ -231,6 +250,7 @@ def task_spec_from_model(task: Task, *, origin: float = 0.0) -> TaskSpec:
         requires=frozenset(task.requires),
         pinned_agent=task.pinned_agent,
         demand={k: v for k, v in task.demand.items() if v > 0} or None,
+        after=tuple(p.task for p in task.after),
     )
 
 

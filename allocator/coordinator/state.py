@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from allocator.coordinator.breaker import CLOSED, OPEN, CircuitBreaker
 from allocator.coordinator.config import CoordinatorConfig
+from allocator.coordinator.dependencies import Dependencies
 from allocator.coordinator.dispatch import Dispatcher
 from allocator.coordinator.estimates import RuntimeEstimates
 from allocator.coordinator.events import BreakerChanged, Command, Migrated
@@ -21,6 +22,7 @@ from allocator.coordinator.leases import LeaseTable
 from allocator.coordinator.loadindex import LoadIndex, NodeLoadIndex
 from allocator.coordinator.queues import PriorityQueue, QueueDiscipline, QueueFactory
 from allocator.coordinator.records import LEASED, QUEUED, AgentRecord, AgentSpec, TaskRecord
+from allocator.coordinator.tokens import TokenLedger
 
 if TYPE_CHECKING:
     from allocator.coordinator.resolution import PendingResolve
@@ -48,6 +50,8 @@ class CoordinatorState:
         self.tasks: dict[str, TaskRecord] = {}  # queued or leased
         self.done: set[str] = set()
         self.dead: dict[str, TaskRecord] = {}
+        self.deps = Dependencies()  # waiting and held tasks (`after`)
+        self.tokens = TokenLedger()
         self.global_queue = queue_factory()
         self.index = LoadIndex()
         self.index_floor = max(1, index_floor)  # agents with fewer queued are not filed

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from allocator.coordinator.breaker import OPEN
 from allocator.coordinator.dispatch import statically_eligible
-from allocator.coordinator.records import DEAD, DONE, LEASED, QUEUED, AgentRecord, TaskRecord
+from allocator.coordinator.records import (
+    DEAD,
+    DONE,
+    HELD,
+    LEASED,
+    QUEUED,
+    WAITING,
+    AgentRecord,
+    TaskRecord,
+)
 
 if TYPE_CHECKING:
     from allocator.coordinator.state import CoordinatorState
@@ -85,12 +94,15 @@ def validate(state: CoordinatorState) -> None:
         _fail("a task is both dead and live")
     if any(t.state != DEAD for t in state.dead.values()):
         _fail("a dead-lettered task has another state")
+    _check_dependencies(state)
     kpi = state.kpi
+    deps = state.deps
     accepted = kpi.submitted + kpi.restored_done + kpi.restored_dead
-    if accepted != len(state.tasks) + len(state.done) + len(state.dead):
+    parked = len(deps.waiting) + len(deps.held)
+    if accepted != len(state.tasks) + len(state.done) + len(state.dead) + parked:
         _fail(
             f"lost work: {accepted} accepted but {len(state.tasks)} live + "
-            f"{len(state.done)} done + {len(state.dead)} dead"
+            f"{len(state.done)} done + {len(state.dead)} dead + {parked} waiting or held"
         )
     if kpi.completed + kpi.restored_done != len(state.done):
         _fail(f"{kpi.completed} completions counted for {len(state.done)} done tasks")
@@ -141,3 +153,42 @@ def _check_agent(agent: AgentRecord, place: object) -> float:
         if count > 1:
             _fail(f"agent {agent.id} holds {count} tasks of anti-affinity group {group}")
     return leased
+
+
+def _check_dependencies(state: CoordinatorState) -> None:
+    """No task runs before its predecessors; waiting and held tasks are consistent."""
+    deps = state.deps
+    done = state.done
+    for task in state.tasks.values():
+        for pred in task.after:
+            if pred not in done:
+                _fail(f"task {task.id} is {task.state} but its predecessor {pred} is not done")
+    live = state.tasks.keys() | deps.waiting.keys() | deps.held.keys() | state.dead.keys()
+    if len(live) != len(state.tasks) + len(deps.waiting) + len(deps.held) + len(state.dead):
+        _fail("a task is in two of live, waiting, held and dead")
+    if (deps.waiting.keys() | deps.held.keys()) & done:
+        _fail("a waiting or held task is also done")
+    edges = 0
+    for task_id, task in deps.waiting.items():
+        if task.state != WAITING:
+            _fail(f"waiting task {task_id} has state {task.state}")
+        open_preds = [p for p in task.after if p not in done]
+        if not open_preds or deps.missing.get(task_id) != len(open_preds):
+            _fail(f"waiting task {task_id} counts {deps.missing.get(task_id)} of {open_preds}")
+        for pred in open_preds:
+            if pred in state.dead or pred in deps.held:
+                _fail(f"task {task_id} waits on {pred}, which will never complete")
+            if task_id not in deps.children.get(pred, ()):
+                _fail(f"waiting task {task_id} is not listed under its predecessor {pred}")
+        edges += len(open_preds)
+    if edges != sum(len(kids) for kids in deps.children.values()):
+        _fail("the predecessor -> dependants lists hold edges no waiting task has")
+    if deps.missing.keys() != deps.waiting.keys():
+        _fail("missing-predecessor counts and waiting tasks disagree")
+    for task_id, task in deps.held.items():
+        if task.state != HELD or deps.blocked_by.get(task_id) not in state.dead:
+            _fail(f"held task {task_id} is not blocked by a dead-lettered task")
+    if deps.blocked_by.keys() != deps.held.keys():
+        _fail("blocked_by and held tasks disagree")
+    if not deps.planned.keys() <= deps.waiting.keys():
+        _fail("a planned release names a task that is not waiting")

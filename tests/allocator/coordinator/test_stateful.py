@@ -2,7 +2,8 @@
 
 Five machines (one per queue discipline, each with a different steal policy and
 placement) run 60 examples of up to 50 steps: over 10,000 steps in CI, in seconds.
-Beyond `validate()`, the model checks nothing is lost or completed twice.
+Beyond `validate()`, the model checks nothing is lost or completed twice, no task
+completes before its predecessors (`after`), and the token ledger equals what was reported.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self.next_task = 0
         self.next_agent = 0
         self.requests: list[ResolveRequested] = []
+        self.after: dict[str, tuple[str, ...]] = {}
+        self.tokens = 0
 
     def _step(self) -> None:
         STEPS[type(self).__name__] = STEPS.get(type(self).__name__, 0) + 1
@@ -102,6 +105,7 @@ class CoordinatorMachine(RuleBasedStateMachine):
         group=st.sampled_from([None, None, "g1"]),
         kind=st.sampled_from([None, "k"]),
         deadline=st.sampled_from([None, 50.0, 1e6]),
+        preds=st.lists(st.integers(0, 30), max_size=2),
     )
     def submit(
         self,
@@ -113,9 +117,12 @@ class CoordinatorMachine(RuleBasedStateMachine):
         group: str | None,
         kind: str | None,
         deadline: float | None,
+        preds: list[int],
     ) -> None:
         self.next_task += 1
         tid = f"t{self.next_task}"
+        known = sorted(self.accepted)
+        after = tuple(sorted({known[i % len(known)] for i in preds})) if known else ()
         pinned = min(self.coord.agents) if pin and self.coord.agents else None
         spec = TaskSpec(
             tid,
@@ -127,12 +134,37 @@ class CoordinatorMachine(RuleBasedStateMachine):
             pinned_agent=pinned,
             group=group,
             deadline=None if deadline is None else self.now + deadline,
+            after=after,
         )
         try:
             self.coord.submit(spec)
         except AdmissionError:
             return
         self.accepted.add(tid)
+        self.after[tid] = after
+
+    @rule(width=st.integers(1, 3), depth=st.integers(1, 3), extra=st.booleans())
+    def submit_workflow(self, width: int, depth: int, extra: bool) -> None:
+        """A layered batch, each layer after the previous, plus an edge to an old task."""
+        base = self.next_task
+        self.next_task += width * depth
+        old = (min(self.accepted),) if extra and self.accepted else ()
+        specs = [
+            TaskSpec(
+                f"t{base + layer * width + i + 1}",
+                work=1.0 + i,
+                after=tuple(f"t{base + (layer - 1) * width + j + 1}" for j in range(width))
+                if layer
+                else old,
+            )
+            for layer in range(depth)
+            for i in range(width)
+        ]
+        accepted, _rejected = self.coord.submit_all(specs[::-1])  # order must not matter
+        for spec in specs:
+            if spec.id in accepted:
+                self.accepted.add(spec.id)
+                self.after[spec.id] = spec.after
 
     @precondition(lambda self: bool(self.coord.agents))
     @rule(data=st.data())
@@ -153,7 +185,10 @@ class CoordinatorMachine(RuleBasedStateMachine):
     @rule(data=st.data(), runtime=st.sampled_from([None, 0.1, 100.0]))
     def complete(self, data: st.DataObject, runtime: float | None) -> None:
         task_id, agent_id = data.draw(st.sampled_from(self._leased()))
-        assert self.coord.complete(task_id, agent_id, runtime) is None
+        tokens = data.draw(st.sampled_from([None, 0, 250]))
+        assert set(self.after.get(task_id, ())) <= self.completed  # predecessors first
+        assert self.coord.complete(task_id, agent_id, runtime, tokens) is None
+        self.tokens += tokens or 0
         assert task_id not in self.completed
         self.completed.add(task_id)
 
@@ -234,8 +269,12 @@ class CoordinatorMachine(RuleBasedStateMachine):
         self._step()
         self.coord.validate()
         c = self.coord
-        assert set(c.tasks) | c.done | set(c.dead) == self.accepted  # nothing lost
+        parked = set(c.deps.waiting) | set(c.deps.held)
+        assert set(c.tasks) | c.done | set(c.dead) | parked == self.accepted  # nothing lost
         assert c.done == self.completed  # each completion counted exactly once
+        for task_id in c.deps.held:  # held only behind a predecessor that died
+            assert c.deps.blocked_by[task_id] in c.dead
+        assert c.tokens.total.tokens == self.tokens
         self.coord.drain_commands()
 
 
