@@ -105,7 +105,8 @@ def _solver(time_limit_s: float, *, first_only: bool) -> cp_model.CpSolver:
 
 def _movable(problem: CompiledProblem, hint: np.ndarray, pinned: set[int]) -> np.ndarray:
     """Unplaced tasks, and unpinned tasks on agents that could take an unplaced one."""
-    free = np.asarray(hint) < 0
+    # A task no agent can take stays out: it would make the whole model infeasible.
+    free = (np.asarray(hint) < 0) & problem.eligible.any(axis=0)
     relevant = np.asarray(problem.eligible[:, free].any(axis=1), dtype=bool)
     movable = free | ((hint >= 0) & relevant[np.maximum(hint, 0)])
     if pinned:
