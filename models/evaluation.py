@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 _CAPACITY_TOLERANCE = 1e-6
+#: Finish time reported for a workflow task that can never start (seconds).
+_NEVER = 1e300
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,10 @@ def evaluate_plan(
         if start is None:
             start = derive_schedule(problem, a)
         check = check_schedule(problem, a, start)
-        completion, makespan = check.finish, check.makespan
+        # A task that never starts (its data can never arrive) is reported as a violation;
+        # capping its finish keeps every sum and weighted score a number, never NaN.
+        completion = np.minimum(check.finish, _NEVER)
+        makespan = min(check.makespan, _NEVER)
         violations.extend(Violation(i.kind, i.message, i.task, i.agent) for i in check.issues)
     w = problem.task_weight
     weighted_completion = (

@@ -74,10 +74,13 @@ def check_schedule(
     finish = np.where(placed, s + dur, 0.0)
     bad_start = np.flatnonzero(placed & ~(np.isfinite(s) & (s >= 0)))
     for j in bad_start[:_MAX_MESSAGES]:
+        why = (
+            "use a time >= 0"
+            if np.isfinite(s[j])
+            else "give a finite start (inf: no network path delivers its inputs to its agent)"
+        )
         issues.append(
-            ScheduleIssue(
-                "schedule", f"task {tasks[j]} has start {s[j]}; use a time >= 0", task=tasks[j]
-            )
+            ScheduleIssue("schedule", f"task {tasks[j]} has start {s[j]}; {why}", task=tasks[j])
         )
     if len(bad_start):
         return ScheduleCheck(finish, float("inf"), issues)

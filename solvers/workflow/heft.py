@@ -7,6 +7,7 @@ finishes first (inserted into the earliest idle gap that holds it).
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -165,7 +166,8 @@ def list_schedule(
     order: list[int],
     bias: list[list[float]] | None = None,
 ) -> Schedule | None:
-    """Place tasks in `order` by earliest finish; None when some task fits no agent.
+    """Place tasks in `order` by earliest finish; None when some task fits no agent
+    (or none that its inputs can reach).
 
     `bias[j][i]`, when given, is added to task j's finish on agent i when choosing
     (PEFT's optimistic cost to the exit). `rules` must start empty; it holds the
@@ -180,6 +182,8 @@ def list_schedule(
             return None
         extra = None if bias is None else bias[j]
         i, begin, binder[j], slot = _place(graph, lines, j, candidates, agent, finish, extra)
+        if not math.isfinite(begin):
+            return None  # no allowed agent can ever receive its inputs (disconnected nodes)
         rules.add(j, i)
         agent[j], start[j] = i, begin
         finish[j] = begin + graph.duration[i][j]

@@ -71,7 +71,11 @@ class HeftSolver:
                 SolveStatus.NO_SOLUTION,
                 StopReason.ITERATIONS_DONE,
                 wall_time_s=recorder.elapsed(),
-                notes=["list scheduling found no agent for some task under the constraints"],
+                notes=[
+                    "list scheduling found no agent for some task under the constraints "
+                    "(capability, pin, capacity, max_tasks, groups, or no network path "
+                    "from its predecessors' agents)"
+                ],
             )
         first, rules = min(starts, key=lambda pair: pair[0].key())
         notes = [f"list scheduling makespan {first.makespan:.6g} (HEFT, PEFT variants)"]

@@ -109,3 +109,16 @@ def test_plans_without_dependencies_have_no_schedule() -> None:
         Problem.model_validate({"agents": [{"id": "a"}], "tasks": [{"id": "x"}]})
     )
     assert plan_from_array(problem, np.array([0])).schedule is None
+
+
+def test_data_that_can_never_arrive_is_a_violation_with_numbers_not_nan() -> None:
+    doc = {
+        "agents": [{"id": "a", "node": "p"}, {"id": "b", "node": "q"}],
+        "tasks": [{"id": "x"}, {"id": "y", "after": ["x"]}],
+        "topology": {"nodes": [{"id": "p"}, {"id": "q"}], "links": []},
+        "objectives": {"weights": {"makespan": 1.0, "tardiness": 1.0}},
+    }
+    problem = compile_problem(Problem.model_validate(doc))
+    ev = evaluate_plan(problem, np.array([0, 1]))
+    assert not ev.feasible and ev.violations[0].kind == "schedule"
+    assert np.isfinite(ev.score) and all(np.isfinite(v) for v in ev.objectives.values())

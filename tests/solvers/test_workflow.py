@@ -176,3 +176,16 @@ def test_engine_heft_equals_the_benchmarks_independent_heft(seed: int) -> None:
     _, start, makespan = plain_heft(problem)
     assert ours.makespan == pytest.approx(makespan, rel=1e-12)
     assert ours.start == pytest.approx(start.tolist(), rel=1e-12)
+
+
+def test_unreachable_agents_give_no_solution_with_a_reason_not_a_crash() -> None:
+    doc = {
+        "agents": [{"id": "a", "node": "p"}, {"id": "b", "node": "q", "capabilities": ["gpu"]}],
+        "tasks": [{"id": "x"}, {"id": "y", "requires": ["gpu"], "after": ["x"]}],
+        "topology": {"nodes": [{"id": "p"}, {"id": "q"}], "links": []},
+    }
+    doc["tasks"][0]["pinned_agent"] = "a"
+    problem = compile_problem(Problem.model_validate(doc))
+    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=0.5))
+    assert result.status == SolveStatus.NO_SOLUTION and result.assignment is None
+    assert "network path" in result.notes[0]
