@@ -47,6 +47,11 @@ def shrink_outcome(
         outcome.assignments = {}
         outcome.plan_truncated = True
         outcome.plan_resource = PLAN_URI.format(job_id=outcome.job_id)
+    if agents:
+        outcome.utilisation = {a: u for a, u in outcome.utilisation.items() if a in set(agents)}
+    elif len(outcome.utilisation) > _LIST_LIMIT:
+        busiest = sorted(outcome.utilisation.items(), key=lambda item: -item[1])
+        outcome.utilisation = dict(busiest[:_LIST_LIMIT])
     if len(outcome.unassigned_reasons) > _LIST_LIMIT:
         kept = list(outcome.unassigned_reasons.items())[:_LIST_LIMIT]
         outcome.unassigned_reasons = dict(kept)

@@ -64,6 +64,10 @@ class AllocationOutcome(BaseModel):
         default=None, description="Resource URI of the full plan when it is not listed."
     )
     jain_fairness: float | None = None
+    utilisation: dict[str, float] = Field(
+        default_factory=dict,
+        description="Agent -> busiest resource's usage / capacity (the busiest 20 in a summary).",
+    )
     solvers: list[SolverLine] = Field(default_factory=list)
     diagnosis: list[str] = Field(
         default_factory=list, description="Why the request is infeasible, when it is."
@@ -148,4 +152,5 @@ def allocation_outcome(
         outcome.unassigned = list(chosen.plan.unassigned)
         outcome.unassigned_reasons = dict(chosen.unassigned_reasons)
         outcome.jain_fairness = chosen.jain_fairness
+        outcome.utilisation = {a.agent: a.utilisation for a in chosen.agents}
     return outcome

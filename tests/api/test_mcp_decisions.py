@@ -89,6 +89,7 @@ def test_big_allocate_returns_a_summary_and_a_plan_link(services: Services) -> N
             assert out["plan_truncated"] and out["assignments"] == {}
             assert out["n_assigned"] == n_tasks
             assert len(json.dumps(out)) < 5_000
+            assert len(out["utilisation"]) == 20  # the busiest agents only
             resource = await client.read_resource(out["plan_resource"])
             plan = json.loads(resource.contents[0].text)
             assert len(plan["assignments"]) == n_tasks
