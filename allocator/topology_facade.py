@@ -13,10 +13,19 @@ from pydantic import ValidationError
 from allocator.problem_files import format_validation_error
 from models import InputError
 from models.topology_request import TopologyRequest
+from models.topology_routing import main_paths
 from solvers.topology import TopologyResult
 from solvers.topology import optimize_topology as _optimize
+from solvers.topology.flow_lp import route_design
+from solvers.topology.space import build_space
 
-__all__ = ["TopologyRequest", "TopologyResult", "optimize_topology", "parse_topology_request"]
+__all__ = [
+    "TopologyRequest",
+    "TopologyResult",
+    "optimize_topology",
+    "parse_topology_request",
+    "routed_paths",
+]
 
 
 def parse_topology_request(document: object) -> tuple[TopologyRequest, float]:
@@ -49,3 +58,12 @@ def optimize_topology(
     """
     del on_progress, stop
     return _optimize(request)
+
+
+def routed_paths(request: TopologyRequest) -> dict[tuple[str, str], list[str]]:
+    """The node path each pair's traffic mostly takes when the request's topology routes its
+    traffic within bandwidth: pass it to `models.workflow.compile_workflow(problem, routes)`
+    so workflow transfers follow the routed paths rather than the cheapest ones."""
+    space = build_space(request)
+    routing = route_design(space.current, space.latency, space.bandwidth, space.traffic)
+    return main_paths(routing, space.nodes)

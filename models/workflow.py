@@ -117,8 +117,12 @@ class WorkflowArrays:
         return list(self._topological)
 
 
-def compile_workflow(problem: Problem) -> WorkflowArrays | None:
-    """Arrays for the problem's dependencies, or None when no task has `after`."""
+def compile_workflow(
+    problem: Problem, routes: Mapping[tuple[str, str], Sequence[str]] | None = None
+) -> WorkflowArrays | None:
+    """Arrays for the problem's dependencies, or None when no task has `after`.
+
+    `routes`: see `transfer_matrices`."""
     task_index = {t.id: j for j, t in enumerate(problem.tasks)}
     pred: list[int] = []
     succ: list[int] = []
@@ -130,7 +134,7 @@ def compile_workflow(problem: Problem) -> WorkflowArrays | None:
             data.append(entry.data)
     if not pred:
         return None
-    per_data, fixed = transfer_matrices(problem)
+    per_data, fixed = transfer_matrices(problem, routes)
     return WorkflowArrays(
         pred=np.array(pred, dtype=np.int32),
         succ=np.array(succ, dtype=np.int32),
@@ -140,18 +144,22 @@ def compile_workflow(problem: Problem) -> WorkflowArrays | None:
     )
 
 
-def transfer_matrices(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+def transfer_matrices(
+    problem: Problem, routes: Mapping[tuple[str, str], Sequence[str]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(seconds per data unit, latency seconds) between every pair of agents.
 
     Agents on the same node, or without a node, exchange data at `default_bandwidth`
-    with no latency: no link lies between them.
+    with no latency: no link lies between them. `routes` maps (node, node) to the node
+    path traffic is routed on (e.g. `models.topology_routing.main_paths` of a routing
+    within bandwidth); those pairs use that path instead of the lowest-latency one.
     """
     m = len(problem.agents)
     per_data = np.full((m, m), 1.0 / problem.default_bandwidth, dtype=np.float64)
     fixed = np.zeros((m, m), dtype=np.float64)
     topo = problem.topology
     if topo is not None:
-        paths = _node_paths(problem)
+        paths = _node_paths(problem, routes or {})
         nodes = [a.node for a in problem.agents]
         for i in range(m):
             for k in range(m):
@@ -166,8 +174,11 @@ def transfer_matrices(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return per_data, fixed
 
 
-def _node_paths(problem: Problem) -> dict[tuple[str, str], tuple[float, float]]:
-    """(1 / narrowest bandwidth, latency seconds) of the lowest-latency path per node pair."""
+def _node_paths(
+    problem: Problem, routes: Mapping[tuple[str, str], Sequence[str]]
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(1 / narrowest bandwidth, latency seconds) of the routed, else lowest-latency, path
+    per node pair."""
     assert problem.topology is not None
     graph = nx.Graph()
     graph.add_nodes_from(n.id for n in problem.topology.nodes)
@@ -179,11 +190,14 @@ def _node_paths(problem: Problem) -> dict[tuple[str, str], tuple[float, float]]:
     used = {a.node for a in problem.agents if a.node is not None}
     out: dict[tuple[str, str], tuple[float, float]] = {}
     for source in used:
-        lengths, paths = nx.single_source_dijkstra(graph, source, weight="latency_ms")
+        _, paths = nx.single_source_dijkstra(graph, source, weight="latency_ms")
         for target in used:
             if target == source or target not in paths:
                 continue
-            hops = paths[target]
+            hops = list(routes.get((source, target), paths[target]))
+            if any(not graph.has_edge(u, v) for u, v in pairwise(hops)):
+                raise ValueError(f"route {source}->{target} uses a link the topology lacks")
             narrowest = min(graph.edges[u, v]["bandwidth"] for u, v in pairwise(hops))
-            out[(source, target)] = (1.0 / narrowest, lengths[target] / 1000.0)
+            latency_ms = sum(graph.edges[u, v]["latency_ms"] for u, v in pairwise(hops))
+            out[(source, target)] = (1.0 / narrowest, latency_ms / 1000.0)
     return out

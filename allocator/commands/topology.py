@@ -7,6 +7,7 @@ an optimisation with no design meeting the constraints exits with code 3.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -19,6 +20,7 @@ from models.errors import InputError
 from models.topology_graph import topology_to_graph, validation_error_to_input
 from models.topology_metrics import TopologyMetrics, topology_metrics
 from models.topology_request import TopologyRequest, load_topology_request, node_traffic_matrix
+from models.topology_routing import RoutingSummary
 
 if TYPE_CHECKING:
     from solvers.topology import TopologyResult
@@ -85,7 +87,7 @@ def _summary_table(title: str, columns: dict[str, TopologyMetrics]) -> Table:
         ("node connectivity", "node_connectivity"),
         ("edge connectivity", "edge_connectivity"),
         ("algebraic connectivity", "algebraic_connectivity"),
-        ("overloaded links", "overloaded_links"),
+        ("overloaded links (shortest paths)", "overloaded_links"),
     ]
     for label, attr in rows:
         cells = []
@@ -217,7 +219,32 @@ def _print_result(result: TopologyResult) -> None:
             f"MILP: {result.milp.status}, objective {_fmt(result.milp.objective)}, "
             f"bound {_fmt(result.milp.bound)}"
         )
+    routing = _routing_table(result)
+    if routing is not None:
+        console.print(routing)
     console.print(f"{verdict}: {result.reason}")
+
+
+def _routing_table(result: TopologyResult) -> Table | None:
+    """Both designs routed as a multi-commodity flow within link bandwidth."""
+    columns = {"before": result.routing_before, "after": result.routing_after}
+    if all(r is None for r in columns.values()):
+        return None
+    table = Table(title="Routed within bandwidth (multi-commodity flow)")
+    table.add_column("")
+    for name in columns:
+        table.add_column(name, justify="right")
+
+    def row(label: str, cell: Callable[[RoutingSummary], str]) -> None:
+        table.add_row(label, *("-" if r is None else cell(r) for r in columns.values()))
+
+    row("routing", lambda r: r.method)
+    row("fits", lambda r: "yes" if r.fits else "[bold red]no[/bold red]")
+    row("busiest link", lambda r: f"{r.max_utilisation:.0%}")
+    row("links over bandwidth", lambda r: str(r.overloaded_links))
+    row("traffic carried at once", lambda r: f"{r.carried_fraction:.0%}")
+    row("traffic x latency", lambda r: _fmt(r.traffic_latency))
+    return table
 
 
 def optimize_command(

@@ -1,5 +1,10 @@
 """The topology optimisation job: candidates, local search, the exact MILP on small
 instances, then a decision to apply the new topology only if it is clearly better.
+
+Bandwidth is a limit: the proposed design carries its traffic with every link within
+bandwidth (routed as a multi-commodity flow), or the result says that no design within
+the constraints was found to (proven by the MILP on small instances) and by how much the
+least congested one falls short.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from models.schema import Link, Topology
 from models.topology_graph import graph_to_topology
 from models.topology_metrics import TopologyMetrics, topology_metrics
 from models.topology_request import TopologyRequest
-from solvers.topology.candidates import candidate_designs
+from models.topology_routing import RoutingSummary
+from solvers.topology.candidates import Candidate, candidate_designs
 from solvers.topology.local_search import improve
 from solvers.topology.milp_design import MAX_MILP_NODES, design_milp
 from solvers.topology.space import DesignSpace, build_space
 
 __all__ = [
     "AUTO_MILP_NODES",
+    "BandwidthShortfall",
     "CandidateScore",
     "MilpSummary",
     "TopologyResult",
@@ -50,6 +57,21 @@ class MilpSummary(BaseModel):
     heuristic_gap: float | None = Field(description="(heuristic - milp) / milp; >= 0 if exact.")
 
 
+class BandwidthShortfall(BaseModel):
+    """No design within the constraints was found that carries the traffic: how far off."""
+
+    congestion: float = Field(
+        description="Busiest link's routed traffic / bandwidth in the least congested design."
+    )
+    carried_fraction: float = Field(
+        description="Share of every pair's traffic that design carries at once (1/congestion)."
+    )
+    proven: bool = Field(
+        description="The exact MILP proved no design within the constraints does better."
+    )
+    topology: Topology = Field(description="The least congested design found.")
+
+
 class TopologyResult(BaseModel):
     """The proposed topology, what changes, metrics before/after and the decision."""
 
@@ -72,6 +94,13 @@ class TopologyResult(BaseModel):
     start: str = Field(description="The candidate local search started from.")
     search_moves: int
     milp: MilpSummary | None = None
+    routing_before: RoutingSummary | None = Field(
+        default=None, description="The current design routed within bandwidth (None: no traffic)."
+    )
+    routing_after: RoutingSummary | None = Field(
+        default=None, description="The proposed design routed within bandwidth."
+    )
+    bandwidth_shortfall: BandwidthShortfall | None = None
     elapsed_s: float
 
 
@@ -138,9 +167,10 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
         CandidateScore(name=c.name, objective=_finite(c.objective), feasible=c.feasible)
         for c in candidates
     ]
-    best = candidates[0] if candidates and candidates[0].feasible else None
+    best = _start(space, candidates)
     adj, obj, moves, method, start = space.current.copy(), before_obj, 0, "none", "none"
-    optimal = False
+    optimal = proven = False
+    least_congested: np.ndarray | None = None
     milp_summary: MilpSummary | None = None
     if best is not None and request.method in ("heuristic", "auto"):
         budget = request.time_limit_s / (2 if request.method == "auto" else 1)
@@ -156,7 +186,8 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
     if run_milp and space.n <= MAX_MILP_NODES:
         left = max(1.0, request.time_limit_s - (time.perf_counter() - started))
         exact = design_milp(space, time_limit_s=left)
-        heuristic_obj = obj if method == "heuristic" else float("inf")
+        feasible_heuristic = method == "heuristic" and space.feasible(adj)
+        heuristic_obj = obj if feasible_heuristic else float("inf")
         gap = (
             (heuristic_obj - exact.objective) / exact.objective
             if exact.adj is not None and exact.objective > 0 and np.isfinite(heuristic_obj)
@@ -169,7 +200,9 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
             status=exact.status,
             heuristic_gap=gap,
         )
-        if exact.adj is not None and exact.objective <= obj:
+        if exact.congestion is not None:
+            least_congested, proven = exact.adj, exact.status.endswith("kOptimal")
+        elif exact.adj is not None and (exact.objective <= obj or not feasible_heuristic):
             adj, obj, optimal = exact.adj, exact.objective, exact.optimal
             method = "milp" if method == "none" else "heuristic+milp"
     elif run_milp:
@@ -181,12 +214,21 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
             heuristic_gap=None,
         )
     found = method != "none" and space.feasible(adj)
+    shortfall: BandwidthShortfall | None = None
     if found:
         applied, gain, reason = _decide(before_obj, obj, request.threshold, current_violations)
     else:
+        if least_congested is None and method != "none" and space.structurally_feasible(adj):
+            least_congested = adj
+        if least_congested is not None:
+            shortfall = _shortfall(space, least_congested, proven)
         adj, obj = space.current.copy(), before_obj
         applied, gain = False, None
-        reason = "no design meets the constraints: " + _why_infeasible(space, candidates)
+        reason = "no design meets the constraints: " + (
+            _shortfall_sentence(shortfall)
+            if shortfall is not None
+            else _why_infeasible(space, candidates)
+        )
     traffic = space.traffic
     return TopologyResult(
         name=request.name,
@@ -208,6 +250,9 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
         start=start,
         search_moves=moves,
         milp=milp_summary,
+        routing_before=routing_summary(space, space.current),
+        routing_after=routing_summary(space, adj),
+        bandwidth_shortfall=shortfall,
         elapsed_s=time.perf_counter() - started,
     )
 
@@ -220,4 +265,54 @@ def _why_infeasible(space: DesignSpace, candidates: list) -> str:
     return (
         "; ".join(space.violations(fewest.adj))
         + " (relax max_degree, link_budget, min_connectivity or max_diameter_ms)"
+    )
+
+
+def _start(space: DesignSpace, candidates: list) -> Candidate | None:
+    """The best feasible candidate; else the least congested one meeting every other
+    constraint (local search then routes its way towards a design that fits)."""
+    if candidates and candidates[0].feasible:
+        return candidates[0]
+    usable = [c for c in candidates if space.structurally_feasible(c.adj)]
+    return min(usable, key=lambda c: space.search_objective(c.adj), default=None)
+
+
+def routing_summary(space: DesignSpace, adj: np.ndarray) -> RoutingSummary | None:
+    """How `adj` carries the space's traffic within bandwidth; None without traffic."""
+    if not space.traffic.any() or not np.isfinite(space.latency_objective(adj)):
+        return None
+    routing = space.routing(adj)
+    congestion = space.congestion(adj)
+    return RoutingSummary(
+        method=routing.method,
+        fits=routing.fits(space.bandwidth),
+        max_utilisation=routing.max_utilisation(space.bandwidth),
+        overloaded_links=len(routing.overloaded(space.bandwidth)),
+        traffic_latency=routing.traffic_latency,
+        min_congestion=routing.min_congestion,
+        carried_fraction=min(1.0, 1.0 / congestion) if congestion > 0 else 1.0,
+    )
+
+
+def _shortfall(space: DesignSpace, adj: np.ndarray, proven: bool) -> BandwidthShortfall:
+    congestion = space.congestion(adj)
+    return BandwidthShortfall(
+        congestion=congestion,
+        carried_fraction=min(1.0, 1.0 / congestion),
+        proven=proven,
+        topology=graph_to_topology(space.graph_of(adj)),
+    )
+
+
+def _shortfall_sentence(shortfall: BandwidthShortfall) -> str:
+    which = (
+        "no design within the constraints can carry the traffic (proven by the MILP)"
+        if shortfall.proven
+        else "no design found within the constraints carries the traffic"
+    )
+    return (
+        f"{which}; the least congested needs {shortfall.congestion:.0%} of its busiest "
+        f"link's bandwidth, so it falls short by {shortfall.congestion - 1:.0%} "
+        f"(it carries {shortfall.carried_fraction:.0%} of the traffic at once); "
+        "raise link_budget or max_degree, or add bandwidth"
     )

@@ -1,5 +1,11 @@
 """Exact network design for small instances (up to ~15 nodes): a multi-commodity flow MILP
 solved by HiGHS through PuLP, with connectivity and diameter cuts added lazily.
+
+Each pair's traffic is a splittable flow and a link carries at most its bandwidth, so the
+design's objective is that of its least-latency routing within bandwidth (what
+`flow_lp.route_lp` computes for a fixed design). When no design within the constraints
+can carry the traffic (the model is infeasible), a second model finds the design of least
+congestion: how far the best design falls short.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class MilpDesign:
     optimal: bool
     status: str
     cut_rounds: int
+    congestion: float | None = None  # set when no design fits: the least max utilisation
 
 
 _banner_silenced = False
@@ -67,6 +74,7 @@ def _build(
     flows: list[tuple[int, int]],
     diameter_pairs: list[tuple[int, int]],
     cuts: list[list[tuple[int, int]]],
+    congestion: bool = False,
 ) -> tuple[pulp.LpProblem, dict[tuple[int, int], pulp.LpVariable]]:
     n = space.n
     prob = pulp.LpProblem("topology_design", pulp.LpMinimize)
@@ -75,8 +83,10 @@ def _build(
     arcs = [(i, k) for i, k in pairs] + [(k, i) for i, k in pairs]
     objective = []
 
+    load: dict[tuple[int, int], list] = {e: [] for e in pairs}
+
     def route(s: int, t: int, tag: str) -> pulp.LpAffineExpression:
-        """Unit flow s -> t on built links; returns its path latency."""
+        """Unit flow s -> t on built links; returns its path latency (and notes the load)."""
         f = {a: prob.add_variable(f"f{tag}_{s}_{t}_{a[0]}_{a[1]}", lowBound=0) for a in arcs}
         for v in range(n):
             out_flow = pulp.lpSum(f[(v, k)] for k in range(n) if k != v)
@@ -85,6 +95,8 @@ def _build(
         # Flow only on built links (the disaggregated form: a tight LP relaxation).
         for i, k in arcs:
             prob.addConstraint(f[(i, k)] <= x[(min(i, k), max(i, k))])
+            if tag == "c":
+                load[(min(i, k), max(i, k))].append(float(space.traffic[s, t]) * f[(i, k)])
         return pulp.lpSum(space.latency[a] * f[a] for a in arcs)
 
     for s, t in flows:
@@ -93,6 +105,14 @@ def _build(
     for s, t in diameter_pairs:
         prob += route(s, t, "d") <= float(space.max_diameter_ms or 0.0)
     objective.append(space.cost_weight * pulp.lpSum(space.cost[e] * x[e] for e in pairs))
+    # Bandwidth: both directions of a built link share it (or U times it, minimising U).
+    worst = prob.add_variable("congestion", lowBound=0) if congestion else None
+    for e in pairs:
+        if load[e]:
+            limit = float(space.bandwidth[e]) * (worst if worst is not None else x[e])
+            prob.addConstraint(pulp.lpSum(load[e]) <= limit)
+    if worst is not None:
+        objective.append(space.penalty * worst)
     prob += pulp.lpSum(objective)
     # Degree: at most max_degree links per node.
     if space.max_degree is not None:
@@ -129,7 +149,30 @@ def _separation(space: DesignSpace, adj: np.ndarray) -> list[tuple[int, int]] | 
 def design_milp(
     space: DesignSpace, *, time_limit_s: float = 30.0, rel_gap: float = 1e-6
 ) -> MilpDesign:
-    """Solve the network-design MILP; repeats with new cuts until the design is feasible."""
+    """Solve the network-design MILP; repeats with new cuts until the design is feasible.
+
+    If no design carries the traffic within bandwidth (proven: the model is infeasible
+    with every link within bandwidth but solvable without), returns the least congested
+    design with `congestion` set and status "no design fits the bandwidth".
+    """
+    started = time.perf_counter()
+    design = _design(space, time_limit_s, rel_gap, congestion=False)
+    if design.adj is not None or "Infeasible" not in design.status or not space.traffic.any():
+        return design
+    left = time_limit_s - (time.perf_counter() - started)
+    least = _design(space, left, rel_gap, congestion=True)
+    if least.adj is None:
+        return design
+    least.congestion = space.congestion(least.adj)
+    least.status = "no design fits the bandwidth; least congestion " + least.status
+    least.optimal = False
+    return least
+
+
+def _design(
+    space: DesignSpace, time_limit_s: float, rel_gap: float, congestion: bool
+) -> MilpDesign:
+    """One cut loop of the MILP (bandwidth as a limit, or min congestion)."""
     if space.n > MAX_MILP_NODES:
         return MilpDesign(
             None, float("inf"), None, False, f"skipped: over {MAX_MILP_NODES} nodes", 0
@@ -143,7 +186,7 @@ def design_milp(
         left = deadline - time.perf_counter()
         if left <= 0:
             return MilpDesign(None, float("inf"), None, False, "time limit", rounds)
-        prob, x = _build(space, flows, diameter_pairs, cuts)
+        prob, x = _build(space, flows, diameter_pairs, cuts, congestion)
         solver = pulp.HiGHS(msg=False, timeLimit=left, gapRel=rel_gap, threads=1)
         prob.solve(solver)
         highs = prob.solverModel

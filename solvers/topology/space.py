@@ -2,11 +2,14 @@
 
 A design is a symmetric bool adjacency matrix over the request's nodes; every method
 (candidates, local search, MILP) scores and checks designs through this one object.
+Bandwidth is a constraint: a design is feasible only if its traffic can be routed with
+every link within bandwidth (`solvers.topology.flow_lp.route_design`), and its latency
+objective is that of the routing it would use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -15,10 +18,14 @@ from scipy.sparse.csgraph import dijkstra
 
 from models.topology_graph import topology_to_graph
 from models.topology_request import TopologyRequest, node_traffic_matrix
+from models.topology_routing import Routing, route_shortest
+from solvers.topology.flow_lp import route_design
 
 __all__ = ["DesignSpace", "build_space"]
 
 _TOLERANCE = 1e-9
+#: Designs whose routing is kept (a local search revisits designs after kicks).
+_ROUTING_CACHE = 4096
 
 
 @dataclass
@@ -36,6 +43,7 @@ class DesignSpace:
     min_connectivity: int
     max_diameter_ms: float | None
     cost_weight: float
+    _routes: dict[bytes, Routing] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -50,15 +58,82 @@ class DesignSpace:
     def link_cost(self, adj: np.ndarray) -> float:
         return float(np.triu(np.where(adj, self.cost, 0.0), 1).sum())
 
-    def objective(self, adj: np.ndarray, dist: np.ndarray | None = None) -> float:
-        """Sum over pairs of traffic x latency + cost_weight x link cost (inf if disconnected)."""
+    def latency_objective(self, adj: np.ndarray, dist: np.ndarray | None = None) -> float:
+        """Objective with every pair on its shortest path, bandwidth ignored (inf if
+        disconnected). A lower bound on `objective`: routing around full links only adds."""
         dist = self.shortest(adj) if dist is None else dist
         if not np.isfinite(dist).all():
             return float("inf")
         return float(np.triu(self.traffic * dist, 1).sum()) + self.cost_weight * self.link_cost(adj)
 
-    def violations(self, adj: np.ndarray, dist: np.ndarray | None = None) -> list[str]:
-        """Every broken constraint, each as a sentence; [] when the design is feasible."""
+    def routing(self, adj: np.ndarray) -> Routing:
+        """The design's routing: shortest paths if they fit, else within bandwidth if it can
+        (exact LP on small designs, heuristic beyond), else the least congested found."""
+        key = np.packbits(adj).tobytes()
+        cached = self._routes.get(key)
+        if cached is None:
+            if len(self._routes) >= _ROUTING_CACHE:
+                self._routes.clear()
+            cached = route_design(adj, self.latency, self.bandwidth, self.traffic)
+            self._routes[key] = cached
+        return cached
+
+    def congestion(self, adj: np.ndarray) -> float:
+        """Busiest link's routed traffic / bandwidth (the LP's least, when it had to say)."""
+        routing = self.routing(adj)
+        if routing.min_congestion is not None:
+            return routing.min_congestion
+        return routing.max_utilisation(self.bandwidth)
+
+    def objective(self, adj: np.ndarray, dist: np.ndarray | None = None) -> float:
+        """Sum over pairs of traffic x latency of the routed paths + cost_weight x link
+        cost (inf if disconnected). Routed within bandwidth when the design can carry its
+        traffic; otherwise on shortest paths (the design is then infeasible anyway)."""
+        lower = self.latency_objective(adj, dist)
+        if not np.isfinite(lower) or not self.traffic.any():
+            return lower
+        routing = self.routing(adj)
+        if routing.method == "shortest-path" or not routing.fits(self.bandwidth):
+            return lower
+        return routing.traffic_latency + self.cost_weight * self.link_cost(adj)
+
+    def search_objective(self, adj: np.ndarray, dist: np.ndarray | None = None) -> float:
+        """`objective`, plus a penalty above any objective gap per unit of congestion over
+        1: local search prefers any design that fits, then the least congested."""
+        obj = self.objective(adj, dist)
+        if not np.isfinite(obj) or not self.traffic.any():
+            return obj
+        over = self.congestion(adj) - 1.0
+        return obj + self.penalty * over if over > 1e-9 else obj
+
+    @property
+    def penalty(self) -> float:
+        top = float(np.triu(self.traffic, 1).sum()) * self.n * float(self.latency.max(initial=0))
+        return 1.0 + 2.0 * (top + self.cost_weight * float(np.triu(self.cost, 1).sum()))
+
+    def bandwidth_violation(self, adj: np.ndarray) -> str | None:
+        """A sentence when the traffic cannot be routed within bandwidth, else None."""
+        if not self.traffic.any():
+            return None
+        routing = self.routing(adj)
+        over = routing.overloaded(self.bandwidth)
+        if not over:
+            return None
+        plain = route_shortest(adj, self.latency, self.traffic)
+        on_shortest = plain.overloaded(self.bandwidth)
+        how = "least any routing reaches" if routing.min_congestion is not None else "best found"
+        return (
+            f"{len(on_shortest)} link(s) over bandwidth on shortest paths (up to "
+            f"{on_shortest[0][2]:.0%}); routed around full links {len(over)} stay over, "
+            f"the busiest at {self.congestion(adj):.0%} ({how})"
+        )
+
+    def violations(
+        self, adj: np.ndarray, dist: np.ndarray | None = None, *, bandwidth: bool = True
+    ) -> list[str]:
+        """Every broken constraint, each as a sentence; [] when the design is feasible.
+
+        `bandwidth=False` leaves the routing out (the structural constraints only)."""
         out: list[str] = []
         degree = adj.sum(axis=1)
         if self.max_degree is not None and degree.max(initial=0) > self.max_degree:
@@ -81,6 +156,8 @@ class DesignSpace:
         k = self.min_connectivity
         if k >= 2 and (self.n <= k or degree.min() < k or self.connectivity(adj) < k):
             out.append(f"node connectivity is below min_connectivity {k}")
+        if bandwidth and (too_much := self.bandwidth_violation(adj)) is not None:
+            out.append(too_much)
         return out
 
     def connectivity(self, adj: np.ndarray) -> int:
@@ -88,6 +165,10 @@ class DesignSpace:
 
     def feasible(self, adj: np.ndarray, dist: np.ndarray | None = None) -> bool:
         return not self.violations(adj, dist)
+
+    def structurally_feasible(self, adj: np.ndarray, dist: np.ndarray | None = None) -> bool:
+        """Every constraint but bandwidth holds."""
+        return not self.violations(adj, dist, bandwidth=False)
 
     def graph_of(self, adj: np.ndarray, *, attributes: bool = True) -> nx.Graph:
         """The design as a graph with string nodes and link attributes."""
