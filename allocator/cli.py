@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from allocator.cli_files import OutputFiles, prepare_outputs
-from allocator.cli_options import run_options
+from allocator.cli_options import RunFlags, run_options
 from allocator.cli_output import print_report, report_json, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
@@ -46,7 +46,13 @@ SolverOpt = Annotated[
 ]
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", help="CPU cores to use.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="CPU cores to use (default: all this process may use)."),
+]
+DeterministicOpt = Annotated[
+    bool, typer.Option("--deterministic", help="Same plan and statuses on every run (see docs).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[
     bool,
@@ -76,7 +82,7 @@ class _Run:
 
 def _prepare(
     problem_file: Path,
-    flags: tuple[list[str] | None, float | None, int | None, int | None],
+    flags: RunFlags,
     wanted: dict[str, Path | None],
     *,
     force: bool,
@@ -118,6 +124,7 @@ def solve(
     time_limit: TimeOpt = None,
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
+    deterministic: DeterministicOpt = False,
     as_json: JsonOpt = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the plan JSON.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
@@ -147,7 +154,7 @@ def solve(
         replan_command(problem_file, from_plan, max_moves, pin, time_limit, as_json, out)
         return
     wanted = {"plan": out, "html": report, "json": json_report}
-    flags = (solver, time_limit, seed, workers)
+    flags = (solver, time_limit, seed, workers, deterministic)
     run = _prepare(
         problem_file,
         flags,
@@ -173,6 +180,7 @@ def compare(
     time_limit: TimeOpt = None,
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
+    deterministic: DeterministicOpt = False,
     as_json: JsonOpt = False,
     out: Annotated[
         Path | None,
@@ -200,7 +208,7 @@ def compare(
     """
     if (problem_file is None) == (instances is None):
         raise InputError("give either a PROBLEM file or --instances DIR (not both)")
-    flags = (solver, time_limit, seed, workers)
+    flags = (solver, time_limit, seed, workers, deterministic)
     if instances is not None:
         from allocator.commands.reports import BatchOutputs, compare_batch_run
 

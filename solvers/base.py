@@ -67,6 +67,9 @@ class SolveOptions:
     # SolveResult.bound); check it with solvers.shared.proof.checked_known_bound first.
     known_bound: float | None = None
     log: bool = False
+    # Same plan on every run: work bounded by iteration counts or the backend's
+    # deterministic limits; time_limit_s remains a safety stop (see docs/solver_runs.md).
+    deterministic: bool = False
     # Called with (assignment, objective) on each new incumbent, so a portfolio can keep
     # the best plan found so far even if it must stop the solver from outside.
     on_incumbent: Callable[[np.ndarray, float], None] | None = None

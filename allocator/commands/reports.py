@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allocator.cli_files import prepare_outputs, write_text_atomic
-from allocator.cli_options import run_options
+from allocator.cli_options import RunFlags, run_options
 from allocator.reports.svg_axes import fmt_number
 from models import InputError, RunOptions
 
@@ -79,7 +79,7 @@ class BatchOutputs:
 
 def compare_batch_run(
     instances: Path,
-    flags: tuple[list[str] | None, float | None, int | None, int | None],
+    flags: RunFlags,
     outputs: BatchOutputs,
     *,
     as_json: bool,
@@ -212,7 +212,7 @@ def compare_batch(
 ) -> None:
     """Compare solvers over every problem file in a folder, with paired significance tests."""
     outputs = BatchOutputs(out, report, json_report, out_dir, force)
-    flags = (solver, time_limit, seed, workers)
+    flags = (solver, time_limit, seed, workers, False)
     compare_batch_run(instances, flags, outputs, as_json=as_json, maximise=maximise, dask=dask)
 
 

@@ -92,6 +92,8 @@ def pareto_sweep(
         for objective, cap in ((first, cap_first), (second, None)):
             left = options.time_limit_s - recorder.elapsed()
             share = left / max(1, planned - state.solves)
+            if options.deterministic:  # a share of the limit, not of what the clock left
+                share = options.time_limit_s / max(1, planned)
             state.solves += 1
             if left <= 0.05:
                 state.exact = False

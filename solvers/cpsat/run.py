@@ -16,7 +16,18 @@ from solvers.base import SolveOptions, TraceRecorder
 from solvers.cpsat.int_scaling import choose_scale, scale_nearest
 from solvers.cpsat.model import CpSatModel
 
-__all__ = ["RunOutcome", "ScaledObjective", "run_model", "scale_objective"]
+__all__ = [
+    "DETERMINISTIC_TIME_PER_S",
+    "RunOutcome",
+    "ScaledObjective",
+    "run_model",
+    "scale_objective",
+]
+
+#: Deterministic runs: CP-SAT deterministic-time units per second of limit. A unit is
+#: roughly a second of one fast core; half leaves room for a loaded 2-core machine, so
+#: the wall-clock limit (the safety stop) is rarely what ends the run.
+DETERMINISTIC_TIME_PER_S = 0.5
 
 
 @dataclass
@@ -140,6 +151,11 @@ def run_model(
     params = solver.parameters
     params.max_time_in_seconds = max(0.05, float(time_limit_s))
     params.num_workers = max(1, int(options.workers))
+    if options.deterministic:
+        # CP-SAT's own work clock decides where it stops; the wall clock stays only as a
+        # safety stop. Parallel workers race unless interleaved (deterministic batches).
+        params.max_deterministic_time = DETERMINISTIC_TIME_PER_S * max(0.05, float(time_limit_s))
+        params.interleave_search = params.num_workers > 1
     params.random_seed = int(options.seed)
     params.relative_gap_limit = float(options.rel_gap)
     params.log_search_progress = bool(options.log)

@@ -96,6 +96,8 @@ class CpSatSolver:
             objective = scale_objective(model, {name: 1.0})
             start = best.assignment if best is not None else hint
             share = remaining / (len(stages) - pos)
+            if options.deterministic:  # a share of the limit, not of what the clock left
+                share = options.time_limit_s / len(stages)
             outcome = run_model(model, objective, problem, options, share, recorder, start)
             if outcome.values is None or objective is None:
                 if best is None:

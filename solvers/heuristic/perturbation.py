@@ -30,11 +30,15 @@ def iterated_local_search(
     offer: Callable[[PlanState], float],
     known_bound: float | None = None,
     rel_gap: float = 0.0,
+    *,
+    max_kicks: int | None = None,
 ) -> StopReason:
-    """Improve `state` until the deadline, a stale streak, or the known bound is met."""
+    """Improve `state` until the deadline, a stale streak, `max_kicks` kicks, or the
+    known bound is met. Each kick's local search is bounded by rounds, so with
+    `max_kicks` the result depends on the seed alone unless the deadline comes first."""
     best = state.copy_assign()
     best_score = model.total(state)
-    stale = 0
+    stale = kicks = 0
     placed_count = int((state.assign >= 0).sum())
     if placed_count < 2:
         return StopReason.ITERATIONS_DONE
@@ -48,8 +52,9 @@ def iterated_local_search(
             1.0, abs(best_score)
         ):
             return StopReason.GAP_REACHED
-        if stale >= max_stale:
+        if stale >= max_stale or (max_kicks is not None and kicks >= max_kicks):
             return StopReason.ITERATIONS_DONE
+        kicks += 1
         k = int(rng.integers(2, max(3, min(25, placed_count // 8)) + 1))
         _kick(state, model, rng, k)
         local_search(state, model, deadline, rng, max_rounds=200)

@@ -161,7 +161,8 @@ class PlanState:
         self.used[i] += un.usage[i, u]
         self.load[i] += un.duration[i, u]
         self.count[i] += un.size[u]
-        self.group_count[self._groups(u), i] += 1
+        if self.group_count.shape[0]:  # numpy's fixed cost per call dominates tiny plans
+            self.group_count[self._groups(u), i] += 1
 
     def remove(self, u: int) -> None:
         i = int(self.assign[u])
@@ -171,7 +172,8 @@ class PlanState:
         self.used[i] -= un.usage[i, u]
         self.load[i] -= un.duration[i, u]
         self.count[i] -= un.size[u]
-        self.group_count[self._groups(u), i] -= 1
+        if self.group_count.shape[0]:
+            self.group_count[self._groups(u), i] -= 1
         self.assign[u] = -1
 
     def move(self, u: int, i: int) -> None:
@@ -184,6 +186,11 @@ class PlanState:
         un = self.units
         if not un.eligible[i, u]:
             return False
+        if not ignore and not self.group_count.shape[0]:
+            # The common case without anti-affinity groups, with no temporaries.
+            if self.count[i] + un.size[u] > un.max_tasks[i]:
+                return False
+            return bool((self.used[i] + un.usage[i, u] <= un.capacity[i] + FIT_TOLERANCE).all())
         used = self.used[i].copy()
         count = self.count[i]
         groups = self.group_count[self._groups(u), i].copy()

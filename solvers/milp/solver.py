@@ -149,9 +149,9 @@ def _run(
     """Solve the model with one stage's objective and extract the plan."""
     warm = hint_values(model, problem, start) if start is not None else None
     objective, constant = stage_objective(model, problem, names)
-    settings = BackendSettings(
-        time_limit_s, options.rel_gap, options.workers, options.seed, options.log
-    )
+    # Deterministic runs: one thread, so HiGHS's parallel tree search cannot race.
+    threads = 1 if options.deterministic else options.workers
+    settings = BackendSettings(time_limit_s, options.rel_gap, threads, options.seed, options.log)
     if backend == "highs":
 
         def hook(values: np.ndarray) -> None:

@@ -41,6 +41,7 @@ __all__ = ["Nsga2Solver", "nsga2_objectives"]
 
 _INFEASIBLE = 1e15  # objective value of infeasible plans, plus their violation
 _SEED_SHARE = 0.1  # of the time limit at most spent building seed plans
+_GENES_PER_S = 2e6  # deterministic runs: plans x tasks per second of limit
 _SEED_ROUNDS = 3  # local-search rounds per seed: the GA does the rest
 
 
@@ -91,7 +92,10 @@ class Nsga2Solver:
         rate = min(0.5, 2.0 / max(problem.n_tasks, 1))
         generations = 0
         stop = StopReason.ITERATIONS_DONE
-        while options.generations is None or generations < options.generations:
+        cap = options.generations
+        if cap is None and options.deterministic:
+            cap = _deterministic_generations(problem, size, options.time_limit_s)
+        while cap is None or generations < cap:
             if time.perf_counter() > deadline:
                 stop = StopReason.TIME_LIMIT
                 break
@@ -110,9 +114,25 @@ class Nsga2Solver:
             usage, counts = usage[keep], counts[keep]
             tracker.offer(pop, values, violation)
             generations += 1
-        return _result(
+        result = _result(
             self.name, problem, names, pop, values, violation, seeds, tracker, stop, generations
         )
+        if options.deterministic and stop == StopReason.TIME_LIMIT:
+            result.notes.append(
+                "deterministic run cut short by the time limit: the front may differ "
+                "between runs (give it a longer limit)"
+            )
+        return result
+
+
+def _deterministic_generations(problem: CompiledProblem, size: int, time_limit_s: float) -> int:
+    """Generations a deterministic run makes: the clock must not decide how many.
+
+    About `_GENES_PER_S` genes (plans x tasks) are bred and evaluated per second of
+    limit, a conservative figure for one loaded core (`python -m bench.nsga2`).
+    """
+    per_generation = size * max(1, problem.n_tasks)
+    return max(1, int(_GENES_PER_S * time_limit_s / per_generation))
 
 
 def _seed_plans(

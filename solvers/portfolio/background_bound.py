@@ -41,9 +41,15 @@ class BackgroundBound:
         options: RunOptions,
         names: list[str],
         on_bound: Callable[[float], None],
+        *,
+        wait: bool = False,
     ) -> BackgroundBound | None:
         """Start it in weighted mode with a cost weight, when the LP bound is not run and
-        every task must be assigned (the relaxation drops "each task exactly once")."""
+        every task must be assigned (the relaxation drops "each task exactly once").
+
+        With `wait` (deterministic runs) it is computed before this returns, so whether
+        a solver started later sees it does not depend on a race.
+        """
         spec = compiled.objectives
         if spec.mode != "weighted" or "lp_bound" in names or spec.weight("cost") <= 0:
             return None
@@ -54,7 +60,13 @@ class BackgroundBound:
         budget = 0.6 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
         bound = cls(compiled, budget, on_bound)
         bound._thread.start()
+        if wait:
+            bound._thread.join()
         return bound
+
+    @property
+    def budget_s(self) -> float:
+        return self._budget_s
 
     @property
     def value(self) -> float | None:
@@ -62,7 +74,8 @@ class BackgroundBound:
             return self._value
 
     def join(self, deadline: float) -> None:
-        self._thread.join(timeout=max(0.0, deadline - time.perf_counter()) + 1.0)
+        """Wait for the bound until `deadline` at most; a late bound is left out."""
+        self._thread.join(timeout=max(0.0, deadline - time.perf_counter()))
 
     def _work(self) -> None:
         try:

@@ -14,6 +14,7 @@ from models import RunOptions
 from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
+from solvers.portfolio.strategy import POST_SOLVE
 from solvers.registry import get_solver
 from solvers.shared.timing import to_request_clock
 
@@ -33,11 +34,18 @@ def solve_inline(
             on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
 
     started = time.perf_counter()
+    reserve_s = POST_SOLVE.seconds(compiled.n_tasks * compiled.n_agents, options.time_limit_s)
+    left_s = options.time_limit_s - reserve_s - (started - t0)
     opts = SolveOptions(
-        time_limit_s=max(0.01, options.time_limit_s - (started - t0)),
+        # Deterministic: a budget from the limit alone (the greedy bounds its work by
+        # counts; the clock is only its safety stop).
+        time_limit_s=options.time_limit_s - reserve_s
+        if options.deterministic
+        else max(0.01, left_s),
         seed=options.seed,
         workers=options.workers,
         rel_gap=options.rel_gap,
+        deterministic=options.deterministic,
         on_incumbent=on_incumbent,
     )
     try:

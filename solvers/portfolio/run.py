@@ -71,7 +71,13 @@ def _solvers_to_run(
     compiled: CompiledProblem, options: RunOptions, breaker: SolverBreaker
 ) -> tuple[list[str], dict[str, str]]:
     """The strategy's choice minus the solvers the breaker holds open (with reasons)."""
-    choice = choose_solvers(compiled, options.solvers, registered_solvers())
+    choice = choose_solvers(
+        compiled,
+        options.solvers,
+        registered_solvers(),
+        options.workers,
+        deterministic=options.deterministic,
+    )
     skipped = dict(choice.skipped)
     run = []
     for name in choice.run:

@@ -3,7 +3,13 @@ process with the budget and cores its slot gives it, plans streamed back, every 
 on the request's clock.
 
 The schedule itself is data (`solvers.portfolio.strategy`); nothing here depends on
-which solvers a phase holds.
+which solvers a phase holds. The limit is a promise: solvers must end `POST_SOLVE`
+seconds before it (their wrap-up and the report need that time), and one still
+running halfway into that reserve is stopped, keeping the plan it streamed.
+
+With `deterministic`, no wall-clock race decides anything: a phase's solvers run one
+after another in the request's order, each budget is a fixed share of the limit (not
+of the time left), hints come only from finished results, and no proof stops the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
 from solvers.portfolio.solver_process import SolverProcess, mp_context
-from solvers.portfolio.strategy import Phase, Slot, Strategy, strategy_for
+from solvers.portfolio.strategy import (
+    CLOCK_DRIVEN,
+    POST_SOLVE,
+    Phase,
+    Slot,
+    Strategy,
+    strategy_for,
+)
 from solvers.shared.proof import bound_is_plausible, bounded_value, is_proven_optimal
 from solvers.shared.timing import to_request_clock
 
@@ -52,8 +65,14 @@ class ScheduleRunner:
         stop: threading.Event | None,
     ):
         self.compiled, self.options, self.t0 = compiled, options, t0
-        self.deadline = t0 + options.time_limit_s
-        self.grace_s = max(1.0, 0.1 * options.time_limit_s)
+        limit_s = options.time_limit_s
+        self.reserve_s = POST_SOLVE.seconds(compiled.n_tasks * compiled.n_agents, limit_s)
+        self.deadline = t0 + limit_s - self.reserve_s  # every solver's budget ends here
+        self.hard_stop = t0 + limit_s - self.reserve_s / 2  # ... and is stopped by here
+        self.grace_s = max(1.0, 0.1 * limit_s)
+        self.deterministic = options.deterministic
+        # Deterministic runs plan on a nominal clock: budgets handed out so far.
+        self._nominal_used_s = 0.0
         self.stop = stop or threading.Event()
         self.ctx = mp_context()
         self.results: dict[str, SolveResult] = {}
@@ -61,7 +80,11 @@ class ScheduleRunner:
         self.bound: BackgroundBound | None = None
         # With automatic solver choice, the first proof of optimality stops the rest.
         # (Not in Pareto mode: there every solver's front adds points.)
-        self.stop_on_optimal = options.solvers is None and compiled.objectives.mode != "pareto"
+        self.stop_on_optimal = (
+            options.solvers is None
+            and compiled.objectives.mode != "pareto"
+            and not options.deterministic
+        )
         self.proven_by: str | None = None  # stops the others (automatic choice only)
         self.first_proof: str | None = None  # skips `unless_proven` phases
         self._on_progress = on_progress
@@ -74,8 +97,10 @@ class ScheduleRunner:
     def run(self, names: list[str]) -> dict[str, SolveResult]:
         strategy = strategy_for(self.compiled, names)
         self.bound = BackgroundBound.start_if_useful(
-            self.compiled, self.options, names, self._emit_bound
+            self.compiled, self.options, names, self._emit_bound, wait=self.deterministic
         )
+        if self.deterministic and self.bound is not None:
+            self._nominal_used_s += self.bound.budget_s  # it ran first, on the same clock
         for phase in strategy.phases:
             members = self._members(strategy, phase, names)
             if not members:
@@ -85,7 +110,10 @@ class ScheduleRunner:
                 for m in members:
                     self.results[m.name] = _not_started(m.name, StopReason.NOT_STARTED, note)
                 continue
-            self._run_phase(phase, members)
+            if self.deterministic:
+                self._run_in_order(phase, members)
+            else:
+                self._run_phase(phase, members)
         if self.bound is not None:
             self.bound.join(self.deadline)
         return self.results
@@ -94,6 +122,21 @@ class ScheduleRunner:
 
     def _members(self, strategy: Strategy, phase: Phase, names: list[str]) -> list[_Member]:
         return [_Member(name, slot, 0.0) for name, slot in strategy.slots_for(phase, names)]
+
+    def _run_in_order(self, phase: Phase, members: list[_Member]) -> None:
+        """Deterministic: the phase's solvers one after another, each on every worker,
+        with budgets from the limit alone (the phase's share, split evenly)."""
+        limit_s = self.options.time_limit_s
+        phase_s = phase.budget.seconds(limit_s, self._nominal_left())
+        for m in members:
+            own = m.slot.budget.seconds(limit_s, phase_s) if m.slot.budget else phase_s
+            budget = min(own, phase_s / len(members))
+            self._nominal_used_s += budget
+            proc = self._start(m, budget, 1)
+            self._watch({m.name: proc}, [], proc.deadline, 1)
+
+    def _nominal_left(self) -> float:
+        return max(0.05, self.options.time_limit_s - self.reserve_s - self._nominal_used_s)
 
     def _run_phase(self, phase: Phase, members: list[_Member]) -> None:
         """Start the phase's solvers (late ones at their offset) and watch them to the end."""
@@ -153,6 +196,8 @@ class ScheduleRunner:
 
     def _workers(self, slot: Slot, parallel: int) -> int:
         workers = self.options.workers
+        if self.deterministic:
+            return workers  # one solver at a time
         if slot.core_share is None:
             return max(1, workers // max(1, parallel))
         return max(1, int(slot.core_share * workers))
@@ -160,6 +205,7 @@ class ScheduleRunner:
     # -- one solver process ---------------------------------------------------------
 
     def _start(self, member: _Member, budget_s: float, parallel: int) -> SolverProcess:
+        # Sorted by objective, then by solver order (stable): equal plans tie the same way.
         incumbents = sorted(self._incumbents(), key=lambda x: x[0])
         hints = [plan for _, plan in incumbents][:_MAX_HINTS]
         opts = SolveOptions(
@@ -168,6 +214,7 @@ class ScheduleRunner:
             workers=self._workers(member.slot, parallel),
             rel_gap=self.options.rel_gap,
             backend=self.options.milp_backend,
+            deterministic=self.deterministic,
             hints=hints,
             known_bound=self._known_bound(hints),
         )
@@ -188,9 +235,12 @@ class ScheduleRunner:
         if not proc.alive():
             self._drain(proc)
             return proc.result or proc.crashed()
-        over = time.perf_counter() - proc.deadline
-        if over > self.grace_s:
-            note = f"overran its limit by {over:.1f} s; stopped from outside"
+        now = time.perf_counter()
+        over = now - proc.deadline
+        # Past its grace, or into the reserve the request's limit needs for the report:
+        # either way it overran its own budget, and the breaker counts that.
+        if over > self.grace_s or now > self.hard_stop:
+            note = f"overran its limit by {max(0.0, over):.2f} s; stopped from outside"
             return proc.kill(StopReason.TIME_LIMIT, note)
         return None
 
@@ -210,6 +260,10 @@ class ScheduleRunner:
         if inc is not None and result.assignment is None:
             result.assignment, result.objective = inc.assignment, inc.objective
         to_request_clock(result, proc.started - self.t0, finished - proc.started)
+        if self.deterministic and proc.name in CLOCK_DRIVEN:
+            result.notes.append(
+                f"not reproducible in a deterministic run: {CLOCK_DRIVEN[proc.name]}"
+            )
         self.results[proc.name] = result
         if self._proves_optimal(result):
             self.first_proof = self.first_proof or proc.name
@@ -229,7 +283,8 @@ class ScheduleRunner:
             for r in self.results.values()
             if r.assignment is not None and r.objective is not None
         ]
-        if self.best is not None:
+        # A streamed plan depends on when the stream was read; deterministic runs skip it.
+        if self.best is not None and not self.deterministic:
             out.append(self.best)
         return out
 

@@ -1,23 +1,28 @@
 """The portfolio's schedule as data: size limits, which solvers a request gets, and the
 strategy table saying when each starts, with which share of the budget and of the cores.
 
-Every size threshold lives here (`SIZE_LIMITS`). They were measured on the 2-core
-machine of BENCHMARKS.md: at 1M variables CP-SAT found no plan in 60 s and HiGHS's LP
-alone took 15 s. Engines keep their own guard constants only as safety limits.
+Every size threshold lives here, stated per core (`PER_CORE`, scaled to a request's
+workers by `SizeLimits.for_cores`). They were measured on the 2-core machine of
+BENCHMARKS.md: at 1M variables CP-SAT found no plan in 60 s and HiGHS's LP alone
+took 15 s. Engines keep their own guard constants only as safety limits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models import CompiledProblem
 
 __all__ = [
+    "CLOCK_DRIVEN",
     "OTHERS",
+    "PER_CORE",
+    "POST_SOLVE",
     "SIZE_LIMITS",
     "STRATEGIES",
     "Budget",
     "Phase",
+    "PostSolveReserve",
     "SizeLimits",
     "Slot",
     "SolverChoice",
@@ -29,12 +34,18 @@ __all__ = [
 #: Slot name standing for every solver of the request that no slot of the strategy names.
 OTHERS = "*"
 
+#: Solvers whose result depends on the wall clock, with the reason: a deterministic
+#: run does not choose them (named explicitly, they run, and the report says so).
+CLOCK_DRIVEN = {
+    "lns": "the LNS sizes and times its neighbourhoods by the clock, in parallel lanes",
+}
+
 
 @dataclass(frozen=True)
 class SizeLimits:
     """Eligible (agent, task) pairs (or tasks) above which a method is not started by default.
 
-    Measured on the 2-core machine of BENCHMARKS.md; a bigger machine moves them up.
+    These are the values for a whole request; `PER_CORE` states them per core.
     """
 
     cpsat_max_pairs: int = 200_000
@@ -47,8 +58,56 @@ class SizeLimits:
     #: Greedy-only requests up to this many pairs run in the calling process.
     inline_max_pairs: int = 20_000
 
+    def for_cores(self, cores: int) -> SizeLimits:
+        """These per-core limits for a request with `cores` workers.
 
-SIZE_LIMITS = SizeLimits()
+        Only the methods that use every worker scale: CP-SAT (its portfolio of search
+        workers) and the LNS (CP-SAT sub-solves). HiGHS's MIP and LP, NSGA-II and the
+        in-process greedy run on one core whatever `workers` says, so their limits
+        are per process and do not scale. Scaling stops at `_SCALED_CORES_MAX`:
+        nothing above 2 cores was measured, and CP-SAT's model building is serial.
+        """
+        k = max(1, min(cores, _SCALED_CORES_MAX))
+        return replace(
+            self, cpsat_max_pairs=k * self.cpsat_max_pairs, lns_max_pairs=k * self.lns_max_pairs
+        )
+
+
+#: Scaled limits stop growing at this many cores (see SizeLimits.for_cores).
+_SCALED_CORES_MAX = 8
+
+#: The limits per core. Measured on the 2-core machine of BENCHMARKS.md (2 shared
+#: cores, 24 GiB): at 1M variables CP-SAT found no plan in 60 s with 2 workers and
+#: HiGHS's LP alone took 15 s; the request-level values there were CP-SAT 200k and
+#: LNS 2M pairs, i.e. 100k and 1M per core. The per-process limits are as measured.
+PER_CORE = SizeLimits(cpsat_max_pairs=100_000, lns_max_pairs=1_000_000)
+
+#: The limits on the reference 2-core machine (tests and docs quote these).
+SIZE_LIMITS = PER_CORE.for_cores(2)
+
+
+@dataclass(frozen=True)
+class PostSolveReserve:
+    """Seconds kept back from the request's limit for what follows the solvers.
+
+    After the last solver's budget: its own wrap-up (the greedy's last local-search
+    chunk, its final evaluation, sending the plan), joining its process, then
+    `build_report` (every plan re-evaluated) and the facade's Why section (a second
+    compile, up to 2M pairs). Measured with `python -m bench.time_limit` on the 2-core
+    machine of BENCHMARKS.md: about 0.35 s at 20,000 x 500 (10M pairs), 0.05 s below
+    10k pairs. Solvers must end by `limit - seconds()`; the runner stops any that have
+    not by `limit - seconds() / 2`, keeping what they streamed.
+    """
+
+    fixed_s: float = 0.03
+    per_pair_s: float = 4e-8
+    max_share: float = 0.25  # of the limit: tiny limits keep most of their budget
+
+    def seconds(self, pairs: int, limit_s: float) -> float:
+        return min(self.max_share * limit_s, self.fixed_s + self.per_pair_s * pairs)
+
+
+POST_SOLVE = PostSolveReserve()
 
 
 @dataclass(frozen=True)
@@ -192,16 +251,32 @@ class SolverChoice:
 
 
 def choose_solvers(
-    problem: CompiledProblem, requested: list[str] | None, available: list[str]
+    problem: CompiledProblem,
+    requested: list[str] | None,
+    available: list[str],
+    cores: int = 2,
+    *,
+    deterministic: bool = False,
 ) -> SolverChoice:
-    """Pick by size and mode when `requested` is None; otherwise honour the request."""
+    """Pick by size and mode when `requested` is None; otherwise honour the request.
+
+    `cores` is the request's workers: the size limits scale with it (`for_cores`).
+    A deterministic run leaves out the solvers whose work follows the clock
+    (`CLOCK_DRIVEN`), and whole-model CP-SAT then serves classic GAPs too.
+    """
     if requested is not None:
         run = [n for n in requested if n in available]
         missing = {n: "backend not available on this machine" for n in requested if n not in run}
         return SolverChoice(run=run, skipped=missing)
-    run, skipped = _by_size_and_mode(problem)
-    if problem.is_pure_gap() and "lns" in run and "lns" in available:
-        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()))
+    limits = PER_CORE.for_cores(cores)
+    run, skipped = _by_size_and_mode(problem, limits)
+    if deterministic:
+        for name, why in CLOCK_DRIVEN.items():
+            if name in run:
+                run.remove(name)
+                skipped[name] = f"deterministic run: {why}"
+    elif problem.is_pure_gap() and "lns" in run and "lns" in available:
+        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()), limits)
     for name in list(run):
         if name not in available:
             run.remove(name)
@@ -209,9 +284,11 @@ def choose_solvers(
     return SolverChoice(run=run, skipped=skipped)
 
 
-def _by_size_and_mode(problem: CompiledProblem) -> tuple[list[str], dict[str, str]]:
+def _by_size_and_mode(
+    problem: CompiledProblem, limits: SizeLimits
+) -> tuple[list[str], dict[str, str]]:
     """Default solver set: every method whose size limit and mode fit the request."""
-    limits, skipped = SIZE_LIMITS, {}
+    skipped: dict[str, str] = {}
     pairs = int(problem.eligible.sum())
     mode = problem.objectives.mode
     multi = mode == "pareto" or len(problem.objectives.active) > 1
@@ -250,7 +327,9 @@ def _by_size_and_mode(problem: CompiledProblem) -> tuple[list[str], dict[str, st
     return run, skipped
 
 
-def _lns_covers_pure_gap(run: list[str], skipped: dict[str, str], pairs: int) -> None:
+def _lns_covers_pure_gap(
+    run: list[str], skipped: dict[str, str], pairs: int, limits: SizeLimits
+) -> None:
     """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
 
     On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
@@ -264,9 +343,9 @@ def _lns_covers_pure_gap(run: list[str], skipped: dict[str, str], pairs: int) ->
         "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
         "its bound (rounded up, costs are integers)",
     }
-    if pairs > SIZE_LIMITS.highs_before_lns_pairs:
+    if pairs > limits.highs_before_lns_pairs:
         why["milp"] = (
-            f"classic GAP with {pairs:,} variables > {SIZE_LIMITS.highs_before_lns_pairs:,}: "
+            f"classic GAP with {pairs:,} variables > {limits.highs_before_lns_pairs:,}: "
             "HiGHS rarely improves on the LNS at this size and would take a core from it"
         )
     for name, reason in why.items():
