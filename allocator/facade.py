@@ -16,6 +16,7 @@ from models import Problem, RunOptions, compile_problem
 from models.plan import plan_to_array
 from models.plan_why import plan_why
 from models.report import ComparisonReport
+from solvers.portfolio.breaker import SolverBreaker
 from solvers.portfolio.run import ProgressEvent, run_portfolio
 from solvers.registry import registered_solvers
 
@@ -42,6 +43,7 @@ def solve(
     *,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
+    breaker: SolverBreaker | None = None,
 ) -> ComparisonReport:
     """Run the portfolio (solvers chosen by request size unless options name them).
 
@@ -50,8 +52,12 @@ def solve(
         options: solvers, time limit, seed, workers; defaults when None.
         on_progress: called with each new incumbent or bound (from the calling thread).
         stop: set it to stop early; the best plan found so far is kept.
+        breaker: the solver circuit breaker to consult and update (a service's, carried
+            across its jobs); the process-wide one by default.
     """
-    report = run_portfolio(problem, options or RunOptions(), on_progress=on_progress, stop=stop)
+    report = run_portfolio(
+        problem, options or RunOptions(), on_progress=on_progress, stop=stop, breaker=breaker
+    )
     return with_why(problem, report)
 
 
@@ -61,12 +67,14 @@ def compare(
     *,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
+    breaker: SolverBreaker | None = None,
 ) -> ComparisonReport:
     """Like `solve`, but runs every registered solver unless options name them."""
     opts = options or RunOptions()
     if opts.solvers is None:
         opts = opts.model_copy(update={"solvers": registered_solvers()})
-    return with_why(problem, run_portfolio(problem, opts, on_progress=on_progress, stop=stop))
+    report = run_portfolio(problem, opts, on_progress=on_progress, stop=stop, breaker=breaker)
+    return with_why(problem, report)
 
 
 def with_why(problem: Problem, report: ComparisonReport) -> ComparisonReport:

@@ -31,6 +31,17 @@ _JOB_ROWS = 30
 _HTML_REPORT_KINDS = ("allocation", "comparison", "batch")
 
 
+def _number(value: float | None) -> str:
+    """Objectives in plain digits with separators (9,163.96, not 9.16e+03)."""
+    if value is None:
+        return "–"
+    if abs(value) >= 1e5:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(
@@ -41,7 +52,7 @@ def _env() -> Environment:
     )
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.0f}%"
     env.filters["ms"] = lambda v: "–" if v is None else f"{1000 * v:.0f} ms"
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
+    env.filters["num"] = _number
     return env
 
 
@@ -88,6 +99,7 @@ async def _live_context(request: Request) -> dict[str, Any]:
         "swarms": swarms,
         "drawings": drawings,
         "has_feed": feed is not None,
+        "breakers": services.runner.breakers.view() if services.runner is not None else {},
     }
 
 
@@ -98,6 +110,12 @@ async def dashboard(request: Request) -> HTMLResponse:
         return _page("login.html.j2", status=401, error=None)
     context = await _live_context(request)
     return _page("dashboard.html.j2", refresh_ms=int(REFRESH_S * 1000), **context)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """No icon: an empty answer, not a 404 in every browser console."""
+    return Response(status_code=204)
 
 
 @router.get("/dashboard/live", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.core import Metric
 
-from allocator.jobs import JobRunner, RequestLimits, RunnerConfig
+from allocator.jobs import BreakerBoard, JobRunner, RequestLimits, RunnerConfig
 from allocator.store import QueueCaps, Store, StoreUnusable, open_writable_store
 from allocator.swarms import SwarmHub
 from api.auth_throttle import FailedAuthThrottle
@@ -71,6 +71,20 @@ class Services:
         yield gauge(
             "allocator_jobs_running_here", "Jobs this process is running.", [], {(): running_here}
         )
+        if self.runner is not None:
+            breakers = self.runner.breakers.view()
+            yield gauge(
+                "allocator_solver_breaker_open",
+                "1 while the service's circuit breaker skips this solver (it kept failing).",
+                ["solver"],
+                {(name,): float(b["open"]) for name, b in breakers.items()},
+            )
+            yield gauge(
+                "allocator_solver_breaker_failures",
+                "Consecutive failures of each solver across this service's jobs.",
+                ["solver"],
+                {(name,): float(b["failures"]) for name, b in breakers.items()},
+            )
         kpis: dict[tuple[str, ...], float] = {}
         for name in self.hub.names():
             for key, value in self.hub.get(name).kpis().items():
@@ -105,6 +119,7 @@ def build_services(settings: ServiceSettings) -> Services:
             ),
             on_finished=metrics.observe_job,
             health=store.health,
+            breakers=BreakerBoard(store.swarms.get_setting, store.swarms.put_setting),
         )
     limits = RequestLimits(
         max_tasks=settings.max_tasks,

@@ -39,8 +39,10 @@ class RemoteJobProcess(JobSupervisor):
         *,
         cancel_grace_s: float = 5.0,
         on_done: Callable[[JobRecord, JobOutcome | None], None],
+        breaker_state: dict[str, Any] | None = None,
     ):
         del ctx  # the local process context; nothing starts locally here
+        del breaker_state  # a remote solve host keeps its own breaker (not carried yet)
         super().__init__(
             job,
             request_text,

@@ -5,11 +5,13 @@ This runs inside a worker process; it never touches the database.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from allocator.facade import compare, solve
 from allocator.jobs.batch_requests import parse_batch_request
@@ -22,6 +24,7 @@ from allocator.topology_facade import optimize_topology, parse_topology_request
 from models import InputError
 from models.progress import ProgressEvent
 from models.report import ComparisonReport
+from solvers.portfolio.breaker import SolverBreaker
 
 __all__ = ["execute_job", "outcome_from_report"]
 
@@ -36,12 +39,15 @@ def execute_job(
     on_instances: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
     job_id: str = "",
+    breaker_state: dict[str, Any] | None = None,
 ) -> JobOutcome:
     """Solve the stored request; never raises (a failure becomes a `failed` outcome).
 
     `on_instances(done, total)` reports a batch's progress; other kinds report solver
     incumbents and bounds through `on_progress`. A failure is stored as one line; its
-    traceback goes to the log with `job_id`.
+    traceback goes to the log with `job_id`. With `breaker_state` (a service's solver
+    breaker, see `BreakerBoard`) the portfolio consults and updates that breaker, and
+    the outcome carries its new state.
     """
     stop = stop or threading.Event()
     try:
@@ -64,8 +70,12 @@ def execute_job(
             report = replan_report(problem, options, replan_request)
             return outcome_from_report(scrub_report(report, job_id), cancelled=False)
         run = compare if kind == "comparison" else solve
-        report = run(problem, options, on_progress=on_progress, stop=stop)
-        return outcome_from_report(scrub_report(report, job_id), cancelled=stop.is_set())
+        breaker = SolverBreaker.from_dict(breaker_state) if breaker_state is not None else None
+        report = run(problem, options, on_progress=on_progress, stop=stop, breaker=breaker)
+        outcome = outcome_from_report(scrub_report(report, job_id), cancelled=stop.is_set())
+        if breaker is not None:
+            outcome = dataclasses.replace(outcome, breaker_state=breaker.to_dict())
+        return outcome
     except InputError as exc:  # checked at submission; only a schema change gets here
         return JobOutcome("failed", "error", "none", error=f"invalid request: {one_line(str(exc))}")
     except Exception as exc:  # a failed job must be recorded, never crash the worker

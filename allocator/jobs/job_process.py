@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from typing import Any
 
 from allocator.jobs.supervision import JobSupervisor
 from allocator.jobs.worker_process import job_process_main
@@ -43,6 +44,7 @@ class JobProcess(JobSupervisor):
         *,
         cancel_grace_s: float = 5.0,
         on_done: Callable[[JobRecord, JobOutcome | None], None],
+        breaker_state: dict[str, Any] | None = None,
     ):
         super().__init__(
             job,
@@ -52,6 +54,7 @@ class JobProcess(JobSupervisor):
             lease_s,
             cancel_grace_s=cancel_grace_s,
             on_done=on_done,
+            breaker_state=breaker_state,
         )
         self._ctx = ctx
 
@@ -59,7 +62,14 @@ class JobProcess(JobSupervisor):
         parent_conn, child_conn = self._ctx.Pipe()
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=job_process_main,
-            args=(child_conn, self.job.id, self.job.kind, self._request_text, os.getpid()),
+            args=(
+                child_conn,
+                self.job.id,
+                self.job.kind,
+                self._request_text,
+                os.getpid(),
+                self.breaker_state,
+            ),
             name=f"allocator-job-{self.job.id[:8]}",
         )
         process.start()

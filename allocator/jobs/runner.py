@@ -18,10 +18,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
 from allocator.executors import job_process_factory
+from allocator.jobs.breaker_board import BreakerBoard
 from allocator.jobs.completion import CompletionBoard
 from allocator.jobs.job_process import JobProcess
 from allocator.jobs.worker_process import (
@@ -83,6 +85,7 @@ class JobRunner:
         *,
         on_finished: Callable[[JobFinished], None] | None = None,
         health: StorageHealth | None = None,
+        breakers: BreakerBoard | None = None,
     ):
         self.jobs = jobs
         self.config = config or RunnerConfig()
@@ -90,6 +93,8 @@ class JobRunner:
         self.completions = CompletionBoard()
         self._on_finished = on_finished
         self._health = health
+        # The solver breaker carried across this service's jobs (see BreakerBoard).
+        self.breakers = breakers or BreakerBoard()
         self._ctx: BaseContext = _worker_context()
         self._lock = threading.Lock()
         self._running: dict[str, JobProcess] = {}
@@ -165,10 +170,11 @@ class JobRunner:
         record, created = self.jobs.create(job, lease_owner=self.owner, lease_s=self.config.lease_s)
         if not created:
             return record, False
+        sent = self.breakers.snapshot()
         with self._lock:
             self._fast[record.id] = time.monotonic()
-            future = self._fast_pool().submit(pool_solve, record.id, job.kind, job.request)
-        future.add_done_callback(lambda f: self._fast_done(record, f))
+            future = self._fast_pool().submit(pool_solve, record.id, job.kind, job.request, sent)
+        future.add_done_callback(lambda f: self._fast_done(record, f, sent))
         return record, True
 
     @property
@@ -266,6 +272,7 @@ class JobRunner:
                 self._ctx,
                 cancel_grace_s=self.config.cancel_grace_s,
                 on_done=self._job_done,
+                breaker_state=self.breakers.snapshot(),
             )
             with self._lock:
                 self._running[job.id] = process
@@ -274,12 +281,16 @@ class JobRunner:
 
     def _job_done(self, job: JobRecord, outcome: JobOutcome | None) -> None:
         with self._lock:
-            self._running.pop(job.id, None)
+            process = self._running.pop(job.id, None)
+        if process is not None and process.breaker_state is not None and outcome is not None:
+            self.breakers.merge(process.breaker_state, outcome.breaker_state)
         self._wake.set()  # a slot is free
         started = job.started_at or time.time()
         self._publish(job.id, job.kind, outcome, time.time() - started)
 
-    def _fast_done(self, record: JobRecord, future: Future[JobOutcome]) -> None:
+    def _fast_done(
+        self, record: JobRecord, future: Future[JobOutcome], sent: dict[str, Any]
+    ) -> None:
         with self._lock:
             started = self._fast.pop(record.id, time.monotonic())
         try:
@@ -294,6 +305,8 @@ class JobRunner:
             self.jobs.release(record.id, self.owner)
             self._wake.set()
             return
+        if outcome is not None:
+            self.breakers.merge(sent, outcome.breaker_state)
         if outcome is not None and not self.jobs.finish(record.id, self.owner, outcome):
             outcome = None
         self._publish(record.id, record.kind, outcome, time.monotonic() - started)

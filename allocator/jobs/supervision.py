@@ -10,6 +10,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -33,8 +34,10 @@ class JobSupervisor(ABC):
         *,
         cancel_grace_s: float,
         on_done: Callable[[JobRecord, JobOutcome | None], None],
+        breaker_state: dict[str, Any] | None = None,
     ):
         self.job = job
+        self.breaker_state = breaker_state  # the service's solver breaker, for this job
         self._request_text = request_text
         self._jobs = jobs
         self._owner = owner

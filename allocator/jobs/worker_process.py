@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from multiprocessing.connection import Connection
+from typing import Any
 
 from allocator.jobs.execution import execute_job
 from allocator.jobs.lifeline import exit_now, release_fork_server, watch_service
@@ -33,7 +34,12 @@ ORPHAN_GRACE_S = 2.0
 
 
 def job_process_main(
-    conn: Connection, job_id: str, kind: str, request_text: str, service_pid: int
+    conn: Connection,
+    job_id: str,
+    kind: str,
+    request_text: str,
+    service_pid: int,
+    breaker_state: dict[str, Any] | None = None,
 ) -> None:
     """Solve one job, streaming progress and then ("done", JobOutcome) over `conn`."""
     # Own process group: the parent can kill this process and its solver children at once.
@@ -70,6 +76,7 @@ def job_process_main(
         on_instances=on_instances,
         stop=stop,
         job_id=job_id,
+        breaker_state=breaker_state,
     )
     send(("done", outcome))
     conn.close()
@@ -97,6 +104,8 @@ def pool_ready() -> int:
     return os.getpid()
 
 
-def pool_solve(job_id: str, kind: str, request_text: str) -> JobOutcome:
+def pool_solve(
+    job_id: str, kind: str, request_text: str, breaker_state: dict[str, Any] | None = None
+) -> JobOutcome:
     """Solve a small job in a warm pool worker (no cancellation: these jobs are short)."""
-    return execute_job(kind, request_text, job_id=job_id)
+    return execute_job(kind, request_text, job_id=job_id, breaker_state=breaker_state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from allocator.store.tables import JobRow
 
@@ -57,6 +58,9 @@ class JobOutcome:
     bound: float | None = None
     result: str | None = None
     error: str | None = None
+    # The solver breaker's state after the run (not stored with the job; the runner
+    # merges it into the service's breaker).
+    breaker_state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

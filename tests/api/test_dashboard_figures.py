@@ -1,0 +1,19 @@
+"""Dashboard figures read as numbers (no 9.16e+03), and no request of the page 404s."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.dashboard import _number
+
+
+def test_objectives_print_in_plain_digits() -> None:
+    assert _number(9163.96) == "9,163.96"
+    assert _number(1234567.4) == "1,234,567"
+    assert _number(-250.5) == "-250.50"
+    assert _number(0.9512) == "0.951"
+    assert _number(None) == "–"
+
+
+def test_the_browser_asks_for_nothing_missing(client: TestClient) -> None:
+    assert client.get("/favicon.ico").status_code == 204
