@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from models.compiled import CompiledProblem
+from models.schedule_chain import binding_predecessors
 from models.schedule_check import derive_schedule
 
 __all__ = ["Plan", "ScheduledTask", "plan_from_array", "plan_start_array", "plan_to_array"]
@@ -17,6 +18,11 @@ class ScheduledTask(BaseModel):
     agent: str
     start: float
     finish: float
+    waits_for: str | None = Field(
+        default=None,
+        description="The task whose output (or whose end on this agent) this start waits "
+        "on; following it back from the last finish gives the critical path.",
+    )
 
 
 class Plan(BaseModel):
@@ -57,6 +63,7 @@ def _schedule(
     if start is None:
         start = derive_schedule(problem, assignment)
     out: dict[str, ScheduledTask] = {}
+    waits = binding_predecessors(problem, assignment, start)
     for j, i in enumerate(assignment.tolist()):
         if i >= 0:
             begin = float(start[j])
@@ -64,6 +71,7 @@ def _schedule(
                 agent=problem.agent_ids[i],
                 start=begin,
                 finish=begin + float(problem.duration[i, j]),
+                waits_for=problem.task_ids[waits[j]] if waits[j] >= 0 else None,
             )
     return out
 

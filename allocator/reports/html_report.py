@@ -26,6 +26,7 @@ from allocator.reports.svg_charts import (
     scatter_chart,
     step_chart,
 )
+from allocator.reports.svg_gantt import gantt_chart
 from allocator.reports.svg_load import load_bars
 from allocator.reports.templating import template_env
 from models.report import AgentLoad, ComparisonReport, SolverRun
@@ -220,5 +221,6 @@ def render_report_html(report: ComparisonReport, sense: ObjectiveSense = MINIMIS
         "report_json": _embedded_json(original, sense),
         "fmt": fmt_number,
         "recorded_start": recorded_start,
+        "gantt": gantt_chart(chosen.plan.schedule or {}) if chosen else None,
     }
     return template_env().get_template("report.html.j2").render(**context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,40 @@ def test_summary_table_shows_every_solver_without_scrolling(browser: Any, tmp_pa
         # Guard the guard: the old fixed-height container does hide rows, and the check sees it.
         page.evaluate("document.querySelector('#summary-table').parentElement.className='scroll'")
         assert False in page.evaluate(_ROWS_UNCLIPPED)
+        _assert_clean(log)
+    finally:
+        page.context.close()
+
+
+def test_workflow_report_draws_a_gantt_with_one_bar_per_task(browser: Any, tmp_path: Path) -> None:
+    from allocator.facade import solve
+    from models.generators.workflow import generate_workflow_problem
+
+    problem = generate_workflow_problem(30, 4, 1.0, 5)
+    report = solve(problem, RunOptions(solvers=["heft"], time_limit_s=4.0, workers=1))
+    assert report.chosen is not None and report.chosen.plan.schedule is not None
+    schedule = report.chosen.plan.schedule
+    page, log = _open(browser, render_report_html(report), tmp_path, "gantt")
+    try:
+        bars = 'svg[data-chart="gantt"] rect.gantt-bar'
+        assert _visible_points(page, bars) == len(problem.tasks) == len(schedule)
+        drawn = page.eval_on_selector_all(bars, "els => els.map(e => e.dataset.task)")
+        assert sorted(drawn) == sorted(t.id for t in problem.tasks)
+        # The red bars are the critical path: it ends at the makespan, each link tight.
+        critical = page.eval_on_selector_all(
+            f"{bars}.critical", "els => els.map(e => e.dataset.task)"
+        )
+        assert critical, "no critical path drawn"
+        last = max(schedule, key=lambda t: schedule[t].finish)
+        assert last in critical
+        assert all(schedule[t].waits_for in critical for t in critical if schedule[t].waits_for)
+        # A later task is drawn further right: bars follow their start times.
+        xs = page.eval_on_selector_all(
+            bars, "els => els.map(e => [Number(e.dataset.start), e.getBoundingClientRect().x])"
+        )
+        xs.sort()
+        assert all(a[1] <= b[1] + 0.5 for a, b in itertools.pairwise(xs))
+        screenshot(page, "gantt-report")
         _assert_clean(log)
     finally:
         page.context.close()
