@@ -19,6 +19,8 @@ from rich.table import Table
 __all__ = ["register"]
 
 APP_IMPORT = "api.app:create_app"
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+_LOOPBACK_AND_ANY = (*_LOOPBACK_NAMES, "0.0.0.0", "::")
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 UrlOpt = Annotated[
@@ -74,6 +76,9 @@ def serve(
 
     if dask:
         os.environ["ALLOCATOR_DASK_ADDRESS"] = dask  # read by the job runner at start-up
+    if host not in _LOOPBACK_AND_ANY and "ALLOCATOR_TRUSTED_HOSTS" not in os.environ:
+        # Listening on one named address: answer to it as well as to loopback names.
+        os.environ["ALLOCATOR_TRUSTED_HOSTS"] = json.dumps([*_LOOPBACK_NAMES, host])
 
     where = f"http://{host}:{port}"
     _err.print(
