@@ -273,34 +273,45 @@ class _Search:
             self.a = repaired
 
     def improve(self) -> str:
+        """Best single moves first, within the budget, until none improves or time is up.
+
+        Each round scans tasks from where the last one stopped, for at most 60% of the
+        time left, so the moves it finds can still be applied on large problems.
+        """
         p = self.problem
+        start_at = 0
         while not self.out_of_time():
             state = PlanState(p, self.a)
             used = self.moves_used()
+            scan_until = time.perf_counter() + 0.6 * (self.deadline - time.perf_counter())
             found: list[tuple[float, int]] = []
-            for j in range(p.n_tasks):
+            scanned = 0
+            while scanned < p.n_tasks and time.perf_counter() < scan_until:
+                j = (start_at + scanned) % p.n_tasks
+                scanned += 1
                 if self.may_move(j, used):
                     delta, agent = self.best_move(state, j)
                     if agent >= 0 and delta < -_EPS:
                         found.append((delta, j))
-                if self.out_of_time():
-                    break
-            if not found:
-                return "no improving move left"
-            accepted = 0
-            for _, j in sorted(found):
-                if self.out_of_time():
-                    return "time limit"
-                if not self.may_move(j, self.moves_used()):
-                    continue
-                state = PlanState(p, self.a)
-                delta, agent = self.best_move(state, j)
-                if agent >= 0 and delta < -_EPS:
-                    self.a[j] = agent
-                    accepted += 1
-            if not accepted:
+            complete = scanned == p.n_tasks
+            start_at = (start_at + scanned) % max(p.n_tasks, 1)
+            if not self._apply(found) and complete:
                 return "no improving move left"
         return "time limit"
+
+    def _apply(self, found: list[tuple[float, int]]) -> int:
+        """Apply the found moves best first, each re-checked on the current plan."""
+        accepted = 0
+        for _, j in sorted(found):
+            if self.out_of_time():
+                break
+            if not self.may_move(j, self.moves_used()):
+                continue
+            delta, agent = self.best_move(PlanState(self.problem, self.a), j)
+            if agent >= 0 and delta < -_EPS:
+                self.a[j] = agent
+                accepted += 1
+        return accepted
 
 
 def replan_assignment(
