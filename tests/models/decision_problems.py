@@ -58,10 +58,24 @@ def problems(draw: st.DrawFn, max_agents: int = 5, max_tasks: int = 9) -> Proble
             ],
             "groups": groups,
             "topology": {"nodes": nodes, "links": links},
-            "objectives": {"mode": "weighted", "weights": weights},
+            "objectives": draw(_objectives(weights)),
             "allow_unassigned": draw(st.booleans()),
             "unassigned_penalty": draw(st.sampled_from([0.0, 7.0, 100.0])),
         }
+    )
+
+
+def _objectives(weights: dict[str, float]) -> st.SearchStrategy[dict[str, Any]]:
+    """Weighted mostly; lexicographic and Pareto score with unit weights on their names."""
+    names = list(OBJECTIVE_NAMES)
+    return st.one_of(
+        st.just({"mode": "weighted", "weights": weights}),
+        st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True).map(
+            lambda order: {"mode": "lexicographic", "order": order}
+        ),
+        st.lists(st.sampled_from(names), min_size=2, max_size=3, unique=True).map(
+            lambda front: {"mode": "pareto", "pareto": front}
+        ),
     )
 
 
