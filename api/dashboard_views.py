@@ -64,6 +64,8 @@ class SwarmLive(BaseModel):
     agents: list[AgentLive]
     kpis: dict[str, float] = Field(default_factory=dict)
     topology: TopologyLive | None = None
+    # Workflows: held task -> the dead-lettered predecessor blocking it (first few).
+    held: dict[str, str] = Field(default_factory=dict)
 
 
 # The service sets `app.state.swarm_feed` to one of these; it must read each
@@ -87,7 +89,12 @@ _KPI_KEYS = (
     "migrations",
     "migration_rate",
     "breakers_open",
+    "waiting",
+    "held",
 )
+
+
+_HELD_SHOWN = 10
 
 
 def swarm_view(
@@ -109,7 +116,8 @@ def swarm_view(
         for a in snapshot.agents
     ]
     kpis = {k: float(metrics[k]) for k in _KPI_KEYS if isinstance(metrics.get(k), int | float)}
-    return SwarmLive(name=name, agents=agents, kpis=kpis, topology=topology)
+    held = dict(sorted(snapshot.held.items())[:_HELD_SHOWN])
+    return SwarmLive(name=name, agents=agents, kpis=kpis, topology=topology, held=held)
 
 
 def topology_svg(topology: TopologyLive, width: int = 520, height: int = 320) -> str:
