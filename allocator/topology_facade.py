@@ -65,5 +65,5 @@ def routed_paths(request: TopologyRequest) -> dict[tuple[str, str], list[str]]:
     traffic within bandwidth: pass it to `models.workflow.compile_workflow(problem, routes)`
     so workflow transfers follow the routed paths rather than the cheapest ones."""
     space = build_space(request)
-    routing = route_design(space.current, space.latency, space.bandwidth, space.traffic)
+    routing = route_design(space.current, space.latency, space.bandwidth, space.traffic, paths=True)
     return main_paths(routing, space.nodes)

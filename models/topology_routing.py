@@ -97,25 +97,35 @@ def _weights(adj: np.ndarray, latency: np.ndarray) -> csr_matrix:
     return csr_matrix(np.where(adj, np.maximum(latency, 1e-12), 0.0))
 
 
-def route_shortest(adj: np.ndarray, latency: np.ndarray, traffic: np.ndarray) -> Routing:
-    """Every pair on one lowest-latency path, bandwidth ignored. O(n (n + e) log n + n^2 L)."""
+def route_shortest(
+    adj: np.ndarray, latency: np.ndarray, traffic: np.ndarray, *, paths: bool = True
+) -> Routing:
+    """Every pair on one lowest-latency path, bandwidth ignored. O(n (n + e) log n + n^2).
+
+    Loads accumulate up each source's shortest-path tree from the farthest node in;
+    `paths=False` skips listing each pair's path (loads and latency only).
+    """
     n = len(adj)
     dist, pred = dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)
     loads = np.zeros((n, n))
-    paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
-    total = 0.0
-    for s, t in zip(*np.nonzero(np.triu(traffic, 1)), strict=True):
-        s, t = int(s), int(t)
-        if not np.isfinite(dist[s, t]):
-            continue
-        path = _tree_path(pred[s], s, t)
-        volume = float(traffic[s, t])
-        for a, b in pairwise(path):
-            loads[a, b] += volume
-            loads[b, a] += volume
-        paths[(s, t)] = [(path, volume)]
-        total += volume * float(dist[s, t])
-    return Routing("shortest-path", loads, paths, total)
+    found: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
+    upper = np.triu(traffic, 1)
+    reachable = np.isfinite(dist)
+    total = float((upper[reachable] * dist[reachable]).sum())
+    for s in np.flatnonzero(upper.any(axis=1)).tolist():
+        acc = upper[s].copy()
+        reach = np.flatnonzero(reachable[s])
+        for v in reach[np.argsort(-dist[s, reach], kind="stable")].tolist():
+            p = int(pred[s, v])
+            if p < 0 or acc[v] == 0:
+                continue
+            loads[p, v] += acc[v]
+            loads[v, p] += acc[v]
+            acc[p] += acc[v]
+        if paths:
+            for t in np.flatnonzero(upper[s] * reachable[s]).tolist():
+                found[(s, t)] = [(_tree_path(pred[s], s, t), float(upper[s, t]))]
+    return Routing("shortest-path", loads, found, total)
 
 
 def _greedy(
@@ -125,40 +135,57 @@ def _greedy(
     traffic: np.ndarray,
     order: list[tuple[int, int]],
 ) -> tuple[Routing, float]:
-    """Route pairs in `order`, each on the shortest paths with room left; returns overflow."""
+    """Route pairs in `order` on shortest paths over links with room left; returns the
+    routing and the traffic that found no room (put on the plain shortest path).
+
+    One shortest-path tree per source, recomputed only when a link on it fills up.
+    """
     n = len(adj)
     loads = np.zeros((n, n))
     paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
     total = overflow = 0.0
+    plain = dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)[1]
+    by_source: dict[int, list[int]] = {}
     for s, t in order:
-        left = float(traffic[s, t])
-        pieces: list[tuple[list[int], float]] = []
-        while left > _EPS:
-            room = bandwidth - loads
-            usable = adj & (room > _EPS)
-            dist, pred = dijkstra(
-                _weights(usable, latency), indices=s, directed=False, return_predecessors=True
-            )
-            if not np.isfinite(dist[t]):
-                # No path with room: put the rest on the plain shortest path (it overloads).
-                dist, pred = dijkstra(
-                    _weights(adj, latency), indices=s, directed=False, return_predecessors=True
-                )
-                if not np.isfinite(dist[t]):
-                    break
-                path, amount = _tree_path(pred, s, t), left
-                overflow += left
-            else:
-                path = _tree_path(pred, s, t)
-                amount = min(left, min(float(room[a, b]) for a, b in pairwise(path)))
-            for a, b in pairwise(path):
-                loads[a, b] += amount
-                loads[b, a] += amount
-            pieces.append((path, amount))
-            total += amount * _path_latency(path, latency)
-            left -= amount
-        paths[(s, t)] = pieces
+        by_source.setdefault(s, []).append(t)
+    for s, targets in by_source.items():
+        pred = _room_tree(adj, latency, bandwidth, loads, s)
+        for t in targets:
+            left = float(traffic[s, t])
+            pieces: list[tuple[list[int], float]] = []
+            while left > _EPS:
+                filled = False
+                if pred[t] < 0:
+                    if plain[s, t] < 0:
+                        break
+                    # No path with room: the rest goes on the plain shortest path.
+                    path, amount = _tree_path(plain[s], s, t), left
+                    overflow += left
+                else:
+                    path = _tree_path(pred, s, t)
+                    room = min(float(bandwidth[a, b] - loads[a, b]) for a, b in pairwise(path))
+                    amount = min(left, room)
+                    filled = room - amount <= _EPS
+                for a, b in pairwise(path):
+                    loads[a, b] += amount
+                    loads[b, a] += amount
+                pieces.append((path, amount))
+                total += amount * _path_latency(path, latency)
+                left -= amount
+                if filled:  # a link of the tree is full: the tree changes
+                    pred = _room_tree(adj, latency, bandwidth, loads, s)
+            paths[(s, t)] = pieces
     return Routing("heuristic", loads, paths, total), overflow
+
+
+def _room_tree(
+    adj: np.ndarray, latency: np.ndarray, bandwidth: np.ndarray, loads: np.ndarray, s: int
+) -> np.ndarray:
+    """Predecessors of the shortest-path tree from s over links with room left."""
+    usable = adj & (bandwidth - loads > _EPS)
+    return np.asarray(
+        dijkstra(_weights(usable, latency), indices=s, directed=False, return_predecessors=True)[1]
+    )
 
 
 def route_within_bandwidth(
@@ -175,8 +202,10 @@ def route_within_bandwidth(
         return plain
     pairs = [(int(s), int(t)) for s, t in zip(*np.nonzero(np.triu(traffic, 1)), strict=True)]
     dist = np.asarray(dijkstra(_weights(adj, latency), directed=False))
-    heavy = sorted(pairs, key=lambda p: (-traffic[p], p))
-    far = sorted(pairs, key=lambda p: (-dist[p], -traffic[p], p))
+    # Pairs go source by source; sources (and pairs within one) in these two orders.
+    weight = np.triu(traffic, 1).sum(axis=1)
+    heavy = sorted(pairs, key=lambda p: (-weight[p[0]], p[0], -traffic[p], p))
+    far = sorted(pairs, key=lambda p: (-dist[p[0]].max(), p[0], -dist[p], p))
     tried = [_greedy(adj, latency, bandwidth, traffic, order) for order in (heavy, far)]
     best, _ = min(tried, key=lambda r: (round(r[1], 9), r[0].traffic_latency))
     if best.max_utilisation(bandwidth) >= plain.max_utilisation(bandwidth):

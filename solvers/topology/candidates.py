@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from models.topology_graph import generate
-from solvers.topology.space import DesignSpace
+from solvers.topology.space import SEARCH_ROUTING_MAX_NODES, DesignSpace
 
 __all__ = ["Candidate", "candidate_designs", "standard_designs", "traffic_spanning_tree"]
 
@@ -56,8 +56,14 @@ def _adjacency(shape: nx.Graph, order: list[int], n: int) -> np.ndarray:
 
 
 def _score(space: DesignSpace, name: str, adj: np.ndarray) -> Candidate:
+    """Feasible by `DesignSpace.quick_feasible`; the objective of a candidate not known to
+    carry its traffic is its shortest-path one (routing every candidate of a large
+    request around full links would cost seconds each)."""
     dist = space.shortest(adj)
-    return Candidate(name, adj, space.objective(adj, dist), space.feasible(adj, dist))
+    feasible = space.quick_feasible(adj, dist)
+    if feasible or space.n <= SEARCH_ROUTING_MAX_NODES:
+        return Candidate(name, adj, space.objective(adj, dist), feasible)
+    return Candidate(name, adj, space.latency_objective(adj, dist), feasible)
 
 
 def standard_designs(

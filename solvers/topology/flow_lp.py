@@ -191,11 +191,16 @@ def route_design(
     *,
     exact: bool = True,
     time_limit_s: float = 10.0,
+    paths: bool = False,
 ) -> Routing:
-    """Shortest paths when they fit (then also least latency); else the LP or the heuristic."""
-    plain = route_shortest(adj, latency, traffic)
+    """Shortest paths when they fit (then also least latency); else the LP or the heuristic.
+
+    `paths=False` leaves a fitting shortest-path routing without its per-pair paths
+    (loads and latency only): the search needs no more, and listing them costs O(n^2 L).
+    """
+    plain = route_shortest(adj, latency, traffic, paths=False)
     if plain.fits(bandwidth):
-        return plain
+        return route_shortest(adj, latency, traffic) if paths else plain
     n_pairs = int(np.count_nonzero(np.triu(traffic, 1)))
     n_arcs = 2 * int(np.count_nonzero(np.triu(adj, 1)))
     if exact and n_pairs * n_arcs <= MAX_LP_VARIABLES:

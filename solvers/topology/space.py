@@ -26,6 +26,10 @@ __all__ = ["DesignSpace", "build_space"]
 _TOLERANCE = 1e-9
 #: Designs whose routing is kept (a local search revisits designs after kicks).
 _ROUTING_CACHE = 4096
+#: Up to this many nodes the search routes every design it scores (exact LP or heuristic);
+#: beyond, it scores bandwidth by shortest-path loads (a design that fits there fits),
+#: and only the final design is routed around full links.
+SEARCH_ROUTING_MAX_NODES = 40
 
 
 @dataclass
@@ -99,12 +103,30 @@ class DesignSpace:
 
     def search_objective(self, adj: np.ndarray, dist: np.ndarray | None = None) -> float:
         """`objective`, plus a penalty above any objective gap per unit of congestion over
-        1: local search prefers any design that fits, then the least congested."""
+        1: local search prefers any design that fits, then the least congested. Above
+        SEARCH_ROUTING_MAX_NODES nodes, congestion is that of shortest-path routing."""
+        if self.n > SEARCH_ROUTING_MAX_NODES:
+            obj = self.latency_objective(adj, dist)
+            if not np.isfinite(obj) or not self.traffic.any():
+                return obj
+            plain = route_shortest(adj, self.latency, self.traffic, paths=False)
+            over = plain.max_utilisation(self.bandwidth) - 1.0
+            return obj + self.penalty * over if over > 1e-9 else obj
         obj = self.objective(adj, dist)
         if not np.isfinite(obj) or not self.traffic.any():
             return obj
         over = self.congestion(adj) - 1.0
         return obj + self.penalty * over if over > 1e-9 else obj
+
+    def quick_feasible(self, adj: np.ndarray, dist: np.ndarray | None = None) -> bool:
+        """`feasible`, except that above SEARCH_ROUTING_MAX_NODES nodes bandwidth counts as
+        met only when shortest paths fit (sufficient, and no rerouting to pay for)."""
+        if self.n <= SEARCH_ROUTING_MAX_NODES:
+            return self.feasible(adj, dist)
+        if not self.structurally_feasible(adj, dist):
+            return False
+        plain = route_shortest(adj, self.latency, self.traffic, paths=False)
+        return plain.fits(self.bandwidth)
 
     @property
     def penalty(self) -> float:
@@ -119,7 +141,7 @@ class DesignSpace:
         over = routing.overloaded(self.bandwidth)
         if not over:
             return None
-        plain = route_shortest(adj, self.latency, self.traffic)
+        plain = route_shortest(adj, self.latency, self.traffic, paths=False)
         on_shortest = plain.overloaded(self.bandwidth)
         how = "least any routing reaches" if routing.min_congestion is not None else "best found"
         return (

@@ -158,7 +158,7 @@ def test_workflow_transfers_follow_the_routed_paths() -> None:
         traffic=[{"a": "n0", "b": "n1", "volume": 100}, {"a": "n0", "b": "n2", "volume": 10}],
     )
     space = build_space(request)
-    routing = route_design(space.current, space.latency, space.bandwidth, space.traffic)
+    routing = route_design(space.current, space.latency, space.bandwidth, space.traffic, paths=True)
     assert routing.fits(space.bandwidth)
     routes = main_paths(routing, space.nodes)
     assert routes[("n0", "n2")] == ["n0", "n2"] and routes[("n2", "n0")] == ["n2", "n0"]
