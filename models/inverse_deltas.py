@@ -77,12 +77,12 @@ def _consolidation_change(
     p = state.problem
     bs = np.full(len(tasks), b)
     u_b = p.usage[b, tasks].astype(np.float64)
-    gain = state._consolidation(state.usage[b] + u_b, state.counts[bs] + 1, bs)
-    gain -= state._consolidation(state.usage[bs], state.counts[bs], bs)
+    gain = state.consolidation_terms(state.usage[b] + u_b, state.counts[bs] + 1, bs)
+    gain -= state.consolidation_terms(state.usage[bs], state.counts[bs], bs)
     s = np.maximum(src, 0)
     u_s = p.usage[s, tasks].astype(np.float64)
-    loss = state._consolidation(state.usage[s] - u_s, state.counts[s] - 1, s)
-    loss -= state._consolidation(state.usage[s], state.counts[s], s)
+    loss = state.consolidation_terms(state.usage[s] - u_s, state.counts[s] - 1, s)
+    loss -= state.consolidation_terms(state.usage[s], state.counts[s], s)
     return gain + np.where(placed, loss, 0.0)
 
 

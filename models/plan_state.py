@@ -152,7 +152,7 @@ class PlanState:
         comp[_OBJ["cost"]] = -column.cost[src]
         comp[_OBJ["unassigned"]] = column.weight * p.unassigned_penalty
         rows = np.stack([self.usage[src], self.usage[src] - column.usage[src]])
-        terms = self._consolidation(rows, self.counts[[src, src]] - [0, 1], [src, src])
+        terms = self.consolidation_terms(rows, self.counts[[src, src]] - [0, 1], [src, src])
         comp[_OBJ["consolidation"]] = terms[1] - terms[0]
         after = self._after(src, column)
         w = p.task_weight[after]
@@ -197,9 +197,9 @@ class PlanState:
         out[:, _OBJ["unassigned"]] -= col.weight * p.unassigned_penalty
         mig = (col.current >= 0) & (agents != col.current)
         out[:, _OBJ["migrations"]] += mig.astype(np.float64) - float(col.current >= 0)
-        out[:, _OBJ["consolidation"]] += self._consolidation(
+        out[:, _OBJ["consolidation"]] += self.consolidation_terms(
             self.usage[agents] + col.usage[agents], self.counts[agents] + 1, agents
-        ) - self._consolidation(self.usage[agents], self.counts[agents], agents)
+        ) - self.consolidation_terms(self.usage[agents], self.counts[agents], agents)
         out[:, _OBJ["communication"]] += self._comm(col, agents)
         before_sum, after_w, tard = self._queue_effects(col, agents, d)
         completion = before_sum + d
@@ -240,7 +240,7 @@ class PlanState:
         )
         return before_sum, after_w, tard
 
-    def _consolidation(
+    def consolidation_terms(
         self, usage: np.ndarray, counts: np.ndarray, agents: np.ndarray | list[int]
     ) -> np.ndarray:
         """evaluate_plan's per-agent consolidation term (0 for an agent with no task)."""
