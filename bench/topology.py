@@ -1,7 +1,11 @@
 """Topology benchmarks: (a) heuristic vs MILP gap on 8-12 nodes, (b) 200 nodes with
-heavy-tailed traffic vs the standard generators, (c) communication-aware allocation.
+heavy-tailed traffic vs the standard generators, (c) communication-aware allocation,
+(d) bandwidth as a limit: traffic scaled until the latency-best design overloads links.
 
-`python -m bench.topology [--part a b c] [--instances 6] [--seed 0]`
+(a) and (b) measure latency design, so their new links get bandwidth no traffic fills
+(bandwidth is (d)'s subject); (d) uses 100 per link.
+
+`python -m bench.topology [--part a b c d] [--instances 6] [--seed 0]`
 """
 
 from __future__ import annotations
@@ -25,17 +29,21 @@ from models import (
     compile_problem,
     evaluate_plan,
 )
-from models.topology_request import TopologyConstraints, TopologyRequest
+from models.topology_request import NewLinkModel, TopologyConstraints, TopologyRequest
+from models.topology_routing import route_shortest
 from solvers.topology import build_space, design_milp, improve, optimize_topology
 from solvers.topology.candidates import candidate_designs, standard_designs
 
 
-def _request(traffic: np.ndarray, seed: int, **constraints: object) -> TopologyRequest:
+def _request(
+    traffic: np.ndarray, seed: int, bandwidth: float = 1e12, **constraints: object
+) -> TopologyRequest:
     n = traffic.shape[0]
     return TopologyRequest(
         topology=Topology(nodes=[TopologyNode(id=f"n{i}") for i in range(n)]),
         traffic_matrix=np.triu(traffic, 1).tolist(),
         constraints=TopologyConstraints.model_validate(constraints),
+        new_links=NewLinkModel(bandwidth=bandwidth),
         seed=seed,
     )
 
@@ -189,9 +197,56 @@ def part_c(seed: int, weight: float) -> None:
     )
 
 
+def part_d(instances: int, seed: int) -> None:
+    """8-12 nodes, bandwidth 100 per link, traffic scaled so the latency-best design found
+    (bandwidth ignored) runs its busiest link at 150%; then the bandwidth-aware job."""
+    print("(d) bandwidth as a limit: latency-best design at 150% on its busiest link")
+    print(
+        f"{'inst':>4} {'n':>3} {'method':>15} {'status':>10} {'busiest':>8} {'latency +%':>10} "
+        f"{'s':>6}"
+    )
+    fits = 0
+    for k in range(instances):
+        rng = np.random.default_rng(seed + k)
+        n = 8 + k % 5
+        traffic = rng.exponential(1.0, (n, n)) * (rng.random((n, n)) < 0.5)
+        loose = build_space(_request(traffic, seed + k, max_degree=4, link_budget=float(2 * n)))
+        start = candidate_designs(loose, seed + k)[0]
+        best = improve(loose, start.adj, time_limit_s=2.0, seed=seed + k)
+        plain = route_shortest(best.adj, loose.latency, loose.traffic, paths=False)
+        scale = 1.5 * 100 / max(float(plain.loads.max()), 1e-9)
+        request = _request(
+            traffic * scale, seed + k, 100.0, max_degree=4, link_budget=float(2 * n)
+        ).model_copy(update={"method": "auto", "time_limit_s": 10.0})
+        t0 = time.perf_counter()
+        result = optimize_topology(request)
+        elapsed = time.perf_counter() - t0
+        after = result.routing_after
+        fits += int(result.status != "infeasible")
+        worse = (
+            100 * (result.objective_after / (best.objective * scale) - 1)
+            if result.objective_after is not None and result.status != "infeasible"
+            else float("nan")
+        )
+        busiest = (
+            result.bandwidth_shortfall.congestion
+            if result.bandwidth_shortfall is not None
+            else after.max_utilisation
+            if after is not None
+            else float("nan")
+        )
+        print(
+            f"{k:>4} {n:>3} {result.method:>15} {result.status:>10} {busiest:>8.0%} "
+            f"{worse:>10.1f} {elapsed:>6.1f}"
+        )
+    print(f"{fits}/{instances} designs carry their traffic within bandwidth\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--part", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"])
+    parser.add_argument(
+        "--part", nargs="+", default=["a", "b", "c", "d"], choices=["a", "b", "c", "d"]
+    )
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--comm-weight", type=float, default=0.05)
@@ -202,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         part_b(args.seed)
     if "c" in args.part:
         part_c(args.seed, args.comm_weight)
+    if "d" in args.part:
+        part_d(args.instances, args.seed)
     return 0
 
 
