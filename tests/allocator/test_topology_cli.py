@@ -129,3 +129,26 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_missing_file_exit_2(app: typer.Typer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["topology", "metrics", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_optimize_reports_the_overloaded_start_and_returns_a_design_that_fits(
+    app: typer.Typer,
+) -> None:
+    args = ["topology", "optimize", str(EXAMPLE), "--method", "heuristic", "--time-limit", "2"]
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    # The starting design: 7 links over bandwidth on shortest paths, the worst at 189%;
+    # no routing fixes it (the least congestion any routing reaches is 120%).
+    assert len(doc["before"]["overloaded_links"]) == 7
+    assert max(ll["utilisation"] for ll in doc["before"]["overloaded_links"]) == pytest.approx(
+        1.886
+    )
+    assert any("7 link(s) over bandwidth" in v and "189%" in v for v in doc["current_violations"])
+    assert doc["routing_before"]["fits"] is False
+    assert doc["routing_before"]["min_congestion"] == pytest.approx(1.202)
+    # The proposed design carries every pair's traffic within every link's bandwidth.
+    assert doc["status"] in ("optimal", "feasible") and doc["applied"] is True
+    assert doc["routing_after"]["fits"] is True
+    assert doc["routing_after"]["max_utilisation"] <= 1.0
+    assert doc["routing_after"]["overloaded_links"] == 0
+    table = runner.invoke(app, args)
+    assert "Routed within bandwidth" in table.output and "189%" in table.output
