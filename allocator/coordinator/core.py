@@ -138,8 +138,7 @@ class Coordinator(CoordinatorOperations):
         task_id = spec.id
         if self._known(task_id):
             raise AdmissionError(task_id, "a task with this id was already submitted")
-        if spec.after:
-            dependencies.check_known(spec, self._known)
+        open_preds = dependencies.open_predecessors(self, spec) if spec.after else None
         now = self._clock()
         work = spec.work
         task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
@@ -149,12 +148,11 @@ class Coordinator(CoordinatorOperations):
         if self.admission is not None and task.deadline is not None:
             edf.admit_or_reject(self, self.admission, task, now)
         self.kpi.submitted += 1
-        if spec.after:
+        if open_preds:
             if rank is not None:
                 task.rank = rank
-            dependencies.raise_ranks(self, task)
-            if dependencies.file_dependent(self, task):
-                return None
+            dependencies.file_dependent(self, task, open_preds)
+            return None
         self.tasks[task_id] = task
         self.queued_work += task.est
         agent = self.dispatcher.place(task)
@@ -318,8 +316,9 @@ class Coordinator(CoordinatorOperations):
             self._note_breaker(agent, old, breaker.state, now)
         if tokens is not None:
             self.tokens.record(agent.id, task.kind, task.tenant, tokens, agent.token_price)
-        if self.deps.children:  # some waiting task may wait for this one
-            dependencies.release_after(self, task_id, now)
+        kids = self.deps.children.pop(task_id, None)
+        if kids is not None:  # waiting tasks depend on this one
+            dependencies.release_after(self, kids, now)
         return None
 
     def fail(self, task_id: str, agent_id: str, error: str = "failed") -> str | None:

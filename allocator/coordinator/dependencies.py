@@ -10,8 +10,8 @@ with the dead predecessor that blocks them, and never run.
 
 Costs: a completion with no dependants costs one dict lookup; releasing k dependants
 costs O(k log k). Ranks are exact within a submitted batch; a later submission raises
-its predecessors' ranks up to `RANK_DEPTH` levels (a bound, so long chains submitted
-one by one stay linear).
+the ranks of its waiting predecessors, at most `RANK_BUDGET` of them (a bound, so a
+long chain or a wide DAG submitted one task at a time stays O(1) per submission).
 """
 
 from __future__ import annotations
@@ -24,25 +24,33 @@ from typing import TYPE_CHECKING
 from allocator.coordinator.dispatch import available, eligible
 from allocator.coordinator.errors import AdmissionError, DependencyError
 from allocator.coordinator.events import Held
-from allocator.coordinator.records import HELD, QUEUED, WAITING, TaskRecord, TaskSpec
+from allocator.coordinator.records import (
+    HELD,
+    QUEUED,
+    WAITING,
+    AgentRecord,
+    TaskRecord,
+    TaskSpec,
+)
 
 if TYPE_CHECKING:
     from allocator.coordinator.core import Coordinator
     from allocator.coordinator.state import CoordinatorState
 
 __all__ = [
-    "RANK_DEPTH",
+    "RANK_BUDGET",
     "Dependencies",
     "batch_order",
     "check_known",
     "file_dependent",
     "hold_after",
+    "open_predecessors",
     "raise_ranks",
     "release_after",
     "submit_batch",
 ]
 
-RANK_DEPTH = 64
+RANK_BUDGET = 4
 _UNPLANNED = ("", math.inf)  # tasks no plan placed go after planned ones, by rank
 
 
@@ -114,55 +122,82 @@ def batch_order(
     return [(by_id[t], rank[t]) for t in order]
 
 
-def file_dependent(state: CoordinatorState, task: TaskRecord) -> bool:
-    """Register `task`'s edges; True when it must wait (or is held), False when ready."""
-    deps = state.deps
-    open_preds = 0
-    blocker: str | None = None
-    for pred in task.after:
-        if pred in state.done:
+def open_predecessors(state: CoordinatorState, spec: TaskSpec) -> list[str]:
+    """`spec`'s predecessors that have not completed; raises DependencyError on a bad id.
+
+    One pass over `after` (the submit path of every dependent task, so kept lean).
+    """
+    done, tasks, waiting, dead, held = (
+        state.done,
+        state.tasks,
+        state.deps.waiting,
+        state.dead,
+        state.deps.held,
+    )
+    out: list[str] = []
+    for pred in spec.after:
+        if pred in done:
             continue
+        if pred not in tasks and pred not in waiting and pred not in dead and pred not in held:
+            check_known(TaskSpec(spec.id, after=(pred,)), lambda p: False)  # raises, naming it
+        out.append(pred)
+    return out
+
+
+def file_dependent(state: CoordinatorState, task: TaskRecord, open_preds: list[str]) -> None:
+    """Park `task` until `open_preds` complete, or hold it if one of them never will."""
+    deps = state.deps
+    waiting, children = deps.waiting, deps.children
+    for pred in open_preds:
         if pred in state.dead:
-            blocker = blocker or pred
-        elif pred in deps.held:
-            blocker = blocker or deps.blocked_by[pred]
-        open_preds += 1
-    if blocker is not None:
-        _hold(state, task, blocker)
-        return True
-    if not open_preds:
-        return False
+            _hold(state, task, pred)
+            return
+        if pred in deps.held:
+            _hold(state, task, deps.blocked_by[pred])
+            return
     task.state = WAITING
-    deps.waiting[task.id] = task
-    deps.missing[task.id] = open_preds
-    for pred in task.after:
-        if pred not in state.done:
-            deps.children.setdefault(pred, []).append(task.id)
-    return True
+    task_id = task.id
+    waiting[task_id] = task
+    deps.missing[task_id] = len(open_preds)
+    rank = task.rank
+    for pred in open_preds:
+        kids = children.get(pred)
+        if kids is None:
+            children[pred] = [task_id]
+        else:
+            kids.append(task_id)
+        parent = waiting.get(pred)
+        if parent is not None and parent.est + rank > parent.rank:
+            parent.rank = parent.est + rank
+            raise_ranks(state, parent)
 
 
 def raise_ranks(state: CoordinatorState, task: TaskRecord) -> None:
-    """Raise the ranks of `task`'s unfinished predecessors (up to RANK_DEPTH levels)."""
-    frontier = [task]
-    for _ in range(RANK_DEPTH):
-        nxt: list[TaskRecord] = []
-        for kid in frontier:
-            for pred_id in kid.after:
-                pred = state.deps.waiting.get(pred_id) or state.tasks.get(pred_id)
-                if pred is not None and pred.est + kid.rank > pred.rank:
-                    pred.rank = pred.est + kid.rank
-                    nxt.append(pred)
-        if not nxt:
-            return
-        frontier = nxt
+    """Raise the ranks of `task`'s waiting predecessors, transitively, at most RANK_BUDGET.
+
+    Only waiting tasks are raised: a rank orders tasks when they are released, and a
+    queued or running task was released already. The budget keeps a submission O(1).
+    """
+    waiting = state.deps.waiting
+    stack = [task]
+    budget = RANK_BUDGET
+    while stack and budget:
+        kid = stack.pop()
+        for pred_id in kid.after:
+            pred = waiting.get(pred_id)
+            if pred is not None and pred.est + kid.rank > pred.rank:
+                pred.rank = pred.est + kid.rank
+                stack.append(pred)
+                budget -= 1
 
 
-def release_after(state: CoordinatorState, pred_id: str, now: float) -> None:
-    """`pred_id` completed: queue the dependants it was the last predecessor of."""
+def release_after(state: CoordinatorState, kids: list[str], now: float) -> None:
+    """A predecessor completed; `kids` were waiting on it: queue those now ready.
+
+    The caller pops `kids` from `children` (so a completion without dependants costs
+    one dict lookup and no call).
+    """
     deps = state.deps
-    kids = deps.children.pop(pred_id, None)
-    if kids is None:
-        return
     missing = deps.missing
     ready: list[TaskRecord] = []
     for kid in kids:
@@ -175,21 +210,30 @@ def release_after(state: CoordinatorState, pred_id: str, now: float) -> None:
     if len(ready) > 1:
         planned = deps.planned
         ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+    tasks = state.tasks
+    planned = deps.planned
+    place = state.dispatcher.place
     for task in ready:
-        _enqueue_ready(state, task, now)
-
-
-def _enqueue_ready(state: CoordinatorState, task: TaskRecord, now: float) -> None:
-    task.state = QUEUED
-    state.tasks[task.id] = task
-    state.queued_work += task.est
-    plan = state.deps.planned.pop(task.id, None)
-    if plan is not None:
-        agent = state.agents.get(plan[0])
-        if agent is not None and available(agent) and eligible(agent, task):
+        task.state = QUEUED
+        tasks[task.id] = task
+        state.queued_work += task.est
+        agent = _planned_agent(state, task) if planned else None
+        if agent is None:
+            agent = place(task)
+        if agent is None:
+            state._file_global(task, now)
+        else:
             state._file_local(task, agent, now)
-            return
-    state._place(task, now)
+
+
+def _planned_agent(state: CoordinatorState, task: TaskRecord) -> AgentRecord | None:
+    plan = state.deps.planned.pop(task.id, None)
+    if plan is None:
+        return None
+    agent = state.agents.get(plan[0])
+    if agent is not None and available(agent) and eligible(agent, task):
+        return agent
+    return None
 
 
 def hold_after(state: CoordinatorState, dead_id: str) -> None:
