@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 
 from allocator.cli_files import OutputFiles, prepare_outputs
-from allocator.cli_options import RunFlags, run_options
+from allocator.cli_options import RunFlags, run_options, within_command_limit
 from allocator.cli_output import print_report, report_json, write_outputs
 from allocator.cli_progress import solve_with_progress
 from allocator.commands import register_all
@@ -91,9 +92,14 @@ def _prepare(
     compare_all: bool,
 ) -> _Run:
     """Read the problem and check every output path; all of it before any solving."""
+    loading = time.perf_counter()
     problem, base = load_request(problem_file, maximise=maximise)
-    options = run_options(base, *flags)
+    options, started_s = within_command_limit(
+        run_options(base, *flags), time.perf_counter() - loading
+    )
     outputs = prepare_outputs(wanted, force=force, together=("html", "json"))
+    if started_s > 0.01:
+        err.print(f"the command's start took {started_s:.2f} s of the time limit", highlight=False)
     sense = profit_sense() if maximise else MINIMISE
     return _Run(problem_file, options, problem, outputs, sense, as_json, compare_all)
 

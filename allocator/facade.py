@@ -22,6 +22,9 @@ from solvers.registry import registered_solvers
 
 #: Largest request (agents x tasks) whose report gets a Why section.
 WHY_MAX_PAIRS = 2_000_000
+#: Seconds per (agent, task) pair the Why section takes (0.4 s at 2M pairs on the
+#: 2-core machine, `python -m bench.time_limit`): kept back from the time limit.
+WHY_S_PER_PAIR = 2e-7
 
 __all__ = [
     "ProgressEvent",
@@ -56,7 +59,12 @@ def solve(
             across its jobs); the process-wide one by default.
     """
     report = run_portfolio(
-        problem, options or RunOptions(), on_progress=on_progress, stop=stop, breaker=breaker
+        problem,
+        options or RunOptions(),
+        on_progress=on_progress,
+        stop=stop,
+        breaker=breaker,
+        after_s=_why_seconds(problem),
     )
     return with_why(problem, report)
 
@@ -73,8 +81,21 @@ def compare(
     opts = options or RunOptions()
     if opts.solvers is None:
         opts = opts.model_copy(update={"solvers": registered_solvers()})
-    report = run_portfolio(problem, opts, on_progress=on_progress, stop=stop, breaker=breaker)
+    report = run_portfolio(
+        problem,
+        opts,
+        on_progress=on_progress,
+        stop=stop,
+        breaker=breaker,
+        after_s=_why_seconds(problem),
+    )
     return with_why(problem, report)
+
+
+def _why_seconds(problem: Problem) -> float:
+    """What `with_why` will take, so the solvers leave it room within the limit."""
+    pairs = len(problem.agents) * len(problem.tasks)
+    return WHY_S_PER_PAIR * pairs if pairs <= WHY_MAX_PAIRS else 0.0
 
 
 def with_why(problem: Problem, report: ComparisonReport) -> ComparisonReport:

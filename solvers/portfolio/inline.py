@@ -26,6 +26,7 @@ def solve_inline(
     options: RunOptions,
     t0: float,
     on_progress: Callable[[ProgressEvent], None] | None,
+    after_s: float = 0.0,
 ) -> SolveResult:
     """Greedy in the calling process; a crash is still recorded, never raised."""
 
@@ -34,7 +35,8 @@ def solve_inline(
             on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
 
     started = time.perf_counter()
-    reserve_s = POST_SOLVE.seconds(compiled.n_tasks * compiled.n_agents, options.time_limit_s)
+    pairs = compiled.n_tasks * compiled.n_agents
+    reserve_s = POST_SOLVE.seconds(pairs, options.time_limit_s, after_s)
     left_s = options.time_limit_s - reserve_s - (started - t0)
     opts = SolveOptions(
         # Deterministic: a budget from the limit alone (the greedy bounds its work by

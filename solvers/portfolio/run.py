@@ -34,8 +34,12 @@ def run_portfolio(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
     breaker: SolverBreaker | None = None,
+    after_s: float = 0.0,
 ) -> ComparisonReport:
     """Solve `problem` with the chosen solvers; never raises because a solver failed.
+
+    `after_s`: seconds the caller needs once this returns, kept back from the limit
+    like the report's own time (`strategy.POST_SOLVE`).
 
     `breaker` carries solver failures across requests; by default the process-wide
     one. A job runner whose jobs run in fresh processes passes its own (see
@@ -53,7 +57,7 @@ def run_portfolio(
     if reasons:
         return infeasible_report(problem, compiled, options, reasons, time.perf_counter() - t0)
     run, skipped = _solvers_to_run(compiled, options, breaker)
-    results, extra_bound = _solve(compiled, options, run, t0, on_progress, stop)
+    results, extra_bound = _solve(compiled, options, run, t0, on_progress, stop, after_s)
     _record_failures(breaker, results)
     return build_report(
         problem,
@@ -96,14 +100,15 @@ def _solve(
     t0: float,
     on_progress: Callable[[ProgressEvent], None] | None,
     stop: threading.Event | None,
+    after_s: float,
 ) -> tuple[dict[str, SolveResult], float | None]:
     """Results per solver and the background (Lagrangian) bound, if one was computed."""
     small = compiled.n_tasks * compiled.n_agents <= SIZE_LIMITS.inline_max_pairs
     if run == ["greedy"] and small:
         # Small greedy-only requests (the service's fast path): a child process would
         # cost more than the solve itself.
-        return {"greedy": solve_inline(compiled, options, t0, on_progress)}, None
-    runner = ScheduleRunner(compiled, options, t0, on_progress, stop)
+        return {"greedy": solve_inline(compiled, options, t0, on_progress, after_s)}, None
+    runner = ScheduleRunner(compiled, options, t0, on_progress, stop, after_s)
     results = runner.run(run)
     return results, runner.lagrangian_bound
 
