@@ -107,7 +107,8 @@ def _build(
     objective.append(space.cost_weight * pulp.lpSum(space.cost[e] * x[e] for e in pairs))
     # Bandwidth: both directions of a built link share it (or U times it, minimising U).
     worst = prob.add_variable("congestion", lowBound=0) if congestion else None
-    for e in pairs:
+    # (Left out when all traffic together fits on the narrowest link: it cannot bind.)
+    for e in pairs if space.bandwidth_binds or congestion else []:
         if load[e]:
             limit = float(space.bandwidth[e]) * (worst if worst is not None else x[e])
             prob.addConstraint(pulp.lpSum(load[e]) <= limit)

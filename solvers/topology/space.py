@@ -48,6 +48,8 @@ class DesignSpace:
     max_diameter_ms: float | None
     cost_weight: float
     _routes: dict[bytes, Routing] = field(default_factory=dict, repr=False)
+    _penalty: float | None = field(default=None, repr=False)
+    _binds: bool | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -94,7 +96,7 @@ class DesignSpace:
         cost (inf if disconnected). Routed within bandwidth when the design can carry its
         traffic; otherwise on shortest paths (the design is then infeasible anyway)."""
         lower = self.latency_objective(adj, dist)
-        if not np.isfinite(lower) or not self.traffic.any():
+        if not np.isfinite(lower) or not self.bandwidth_binds:
             return lower
         routing = self.routing(adj)
         if routing.method == "shortest-path" or not routing.fits(self.bandwidth):
@@ -107,13 +109,13 @@ class DesignSpace:
         SEARCH_ROUTING_MAX_NODES nodes, congestion is that of shortest-path routing."""
         if self.n > SEARCH_ROUTING_MAX_NODES:
             obj = self.latency_objective(adj, dist)
-            if not np.isfinite(obj) or not self.traffic.any():
+            if not np.isfinite(obj) or not self.bandwidth_binds:
                 return obj
             plain = route_shortest(adj, self.latency, self.traffic, paths=False)
             over = plain.max_utilisation(self.bandwidth) - 1.0
             return obj + self.penalty * over if over > 1e-9 else obj
         obj = self.objective(adj, dist)
-        if not np.isfinite(obj) or not self.traffic.any():
+        if not np.isfinite(obj) or not self.bandwidth_binds:
             return obj
         over = self.congestion(adj) - 1.0
         return obj + self.penalty * over if over > 1e-9 else obj
@@ -121,7 +123,7 @@ class DesignSpace:
     def quick_feasible(self, adj: np.ndarray, dist: np.ndarray | None = None) -> bool:
         """`feasible`, except that above SEARCH_ROUTING_MAX_NODES nodes bandwidth counts as
         met only when shortest paths fit (sufficient, and no rerouting to pay for)."""
-        if self.n <= SEARCH_ROUTING_MAX_NODES:
+        if self.n <= SEARCH_ROUTING_MAX_NODES or not self.bandwidth_binds:
             return self.feasible(adj, dist)
         if not self.structurally_feasible(adj, dist):
             return False
@@ -130,12 +132,28 @@ class DesignSpace:
 
     @property
     def penalty(self) -> float:
-        top = float(np.triu(self.traffic, 1).sum()) * self.n * float(self.latency.max(initial=0))
-        return 1.0 + 2.0 * (top + self.cost_weight * float(np.triu(self.cost, 1).sum()))
+        if self._penalty is None:
+            top = (
+                float(np.triu(self.traffic, 1).sum()) * self.n * float(self.latency.max(initial=0))
+            )
+            self._penalty = 1.0 + 2.0 * (
+                top + self.cost_weight * float(np.triu(self.cost, 1).sum())
+            )
+        return self._penalty
+
+    @property
+    def bandwidth_binds(self) -> bool:
+        """False when all traffic together fits on the narrowest link: then no design can
+        overload a link, and nothing needs routing."""
+        if self._binds is None:
+            upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
+            narrowest = float(self.bandwidth[upper].min(initial=np.inf))
+            self._binds = float(np.triu(self.traffic, 1).sum()) > narrowest
+        return self._binds
 
     def bandwidth_violation(self, adj: np.ndarray) -> str | None:
         """A sentence when the traffic cannot be routed within bandwidth, else None."""
-        if not self.traffic.any():
+        if not self.bandwidth_binds:
             return None
         routing = self.routing(adj)
         over = routing.overloaded(self.bandwidth)
