@@ -12,11 +12,14 @@ from pydantic import ValidationError
 
 from allocator.problem_files import format_validation_error
 from models import InputError
+from models.plan import Plan
+from models.schema import Problem
 from models.topology_request import TopologyRequest
-from models.topology_routing import main_paths
+from models.topology_routing import RoutingSummary, main_paths
 from solvers.topology import TopologyResult
 from solvers.topology import optimize_topology as _optimize
 from solvers.topology.flow_lp import route_design
+from solvers.topology.job import routing_summary
 from solvers.topology.space import build_space
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "TopologyResult",
     "optimize_topology",
     "parse_topology_request",
+    "placement_routing",
     "routed_paths",
 ]
 
@@ -67,3 +71,25 @@ def routed_paths(request: TopologyRequest) -> dict[tuple[str, str], list[str]]:
     space = build_space(request)
     routing = route_design(space.current, space.latency, space.bandwidth, space.traffic, paths=True)
     return main_paths(routing, space.nodes)
+
+
+def placement_routing(problem: Problem, plan: Plan) -> RoutingSummary | None:
+    """How a placement's communication loads the problem's topology, routed within link
+    bandwidth where it can be: None without a topology or communication between tasks
+    on different nodes. `fits` False means no routing (exact LP on small topologies)
+    keeps every link within bandwidth; `topology optimize` with this plan designs one.
+    """
+    if problem.topology is None or not problem.communication:
+        return None
+    node_of = {a.id: a.node for a in problem.agents}
+    # Tasks on agents without a node exchange data off the topology: no link carries it.
+    on_nodes = {t: a for t, a in plan.assignments.items() if node_of.get(a) is not None}
+    request = TopologyRequest(
+        name=problem.name,
+        topology=problem.topology,
+        agents=problem.agents,
+        communication=[c for c in problem.communication if c.a in on_nodes and c.b in on_nodes],
+        plan=Plan(assignments=on_nodes),
+    )
+    space = build_space(request)
+    return routing_summary(space, space.current)

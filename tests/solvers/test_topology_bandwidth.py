@@ -177,3 +177,46 @@ def test_workflow_transfers_follow_the_routed_paths() -> None:
     assert routed.transfer(0, 0, 1) == pytest.approx(50 / 100 + 0.005)
     assert routed.transfer(0, 1, 0) == pytest.approx(50 / 100 + 0.005)
     assert compile_problem(problem).workflow is not None  # the default stays the cheapest path
+
+
+def test_a_placement_is_checked_against_link_bandwidth() -> None:
+    from allocator.topology_facade import placement_routing
+    from models.plan import Plan
+
+    problem = Problem.model_validate(
+        {
+            "agents": [
+                {"id": "a", "node": "p"},
+                {"id": "b", "node": "q"},
+                {"id": "c", "node": "r"},
+                {"id": "off"},
+            ],
+            "tasks": [{"id": "x"}, {"id": "y"}, {"id": "z"}],
+            "communication": [
+                {"a": "x", "b": "y", "volume": 30},
+                {"a": "x", "b": "z", "volume": 5},
+            ],
+            "topology": {
+                "nodes": [{"id": "p"}, {"id": "q"}, {"id": "r"}],
+                "links": [
+                    {"a": "p", "b": "q", "latency_ms": 1, "bandwidth": 20},
+                    {"a": "q", "b": "r", "latency_ms": 1, "bandwidth": 20},
+                    {"a": "p", "b": "r", "latency_ms": 1, "bandwidth": 20},
+                ],
+            },
+        }
+    )
+    # x-y over p-q: 30 on a 20-wide link; split 20 direct + 10 via r fits (r links: 10 + 5).
+    split = placement_routing(problem, Plan(assignments={"x": "a", "y": "b", "z": "c"}))
+    assert split is not None and split.fits and split.method == "lp"
+    assert split.max_utilisation == pytest.approx(1.0)
+    assert split.traffic_latency == pytest.approx(20 * 1 + 10 * 2 + 5 * 1)
+    # Together on one agent nothing crosses a link; an agent off the topology carries none.
+    assert placement_routing(problem, Plan(assignments={"x": "a", "y": "a", "z": "off"})) is None
+    heavy = problem.model_copy(
+        update={"communication": [problem.communication[0].model_copy(update={"volume": 50})]}
+    )
+    short = placement_routing(heavy, Plan(assignments={"x": "a", "y": "b", "z": "c"}))
+    assert short is not None and not short.fits
+    assert short.min_congestion == pytest.approx(50 / 40)
+    assert short.carried_fraction == pytest.approx(40 / 50)
