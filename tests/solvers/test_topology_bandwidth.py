@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from allocator.topology_facade import routed_paths
 from models import Problem, compile_problem
 from models.schema import Topology, TopologyNode
-from models.topology_request import NewLinkModel, TopologyConstraints, TopologyRequest
+from models.topology_request import NewLinkModel, NodeTraffic, TopologyConstraints, TopologyRequest
 from models.topology_routing import main_paths, route_shortest, route_within_bandwidth
 from models.workflow import compile_workflow
 from solvers.topology import build_space, optimize_topology
@@ -27,7 +27,7 @@ def _request(
     """n nodes, no links yet; every new link: latency 1 ms, cost 1, bandwidth 100."""
     return TopologyRequest(
         topology=Topology(nodes=[TopologyNode(id=f"n{i}") for i in range(n)], links=[]),
-        traffic=[{"a": f"n{a}", "b": f"n{b}", "volume": v} for (a, b), v in pairs.items()],
+        traffic=[NodeTraffic(a=f"n{a}", b=f"n{b}", volume=v) for (a, b), v in pairs.items()],
         constraints=TopologyConstraints.model_validate(constraints),
         new_links=NewLinkModel(base_latency_ms=1.0, link_cost_per_unit=1.0, bandwidth=100.0),
         method=method,  # type: ignore[arg-type]
@@ -76,6 +76,7 @@ def test_latency_best_design_overloads_and_the_chosen_one_does_not() -> None:
         assert routing.max_utilisation(space.bandwidth) <= 1 + 1e-9
         assert result.routing_after is not None and result.routing_after.fits
         assert result.routing_after.max_utilisation <= 1 + 1e-9
+        assert result.objective_after is not None
         assert result.objective_after > space.latency_objective(latency_best)
     # Exact: the MILP's design is the best of every design routed by the independent LP.
     best_fit = min(space.objective(a) for a in within if space.feasible(a))
@@ -155,7 +156,10 @@ def test_workflow_transfers_follow_the_routed_paths() -> None:
     }
     request = TopologyRequest(
         topology=Topology.model_validate(topology),
-        traffic=[{"a": "n0", "b": "n1", "volume": 100}, {"a": "n0", "b": "n2", "volume": 10}],
+        traffic=[
+            NodeTraffic(a="n0", b="n1", volume=100),
+            NodeTraffic(a="n0", b="n2", volume=10),
+        ],
     )
     space = build_space(request)
     routing = route_design(space.current, space.latency, space.bandwidth, space.traffic, paths=True)
