@@ -111,9 +111,11 @@ def _decompose(
     going round a cycle (within the LP's tolerance) is dropped, never followed.
     """
     flow = flow.copy()
+    arc_index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(tails, heads, strict=True))}
     pieces: list[tuple[list[int], float]] = []
     carried = 0.0
-    while carried < 1 - 1e-7 and len(pieces) < 4 * n:
+    # Each step empties at least one arc, so there are at most as many steps as arcs.
+    while carried < 1 - 1e-7 and len(pieces) <= len(tails):
         live = flow > _EPS
         support = csr_matrix((np.ones(int(live.sum())), (tails[live], heads[live])), shape=(n, n))
         _, pred = shortest_path(support, indices=s, unweighted=True, return_predecessors=True)
@@ -123,7 +125,6 @@ def _decompose(
         while path[-1] != s:
             path.append(int(pred[path[-1]]))
         path.reverse()
-        arc_index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(tails, heads, strict=True))}
         used = [arc_index[(a, b)] for a, b in pairwise(path)]
         amount = min(float(flow[used].min()), 1.0 - carried)
         flow[used] -= amount
