@@ -66,6 +66,9 @@ class SwarmLive(BaseModel):
     topology: TopologyLive | None = None
     # Workflows: held task -> the dead-lettered predecessor blocking it (first few).
     held: dict[str, str] = Field(default_factory=dict)
+    # Token usage reported with completions: total tokens and their cost.
+    tokens: int = 0
+    token_cost: float = 0.0
 
 
 # The service sets `app.state.swarm_feed` to one of these; it must read each
@@ -117,7 +120,16 @@ def swarm_view(
     ]
     kpis = {k: float(metrics[k]) for k in _KPI_KEYS if isinstance(metrics.get(k), int | float)}
     held = dict(sorted(snapshot.held.items())[:_HELD_SHOWN])
-    return SwarmLive(name=name, agents=agents, kpis=kpis, topology=topology, held=held)
+    used = snapshot.tokens
+    return SwarmLive(
+        name=name,
+        agents=agents,
+        kpis=kpis,
+        topology=topology,
+        held=held,
+        tokens=used.total.tokens if used else 0,
+        token_cost=used.total.cost if used else 0.0,
+    )
 
 
 def topology_svg(topology: TopologyLive, width: int = 520, height: int = 320) -> str:

@@ -17,7 +17,7 @@ from allocator.topology_facade import TopologyRequest
 from api.mcp_models import BottleneckReport, SwarmStatus
 from api.mcp_tools import ServicesGetter, tool_errors
 from api.performance import performance_report as build_performance_report
-from api.swarm_schemas import AgentView, RebalanceOut
+from api.swarm_schemas import AgentView, RebalanceOut, TokenUsageOut
 from models.topology_graph import topology_to_graph
 from models.topology_metrics import topology_metrics
 from models.topology_request import node_traffic_matrix
@@ -76,6 +76,24 @@ def register_swarm_tools(server: MCPServer, services: ServicesGetter) -> None:
         """Per-agent view of a swarm: queue length, leases, completions, utilisation, breaker."""
         with tool_errors():
             return services().swarms.agents(swarm)
+
+    @server.tool()
+    async def agent_list(swarm: SwarmId) -> list[AgentView]:
+        """A swarm's agents: state (busy, idle, unavailable, probing), capabilities, load.
+
+        load_s is the expected seconds to drain each agent's queued and leased work.
+        """
+        with tool_errors():
+            return services().swarms.agents(swarm)
+
+    @server.tool()
+    async def token_usage(swarm: SwarmId) -> TokenUsageOut:
+        """Tokens agents reported with completions and their cost, per agent, kind, tenant.
+
+        Cost uses the agent's price per 1,000 tokens, else the swarm's, at completion time.
+        """
+        with tool_errors():
+            return services().swarms.token_usage(swarm)
 
     @server.tool()
     async def swarm_status(

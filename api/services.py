@@ -155,4 +155,5 @@ def build_services(settings: ServiceSettings) -> Services:
         auth_throttle=FailedAuthThrottle(settings.max_failed_auth_per_minute),
     )
     metrics.add_live_gauges(services.job_gauges)
+    metrics.add_live_gauges(services.swarms.token_gauges)
     return services

@@ -25,6 +25,9 @@ __all__ = [
     "SubmitOut",
     "TaskIn",
     "TasksIn",
+    "TokenPriceIn",
+    "TokenUsageOut",
+    "UsageLineOut",
 ]
 
 Id = Field(min_length=1, max_length=200)
@@ -48,6 +51,9 @@ class AgentIn(_In):
     node: str | None = None
     slots: int = Field(default=1, ge=1, le=1000)
     max_tasks: int | None = Field(default=None, ge=1)
+    token_price_per_1k: float | None = Field(
+        default=None, ge=0, le=1e6, description="Price per 1,000 tokens; null: the swarm's."
+    )
 
 
 class AgentsIn(_In):
@@ -71,6 +77,12 @@ class TaskIn(_In):
     pinned_agent: str | None = None
     demand: dict[str, float] | None = None
     group: str | None = Field(default=None, description="Anti-affinity group.")
+    after: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Predecessor task ids (earlier or in this request): this task is queued "
+        "once all of them completed, and held if one is dead-lettered.",
+    )
 
 
 class TasksIn(_In):
@@ -78,13 +90,28 @@ class TasksIn(_In):
 
 
 class SubmitOut(BaseModel):
-    accepted: dict[str, str | None] = Field(description="Task -> agent queue (null: global).")
+    accepted: dict[str, str | None] = Field(
+        description="Task -> agent queue (null: the global queue, or waiting or held)."
+    )
     rejected: dict[str, str] = Field(description="Task -> why it was refused.")
+    waiting: list[str] = Field(
+        default_factory=list, description="Accepted tasks waiting for predecessors."
+    )
+    held: dict[str, str] = Field(
+        default_factory=dict,
+        description="Accepted tasks that will not run -> the dead-lettered predecessor.",
+    )
+
+
+TokensField = Field(
+    default=None, ge=0, le=10**12, description="Tokens the agent used on the task (optional)."
+)
 
 
 class AckIn(_In):
     task_id: str = Id
     runtime_s: float | None = Field(default=None, ge=0)
+    tokens: int | None = TokensField
 
 
 class FailedAck(_In):
@@ -117,6 +144,7 @@ class PullOut(BaseModel):
 class CompleteIn(_In):
     agent_id: str = Id
     runtime_s: float | None = Field(default=None, ge=0)
+    tokens: int | None = TokensField
 
 
 class FailIn(_In):
@@ -139,6 +167,8 @@ class RebalanceOut(BaseModel):
 
 
 class AgentView(BaseModel):
+    """One agent: its state, capabilities and current load."""
+
     id: str
     speed: float
     slots: int
@@ -147,3 +177,29 @@ class AgentView(BaseModel):
     completed: int
     utilisation: float
     breaker: str
+    state: str = Field(description="busy, idle, unavailable (breaker open) or probing.")
+    capabilities: list[str] = Field(default_factory=list)
+    load_s: float = Field(description="Expected seconds to drain its queued and leased work.")
+    node: str | None = None
+    token_price_per_1k: float | None = None
+
+
+class UsageLineOut(BaseModel):
+    tokens: int
+    cost: float = Field(description="Sum of tokens x price / 1,000 at each completion.")
+    completions: int = Field(description="Completions that reported tokens.")
+
+
+class TokenUsageOut(BaseModel):
+    """Tokens agents reported with their completions, and what they cost."""
+
+    swarm: str
+    price_per_1k: float = Field(description="The swarm's price (agents may have their own).")
+    total: UsageLineOut
+    by_agent: dict[str, UsageLineOut]
+    by_kind: dict[str, UsageLineOut] = Field(description="Tasks without a kind: '(none)'.")
+    by_tenant: dict[str, UsageLineOut]
+
+
+class TokenPriceIn(_In):
+    price_per_1k: float = Field(ge=0, le=1e6, description="Swarm price per 1,000 tokens.")

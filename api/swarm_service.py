@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from prometheus_client.core import Metric
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from allocator.coordinator import CoordinatorError, UnknownAgentError
+from allocator.coordinator import CoordinatorError, UnknownAgentError, UsageLine
 from allocator.coordinator.records import PRIORITY_RANK, AgentSpec, TaskSpec
 from allocator.problem_files import format_validation_error
 from allocator.store import JobRepository
 from allocator.swarms import CoordinatorTuning, SwarmHub, SwarmRuntime, UnknownSwarmError
+from api.observability import gauge
 from api.problems import ApiProblem
 from api.swarm_schemas import (
     AgentIn,
@@ -25,6 +27,8 @@ from api.swarm_schemas import (
     RebalanceOut,
     SubmitOut,
     TaskIn,
+    TokenUsageOut,
+    UsageLineOut,
 )
 from models import Plan
 
@@ -60,6 +64,7 @@ class SwarmService:
                 node=a.node,
                 slots=a.slots,
                 max_tasks=a.max_tasks,
+                token_price=a.token_price_per_1k,
             )
             for a in agents
         ]
@@ -83,17 +88,19 @@ class SwarmService:
                 pinned_agent=t.pinned_agent,
                 demand=t.demand,
                 group=t.group,
+                after=tuple(t.after),
             )
             for t in tasks
         ]
-        accepted, rejected = runtime.submit(specs)
+        accepted, rejected = _guard(lambda: runtime.submit(specs))
         # Saved before the answer: an accepted task survives a crash.
         await run_in_threadpool(self.hub.save, runtime)
-        return SubmitOut(accepted=accepted, rejected=rejected)
+        waiting, held = runtime.parked(accepted)
+        return SubmitOut(accepted=accepted, rejected=rejected, waiting=waiting, held=held)
 
     def pull(self, name: str, agent_id: str, max_tasks: int, body: PullIn | None) -> PullOut:
         runtime = self.swarm(name)
-        completed = [(a.task_id, a.runtime_s) for a in body.completed] if body else []
+        completed = [(a.task_id, a.runtime_s, a.tokens) for a in body.completed] if body else []
         failed = [(f.task_id, f.error) for f in body.failed] if body else []
         result = _guard(lambda: runtime.pull(agent_id, max_tasks, completed, failed))
         expires = time.time() + self.hub.tuning.lease_timeout_s
@@ -113,9 +120,16 @@ class SwarmService:
             rejected=result.rejected,
         )
 
-    def complete(self, name: str, task_id: str, agent_id: str, runtime_s: float | None) -> None:
+    def complete(
+        self,
+        name: str,
+        task_id: str,
+        agent_id: str,
+        runtime_s: float | None,
+        tokens: int | None = None,
+    ) -> None:
         runtime = self.swarm(name)
-        result = _guard(lambda: runtime.pull(agent_id, 0, [(task_id, runtime_s)]))
+        result = _guard(lambda: runtime.pull(agent_id, 0, [(task_id, runtime_s, tokens)]))
         if result.rejected:
             raise ApiProblem(409, f"completion of {task_id} refused: {result.rejected[task_id]}")
 
@@ -129,8 +143,58 @@ class SwarmService:
         runtime = self.swarm(name)
         _guard(lambda: runtime.heartbeat(agent_id))
 
-    def task_state(self, name: str, task_id: str) -> str:
+    def task_state(self, name: str, task_id: str) -> tuple[str, str | None]:
+        """The state ("held" ones with the dead-lettered predecessor blocking them)."""
         return self.swarm(name).task_state(task_id)
+
+    def token_usage(self, name: str) -> TokenUsageOut:
+        totals = self.swarm(name).token_usage()
+
+        def line(u: UsageLine) -> UsageLineOut:
+            return UsageLineOut(tokens=u.tokens, cost=u.cost, completions=u.completions)
+
+        return TokenUsageOut(
+            swarm=name,
+            price_per_1k=totals.price_per_1k,
+            total=line(totals.total),
+            by_agent={k: line(v) for k, v in totals.by_agent.items()},
+            by_kind={k: line(v) for k, v in totals.by_kind.items()},
+            by_tenant={k: line(v) for k, v in totals.by_tenant.items()},
+        )
+
+    async def set_token_price(self, name: str, price_per_1k: float) -> TokenUsageOut:
+        runtime = self.swarm(name)
+        runtime.set_token_price(price_per_1k)
+        await run_in_threadpool(self.hub.save, runtime)
+        return self.token_usage(name)
+
+    def token_gauges(self) -> Iterator[Metric]:
+        """Prometheus series: tokens and cost per swarm and agent, kind and tenant."""
+        tokens: dict[tuple[str, ...], float] = {}
+        cost: dict[tuple[str, ...], float] = {}
+        for name in self.hub.names():
+            totals = self.hub.get(name).token_usage()
+            for by, table in (
+                ("agent", totals.by_agent),
+                ("kind", totals.by_kind),
+                ("tenant", totals.by_tenant),
+            ):
+                for key, u in table.items():
+                    tokens[(name, by, key)] = float(u.tokens)
+                    cost[(name, by, key)] = u.cost
+        labels = ["swarm", "by", "key"]
+        yield gauge(
+            "allocator_swarm_tokens",
+            "Tokens agents reported with completions, per agent, task kind or tenant.",
+            labels,
+            tokens,
+        )
+        yield gauge(
+            "allocator_swarm_token_cost",
+            "Cost of those tokens at the agent's or the swarm's price per 1,000 tokens.",
+            labels,
+            cost,
+        )
 
     async def rebalance(self, name: str, strategy: str) -> RebalanceOut:
         runtime = self.swarm(name)
@@ -169,6 +233,11 @@ class SwarmService:
                 completed=a.completed,
                 utilisation=a.utilisation,
                 breaker=a.breaker,
+                state=a.state,
+                capabilities=list(a.capabilities),
+                load_s=a.load_s,
+                node=a.node,
+                token_price_per_1k=a.token_price,
             )
             for a in snapshot.agents
         ]

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allocator.coordinator import (
-    AdmissionError,
     Coordinator,
     CoordinatorSnapshot,
     Migrated,
     Outcome,
     Resolver,
+    TokenTotals,
     answer_request,
 )
 from allocator.coordinator.records import AgentSpec, TaskRecord, TaskSpec
@@ -105,15 +105,13 @@ class SwarmRuntime:
             self.coordinator.heartbeat(agent_id)
 
     def submit(self, specs: Iterable[TaskSpec]) -> tuple[dict[str, str | None], dict[str, str]]:
-        """Accept tasks; returns accepted (task -> agent or None) and rejected (-> reason)."""
-        accepted: dict[str, str | None] = {}
-        rejected: dict[str, str] = {}
+        """Accept tasks; returns accepted (task -> agent or None) and rejected (-> reason).
+
+        `after` may name tasks of the same batch. Raises DependencyError (nothing
+        accepted) for an unknown predecessor, a self-reference or a cycle.
+        """
         with self.lock:
-            for spec in specs:
-                try:
-                    accepted[spec.id] = self.coordinator.submit(spec)
-                except AdmissionError as exc:
-                    rejected[spec.id] = exc.reason
+            accepted, rejected = self.coordinator.submit_all(list(specs))
             self._touch()
         return accepted, rejected
 
@@ -121,15 +119,18 @@ class SwarmRuntime:
         self,
         agent_id: str,
         max_tasks: int,
-        completed: Iterable[tuple[str, float | None]] = (),
+        completed: Iterable[tuple[str, float | None, int | None]] = (),
         failed: Iterable[tuple[str, str]] = (),
     ) -> PullResult:
-        """Acknowledge finished work, then lease up to `max_tasks` tasks. O(1) per task."""
+        """Acknowledge finished work (with tokens used), then lease up to `max_tasks` tasks.
+
+        O(1) per task.
+        """
         result = PullResult(tasks=[])
         with self.lock:
             coordinator = self.coordinator
-            for task_id, runtime_s in completed:
-                reason = coordinator.complete(task_id, agent_id, runtime_s)
+            for task_id, runtime_s, tokens in completed:
+                reason = coordinator.complete(task_id, agent_id, runtime_s, tokens)
                 if reason is not None:
                     result.rejected[task_id] = reason
             for task_id, error in failed:
@@ -144,9 +145,31 @@ class SwarmRuntime:
             self.version += 1
         return result
 
-    def task_state(self, task_id: str) -> str:
+    def task_state(self, task_id: str) -> tuple[str, str | None]:
+        """The task's state and, when held, the dead-lettered predecessor blocking it."""
         with self.lock:
-            return self.coordinator.task_state(task_id)
+            return (
+                self.coordinator.task_state(task_id),
+                self.coordinator.deps.blocked_by.get(task_id),
+            )
+
+    def parked(self, ids: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+        """Of `ids`, those waiting for predecessors, and those held (-> blocking task)."""
+        with self.lock:
+            deps = self.coordinator.deps
+            waiting = [i for i in ids if i in deps.waiting]
+            held = {i: deps.blocked_by[i] for i in ids if i in deps.held}
+        return waiting, held
+
+    def token_usage(self) -> TokenTotals:
+        with self.lock:
+            return self.coordinator.tokens.totals()
+
+    def set_token_price(self, price_per_1k: float) -> None:
+        """The swarm's price per 1,000 tokens, for completions from now on."""
+        with self.lock:
+            self.coordinator.tokens.price_per_1k = price_per_1k
+            self._touch()
 
     def view(self) -> CoordinatorSnapshot:
         """What operators read, copied under the lock and safe to use after it."""
@@ -207,6 +230,7 @@ class SwarmRuntime:
             "moved": outcome.moved,
             "migrations": outcome.migrations,
             "skipped": outcome.skipped,
+            "waiting_planned": outcome.waiting_planned,
         }
 
     def kpis(self) -> dict[str, Any]:

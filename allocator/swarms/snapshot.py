@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from allocator.coordinator import Coordinator, DurableState, DurableTask
+from allocator.coordinator import Coordinator, DurableState, DurableTask, TokenLedger
 from allocator.coordinator.records import AgentSpec, TaskSpec
 
 __all__ = ["restore_coordinator", "snapshot_coordinator"]
@@ -32,6 +32,7 @@ def _task_doc(task: DurableTask) -> dict[str, Any]:
         "pinned_agent": spec.pinned_agent,
         "demand": spec.demand,
         "group": spec.group,
+        "after": list(spec.after),
         "attempts": task.attempts,
         "errors": list(task.errors),
     }
@@ -50,6 +51,7 @@ def _task(doc: dict[str, Any]) -> DurableTask:
         pinned_agent=doc["pinned_agent"],
         demand=doc["demand"],
         group=doc["group"],
+        after=tuple(doc.get("after", ())),  # documents saved before dependencies have none
     )
     return DurableTask(spec, doc["attempts"], tuple(doc["errors"] or ()))
 
@@ -68,9 +70,11 @@ def snapshot_coordinator(coordinator: Coordinator) -> dict[str, Any]:
                 "node": a.node,
                 "slots": a.slots,
                 "max_tasks": a.max_tasks,
+                "token_price": a.token_price,
             }
             for a in state.agents
         ],
+        "tokens": coordinator.tokens.to_doc(),
         "tasks": [_task_doc(t) for t in state.tasks],
         "done": list(state.done),
         "dead": [_task_doc(t) for t in state.dead],
@@ -93,6 +97,7 @@ def restore_coordinator(
             node=a["node"],
             slots=a["slots"],
             max_tasks=a["max_tasks"],
+            token_price=a.get("token_price"),
         )
         for a in state.get("agents", [])
     )
@@ -105,6 +110,8 @@ def restore_coordinator(
             dead=tuple(_task(doc) for doc in state.get("dead", [])),
         )
     )
+    if "tokens" in state:
+        coordinator.tokens = TokenLedger.from_doc(state["tokens"])
     for task_id, why in refused.items():  # cannot happen with the same agents; keep it visible
         log.error("task not restored", extra={"swarm": swarm, "task": task_id, "why": why})
     return coordinator

@@ -23,6 +23,8 @@ from api.swarm_schemas import (
     RebalanceOut,
     SubmitOut,
     TasksIn,
+    TokenPriceIn,
+    TokenUsageOut,
 )
 from api.swarm_service import SwarmService
 
@@ -50,12 +52,14 @@ class Ok(BaseModel):
 class TaskState(BaseModel):
     id: str
     state: str
+    blocked_by: str | None = None  # held tasks: the dead-lettered predecessor
 
 
 class PlanApplied(BaseModel):
     moved: int
     migrations: int
     skipped: dict[str, str]
+    waiting_planned: int = 0
 
 
 class SwarmSummary(BaseModel):
@@ -84,7 +88,7 @@ async def register_agents(swarm: SwarmId, body: AgentsIn, swarms: Swarms) -> Age
 
 @router.get("/{swarm}/agents")
 async def list_agents(swarm: SwarmId, swarms: Swarms) -> list[AgentView]:
-    """Per-agent view: queue, leases, completions, utilisation, breaker."""
+    """Per-agent view: state, capabilities, load, queue, leases, utilisation, breaker."""
     return swarms.agents(swarm)
 
 
@@ -115,12 +119,13 @@ async def submit_tasks(swarm: SwarmId, body: TasksIn, swarms: Swarms) -> SubmitO
 @router.get("/{swarm}/tasks/{task_id}")
 async def task_state(swarm: SwarmId, task_id: ItemId, swarms: Swarms) -> TaskState:
     """queued, leased, done, dead or unknown."""
-    return TaskState(id=task_id, state=swarms.task_state(swarm, task_id))
+    state, blocked_by = swarms.task_state(swarm, task_id)
+    return TaskState(id=task_id, state=state, blocked_by=blocked_by)
 
 
 @router.post("/{swarm}/tasks/{task_id}/complete", responses={409: {"description": "Refused."}})
 async def complete_task(swarm: SwarmId, task_id: ItemId, body: CompleteIn, swarms: Swarms) -> Ok:
-    swarms.complete(swarm, task_id, body.agent_id, body.runtime_s)
+    swarms.complete(swarm, task_id, body.agent_id, body.runtime_s, body.tokens)
     return Ok()
 
 
@@ -128,6 +133,18 @@ async def complete_task(swarm: SwarmId, task_id: ItemId, body: CompleteIn, swarm
 async def fail_task(swarm: SwarmId, task_id: ItemId, body: FailIn, swarms: Swarms) -> Ok:
     swarms.fail(swarm, task_id, body.agent_id, body.error)
     return Ok()
+
+
+@router.get("/{swarm}/tokens")
+async def token_usage(swarm: SwarmId, swarms: Swarms) -> TokenUsageOut:
+    """Tokens reported with completions and their cost, per agent, task kind and tenant."""
+    return swarms.token_usage(swarm)
+
+
+@router.put("/{swarm}/token-price")
+async def set_token_price(swarm: SwarmId, body: TokenPriceIn, swarms: Swarms) -> TokenUsageOut:
+    """Set the swarm's price per 1,000 tokens (agents with their own price keep it)."""
+    return await swarms.set_token_price(swarm, body.price_per_1k)
 
 
 @router.post("/{swarm}/plans")
