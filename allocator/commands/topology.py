@@ -151,6 +151,7 @@ def bottleneck_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = No
         from allocator.topology_drawing import draw_topology  # matplotlib: only when drawing
 
         draw_topology(topology_to_graph(request.topology), svg, metrics=m, title=request.name)
+    routed = _routed(request)
     if as_json:
         doc = {
             "name": request.name,
@@ -158,6 +159,7 @@ def bottleneck_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = No
             "bottleneck_nodes": [n.model_dump() for n in m.bottleneck_nodes],
             "bottleneck_links": [ll.model_dump() for ll in m.bottleneck_links],
             "overloaded_links": [ll.model_dump() for ll in m.overloaded_links],
+            "routed_within_bandwidth": routed.model_dump() if routed is not None else None,
         }
         typer.echo(json.dumps(doc, indent=2))
         return
@@ -165,10 +167,33 @@ def bottleneck_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = No
     console.print(
         f"[bold]{request.name}[/bold]: traffic-weighted latency "
         f"{_fmt(m.traffic_weighted_latency_ms)} ms, "
-        f"{len(m.overloaded_links)} link(s) over bandwidth"
+        f"{len(m.overloaded_links)} link(s) over bandwidth on shortest paths"
     )
+    if routed is not None:
+        console.print(
+            f"routed around full links ({routed.method}): "
+            + (
+                f"fits, busiest link {routed.max_utilisation:.0%}"
+                if routed.fits
+                else f"{routed.overloaded_links} link(s) still over, busiest "
+                f"{routed.max_utilisation:.0%}; carries {routed.carried_fraction:.0%} "
+                "of the traffic at once"
+            )
+        )
     for table in _bottleneck_tables(m):
         console.print(table)
+
+
+def _routed(request: TopologyRequest) -> RoutingSummary | None:
+    """The request's topology routed as a multi-commodity flow within bandwidth."""
+    from solvers.topology.job import routing_summary
+    from solvers.topology.space import build_space
+
+    try:
+        space = build_space(request)
+    except InputError as exc:
+        _fail(str(exc))
+    return routing_summary(space, space.current)
 
 
 def _with_overrides(request: TopologyRequest, file: Path, **overrides: Any) -> TopologyRequest:

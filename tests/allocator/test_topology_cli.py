@@ -48,6 +48,10 @@ def test_bottleneck_analyze_flags_overloaded_links(app: typer.Typer) -> None:
     assert "over bandwidth" in result.output
     doc = json.loads(runner.invoke(app, ["bottleneck-analyze", str(EXAMPLE), "--json"]).stdout)
     assert doc["overloaded_links"] and doc["bottleneck_nodes"]
+    routed = doc["routed_within_bandwidth"]
+    assert routed["method"] == "lp" and routed["fits"] is False
+    assert routed["min_congestion"] == pytest.approx(1.202)
+    assert routed["carried_fraction"] == pytest.approx(1 / 1.202)
 
 
 def test_optimize_json_and_svg(app: typer.Typer, tmp_path: Path) -> None:
