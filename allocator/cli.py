@@ -99,7 +99,8 @@ def _prepare(
     )
     outputs = prepare_outputs(wanted, force=force, together=("html", "json"))
     if started_s > 0.01:
-        err.print(f"the command's start took {started_s:.2f} s of the time limit", highlight=False)
+        note = f"the command's start, output and exit take {started_s:.2f} s of the time limit"
+        err.print(note, highlight=False)
     sense = profit_sense() if maximise else MINIMISE
     return _Run(problem_file, options, problem, outputs, sense, as_json, compare_all)
 

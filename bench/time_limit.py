@@ -7,10 +7,10 @@ solver choice, default workers) and prints, per size:
 - library: seconds of `allocator.facade.solve` (generation excluded) and its ratio to
   the limit (the goal is at most 1.05);
 - CLI: the whole `allocator solve FILE --time-limit L` command (a fresh process, the
-  report printed to a pipe), split into process start (`allocator --help`), file
-  loading (`load_request` in a fresh process, imports excluded) and the rest, whose
-  ratio to the limit is the one the goal bounds; process start and loading are
-  reported separately, as the issue asks.
+  report printed to a pipe) and file loading (`load_request` in a fresh process,
+  imports excluded), reported separately as the issue asks; the ratio the goal bounds
+  is (command - loading) / limit, process start included (the CLI counts it against
+  the limit). Process start alone (`allocator --help`) is printed for reference.
 """
 
 from __future__ import annotations
@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                 path = Path(folder) / "problem.json"
                 path.write_text(problem.model_dump_json(exclude_defaults=True))
                 whole, start, load = _cli(path, limit)
-            rest = whole - start - load
+            rest = whole - load
             worst = max(worst, rest / limit)
             line += (
-                f" | CLI {whole:6.2f} s = start {start:.2f} + load {load:.2f} + solve/output "
-                f"{rest:.2f} (ratio {rest / limit:.3f})"
+                f" | CLI {whole:6.2f} s, loading {load:.2f} s, ratio without loading "
+                f"{rest / limit:.3f} (process start alone {start:.2f} s)"
             )
         print(line, flush=True)
     verdict = "met" if worst <= _GOAL else "NOT met"
