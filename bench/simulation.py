@@ -1,6 +1,7 @@
-"""Simulation goals: 1M tasks over 1,000 agents, skewed makespan, fairness, breakers.
+"""Simulation goals: 1M tasks over 1,000 agents, skewed makespan, fairness, breakers,
+and workflows (fork-join, layered DAG, Montage-like) read against online HEFT.
 
-Run: .venv/bin/python -m bench.simulation [--quick]
+Run: .venv/bin/python -m bench.simulation [--quick] [--workflows-only]
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ import argparse
 import time
 
 from allocator.simulation import (
+    DEFAULT_POLICIES,
+    WORKFLOW_SHAPES,
     SimPolicy,
     compare_policies,
+    compare_workflow,
     failing_agent_workload,
     fairness_workload,
     poisson_workload,
     policy_by_name,
     simulate,
     skewed_workload,
+    workflow_by_name,
 )
 
 
@@ -77,10 +82,30 @@ def breaker() -> None:
     )
 
 
+def workflows(n_tasks: int, n_agents: int, seeds: range) -> None:
+    print(
+        f"[workflows] ~{n_tasks} tasks, {n_agents} agents (speeds 0.5-2); makespan / online "
+        "HEFT per seed (no transfers)"
+    )
+    for shape in WORKFLOW_SHAPES:
+        rows: dict[str, list[str]] = {}
+        for seed in seeds:
+            load = workflow_by_name(shape, n_tasks, n_agents, seed=seed)
+            for r in compare_workflow(load, list(DEFAULT_POLICIES), seed=seed):
+                rows.setdefault(r.policy, []).append(f"{r.ratio_to_heft:.3f}")
+        print(f"  {shape} ({load.n_tasks} tasks):")
+        for policy, cells in rows.items():
+            print(f"    {policy:13s} " + "  ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about 10 s)")
+    parser.add_argument("--workflows-only", action="store_true", help="only the workflow part")
     args = parser.parse_args()
+    if args.workflows_only:
+        workflows(400 if args.quick else 2_000, 16 if args.quick else 64, range(3))
+        return
     if args.quick:
         million(100_000, 100)
         skewed(5_000, 50, range(2))
@@ -90,6 +115,7 @@ def main() -> None:
         skewed(20_000, 100, range(3))
         fairness(40_000)
     breaker()
+    workflows(400 if args.quick else 2_000, 16 if args.quick else 64, range(3))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from allocator.commands.simulate_workflows import run_workflow_simulation
 from allocator.simulation import (
     DEFAULT_POLICIES,
     POLICY_NAMES,
@@ -29,12 +30,20 @@ from allocator.simulation import (
     read_trace,
     skewed_workload,
 )
+from allocator.simulation.workflows import WORKFLOW_SHAPES
 from models.errors import InputError
 
 __all__ = ["WORKLOADS", "register"]
 
 EXIT_BAD_INPUT = 2
-WORKLOADS: tuple[str, ...] = ("skewed", "poisson", "bursty", "fairness", "failing")
+WORKLOADS: tuple[str, ...] = (
+    "skewed",
+    "poisson",
+    "bursty",
+    "fairness",
+    "failing",
+    *WORKFLOW_SHAPES,  # task graphs, read against online HEFT (simulate_workflows.py)
+)
 
 
 def _fail(message: str) -> NoReturn:
@@ -42,13 +51,17 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _workload(
-    kind: str, trace: Path | None, tasks: int | None, agents: int | None, seed: int
-) -> Workload:
+def _positive(tasks: int | None, agents: int | None) -> None:
     if tasks is not None and tasks < 1:
         _fail(f"--tasks is {tasks}; use a positive number")
     if agents is not None and agents < 1:
         _fail(f"--agents is {agents}; use a positive number")
+
+
+def _workload(
+    kind: str, trace: Path | None, tasks: int | None, agents: int | None, seed: int
+) -> Workload:
+    _positive(tasks, agents)
     if trace is not None:
         speeds = np.linspace(1.0, 5.0, agents or 20) if (agents or 20) > 1 else np.ones(1)
         try:
@@ -130,6 +143,10 @@ def register(app: typer.Typer) -> None:
             chosen = [policy_by_name(p) for p in policy] if policy else list(DEFAULT_POLICIES)
         except ValueError as exc:
             _fail(str(exc))
+        if workload in WORKFLOW_SHAPES and trace is None:
+            _positive(tasks, agents)
+            run_workflow_simulation(workload, tasks, agents, seed, chosen, as_json)
+            return
         load = _workload(workload, trace, tasks, agents, seed)
         results = compare_policies(load, chosen, seed=seed)
         if as_json:
