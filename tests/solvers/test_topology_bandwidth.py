@@ -224,3 +224,15 @@ def test_a_placement_is_checked_against_link_bandwidth() -> None:
     assert short is not None and not short.fits
     assert short.min_congestion == pytest.approx(50 / 40)
     assert short.carried_fraction == pytest.approx(40 / 50)
+
+
+def test_milp_proves_optimality_when_the_latency_optimum_already_fits() -> None:
+    # 180 in all, more than one link carries (so bandwidth could bind), but the
+    # latency-best design puts 90 on each of two links: the relaxation's optimum fits.
+    request = _request(4, {(0, 1): 90.0, (2, 3): 90.0}, method="milp", link_budget=4.0)
+    assert build_space(request).bandwidth_binds
+    result = optimize_topology(request)
+    assert result.status == "optimal" and result.milp is not None
+    assert result.milp.bound == pytest.approx(result.objective_after)
+    assert result.objective_after == pytest.approx(90 + 90)
+    assert result.routing_after is not None and result.routing_after.method == "shortest-path"
