@@ -177,6 +177,7 @@ def design_milp(
     if least.adj is None:
         return design
     least.congestion = space.congestion(least.adj)
+    least.bound = None  # that model's bound is on congestion (penalised), not the objective
     least.status = "no design fits the bandwidth; least congestion " + least.status
     least.optimal = False
     return least
