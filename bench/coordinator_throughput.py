@@ -10,8 +10,9 @@ Each size runs --repeat times (default 3) and keeps the best, as timeit does on 
 
 `--deps-compare`: at 1,000 agents only, the same cycle with every task declaring
 predecessors (`chains`: task i after task i - 2,000, so 2,000 chains run side by side;
-`layered`: layers of 500 tasks, each after two tasks of the layer before), against no
-dependencies, runs interleaved in one command; prints each rate and its ratio to the
+`layered`: layers of 500 tasks, each after two tasks of the layer before;
+`after-done`: task i after task i - 10,000, completed by then, which isolates the cost
+of declaring and checking predecessors from waiting), against no dependencies, runs interleaved in one command; prints each rate and its ratio to the
 no-dependency rate (the goal: within 20%, a ratio >= 0.8). Rates here are cycles
 per CPU second of the benchmark process (`time.process_time`), so other processes
 on a shared host do not count against one mode more than another.
@@ -61,8 +62,8 @@ def _setup(n_agents: int, placement: str) -> tuple[Coordinator, list[str], _Cloc
 
 def _specs(cycles: int, deps: str) -> list[TaskSpec]:
     """The tasks of one run: independent, in chains, or in layers of a random-ish DAG."""
-    if deps == "chains":
-        k = 2_000
+    if deps in ("chains", "after-done"):
+        k = 2_000 if deps == "chains" else 10_000
         return [TaskSpec(f"t{i}", after=(f"t{i - k}",) if i >= k else ()) for i in range(cycles)]
     if deps == "layered":
         width = 500
@@ -115,6 +116,7 @@ def run(
     coord.validate()
     out = {"rate": cycles / elapsed, "steals": float(m.tasks_stolen), "pulls_steal_share": 0.0}
     out["completed_share"] = m.completed / (cycles + 2 * n_agents)
+    out["completions_rate"] = m.completed / elapsed
     out["waiting_at_end"] = float(m.waiting)
     out["pulls_steal_share"] = m.tasks_stolen / cycles
     if samples:
@@ -127,7 +129,7 @@ def run(
 
 def compare_deps(cycles: int, placement: str, repeat: int) -> None:
     """Rates with and without dependencies at 1,000 agents, interleaved, best of `repeat`."""
-    modes = ("none", "chains", "layered")
+    modes = ("none", "after-done", "chains", "layered")
     best: dict[str, dict[str, float]] = {}
     for _ in range(repeat):
         for mode in modes:  # interleaved, so load changes hit every mode alike
@@ -139,11 +141,16 @@ def compare_deps(cycles: int, placement: str, repeat: int) -> None:
         f"1,000 agents, placement={placement}, {cycles:,} cycles, best of {repeat}; "
         "cycles per CPU second of this process"
     )
-    print(f"{'deps':>8} {'cycles/s':>10} {'ratio':>6} {'completed':>9} {'waiting at end':>14}")
+    done_base = best["none"]["completions_rate"]
+    print(
+        f"{'deps':>10} {'cycles/s':>10} {'ratio':>6} {'completions/s':>13} {'ratio':>6} "
+        f"{'completed':>9} {'waiting at end':>14}"
+    )
     for mode in modes:
         r = best[mode]
         print(
-            f"{mode:>8} {r['rate']:>10,.0f} {r['rate'] / base:>6.3f} "
+            f"{mode:>10} {r['rate']:>10,.0f} {r['rate'] / base:>6.3f} "
+            f"{r['completions_rate']:>13,.0f} {r['completions_rate'] / done_base:>6.3f} "
             f"{r['completed_share']:>9.3f} {r['waiting_at_end']:>14,.0f}"
         )
 

@@ -9,9 +9,9 @@ When a predecessor is dead-lettered, its dependants (transitively) are held, rep
 with the dead predecessor that blocks them, and never run.
 
 Costs: a completion with no dependants costs one dict lookup; releasing k dependants
-costs O(k log k). Ranks are exact within a submitted batch; a later submission raises
-the ranks of its waiting predecessors, at most `RANK_BUDGET` of them (a bound, so a
-long chain or a wide DAG submitted one task at a time stays O(1) per submission).
+costs O(k log k). Ranks are exact within a submitted batch (`submit_all`); a task
+submitted later raises the ranks of its direct waiting predecessors only (one level,
+so a submission stays O(|after|); their own predecessors keep the ranks they had).
 """
 
 from __future__ import annotations
@@ -38,19 +38,16 @@ if TYPE_CHECKING:
     from allocator.coordinator.state import CoordinatorState
 
 __all__ = [
-    "RANK_BUDGET",
     "Dependencies",
     "batch_order",
     "check_known",
     "file_dependent",
     "hold_after",
     "open_predecessors",
-    "raise_ranks",
     "release_after",
     "submit_batch",
 ]
 
-RANK_BUDGET = 4
 _UNPLANNED = ("", math.inf)  # tasks no plan placed go after planned ones, by rank
 
 
@@ -168,27 +165,7 @@ def file_dependent(state: CoordinatorState, task: TaskRecord, open_preds: list[s
             kids.append(task_id)
         parent = waiting.get(pred)
         if parent is not None and parent.est + rank > parent.rank:
-            parent.rank = parent.est + rank
-            raise_ranks(state, parent)
-
-
-def raise_ranks(state: CoordinatorState, task: TaskRecord) -> None:
-    """Raise the ranks of `task`'s waiting predecessors, transitively, at most RANK_BUDGET.
-
-    Only waiting tasks are raised: a rank orders tasks when they are released, and a
-    queued or running task was released already. The budget keeps a submission O(1).
-    """
-    waiting = state.deps.waiting
-    stack = [task]
-    budget = RANK_BUDGET
-    while stack and budget:
-        kid = stack.pop()
-        for pred_id in kid.after:
-            pred = waiting.get(pred_id)
-            if pred is not None and pred.est + kid.rank > pred.rank:
-                pred.rank = pred.est + kid.rank
-                stack.append(pred)
-                budget -= 1
+            parent.rank = parent.est + rank  # one level only: see the module docstring
 
 
 def release_after(state: CoordinatorState, kids: list[str], now: float) -> None:
