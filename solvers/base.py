@@ -70,6 +70,15 @@ class SolveOptions:
     # Same plan on every run: work bounded by iteration counts or the backend's
     # deterministic limits; time_limit_s remains a safety stop (see docs/solver_runs.md).
     deterministic: bool = False
+    # Deterministic runs: the seconds the work bounds are sized from (kicks, CP-SAT's
+    # deterministic time, generations); time_limit_s may then be longer, as a safety stop.
+    work_limit_s: float | None = None
+
+    @property
+    def work_s(self) -> float:
+        """Seconds to size iteration bounds from: work_limit_s, else time_limit_s."""
+        return self.time_limit_s if self.work_limit_s is None else self.work_limit_s
+
     # Called with (assignment, objective) on each new incumbent, so a portfolio can keep
     # the best plan found so far even if it must stop the solver from outside.
     on_incumbent: Callable[[np.ndarray, float], None] | None = None

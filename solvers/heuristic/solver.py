@@ -114,7 +114,7 @@ class GreedySolver:
 def _kick_budget(units: TaskUnits, options: SolveOptions) -> int:
     """ILS kicks a deterministic run may make within its limit (see the rate above)."""
     pairs = units.n_agents * units.n_units
-    return int(_DETERMINISTIC_KICK_RATE * options.time_limit_s / (pairs + 100))
+    return int(_DETERMINISTIC_KICK_RATE * options.work_s / (pairs + 100))
 
 
 def greedy_assignment(

@@ -94,7 +94,7 @@ class Nsga2Solver:
         stop = StopReason.ITERATIONS_DONE
         cap = options.generations
         if cap is None and options.deterministic:
-            cap = _deterministic_generations(problem, size, options.time_limit_s)
+            cap = _deterministic_generations(problem, size, options.work_s)
         while cap is None or generations < cap:
             if time.perf_counter() > deadline:
                 stop = StopReason.TIME_LIMIT

@@ -39,11 +39,9 @@ def solve_inline(
     reserve_s = POST_SOLVE.seconds(pairs, options.time_limit_s, after_s)
     left_s = options.time_limit_s - reserve_s - (started - t0)
     opts = SolveOptions(
-        # Deterministic: a budget from the limit alone (the greedy bounds its work by
-        # counts; the clock is only its safety stop).
-        time_limit_s=options.time_limit_s - reserve_s
-        if options.deterministic
-        else max(0.01, left_s),
+        time_limit_s=max(0.01, left_s),
+        # Deterministic: work sized from the limit alone, not from what the clock left.
+        work_limit_s=options.time_limit_s - reserve_s if options.deterministic else None,
         seed=options.seed,
         workers=options.workers,
         rel_gap=options.rel_gap,

@@ -30,6 +30,7 @@ from solvers.portfolio.solver_process import SolverProcess, mp_context
 from solvers.portfolio.strategy import (
     CLOCK_DRIVEN,
     POST_SOLVE,
+    WORK_BOUNDED,
     Phase,
     Slot,
     Strategy,
@@ -41,6 +42,9 @@ from solvers.shared.timing import to_request_clock
 __all__ = ["ScheduleRunner"]
 
 _POLL_S = 0.02
+#: Deterministic runs hand out this share of the nominal clock: the rest absorbs what
+#: no work bound covers (process start, model building, HiGHS running to its limit).
+_NOMINAL_SHARE = 0.8
 _MAX_HINTS = 4
 
 
@@ -134,11 +138,17 @@ class ScheduleRunner:
             own = m.slot.budget.seconds(limit_s, phase_s) if m.slot.budget else phase_s
             budget = min(own, phase_s / len(members))
             self._nominal_used_s += budget
-            proc = self._start(m, budget, 1)
+            # The work is sized from the nominal budget; the wall clock, up to the
+            # request's deadline, is only the safety stop (a slow machine is not a race).
+            if m.name in WORK_BOUNDED:
+                proc = self._start(m, max(budget, self._remaining()), 1, work_s=budget)
+            else:
+                proc = self._start(m, budget, 1)
             self._watch({m.name: proc}, [], proc.deadline, 1)
 
     def _nominal_left(self) -> float:
-        return max(0.05, self.options.time_limit_s - self.reserve_s - self._nominal_used_s)
+        usable = _NOMINAL_SHARE * (self.options.time_limit_s - self.reserve_s)
+        return max(0.05, usable - self._nominal_used_s)
 
     def _run_phase(self, phase: Phase, members: list[_Member]) -> None:
         """Start the phase's solvers (late ones at their offset) and watch them to the end."""
@@ -206,7 +216,9 @@ class ScheduleRunner:
 
     # -- one solver process ---------------------------------------------------------
 
-    def _start(self, member: _Member, budget_s: float, parallel: int) -> SolverProcess:
+    def _start(
+        self, member: _Member, budget_s: float, parallel: int, work_s: float | None = None
+    ) -> SolverProcess:
         # Sorted by objective, then by solver order (stable): equal plans tie the same way.
         incumbents = sorted(self._incumbents(), key=lambda x: x[0])
         hints = [plan for _, plan in incumbents][:_MAX_HINTS]
@@ -217,6 +229,7 @@ class ScheduleRunner:
             rel_gap=self.options.rel_gap,
             backend=self.options.milp_backend,
             deterministic=self.deterministic,
+            work_limit_s=work_s,
             hints=hints,
             known_bound=self._known_bound(hints),
         )
@@ -246,6 +259,8 @@ class ScheduleRunner:
             # The limit is a promise once there is something to answer with. Not counted
             # by the breaker: a solver a little late for the report has not failed.
             note = f"stopped at the request's time limit, {max(0.0, over):.2f} s past its budget"
+            if self.deterministic:
+                note += " (deterministic run cut by the clock: may differ between runs)"
             return proc.kill(StopReason.TIME_LIMIT, note)
         return None
 

@@ -20,6 +20,7 @@ __all__ = [
     "POST_SOLVE",
     "SIZE_LIMITS",
     "STRATEGIES",
+    "WORK_BOUNDED",
     "Budget",
     "Phase",
     "PostSolveReserve",
@@ -33,6 +34,11 @@ __all__ = [
 
 #: Slot name standing for every solver of the request that no slot of the strategy names.
 OTHERS = "*"
+
+#: Solvers that size their work from `SolveOptions.work_limit_s` in a deterministic
+#: run (kicks, CP-SAT's deterministic time, generations): they may be given the wall
+#: clock up to the request's deadline as a safety stop. Others get their budget as is.
+WORK_BOUNDED = frozenset({"greedy", "cpsat", "nsga2"})
 
 #: Solvers whose result depends on the wall clock, with the reason: a deterministic
 #: run does not choose them (named explicitly, they run, and the report says so).
