@@ -12,8 +12,9 @@ Each size runs --repeat times (default 3) and keeps the best, as timeit does on 
 predecessors (`chains`: task i after task i - 2,000, so 2,000 chains run side by side;
 `layered`: layers of 500 tasks, each after two tasks of the layer before;
 `after-done`: task i after task i - 10,000, completed by then, which isolates the cost
-of declaring and checking predecessors from waiting), against no dependencies, runs interleaved in one command; prints each rate and its ratio to the
-no-dependency rate (the goal: within 20%, a ratio >= 0.8). Rates here are cycles
+of declaring and checking predecessors from waiting), against no dependencies, runs
+interleaved in one command; prints each rate and its ratio to the no-dependency rate
+(the goal: within 20%, a ratio >= 0.8), for cycles and for completions. Rates are cycles
 per CPU second of the benchmark process (`time.process_time`), so other processes
 on a shared host do not count against one mode more than another.
 """
