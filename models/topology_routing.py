@@ -19,6 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 __all__ = [
+    "OVER_TOLERANCE",
     "Routing",
     "RoutingSummary",
     "main_paths",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 _EPS = 1e-9
+#: A link counts as over bandwidth above 1 + this share of it: the LP's answers hold to
+#: HiGHS's feasibility tolerance (1e-7 absolute), not to the last bit.
+OVER_TOLERANCE = 1e-6
 RoutingMethod = Literal["shortest-path", "lp", "heuristic"]
 
 
@@ -54,7 +58,7 @@ class Routing:
     def overloaded(self, bandwidth: np.ndarray) -> list[tuple[int, int, float]]:
         """(i, k, utilisation) of every link over its bandwidth, worst first (i < k)."""
         util = np.triu(self.utilisation(bandwidth), 1)
-        iu, ku = np.nonzero(util > 1 + 1e-9)
+        iu, ku = np.nonzero(util > 1 + OVER_TOLERANCE)
         out = [(int(i), int(k), float(util[i, k])) for i, k in zip(iu, ku, strict=True)]
         return sorted(out, key=lambda x: -x[2])
 

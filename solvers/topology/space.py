@@ -18,7 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from models.topology_graph import topology_to_graph
 from models.topology_request import TopologyRequest, node_traffic_matrix
-from models.topology_routing import Routing, route_shortest
+from models.topology_routing import OVER_TOLERANCE, Routing, route_shortest
 from solvers.topology.flow_lp import route_design
 
 __all__ = ["DesignSpace", "build_space"]
@@ -113,12 +113,12 @@ class DesignSpace:
                 return obj
             plain = route_shortest(adj, self.latency, self.traffic, paths=False)
             over = plain.max_utilisation(self.bandwidth) - 1.0
-            return obj + self.penalty * over if over > 1e-9 else obj
+            return obj + self.penalty * over if over > OVER_TOLERANCE else obj
         obj = self.objective(adj, dist)
         if not np.isfinite(obj) or not self.bandwidth_binds:
             return obj
         over = self.congestion(adj) - 1.0
-        return obj + self.penalty * over if over > 1e-9 else obj
+        return obj + self.penalty * over if over > OVER_TOLERANCE else obj
 
     def quick_feasible(self, adj: np.ndarray, dist: np.ndarray | None = None) -> bool:
         """`feasible`, except that above SEARCH_ROUTING_MAX_NODES nodes bandwidth counts as
