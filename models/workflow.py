@@ -195,8 +195,9 @@ def _node_paths(
             if target == source or target not in paths:
                 continue
             hops = list(routes.get((source, target), paths[target]))
-            if any(not graph.has_edge(u, v) for u, v in pairwise(hops)):
-                raise ValueError(f"route {source}->{target} uses a link the topology lacks")
+            ends = hops[:1] == [source] and hops[-1:] == [target]
+            if not ends or any(not graph.has_edge(u, v) for u, v in pairwise(hops)):
+                raise ValueError(f"route {source}->{target} is not a path of the topology")
             narrowest = min(graph.edges[u, v]["bandwidth"] for u, v in pairwise(hops))
             latency_ms = sum(graph.edges[u, v]["latency_ms"] for u, v in pairwise(hops))
             out[(source, target)] = (1.0 / narrowest, latency_ms / 1000.0)

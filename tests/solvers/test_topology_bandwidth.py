@@ -186,6 +186,9 @@ def test_workflow_transfers_follow_the_routed_paths() -> None:
     assert routed.transfer(0, 0, 1) == pytest.approx(50 / 100 + 0.005)
     assert routed.transfer(0, 1, 0) == pytest.approx(50 / 100 + 0.005)
     assert compile_problem(problem).workflow is not None  # the default stays the cheapest path
+    for bad in (["n0", "n1"], ["n0", "n3", "n2"], ["n1", "n2"]):
+        with pytest.raises(ValueError, match="not a path of the topology"):
+            compile_workflow(problem, {("n0", "n2"): bad})
 
 
 def test_a_placement_is_checked_against_link_bandwidth() -> None:
