@@ -75,3 +75,20 @@ def test_names_are_escaped_and_an_empty_schedule_draws_nothing() -> None:
     assert chart is not None
     assert "&lt;b&gt;" in chart.svg and "a&amp;b" in chart.svg and "<b>" not in chart.svg
     assert gantt_chart({}) is None
+
+
+def test_the_report_page_has_a_gantt_only_when_the_plan_has_a_schedule() -> None:
+    from allocator.reports.html_report import render_report_html
+    from tests.synthetic_report import synthetic_report
+
+    report = synthetic_report(50, 4, trace_points=5, front_size=0, n_unassigned=0)
+    assert report.chosen is not None and report.chosen.plan.schedule is None
+    assert 'data-chart="gantt"' not in render_report_html(report)
+    schedule = _schedule(12, 3, 1)
+    chosen = report.chosen.model_copy(
+        update={"plan": report.chosen.plan.model_copy(update={"schedule": schedule})}
+    )
+    html = render_report_html(report.model_copy(update={"chosen": chosen}))
+    assert html.count('data-chart="gantt"') == 1 and 'id="schedule"' in html
+    assert len(_bars(html)) == 12
+    assert "Critical path: " in html
