@@ -35,6 +35,7 @@ class AgentLive(BaseModel):
     leased: int
     utilisation: float  # busy share of its slots since the swarm started, 0..1
     breaker: str  # closed, open, half_open
+    in_use: float = 0.0  # share of its slots running a leased task right now, 0..1
 
 
 class NodeLive(BaseModel):
@@ -115,10 +116,14 @@ def swarm_view(
             leased=a.leased,
             utilisation=a.utilisation,  # the coordinator's utilisation KPI, per agent
             breaker=a.breaker,
+            in_use=min(1.0, a.leased / max(a.slots, 1)),
         )
         for a in snapshot.agents
     ]
     kpis = {k: float(metrics[k]) for k in _KPI_KEYS if isinstance(metrics.get(k), int | float)}
+    slots = sum(max(a.slots, 1) for a in snapshot.agents)
+    if slots:  # leased work counts now, not only once it completes (busy time)
+        kpis["in_use_now"] = min(1.0, sum(a.leased for a in snapshot.agents) / slots)
     held = dict(sorted(snapshot.held.items())[:_HELD_SHOWN])
     used = snapshot.tokens
     return SwarmLive(
