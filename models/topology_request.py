@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.errors import InputError
+from models.numeric_ranges import check_numbers
 from models.plan import Plan
 from models.schema import Agent, Communication, Topology
 from models.topology_graph import LinkPricing, read_topology_file, validation_error_to_input
@@ -30,6 +31,11 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> _Strict:
+        check_numbers(self)  # the request schema's number rules (models/numeric_ranges.py)
+        return self
 
 
 class NodeTraffic(_Strict):

@@ -223,3 +223,30 @@ def test_edge_values_are_solved_to_a_clean_result(
     response = hostile_client.post("/v1/allocations", params={"wait": 10}, json=doc)
     assert response.status_code in (200, 202), response.text[:300]
     _check_finished_job(hostile_client, response.json())
+
+
+_TOPOLOGY_HOSTILE: list[tuple[str, Any]] = [
+    ("traffic", [{"a": "n0", "b": "n1", "volume": 1e308}]),
+    ("traffic", [{"a": "n0", "b": "n1", "volume": _NAN}]),
+    ("traffic_matrix", [[0.0, _INF], [0.0, 0.0]]),
+    ("constraints", {"link_budget": 1e308}),
+    ("constraints", {"max_degree": 10**20}),
+    ("new_links", {"bandwidth": 1e-300}),
+    ("seed", 10**20),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), _TOPOLOGY_HOSTILE, ids=[f for f, _ in _TOPOLOGY_HOSTILE]
+)
+def test_hostile_topology_numbers_are_refused(
+    hostile_client: TestClient, field: str, value: Any
+) -> None:
+    body = {"topology": _problem()["topology"], field: value}
+    response = hostile_client.post(
+        "/v1/topology/optimizations",
+        content=_dump(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text[:300]
+    assert not _LEAKS.search(response.text)
