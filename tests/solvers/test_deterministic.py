@@ -26,7 +26,7 @@ def _fingerprint(report: ComparisonReport) -> tuple[object, ...]:
 @pytest.mark.parametrize("solvers", [None, ["greedy"]])
 def test_three_runs_give_the_same_plan_and_statuses(solvers: list[str] | None) -> None:
     problem = generate_attribute_problem(12, 4, seed=4)
-    options = RunOptions(solvers=solvers, time_limit_s=2.0, seed=3, deterministic=True)
+    options = RunOptions(solvers=solvers, time_limit_s=4.0, seed=3, deterministic=True)
     first, second, third = (_fingerprint(solve(problem, options)) for _ in range(3))
     assert first == second == third
 
