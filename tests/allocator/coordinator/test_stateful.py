@@ -24,6 +24,7 @@ from allocator.coordinator import (
     TaskSpec,
 )
 from models import Plan, Problem
+from models.plan import ScheduledTask
 
 STEPS: dict[str, int] = {}
 CAPS = ("gpu", "ssd")
@@ -219,14 +220,22 @@ class CoordinatorMachine(RuleBasedStateMachine):
         else:
             self.coord.heartbeat_missed(agent)
 
-    @precondition(lambda self: bool(self.coord.tasks) and bool(self.coord.agents))
+    @precondition(
+        lambda self: bool(self.coord.tasks or self.coord.deps.waiting) and bool(self.coord.agents)
+    )
     @rule(data=st.data())
     def apply_plan(self, data: st.DataObject) -> None:
-        ids = sorted(self.coord.tasks)
+        ids = sorted(self.coord.tasks) + sorted(self.coord.deps.waiting)
         agents = sorted(self.coord.agents)
         chosen = data.draw(st.lists(st.sampled_from(ids), max_size=4, unique=True))
         plan = {t: data.draw(st.sampled_from(agents)) for t in chosen}
-        self.coord.apply_plan(Plan(assignments=plan))
+        schedule = None
+        if data.draw(st.booleans()):  # with a schedule: waiting tasks get a planned start
+            schedule = {
+                t: ScheduledTask(agent=a, start=float(i), finish=float(i) + 1.0)
+                for i, (t, a) in enumerate(plan.items())
+            }
+        self.coord.apply_plan(Plan(assignments=plan, schedule=schedule))
 
     @rule(strategy=st.sampled_from(["threshold", "adaptive"]))
     def rebalance(self, strategy: str) -> None:
