@@ -201,7 +201,9 @@ STRATEGIES: tuple[Strategy, ...] = (
         (
             Phase(
                 (
-                    Slot("greedy", Budget(0.1, max_s=1.0), core_share=0.0),
+                    # 0.1 x the limit (max 1 s) did not cover one construction at 4,000 x
+                    # 500 (1.5 s beside the LNS): killed without a plan, a breaker failure.
+                    Slot("greedy", Budget(0.2, max_s=2.0), core_share=0.0),
                     Slot("lns", core_share=1.0),
                 )
             ),
