@@ -98,6 +98,10 @@ def _execute_batch(
         on_instance=None if on_instances is None else lambda _n, done, n: on_instances(done, n),
         stop=stop,
     )
+    for instance in batch.instances:  # errors as one line each, no server paths
+        instance.error = one_line(instance.error) if instance.error else instance.error
+        for run in instance.outcomes:
+            run.error = one_line(run.error) if run.error else run.error
     solved = any(o.objective is not None for i in batch.instances for o in i.outcomes)
     return JobOutcome(
         status="cancelled" if stop.is_set() else "succeeded",
