@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 
 __all__ = [
     "OVER_TOLERANCE",
+    "SCALE_STEPS",
     "Routing",
     "RoutingSummary",
     "main_paths",
@@ -193,13 +194,21 @@ def _room_tree(
 
 
 def route_within_bandwidth(
-    adj: np.ndarray, latency: np.ndarray, bandwidth: np.ndarray, traffic: np.ndarray
+    adj: np.ndarray,
+    latency: np.ndarray,
+    bandwidth: np.ndarray,
+    traffic: np.ndarray,
+    *,
+    scale_steps: int | None = None,
 ) -> Routing:
     """Heuristic capacity-aware routing: shortest paths first, the greedy only if they overload.
 
     Two greedy orders (heaviest pair first; farthest pair first, as long pairs have the
-    fewest alternatives); keeps the one with less overflow, then lower latency.
-    Cost: O(pairs x pieces x (n + e) log n).
+    fewest alternatives); keeps the one with less overflow, then lower latency. When
+    neither fits, the least congestion is searched for: the smallest scale of every
+    bandwidth (bisection, `scale_steps` steps, default SCALE_STEPS) at which the greedy
+    fits, whose routing then runs no link above that share of its bandwidth.
+    Cost: O(pairs x pieces x (n + e) log n), times 2 + 2 x scale_steps when nothing fits.
     """
     plain = route_shortest(adj, latency, traffic)
     if plain.fits(bandwidth):
@@ -210,12 +219,31 @@ def route_within_bandwidth(
     weight = np.triu(traffic, 1).sum(axis=1)
     heavy = sorted(pairs, key=lambda p: (-weight[p[0]], p[0], -traffic[p], p))
     far = sorted(pairs, key=lambda p: (-dist[p[0]].max(), p[0], -dist[p], p))
-    tried = [_greedy(adj, latency, bandwidth, traffic, order) for order in (heavy, far)]
-    best, _ = min(tried, key=lambda r: (round(r[1], 9), r[0].traffic_latency))
-    if best.max_utilisation(bandwidth) >= plain.max_utilisation(bandwidth):
-        plain.method = "heuristic"
-        return plain
+
+    def attempt(scale: float) -> tuple[Routing, float]:
+        tried = [_greedy(adj, latency, bandwidth * scale, traffic, o) for o in (heavy, far)]
+        return min(tried, key=lambda r: (round(r[1], 9), r[0].traffic_latency))
+
+    best, overflow = attempt(1.0)
+    if overflow > _EPS:
+        # Shortest paths fit at their own congestion, so the answer lies in [1, that].
+        low, high = 1.0, plain.max_utilisation(bandwidth)
+        best = plain
+        for _ in range(SCALE_STEPS if scale_steps is None else scale_steps):
+            mid = (low + high) / 2
+            routed, spill = attempt(mid)
+            if spill > _EPS:
+                low = mid
+            else:
+                high = mid
+                if routed.max_utilisation(bandwidth) < best.max_utilisation(bandwidth):
+                    best = routed
+    best.method = "heuristic"
     return best
+
+
+#: Bisection steps of the least-congestion search (the scale to within 2**-8 of its range).
+SCALE_STEPS = 8
 
 
 def main_paths(routing: Routing, nodes: list[str]) -> dict[tuple[str, str], list[str]]:

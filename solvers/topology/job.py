@@ -173,7 +173,9 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
     least_congested: np.ndarray | None = None
     milp_summary: MilpSummary | None = None
     if best is not None and request.method in ("heuristic", "auto"):
-        budget = request.time_limit_s / (2 if request.method == "auto" else 1)
+        # Scoring the candidates (routing each) counts against the time limit too.
+        left = request.time_limit_s - (time.perf_counter() - started)
+        budget = max(0.1, left / (2 if request.method == "auto" else 1))
         outcome = improve(space, best.adj, time_limit_s=budget, seed=request.seed)
         adj, obj, moves, method, start = (
             outcome.adj,
@@ -213,6 +215,10 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
             status=f"skipped: over {MAX_MILP_NODES} nodes",
             heuristic_gap=None,
         )
+    # The final word on bandwidth: exact routing where the LP is affordable.
+    space.refine()
+    before_obj, current_violations = space.objective(space.current), space.violations(space.current)
+    obj = space.objective(adj) if method != "none" else before_obj
     found = method != "none" and space.feasible(adj)
     shortfall: BandwidthShortfall | None = None
     if found:
@@ -278,7 +284,9 @@ def _start(space: DesignSpace, candidates: list) -> Candidate | None:
 
 
 def routing_summary(space: DesignSpace, adj: np.ndarray) -> RoutingSummary | None:
-    """How `adj` carries the space's traffic within bandwidth; None without traffic."""
+    """How `adj` carries the space's traffic within bandwidth (exact routing where the LP
+    is affordable); None without traffic."""
+    space.refine()
     if not space.traffic.any() or not np.isfinite(space.latency_objective(adj)):
         return None
     routing = space.routing(adj)

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from models.topology_graph import topology_to_graph
 from models.topology_request import TopologyRequest, node_traffic_matrix
 from models.topology_routing import OVER_TOLERANCE, Routing, route_shortest
-from solvers.topology.flow_lp import route_design
+from solvers.topology.flow_lp import MAX_LP_VARIABLES, SEARCH_LP_VARIABLES, route_design
 
 __all__ = ["DesignSpace", "build_space"]
 
@@ -47,6 +47,8 @@ class DesignSpace:
     min_connectivity: int
     max_diameter_ms: float | None
     cost_weight: float
+    # Exact routing LP up to this many variables: small while searching, see `refine`.
+    lp_variables: int = SEARCH_LP_VARIABLES
     _routes: dict[bytes, Routing] = field(default_factory=dict, repr=False)
     _penalty: float | None = field(default=None, repr=False)
     _binds: bool | None = field(default=None, repr=False)
@@ -80,9 +82,25 @@ class DesignSpace:
         if cached is None:
             if len(self._routes) >= _ROUTING_CACHE:
                 self._routes.clear()
-            cached = route_design(adj, self.latency, self.bandwidth, self.traffic)
+            searching = self.lp_variables != MAX_LP_VARIABLES
+            cached = route_design(
+                adj,
+                self.latency,
+                self.bandwidth,
+                self.traffic,
+                lp_variables=self.lp_variables,
+                # While searching, a rougher least-congestion estimate (3 bisection steps).
+                scale_steps=3 if searching else None,
+            )
             self._routes[key] = cached
         return cached
+
+    def refine(self) -> None:
+        """From now on route with the exact LP up to MAX_LP_VARIABLES (for the final
+        answer; the search keeps to SEARCH_LP_VARIABLES)."""
+        if self.lp_variables != MAX_LP_VARIABLES:
+            self.lp_variables = MAX_LP_VARIABLES
+            self._routes.clear()
 
     def congestion(self, adj: np.ndarray) -> float:
         """Busiest link's routed traffic / bandwidth (the LP's least, when it had to say)."""
