@@ -138,7 +138,7 @@ class Coordinator(CoordinatorOperations):
         task_id = spec.id
         if self._known(task_id):
             raise AdmissionError(task_id, "a task with this id was already submitted")
-        open_preds = dependencies.open_predecessors(self, spec) if spec.after else None
+        preds, blocker = dependencies.open_predecessors(self, spec) if spec.after else ([], None)
         now = self._clock()
         work = spec.work
         task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
@@ -148,10 +148,10 @@ class Coordinator(CoordinatorOperations):
         if self.admission is not None and task.deadline is not None:
             edf.admit_or_reject(self, self.admission, task, now)
         self.kpi.submitted += 1
-        if open_preds:
+        if preds or blocker is not None:
             if rank is not None:
                 task.rank = rank
-            dependencies.file_dependent(self, task, open_preds)
+            dependencies.file_dependent(self, task, preds, blocker)
             return None
         self.tasks[task_id] = task
         self.queued_work += task.est
@@ -316,8 +316,9 @@ class Coordinator(CoordinatorOperations):
             self._note_breaker(agent, old, breaker.state, now)
         if tokens is not None:
             self.tokens.record(agent.id, task.kind, task.tenant, tokens, agent.token_price)
-        kids = self.deps.children.pop(task_id, None)
+        kids = task.kids
         if kids is not None:  # waiting tasks depend on this one
+            task.kids = None
             dependencies.release_after(self, kids, now)
         return None
 
@@ -349,8 +350,8 @@ class Coordinator(CoordinatorOperations):
                 self.admission.release(task)
             if self.cfg.emit_commands:
                 self.outbox.append(DeadLettered(task.id, tuple(task.errors)))
-            if self.deps.children:
-                dependencies.hold_after(self, task.id)
+            if task.kids is not None:
+                dependencies.hold_after(self, task)
         else:
             self._requeue(task, now, agent)
 

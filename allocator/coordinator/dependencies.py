@@ -8,10 +8,12 @@ plus the longest chain of dependants' work, highest first: the critical path fir
 When a predecessor is dead-lettered, its dependants (transitively) are held, reported
 with the dead predecessor that blocks them, and never run.
 
-Costs: a completion with no dependants costs one dict lookup; releasing k dependants
-costs O(k log k). Ranks are exact within a submitted batch (`submit_all`); a task
-submitted later raises the ranks of its direct waiting predecessors only (one level,
-so a submission stays O(|after|); their own predecessors keep the ranks they had).
+Edges live on the records: a live task's `kids` are its waiting dependants and a
+waiting task's `missing` counts its unfinished predecessors, so a completion with no
+dependants costs one attribute read; releasing k dependants costs O(k log k). Ranks
+are exact within a submitted batch (`submit_all`); a task submitted later raises the
+ranks of its direct waiting predecessors only (one level, so a submission stays
+O(|after|); their own predecessors keep the ranks they had).
 """
 
 from __future__ import annotations
@@ -52,21 +54,17 @@ _UNPLANNED = ("", math.inf)  # tasks no plan placed go after planned ones, by ra
 
 
 class Dependencies:
-    """Waiting and held tasks and the edges still open. Plain dicts, O(1) lookups.
+    """Waiting and held tasks. Plain dicts, O(1) lookups (edges are on the records).
 
     waiting: task id -> record, tasks with at least one unfinished predecessor.
-    missing: task id -> how many of its predecessors have not completed.
-    children: predecessor id -> ids of waiting dependants (only unfinished predecessors).
     held: task id -> record; blocked_by: held task id -> the dead-lettered predecessor.
     planned: task id -> (agent id, planned start), from the last plan with a schedule.
     """
 
-    __slots__ = ("blocked_by", "children", "held", "missing", "planned", "waiting")
+    __slots__ = ("blocked_by", "held", "planned", "waiting")
 
     def __init__(self) -> None:
         self.waiting: dict[str, TaskRecord] = {}
-        self.missing: dict[str, int] = {}
-        self.children: dict[str, list[str]] = {}
         self.held: dict[str, TaskRecord] = {}
         self.blocked_by: dict[str, str] = {}
         self.planned: dict[str, tuple[str, float]] = {}
@@ -119,78 +117,74 @@ def batch_order(
     return [(by_id[t], rank[t]) for t in order]
 
 
-def open_predecessors(state: CoordinatorState, spec: TaskSpec) -> list[str]:
-    """`spec`'s predecessors that have not completed; raises DependencyError on a bad id.
+def open_predecessors(
+    state: CoordinatorState, spec: TaskSpec
+) -> tuple[list[TaskRecord], str | None]:
+    """`spec`'s unfinished predecessors (live records) and the dead task blocking it, if any.
 
-    One pass over `after` (the submit path of every dependent task, so kept lean).
+    Raises DependencyError naming an unknown id. One pass over `after` (the submit path
+    of every dependent task, so kept lean).
     """
-    done, tasks, waiting, dead, held = (
-        state.done,
-        state.tasks,
-        state.deps.waiting,
-        state.dead,
-        state.deps.held,
-    )
-    out: list[str] = []
+    done, tasks, waiting = state.done, state.tasks, state.deps.waiting
+    out: list[TaskRecord] = []
+    blocker: str | None = None
     for pred in spec.after:
         if pred in done:
             continue
-        if pred not in tasks and pred not in waiting and pred not in dead and pred not in held:
-            check_known(TaskSpec(spec.id, after=(pred,)), lambda p: False)  # raises, naming it
-        out.append(pred)
-    return out
-
-
-def file_dependent(state: CoordinatorState, task: TaskRecord, open_preds: list[str]) -> None:
-    """Park `task` until `open_preds` complete, or hold it if one of them never will."""
-    deps = state.deps
-    waiting, children = deps.waiting, deps.children
-    for pred in open_preds:
-        if pred in state.dead:
-            _hold(state, task, pred)
-            return
-        if pred in deps.held:
-            _hold(state, task, deps.blocked_by[pred])
-            return
-    task.state = WAITING
-    task_id = task.id
-    waiting[task_id] = task
-    deps.missing[task_id] = len(open_preds)
-    rank = task.rank
-    for pred in open_preds:
-        kids = children.get(pred)
-        if kids is None:
-            children[pred] = [task_id]
+        record = tasks.get(pred) or waiting.get(pred)
+        if record is not None:
+            out.append(record)
+        elif pred in state.dead:
+            blocker = blocker or pred
+        elif pred in state.deps.held:
+            blocker = blocker or state.deps.blocked_by[pred]
         else:
-            kids.append(task_id)
-        parent = waiting.get(pred)
-        if parent is not None and parent.est + rank > parent.rank:
-            parent.rank = parent.est + rank  # one level only: see the module docstring
+            check_known(TaskSpec(spec.id, after=(pred,)), lambda p: False)  # raises, naming it
+    return out, blocker
 
 
-def release_after(state: CoordinatorState, kids: list[str], now: float) -> None:
+def file_dependent(
+    state: CoordinatorState, task: TaskRecord, preds: list[TaskRecord], blocker: str | None
+) -> None:
+    """Park `task` until `preds` complete, or hold it behind `blocker` (a dead task)."""
+    if blocker is not None:
+        _hold(state, task, blocker)
+        return
+    task.state = WAITING
+    state.deps.waiting[task.id] = task
+    task.missing = len(preds)
+    rank = task.rank
+    for pred in preds:
+        kids = pred.kids
+        if kids is None:
+            pred.kids = [task]
+        else:
+            kids.append(task)
+        if pred.state == WAITING and pred.est + rank > pred.rank:
+            pred.rank = pred.est + rank  # one level only: see the module docstring
+
+
+def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -> None:
     """A predecessor completed; `kids` were waiting on it: queue those now ready.
 
-    The caller pops `kids` from `children` (so a completion without dependants costs
-    one dict lookup and no call).
+    The caller takes `kids` off the completed record (so a completion without
+    dependants costs one attribute read and no call).
     """
-    deps = state.deps
-    missing = deps.missing
     ready: list[TaskRecord] = []
     for kid in kids:
-        left = missing[kid] - 1
-        if left:
-            missing[kid] = left
-        else:
-            del missing[kid]
-            ready.append(deps.waiting.pop(kid))
-    if len(ready) > 1:
-        planned = deps.planned
-        ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
-    tasks = state.tasks
+        kid.missing -= 1
+        if not kid.missing:
+            ready.append(kid)
+    if not ready:
+        return
+    deps = state.deps
     planned = deps.planned
+    if len(ready) > 1:
+        ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+    tasks, waiting = state.tasks, deps.waiting
     place = state.dispatcher.place
     for task in ready:
+        del waiting[task.id]
         task.state = QUEUED
         tasks[task.id] = task
         state.queued_work += task.est
@@ -213,31 +207,29 @@ def _planned_agent(state: CoordinatorState, task: TaskRecord) -> AgentRecord | N
     return None
 
 
-def hold_after(state: CoordinatorState, dead_id: str) -> None:
-    """`dead_id` was dead-lettered: hold its waiting dependants, transitively."""
-    deps = state.deps
-    stack = [dead_id]
+def hold_after(state: CoordinatorState, dead: TaskRecord) -> None:
+    """`dead` was dead-lettered: hold its waiting dependants, transitively."""
+    waiting = state.deps.waiting
+    stack = [dead]
     while stack:
-        kids = deps.children.pop(stack.pop(), None)
+        record = stack.pop()
+        kids, record.kids = record.kids, None
         for kid in kids or ():
-            task = deps.waiting.pop(kid, None)
-            if task is None:
+            if kid.state != WAITING:
                 continue  # already held through another dead predecessor
-            _unlink(state, task)
-            _hold(state, task, dead_id)
+            del waiting[kid.id]
+            _unlink(state, kid)
+            _hold(state, kid, dead.id)
             stack.append(kid)
 
 
 def _unlink(state: CoordinatorState, task: TaskRecord) -> None:
-    """Drop a waiting task's remaining edges (it will not be released)."""
-    deps = state.deps
-    deps.missing.pop(task.id, None)
-    for pred in task.after:
-        kids = deps.children.get(pred)
-        if kids is not None and task.id in kids:
-            kids.remove(task.id)
-            if not kids:
-                del deps.children[pred]
+    """Drop a waiting task from its live predecessors' dependants (it will not run)."""
+    task.missing = 0
+    for pred_id in task.after:
+        pred = state.tasks.get(pred_id) or state.deps.waiting.get(pred_id)
+        if pred is not None and pred.kids is not None:
+            pred.kids = [k for k in pred.kids if k is not task] or None
 
 
 def _hold(state: CoordinatorState, task: TaskRecord, blocker: str) -> None:

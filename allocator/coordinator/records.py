@@ -112,9 +112,11 @@ class TaskRecord:
         "est",
         "group",
         "id",
+        "kids",
         "kind",
         "lease_token",
         "leased_at",
+        "missing",
         "moved_at",
         "pinned",
         "prev_agent",
@@ -146,6 +148,8 @@ class TaskRecord:
         self.group = spec.group
         self.after = spec.after
         self.rank = est  # upward rank: own work plus the longest chain of dependants' work
+        self.missing = 0  # predecessors not completed yet (while WAITING)
+        self.kids: list[TaskRecord] | None = None  # waiting dependants, released on completion
         # Unconstrained tasks may run anywhere, so pull paths skip the eligibility filter.
         self.constrained = bool(spec.requires or spec.pinned_agent or spec.demand or spec.group)
         self.state = QUEUED

@@ -173,18 +173,20 @@ def _check_dependencies(state: CoordinatorState) -> None:
         if task.state != WAITING:
             _fail(f"waiting task {task_id} has state {task.state}")
         open_preds = [p for p in task.after if p not in done]
-        if not open_preds or deps.missing.get(task_id) != len(open_preds):
-            _fail(f"waiting task {task_id} counts {deps.missing.get(task_id)} of {open_preds}")
+        if not open_preds or task.missing != len(open_preds):
+            _fail(f"waiting task {task_id} counts {task.missing} of {open_preds}")
         for pred in open_preds:
-            if pred in state.dead or pred in deps.held:
+            record = state.tasks.get(pred) or deps.waiting.get(pred)
+            if record is None:
                 _fail(f"task {task_id} waits on {pred}, which will never complete")
-            if task_id not in deps.children.get(pred, ()):
+            elif not any(k is task for k in record.kids or ()):
                 _fail(f"waiting task {task_id} is not listed under its predecessor {pred}")
         edges += len(open_preds)
-    if edges != sum(len(kids) for kids in deps.children.values()):
-        _fail("the predecessor -> dependants lists hold edges no waiting task has")
-    if deps.missing.keys() != deps.waiting.keys():
-        _fail("missing-predecessor counts and waiting tasks disagree")
+    listed = sum(len(t.kids or ()) for t in (*state.tasks.values(), *deps.waiting.values()))
+    if edges != listed:
+        _fail(f"{listed} dependants listed on predecessors but {edges} open edges")
+    if any(t.kids for t in (*deps.held.values(), *state.dead.values())):
+        _fail("a held or dead task still lists dependants")
     for task_id, task in deps.held.items():
         if task.state != HELD or deps.blocked_by.get(task_id) not in state.dead:
             _fail(f"held task {task_id} is not blocked by a dead-lettered task")
