@@ -41,7 +41,8 @@ __all__ = ["Nsga2Solver", "nsga2_objectives"]
 
 _INFEASIBLE = 1e15  # objective value of infeasible plans, plus their violation
 _SEED_SHARE = 0.1  # of the time limit at most spent building seed plans
-_GENES_PER_S = 2e6  # deterministic runs: plans x tasks per second of limit
+_GENES_PER_S = 2e6  # deterministic runs: plans x tasks bred per second of budget ...
+_GENERATION_S = 1.5e-3  # ... plus this fixed cost per generation (numpy call overhead)
 _SEED_ROUNDS = 3  # local-search rounds per seed: the GA does the rest
 
 
@@ -128,11 +129,12 @@ class Nsga2Solver:
 def _deterministic_generations(problem: CompiledProblem, size: int, time_limit_s: float) -> int:
     """Generations a deterministic run makes: the clock must not decide how many.
 
-    About `_GENES_PER_S` genes (plans x tasks) are bred and evaluated per second of
-    limit, a conservative figure for one loaded core (`python -m bench.nsga2`).
+    A generation costs `_GENERATION_S` plus its genes (plans x tasks) at `_GENES_PER_S`:
+    about half the speed measured on one loaded core (15 tasks, population 100: some
+    800 generations per second), so the count ends before the clock does.
     """
-    per_generation = size * max(1, problem.n_tasks)
-    return max(1, int(_GENES_PER_S * time_limit_s / per_generation))
+    per_generation_s = _GENERATION_S + size * max(1, problem.n_tasks) / _GENES_PER_S
+    return max(1, int(time_limit_s / per_generation_s))
 
 
 def _seed_plans(
