@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import graphlib
 import math
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ __all__ = [
     "submit_batch",
 ]
 
+_RANK = operator.attrgetter("rank")
 _UNPLANNED = ("", math.inf)  # tasks no plan placed go after planned ones, by rank
 
 
@@ -131,7 +133,7 @@ def open_predecessors(
     for pred in spec.after:
         if pred in done:
             continue
-        record = tasks.get(pred) or waiting.get(pred)
+        record = waiting.get(pred) or tasks.get(pred)
         if record is not None:
             out.append(record)
         elif pred in state.dead:
@@ -180,7 +182,10 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
     deps = state.deps
     planned = deps.planned
     if len(ready) > 1:
-        ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+        if planned:
+            ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+        else:
+            ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
     tasks, waiting = state.tasks, deps.waiting
     place = state.dispatcher.place
     for task in ready:
