@@ -24,6 +24,7 @@ class Candidate:
     assignment: np.ndarray
     evaluation: Evaluation
     found_at_s: float = float("inf")  # ties go to the solver that found the plan first
+    start: np.ndarray | None = None  # workflows: the start times the solver scheduled
 
 
 def knee_index(points: np.ndarray) -> int:

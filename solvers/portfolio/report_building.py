@@ -110,11 +110,12 @@ def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Veri
     for name, result in results.items():
         if result.assignment is None:
             continue
-        ev = evaluate_plan(compiled, result.assignment)
+        # A workflow engine's own schedule is scored, not one re-derived from the assignment.
+        ev = evaluate_plan(compiled, result.assignment, result.start)
         out.evaluations[name] = ev
         if ev.feasible:
             found = result.time_to_best_s if result.time_to_best_s is not None else float("inf")
-            cand = Candidate(name, np.asarray(result.assignment), ev, found)
+            cand = Candidate(name, np.asarray(result.assignment), ev, found, result.start)
             out.candidates.append(cand)
             out.front.append(cand)
         for member in result.front[:_MAX_FRONT_MEMBERS]:
@@ -233,7 +234,7 @@ def _chosen_plan(compiled: CompiledProblem, pick: Candidate, reason: str) -> Cho
         reason=reason,
         objective=bounded_value(compiled, ev),
         objectives=ev.objectives,
-        plan=plan_from_array(compiled, pick.assignment),
+        plan=plan_from_array(compiled, pick.assignment, pick.start),
         agents=agents,
         jain_fairness=ev.jain_fairness,
         load_variance=ev.load_variance,

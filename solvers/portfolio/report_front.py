@@ -49,7 +49,7 @@ def merged_front(compiled: CompiledProblem, cands: list[Candidate]) -> FrontSumm
             solver=cands[k].solver,
             objectives={n: float(points[k, i]) for i, n in enumerate(order)},
             knee=bool(k == knee),
-            plan=plan_from_array(compiled, cands[k].assignment)
+            plan=plan_from_array(compiled, cands[k].assignment, cands[k].start)
             if len(keep) <= _MAX_FRONT_PLANS
             else None,
         )

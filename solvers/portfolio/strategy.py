@@ -165,7 +165,8 @@ class Strategy:
     """The schedule for one problem class.
 
     It serves a request when the request's solver set is one of `solver_sets` (empty:
-    any set) and, with `classic_gap_only`, the problem is a classic GAP.
+    any set), with `classic_gap_only` only when the problem is a classic GAP, and with
+    `workflow_only` only when its tasks have dependencies.
     """
 
     problem_class: str
@@ -173,6 +174,7 @@ class Strategy:
     phases: tuple[Phase, ...]
     solver_sets: tuple[frozenset[str], ...] = ()
     classic_gap_only: bool = False
+    workflow_only: bool = False
 
     def slots_for(self, phase: Phase, names: list[str]) -> list[tuple[str, Slot]]:
         """The request's solvers `phase` holds, in the request's order, with their slots.
@@ -194,6 +196,17 @@ _REST = Phase((Slot("nsga2", start_share=0.5), Slot(OTHERS)))
 
 #: First match wins; the last entry serves any request.
 STRATEGIES: tuple[Strategy, ...] = (
+    Strategy(
+        "workflow",
+        "tasks with dependencies: only heft builds schedules (list scheduling, critical-path "
+        "moves, CP-SAT on small workflows); greedy is a short safety net, and solvers a "
+        "request names besides them run beside heft",
+        (
+            Phase((Slot("greedy"),), Budget(0.05, max_s=0.5)),
+            Phase((Slot("heft", core_share=1.0), Slot(OTHERS))),
+        ),
+        workflow_only=True,
+    ),
     Strategy(
         "classic GAP, large",
         "the LNS's CP-SAT sub-solves are the search: three processes on 2 cores starved "
@@ -246,6 +259,8 @@ def strategy_for(problem: CompiledProblem, names: list[str]) -> Strategy:
             continue
         if strategy.classic_gap_only and not problem.is_pure_gap():
             continue
+        if strategy.workflow_only and problem.workflow is None:
+            continue
         return strategy
     return STRATEGIES[-1]
 
@@ -296,6 +311,8 @@ def _by_size_and_mode(
     problem: CompiledProblem, limits: SizeLimits
 ) -> tuple[list[str], dict[str, str]]:
     """Default solver set: every method whose size limit and mode fit the request."""
+    if problem.workflow is not None:
+        return _for_workflow()
     skipped: dict[str, str] = {}
     pairs = int(problem.eligible.sum())
     mode = problem.objectives.mode
@@ -333,6 +350,13 @@ def _by_size_and_mode(
             f"{pairs:,} variables > {limits.lp_max_pairs:,}: the Lagrangian bound is used instead"
         )
     return run, skipped
+
+
+def _for_workflow() -> tuple[list[str], dict[str, str]]:
+    """Tasks with dependencies: heft schedules them; the assignment-only engines would
+    only be scored on a schedule derived from their assignment (`compare` still runs them)."""
+    why = "tasks with dependencies: this engine assigns but does not schedule; heft does"
+    return ["greedy", "heft"], {n: why for n in ("cpsat", "milp", "lns", "nsga2", "lp_bound")}
 
 
 def _lns_covers_pure_gap(

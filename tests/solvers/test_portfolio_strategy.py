@@ -82,3 +82,26 @@ def test_size_limits_are_per_core_for_the_methods_that_use_every_core() -> None:
     assert "cpsat" not in one.run and "> 100,000" in one.skipped["cpsat"]
     # (A classic GAP: with two cores CP-SAT is left out only because the LNS covers it.)
     assert "cpsat" in two.run or "classic GAP" in two.skipped["cpsat"]
+
+
+def test_workflows_get_the_workflow_strategy_and_heft_schedules_them() -> None:
+    """A problem with dependencies is served by the workflow class; heft's own schedule
+    (not one re-derived from its assignment) is what the report scores and carries."""
+    from models import RunOptions
+    from models.generators.workflow import generate_workflow_problem
+    from solvers.portfolio import run_portfolio
+    from solvers.portfolio.strategy import choose_solvers, strategy_for
+
+    problem = generate_workflow_problem(12, 3, ccr=5, seed=2)
+    compiled = compile_problem(problem)
+    choice = choose_solvers(compiled, None, ["greedy", "heft", "cpsat", "milp", "lns"])
+    assert choice.run == ["greedy", "heft"]
+    assert "does not schedule" in choice.skipped["cpsat"]
+    assert strategy_for(compiled, choice.run).problem_class == "workflow"
+
+    report = run_portfolio(problem, RunOptions(time_limit_s=2.0, seed=0, workers=1))
+    assert report.chosen is not None and report.chosen.solver == "heft"
+    schedule = report.chosen.plan.schedule
+    assert schedule, "the chosen workflow plan carries its schedule"
+    makespan = max(entry.finish for entry in schedule.values())
+    assert abs(makespan - report.chosen.objectives["makespan"]) <= 1e-6 * max(1.0, makespan)
