@@ -147,6 +147,9 @@ class SwarmService:
         """The state ("held" ones with the dead-lettered predecessor blocking them)."""
         return self.swarm(name).task_state(task_id)
 
+    def held(self, name: str) -> dict[str, str]:
+        return self.swarm(name).held()
+
     def token_usage(self, name: str) -> TokenUsageOut:
         totals = self.swarm(name).token_usage()
 

@@ -161,6 +161,11 @@ class SwarmRuntime:
             held = {i: deps.blocked_by[i] for i in ids if i in deps.held}
         return waiting, held
 
+    def held(self) -> dict[str, str]:
+        """Held task -> the dead-lettered predecessor blocking it."""
+        with self.lock:
+            return self.coordinator.held_tasks()
+
     def token_usage(self) -> TokenTotals:
         with self.lock:
             return self.coordinator.tokens.totals()

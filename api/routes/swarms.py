@@ -135,6 +135,12 @@ async def fail_task(swarm: SwarmId, task_id: ItemId, body: FailIn, swarms: Swarm
     return Ok()
 
 
+@router.get("/{swarm}/held")
+async def held_tasks(swarm: SwarmId, swarms: Swarms) -> dict[str, str]:
+    """Tasks that will not run -> the dead-lettered predecessor blocking each."""
+    return swarms.held(swarm)
+
+
 @router.get("/{swarm}/tokens")
 async def token_usage(swarm: SwarmId, swarms: Swarms) -> TokenUsageOut:
     """Tokens reported with completions and their cost, per agent, task kind and tenant."""

@@ -90,6 +90,8 @@ def test_a_dead_predecessor_holds_its_dependants(rest: httpx.Client) -> None:
         assert third == {"id": "third", "state": "held", "blocked_by": "first"}
         kpis = rest.get("/v1/swarms/hold/kpis").json()
         assert kpis["held"] == 2 and kpis["waiting"] == 0 and kpis["dead_lettered"] == 1
+        held = rest.get("/v1/swarms/hold/held").json()
+        assert held == {"second": "first", "third": "first"}
         assert _pull_one(rest, "hold", "a0") is None
     finally:
         rest.patch("/v1/config", json={"max_retries": 3})
