@@ -192,6 +192,12 @@ class JobService:
         if job.kind == "batch":
             batch = BatchReport.model_validate_json(text)
             return await run_in_threadpool(render_batch_html, batch)
+        if job.status != "succeeded" and '"best_plan"' in text[:200]:
+            raise ApiProblem(  # a worker's best plan kept without a report (see JobProcess)
+                406,
+                f"job {job_id} ended without a report ({job.error}); its best plan is in "
+                f"GET /v1/jobs/{job_id}/result; ask with Accept: application/json",
+            )
         report = ComparisonReport.model_validate_json(text)
         return await run_in_threadpool(render_report_html, report)
 

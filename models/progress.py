@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["ProgressEvent"]
 
@@ -16,3 +17,6 @@ class ProgressEvent:
     elapsed_s: float
     objective: float | None = None
     bound: float | None = None
+    # An incumbent's plan (int[n] numpy array: agent index per task, -1 unassigned), when
+    # the emitter has it; the job worker stores the best verified one as it goes.
+    assignment: Any = field(default=None, compare=False, repr=False)

@@ -16,6 +16,7 @@ from typing import Any
 from allocator.facade import compare, solve
 from allocator.jobs.batch_requests import parse_batch_request
 from allocator.jobs.failure_notes import one_line, scrub_report
+from allocator.jobs.plan_relay import PlanRelay, PlanSender
 from allocator.problem_files import parse_request
 from allocator.replan_report import replan_report
 from allocator.replanning import split_replan_fields
@@ -40,6 +41,7 @@ def execute_job(
     stop: threading.Event | None = None,
     job_id: str = "",
     breaker_state: dict[str, Any] | None = None,
+    on_plan: PlanSender | None = None,
 ) -> JobOutcome:
     """Solve the stored request; never raises (a failure becomes a `failed` outcome).
 
@@ -47,7 +49,8 @@ def execute_job(
     incumbents and bounds through `on_progress`. A failure is stored as one line; its
     traceback goes to the log with `job_id`. With `breaker_state` (a service's solver
     breaker, see `BreakerBoard`) the portfolio consults and updates that breaker, and
-    the outcome carries its new state.
+    the outcome carries its new state. With `on_plan` the best incumbent plan, verified,
+    is sent as the solve goes (at most every `PLAN_INTERVAL_S`, and at the end).
     """
     stop = stop or threading.Event()
     try:
@@ -71,7 +74,13 @@ def execute_job(
             return outcome_from_report(scrub_report(report, job_id), cancelled=False)
         run = compare if kind == "comparison" else solve
         breaker = SolverBreaker.from_dict(breaker_state) if breaker_state is not None else None
-        report = run(problem, options, on_progress=on_progress, stop=stop, breaker=breaker)
+        relay = PlanRelay(problem, on_plan) if on_plan is not None else None
+        try:
+            progress = on_progress if relay is None else _relaying(on_progress, relay)
+            report = run(problem, options, on_progress=progress, stop=stop, breaker=breaker)
+        finally:
+            if relay is not None:
+                relay.close()
         outcome = outcome_from_report(scrub_report(report, job_id), cancelled=stop.is_set())
         if breaker is not None:
             outcome = dataclasses.replace(outcome, breaker_state=breaker.to_dict())
@@ -82,6 +91,19 @@ def execute_job(
         log.exception("job failed", extra={"job_id": job_id, "kind": kind})
         error = one_line(f"{type(exc).__name__}: {exc}")
         return JobOutcome("failed", "error", "none", error=error)
+
+
+def _relaying(
+    on_progress: Callable[[ProgressEvent], None] | None, relay: PlanRelay
+) -> Callable[[ProgressEvent], None]:
+    """Progress to the listener, incumbents' plans to the relay."""
+
+    def both(event: ProgressEvent) -> None:
+        relay.offer(event)
+        if on_progress is not None:
+            on_progress(event)
+
+    return both
 
 
 def _execute_batch(

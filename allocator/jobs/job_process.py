@@ -7,6 +7,7 @@ the child, so the web process stays responsive while every core is busy.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 from allocator.jobs.supervision import JobSupervisor
 from allocator.jobs.worker_process import job_process_main
 from allocator.store import JobOutcome, JobRecord, JobRepository
+from allocator.store.job_records import plan_only_result
 
 __all__ = ["JobProcess"]
 
@@ -79,6 +81,7 @@ class JobProcess(JobSupervisor):
         next_renew = started + self._lease_s / 3
         next_progress_write = 0.0
         best: tuple[float | None, float | None, str] | None = None
+        plan: tuple[float, str] | None = None  # the best verified plan not yet stored
         stop_sent_at: float | None = None
         outcome: JobOutcome | None = None
         lost_lease = False
@@ -93,6 +96,8 @@ class JobProcess(JobSupervisor):
                     break
                 if message[0] == "progress":
                     best = _merge_progress(best, message)
+                elif message[0] == "plan":  # verified by the worker; better than the last
+                    plan = (float(message[1]), str(message[3]))
                 elif message[0] == "instances":  # a batch: written at once (rare, coarse)
                     self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
             elif not process.is_alive():
@@ -102,8 +107,11 @@ class JobProcess(JobSupervisor):
             now = time.monotonic()
             if self._shutdown.is_set():
                 break
-            if best is not None and now >= next_progress_write:
-                self._jobs.record_progress(self.job.id, self._owner, *best)
+            if (best is not None or plan is not None) and now >= next_progress_write:
+                if best is not None:
+                    self._jobs.record_progress(self.job.id, self._owner, *best)
+                self._store_plan(plan)
+                plan = None
                 next_progress_write = now + _PROGRESS_WRITE_S
             if now >= next_renew:
                 cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
@@ -128,6 +136,7 @@ class JobProcess(JobSupervisor):
         parent_conn.close()
         if lost_lease:
             return None
+        self._store_plan(plan)  # what arrived since the last write (a killed worker's last)
         if self._shutdown.is_set() and outcome is None:
             self._jobs.release(self.job.id, self._owner)
             return None
@@ -141,18 +150,42 @@ class JobProcess(JobSupervisor):
             self._jobs.release(self.job.id, self._owner, count_attempt=True)
             return None
         if outcome is None:
-            stopped = stop_sent_at is not None
-            outcome = JobOutcome(
-                status="cancelled" if self._cancel.is_set() else "failed",
-                stop_reason="cancelled" if self._cancel.is_set() else "error",
-                solution="none",
-                error=None
-                if stopped and self._cancel.is_set()
-                else f"the worker process ended (exit code {process.exitcode}) without a result",
-            )
+            outcome = self._without_result(stop_sent_at is not None, process.exitcode)
         if not self._jobs.finish(self.job.id, self._owner, outcome):
             return None
         return outcome
+
+    def _store_plan(self, plan: tuple[float, str] | None) -> None:
+        """Store the worker's best verified plan (kept only if it beats the stored one)."""
+        if plan is not None:
+            self._jobs.record_best_plan(self.job.id, self._owner, plan[0], plan[1])
+
+    def _without_result(self, stopped: bool, exit_code: int | None) -> JobOutcome:
+        """The worker ended without sending its result: the stored best plan, if any,
+        becomes the result, so a cancel or a stuck worker still leaves it."""
+        cancelled = self._cancel.is_set()
+        error = (
+            None
+            if stopped and cancelled
+            else f"the worker process ended (exit code {exit_code}) without a result"
+        )
+        best_plan = self._jobs.best_plan(self.job.id)
+        if best_plan is None:
+            return JobOutcome(
+                status="cancelled" if cancelled else "failed",
+                stop_reason="cancelled" if cancelled else "error",
+                solution="none",
+                error=error,
+            )
+        status = "cancelled" if cancelled else "failed"
+        return JobOutcome(
+            status=status,
+            stop_reason="cancelled" if cancelled else "error",
+            solution="feasible",
+            objective=json.loads(best_plan)["objective"],
+            result=plan_only_result(status, error, best_plan),
+            error=error,
+        )
 
 
 def _last_outcome(conn: Connection) -> JobOutcome | None:

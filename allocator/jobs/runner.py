@@ -259,7 +259,7 @@ class JobRunner:
             with self._lock:
                 if len(self._running) >= self.config.max_concurrent_jobs:
                     return
-            job = self.jobs.claim_next(self.owner, self.config.lease_s)
+            job = self.jobs.claim_next(self.owner, self.config.lease_s, self.config.max_attempts)
             if job is None:
                 return
             request_text = self.jobs.request_text(job.id) or "{}"

@@ -69,6 +69,9 @@ def job_process_main(
     def on_instances(done: int, total: int) -> None:
         send(("instances", done, total))
 
+    def on_plan(objective: float, solver: str, plan: str) -> None:
+        send(("plan", objective, solver, plan))
+
     outcome = execute_job(
         kind,
         request_text,
@@ -77,6 +80,7 @@ def job_process_main(
         stop=stop,
         job_id=job_id,
         breaker_state=breaker_state,
+        on_plan=on_plan,
     )
     send(("done", outcome))
     conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ __all__ = [
     "JobRecord",
     "NewJob",
     "QueueFull",
+    "plan_only_result",
     "record_of",
 ]
 
@@ -93,6 +95,12 @@ class JobRecord:
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+def plan_only_result(status: str, error: str | None, best_plan: str) -> str:
+    """The result of a job that ended without a report after a worker stored a verified
+    plan: how it ended and that plan (`{"solver", "objective", "assignments", ...}`)."""
+    return json.dumps({"status": status, "error": error, "best_plan": json.loads(best_plan)})
 
 
 def record_of(row: JobRow) -> JobRecord:

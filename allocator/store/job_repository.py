@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from allocator.store.job_records import (
     JobRecord,
     NewJob,
     QueueFull,
+    plan_only_result,
     record_of,
 )
 from allocator.store.queue_caps import QueueCaps, check_queue
@@ -153,15 +154,18 @@ class JobRepository:
             rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: int(n) for status, n in rows}
 
-    def claim_next(self, owner: str, lease_s: float) -> JobRecord | None:
-        """Lease the oldest queued job to `owner`; None when the queue is empty."""
+    def claim_next(
+        self, owner: str, lease_s: float, max_attempts: int | None = None
+    ) -> JobRecord | None:
+        """Lease the oldest queued job to `owner`; None when the queue is empty. A job
+        already run `max_attempts` times is left for `fail_exhausted`."""
+        runnable = [JobRow.status == "queued"]
+        if max_attempts is not None:
+            runnable.append(JobRow.attempts < max_attempts)
         for _ in range(5):  # another claimer may win the row we picked; try the next one
             with self._sessions() as session:
                 job_id = session.scalar(
-                    select(JobRow.id)
-                    .where(JobRow.status == "queued")
-                    .order_by(JobRow.submitted_at)
-                    .limit(1)
+                    select(JobRow.id).where(*runnable).order_by(JobRow.submitted_at).limit(1)
                 )
             if job_id is None:
                 return None
@@ -169,7 +173,7 @@ class JobRepository:
             with self._sessions.begin() as session:
                 claimed = session.execute(
                     update(JobRow)
-                    .where(JobRow.id == job_id, JobRow.status == "queued")
+                    .where(JobRow.id == job_id, *runnable)
                     .values(
                         status="running",
                         lease_owner=owner,
@@ -208,6 +212,29 @@ class JobRepository:
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(**values)
             )
+
+    def record_best_plan(self, job_id: str, owner: str, objective: float, plan: str) -> bool:
+        """Keep `plan` (JSON) if it beats the job's stored best plan, across attempts too."""
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.lease_owner == owner,
+                    JobRow.status == "running",
+                    or_(
+                        JobRow.best_plan_objective.is_(None),
+                        JobRow.best_plan_objective > objective,
+                    ),
+                )
+                .values(best_plan=plan, best_plan_objective=objective)
+            ).rowcount  # type: ignore[attr-defined]
+        return bool(done)
+
+    def best_plan(self, job_id: str) -> str | None:
+        """The best verified plan a worker of this job stored (JSON), if any."""
+        with self._sessions() as session:
+            return session.scalar(select(JobRow.best_plan).where(JobRow.id == job_id))
 
     def record_instances(self, job_id: str, owner: str, done: int, total: int) -> None:
         """A batch's progress: instances finished out of all."""
@@ -312,17 +339,40 @@ class JobRepository:
         return int(count or 0)
 
     def fail_exhausted(self, max_attempts: int) -> int:
-        """Queued jobs that already crashed their runner `max_attempts` times stop here."""
+        """Queued jobs that already crashed their runner `max_attempts` times stop here;
+        one whose worker stored a verified plan keeps it as its result."""
+        error = f"the job was interrupted {max_attempts} times; it is not retried"
+        exhausted = (JobRow.status == "queued", JobRow.attempts >= max_attempts)
         with self._sessions.begin() as session:
+            kept = session.execute(
+                select(JobRow.id, JobRow.best_plan, JobRow.best_plan_objective).where(
+                    *exhausted, JobRow.best_plan.is_not(None)
+                )
+            ).all()
+            for job_id, plan, objective in kept:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, *exhausted)
+                    .values(
+                        status="failed",
+                        stop_reason="error",
+                        solution="feasible",
+                        objective=objective,
+                        best_objective=objective,
+                        result=plan_only_result("failed", error, str(plan)),
+                        finished_at=time.time(),
+                        error=error,
+                    )
+                )
             count = session.execute(
                 update(JobRow)
-                .where(JobRow.status == "queued", JobRow.attempts >= max_attempts)
+                .where(*exhausted)
                 .values(
                     status="failed",
                     stop_reason="error",
                     solution="none",
                     finished_at=time.time(),
-                    error=f"the job was interrupted {max_attempts} times; it is not retried",
+                    error=error,
                 )
             ).rowcount  # type: ignore[attr-defined]
-        return int(count or 0)
+        return len(kept) + int(count or 0)

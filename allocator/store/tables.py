@@ -48,6 +48,9 @@ class JobRow(Base):
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The best verified plan a worker streamed (JSON), kept across a killed worker's retry.
+    best_plan: Mapped[str | None] = mapped_column(Text, nullable=True)
+    best_plan_objective: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (
         Index("ix_jobs_status_submitted", "status", "submitted_at"),

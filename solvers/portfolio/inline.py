@@ -30,9 +30,10 @@ def solve_inline(
 ) -> SolveResult:
     """Greedy in the calling process; a crash is still recorded, never raised."""
 
-    def on_incumbent(_assignment: np.ndarray, objective: float) -> None:
+    def on_incumbent(assignment: np.ndarray, objective: float) -> None:
         if on_progress is not None:
-            on_progress(ProgressEvent("incumbent", "greedy", time.perf_counter() - t0, objective))
+            at = time.perf_counter() - t0
+            on_progress(ProgressEvent("incumbent", "greedy", at, objective, None, assignment))
 
     started = time.perf_counter()
     pairs = compiled.n_tasks * compiled.n_agents

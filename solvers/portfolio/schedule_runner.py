@@ -280,7 +280,8 @@ class ScheduleRunner:
         for inc in proc.poll():
             if self.best is None or inc.objective < self.best[0]:
                 self.best = (inc.objective, inc.assignment)
-            self._emit(ProgressEvent("incumbent", proc.name, self._elapsed(), inc.objective))
+            at, plan = self._elapsed(), inc.assignment  # a job worker keeps the best plan
+            self._emit(ProgressEvent("incumbent", proc.name, at, inc.objective, None, plan))
 
     def _finish(self, proc: SolverProcess, result: SolveResult) -> None:
         """Put the result on the request's clock, keep a streamed plan, note a proof."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -69,3 +70,25 @@ def test_cancel_queued_is_immediate_running_is_flagged(tmp_path: Path) -> None:
     assert first is not None and first.cancel_requested
     second = store.jobs.request_cancel(running.id)
     assert second is not None and second.status == "cancelled"
+
+
+def test_best_plan_survives_a_crashed_attempt_and_becomes_the_failed_result(
+    tmp_path: Path,
+) -> None:
+    store = open_store(None, tmp_path)
+    job, _ = store.jobs.create(_job())
+    store.jobs.claim_next("first", lease_s=0.0)
+    plan = '{"solver": "greedy", "objective": 5.0, "assignments": {"t": "a"}, "unassigned": []}'
+    assert store.jobs.record_best_plan(job.id, "first", 5.0, plan) is True
+    assert store.jobs.record_best_plan(job.id, "first", 7.0, '{"objective": 7.0}') is False
+    store.jobs.requeue_expired(now=time.time() + 1)  # the first worker crashed
+    assert store.jobs.claim_next("second", lease_s=0.0, max_attempts=2) is not None
+    assert store.jobs.record_best_plan(job.id, "second", 6.0, '{"objective": 6.0}') is False
+    store.jobs.requeue_expired(now=time.time() + 1)
+    assert store.jobs.claim_next("third", lease_s=30, max_attempts=2) is None  # exhausted
+    assert store.jobs.fail_exhausted(2) == 1
+    final = store.jobs.get(job.id)
+    assert final is not None and final.status == "failed" and final.objective == 5.0
+    result = json.loads(store.jobs.result_text(job.id) or "{}")
+    assert result["status"] == "failed" and result["best_plan"]["assignments"] == {"t": "a"}
+    assert result["error"] == final.error
