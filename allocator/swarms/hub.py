@@ -50,6 +50,7 @@ class SwarmHub:
         self.tuning = CoordinatorTuning()
         self._swarms: dict[str, SwarmRuntime] = {}
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,12 +98,17 @@ class SwarmHub:
             return runtime
 
     def save(self, runtime: SwarmRuntime) -> None:
-        """Write the swarm now if it changed since the last write (submissions wait on this)."""
-        version, text = runtime.snapshot()
-        if version == runtime.saved_version:
-            return
-        self.repository.save_state(runtime.name, text, version)
-        runtime.saved_version = max(runtime.saved_version, version)
+        """Write the swarm now if it changed since the last write (submissions wait on this).
+
+        Saves are serialised: a request's save and the upkeep thread's flush could both
+        find no row and insert it (a unique-key error), or write versions out of order.
+        """
+        with self._save_lock:
+            version, text = runtime.snapshot()
+            if version <= runtime.saved_version:
+                return
+            self.repository.save_state(runtime.name, text, version)
+            runtime.saved_version = version
 
     def flush(self) -> None:
         with self._lock:
