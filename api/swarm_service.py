@@ -16,6 +16,7 @@ from allocator.coordinator.records import PRIORITY_RANK, AgentSpec, TaskSpec
 from allocator.problem_files import format_validation_error
 from allocator.store import JobRepository
 from allocator.swarms import CoordinatorTuning, SwarmHub, SwarmRuntime, UnknownSwarmError
+from api.agent_registration import register_store_first
 from api.observability import gauge
 from api.problems import ApiProblem
 from api.swarm_schemas import (
@@ -68,8 +69,10 @@ class SwarmService:
             )
             for a in agents
         ]
-        added = _guard(lambda: runtime.register_agents(specs))
-        await run_in_threadpool(self.hub.save, runtime)
+        # Store first, then memory: a failed write is a 503 with no agent added.
+        added = await run_in_threadpool(
+            _guard, lambda: register_store_first(self.hub, runtime, specs)
+        )
         return added, [a.id for a in agents if a.id not in set(added)]
 
     async def submit(self, name: str, tasks: list[TaskIn]) -> SubmitOut:

@@ -3,6 +3,7 @@ nothing half-written; an unusable data directory at start-up is one line and exi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -75,3 +76,27 @@ def test_unusable_data_dir_at_start_up_is_one_line(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert str(not_a_dir) in lines[0] and "Traceback" not in result.stderr
+
+
+def test_agent_registration_that_cannot_be_stored_is_503_and_adds_no_agent(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(run_jobs=False)
+    engine = client.app.state.services.store.engine  # type: ignore[attr-defined]
+    first = client.post("/v1/swarms/s/agents", json={"agents": [{"id": "a0"}]})
+    assert first.status_code in (200, 201), first.text
+    many = {"agents": [{"id": f"agent-{i:04d}", "capabilities": ["gpu"]} for i in range(300)]}
+    _cap_pages(engine, 0)
+    refused = client.post("/v1/swarms/s/agents", json=many)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"].startswith("storage unavailable")
+    listed = client.get("/v1/swarms/s/agents").json()
+    assert [a["id"] for a in listed] == ["a0"], "no agent in memory"
+    pull = client.post("/v1/swarms/s/agents/agent-0001/pull")
+    assert pull.status_code == 404, pull.text
+    _cap_pages(engine, None)
+    again = client.post("/v1/swarms/s/agents", json=many)
+    assert again.status_code in (200, 201), again.text
+    assert len(again.json()["registered"]) == 300
+    saved = client.app.state.services.store.swarms.load_states()  # type: ignore[attr-defined]
+    assert len(json.loads(saved["s"])["agents"]) == 301, "memory and store agree"
