@@ -17,6 +17,7 @@ from allocator.problem_files import parse_request
 from allocator.replanning import ReplanRequest, replan, split_replan_fields
 from api.dependencies import get_job_service
 from api.job_service import JobService
+from api.previous_job import resolve_previous_job
 from api.problems import ApiProblem
 from api.schemas import JobView, job_view
 from api.security import require_token
@@ -145,7 +146,7 @@ async def create_replan(
     """
     document = await _body(request)
     if "previous_job" in document:
-        document = await _resolve_previous_job(document, jobs)
+        document = await resolve_previous_job(document, jobs)
     rest, replan_request = split_replan_fields(document)
     if replan_request is None or replan_request.previous_plan is None or not isinstance(rest, dict):
         raise InputError("send previous_plan or previous_job", field="previous_plan")
@@ -171,36 +172,3 @@ def _dry_run(problem: Problem, request: ReplanRequest, rest: dict[str, Any]) -> 
         pinned=request.pinned,
         time_limit_s=min(limit, 30.0),
     )
-
-
-async def _resolve_previous_job(document: dict[str, Any], jobs: JobService) -> dict[str, Any]:
-    """Swap `previous_job` for its chosen plan; it must have solved the same problem."""
-    job_id = document["previous_job"]
-    if not isinstance(job_id, str) or not job_id:
-        raise InputError("use a job id (a string)", field="previous_job")
-    if "previous_plan" in document:
-        raise InputError("give previous_plan or previous_job, not both", field="previous_job")
-    job = await jobs.get(job_id)  # 404 when unknown
-    result = await jobs.result_document(job) if job.final else None
-    chosen = (result or {}).get("chosen") if isinstance(result, dict) else None
-    if not chosen:
-        raise ApiProblem(409, f"previous_job {job_id!r} has no plan (status {job.status})")
-    text = await run_in_threadpool(jobs.jobs.request_text, job_id)
-    before = json.loads(text or "{}")
-    name = document.get("name", "problem")
-    if before.get("name", "problem") != name:
-        raise InputError(
-            f"job {job_id!r} solved problem {before.get('name')!r}, not {name!r}; "
-            "re-plan from a job of the same problem",
-            field="previous_job",
-        )
-    before_tasks = {t.get("id") for t in before.get("tasks", []) if isinstance(t, dict)}
-    now_tasks = {t.get("id") for t in document.get("tasks", []) if isinstance(t, dict)}
-    if now_tasks and not before_tasks & now_tasks:
-        raise InputError(
-            f"job {job_id!r} shares no task with this problem; re-plan from a job of it",
-            field="previous_job",
-        )
-    out = {k: v for k, v in document.items() if k != "previous_job"}
-    out["previous_plan"] = chosen["plan"]
-    return out

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from allocator.jobs import JOB_KINDS
 from api.dependencies import get_job_service
 from api.job_service import JobService
+from api.previous_job import resolve_previous_job
 from api.problems import PROBLEM_JSON, ApiProblem
 from api.schemas import JobList, JobStatus, JobView, job_view
 from api.security import require_token
@@ -61,10 +64,18 @@ def tenant_of(request: Request) -> str:
 
 
 async def _submit(
-    kind: str, request: Request, response: Response, jobs: JobService, wait: float, key: str | None
+    kind: str,
+    request: Request,
+    response: Response,
+    jobs: JobService,
+    wait: float,
+    key: str | None,
+    *,
+    body: bytes | None = None,
 ) -> JobView:
+    body = await request.body() if body is None else body
     job, result, created = await jobs.submit(
-        kind, await request.body(), wait_s=wait, idempotency_key=key, tenant=tenant_of(request)
+        kind, body, wait_s=wait, idempotency_key=key, tenant=tenant_of(request)
     )
     response.status_code = 200 if result is not None else 202
     response.headers["Location"] = f"/v1/jobs/{job.id}"
@@ -86,8 +97,34 @@ async def create_allocation(
     wait: WaitQuery = 0,
     key: IdempotencyKey = None,
 ) -> JobView:
-    """Solve a problem with the portfolio (the CLI's problem document, optional `options`)."""
-    return await _submit("allocation", request, response, jobs, wait, key)
+    """Solve a problem with the portfolio (the CLI's problem document, optional `options`).
+
+    With `previous_plan` (or `"previous_job": ID`, that job's chosen plan), `max_moves`
+    and `pinned` it re-plans from that plan (see `POST /v1/replans`).
+    """
+    body = await request.body()
+    if b'"previous_job"' in body:  # swapped for that job's plan before the job is stored
+        body = await _with_previous_plan(body, jobs)
+    return await _submit("allocation", request, response, jobs, wait, key, body=body)
+
+
+async def _with_previous_plan(body: bytes, jobs: JobService) -> bytes:
+    """The body with `previous_job` resolved (404 unknown, 409 no plan, 422 other problem)."""
+    document = await run_in_threadpool(_json_object, body)
+    if "previous_job" not in document:
+        return body
+    resolved = await resolve_previous_job(document, jobs)
+    return await run_in_threadpool(lambda: json.dumps(resolved).encode())
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ApiProblem(422, "the request body is not valid JSON; send a JSON object") from exc
+    if not isinstance(document, dict):
+        raise ApiProblem(422, "the request body must be a JSON object (a problem document)")
+    return document
 
 
 @router.post(

@@ -140,3 +140,33 @@ def test_replan_dry_run_and_previous_job(http: httpx.Client) -> None:
     )
     assert plain_job.status_code == 200, plain_job.text
     assert plain_job.json()["result"]["chosen"]["solver"] == "replan"
+
+
+def test_allocation_takes_previous_job(http: httpx.Client) -> None:
+    solved = http.post("/v1/allocations?wait=60", json=small_problem(n_tasks=6, n_agents=3))
+    assert solved.status_code == 200, solved.text
+    job_id = solved.json()["id"]
+    before = solved.json()["result"]["chosen"]["plan"]["assignments"]
+    smaller = small_problem(n_tasks=6, n_agents=3)
+    smaller["agents"] = smaller["agents"][:2]  # agent a2 went down
+    replanned = http.post(
+        "/v1/allocations?wait=60", json={**smaller, "previous_job": job_id, "max_moves": 0}
+    )
+    assert replanned.status_code == 200, replanned.text
+    result = replanned.json()["result"]
+    assert result["chosen"]["solver"] == "replan"
+    after = result["chosen"]["plan"]["assignments"]
+    kept = {t: a for t, a in before.items() if a != "a2"}
+    assert {t: after.get(t) for t in kept} == kept, "no move beyond the freed tasks"
+    unknown = http.post("/v1/allocations", json={**smaller, "previous_job": "no-such-job"})
+    _problem_detail(unknown, 404, "previous_job")
+    other = http.post(
+        "/v1/allocations", json={**smaller, "name": "another", "previous_job": job_id}
+    )
+    _problem_detail(other, 422, "previous_job")
+    not_json = http.post(
+        "/v1/allocations",
+        content=b'{"previous_job": ',
+        headers={"Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 422 and not_json.headers["content-type"] == PROBLEM_JSON
