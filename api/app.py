@@ -12,6 +12,7 @@ from api import dashboard
 from api.body_limit import BodySizeLimit
 from api.browser_guard import BrowserGuard
 from api.dashboard_views import SwarmLive, swarm_view
+from api.kpi_history import KpiHistory
 from api.mcp_server import mount_mcp
 from api.observability import HttpObserver, configure_logging
 from api.openapi_doc import install_openapi
@@ -28,14 +29,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
     configure_logging(settings.log_level)
     services = build_services(settings)
+    history = KpiHistory(settings.dashboard_sample_s, settings.dashboard_history_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.start()
+        history.start(lambda: _app.state.swarm_feed())  # the feed a test may swap in
         try:
             async with _app.state.mcp_sessions():  # the MCP transport's task group
                 yield
         finally:
+            history.stop()
             services.stop()
 
     # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from this service, not a CDN.
@@ -46,6 +50,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.kpi_history = history
     install_problem_handlers(app)
     app.include_router(jobs.router)
     app.include_router(decisions.router)

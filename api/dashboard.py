@@ -19,6 +19,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from api.dashboard_views import SwarmLive, topology_svg
+from api.history_charts import line_chart_svg
+from api.kpi_history import KpiHistory
 from api.schemas import job_view
 from api.security import client_of
 
@@ -93,14 +95,49 @@ async def _live_context(request: Request) -> dict[str, Any]:
         s.name: Markup(topology_svg(s.topology)) if s.topology is not None else Markup("")
         for s in swarms
     }
+    history: KpiHistory | None = getattr(request.app.state, "kpi_history", None)
     return {
         "jobs": jobs,
         "html_kinds": _HTML_REPORT_KINDS,
         "swarms": swarms,
         "drawings": drawings,
+        "histories": {s.name: _history_charts(history, s.name) for s in swarms},
         "has_feed": feed is not None,
         "breakers": services.runner.breakers.view() if services.runner is not None else {},
     }
+
+
+def _history_charts(history: KpiHistory | None, swarm: str) -> Markup:
+    """Utilisation, queue latency and throughput over the last minutes, as inline SVG."""
+    if history is None:
+        return Markup("")
+    series = history.series(swarm)
+    window = history.history_s
+    charts = (
+        line_chart_svg(
+            "in_use",
+            "In use (leased / slots)",
+            series["in_use"],
+            lambda v: f"{100 * v:.0f}%",
+            window_s=window,
+            floor_max=1.0,
+        ),
+        line_chart_svg(
+            "latency_p95",
+            "Queue latency p95",
+            series["latency_p95_s"],
+            lambda v: f"{1000 * v:,.0f} ms",
+            window_s=window,
+        ),
+        line_chart_svg(
+            "throughput",
+            "Completed per second",
+            series["throughput_per_s"],
+            lambda v: f"{v:,.1f}/s",
+            window_s=window,
+        ),
+    )
+    return Markup("".join(charts))  # every text inside is escaped
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -76,6 +76,12 @@ class ServiceSettings(BaseSettings):
         default=0.2, gt=0, description="Coordinator state is written at most this often."
     )
     kpi_snapshot_s: float = Field(default=10.0, gt=0)
+    dashboard_sample_s: float = Field(
+        default=3.0, gt=0, le=3600, description="The dashboard's history charts sample this often."
+    )
+    dashboard_history_s: float = Field(
+        default=600.0, gt=0, le=86_400, description="How far back the dashboard's charts go."
+    )
     trusted_hosts: list[str] = Field(
         default=["localhost", "127.0.0.1", "::1"],
         description='Host names this service answers to (JSON list; ["*"]: any, behind a '
