@@ -345,7 +345,7 @@ class ScheduleRunner:
             return False
         if self.compiled.objectives.mode == "pareto":
             return False
-        ev = evaluate_plan(self.compiled, result.assignment)
+        ev = evaluate_plan(self.compiled, result.assignment, result.start)
         if not ev.feasible:
             return False
         plans = [p for _, p in self._incumbents()]
