@@ -52,9 +52,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.services = services
     app.state.kpi_history = history
     install_problem_handlers(app)
+    app.include_router(swarms.router)  # first: routes are matched in order; pulls are hot
     app.include_router(jobs.router)
     app.include_router(decisions.router)
-    app.include_router(swarms.router)
     app.include_router(operations.router)
     app.include_router(operations.ops_router)
     app.include_router(dashboard.router)

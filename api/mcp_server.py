@@ -25,7 +25,7 @@ from api.mcp_swarm_tools import register_swarm_tools
 from api.mcp_tools import ServicesGetter, register_job_tools
 from api.observability import configure_logging
 from api.problems import problem_response
-from api.security import TokenRequired, require_token
+from api.security import TokenRequired, check_token
 from api.services import Services, build_services
 from api.settings import ServiceSettings
 
@@ -83,7 +83,7 @@ class _BearerGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             try:
-                require_token(Request(scope))
+                check_token(Request(scope))
             except TokenRequired as exc:
                 response = problem_response(exc.status, exc.detail, headers=exc.headers)
                 await response(scope, receive, send)

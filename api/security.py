@@ -9,7 +9,7 @@ from fastapi import Request
 from api.auth_throttle import FailedAuthThrottle
 from api.problems import ApiProblem
 
-__all__ = ["TokenRequired", "client_of", "refuse_if_throttled", "require_token"]
+__all__ = ["TokenRequired", "check_token", "client_of", "refuse_if_throttled", "require_token"]
 
 
 class TokenRequired(ApiProblem):
@@ -36,8 +36,13 @@ def refuse_if_throttled(request: Request) -> None:
         )
 
 
-def require_token(request: Request) -> None:
-    """FastAPI dependency; constant-time compare so timing leaks nothing."""
+async def require_token(request: Request) -> None:
+    """FastAPI dependency (async: a sync one costs every request a thread hop)."""
+    check_token(request)
+
+
+def check_token(request: Request) -> None:
+    """Refuse a missing or wrong bearer token; constant-time compare so timing leaks nothing."""
     expected: str | None = request.app.state.services.api_token
     if not expected:
         return

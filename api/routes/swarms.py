@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -38,7 +38,7 @@ Since = Annotated[float | None, Query(description="Unix seconds, inclusive.")]
 Until = Annotated[float | None, Query(description="Unix seconds, inclusive.")]
 
 
-def _swarms(services: Annotated[Services, Depends(get_services)]) -> SwarmService:
+async def _swarms(services: Annotated[Services, Depends(get_services)]) -> SwarmService:
     return services.swarms
 
 
@@ -98,16 +98,18 @@ async def heartbeat(swarm: SwarmId, agent_id: ItemId, swarms: Swarms) -> Ok:
     return Ok()
 
 
-@router.post("/{swarm}/agents/{agent_id}/pull")
+@router.post("/{swarm}/agents/{agent_id}/pull", response_model=PullOut)
 async def pull(
     swarm: SwarmId,
     agent_id: ItemId,
     swarms: Swarms,
     body: Annotated[PullIn | None, Body()] = None,
     max_tasks: Annotated[int, Query(ge=1, le=100)] = 1,
-) -> PullOut:
+) -> Response:
     """Lease the agent's next task(s); the body may acknowledge finished ones first."""
-    return swarms.pull(swarm, agent_id, max_tasks, body)
+    # Serialised here: returned as a model, FastAPI would validate it again (the hot path).
+    out = swarms.pull(swarm, agent_id, max_tasks, body)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post("/{swarm}/tasks", status_code=202)
