@@ -27,7 +27,10 @@ def register_store_first(
     """Register the unknown agents of `specs` (known ids count as a heartbeat); returns
     the new ids. Raises the coordinator's error for a bad spec, `DBAPIError` when the
     store refuses the write; either way the live coordinator is unchanged."""
-    with runtime.lock:  # held across the write: no pull sees a half-registered swarm
+    # The hub's save lock first, as in `SwarmHub.save`: the upkeep flush must not write an
+    # older snapshot over this one. The swarm lock is held across the write, so no pull
+    # sees a half-registered swarm.
+    with hub._save_lock, runtime.lock:  # private: hub.py has no public save lock yet
         live = runtime.coordinator
         new = [spec for spec in specs if spec.id not in live.agents]
         if not new:
@@ -47,5 +50,5 @@ def register_store_first(
             else:
                 live.register_agent(spec)
         runtime.version = version
-        runtime.saved_version = max(runtime.saved_version, version)
+        runtime.saved_version = version
     return [spec.id for spec in new]
