@@ -27,6 +27,9 @@ from solvers.lns.repair import shift_repair
 from solvers.lns.steps import Lanes, Step, StepSizes
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.registry import get_solver
+from solvers.shared.hints import best_hint
+from solvers.shared.proof import checked_known_bound
+from solvers.shared.timing import timed_solve
 
 __all__ = ["SEPARABLE", "LnsSolver"]
 
@@ -62,21 +65,12 @@ class LnsSolver:
         return None
 
     def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
-        recorder = TraceRecorder()
         reason = self.skip_reason(problem, options)
         if reason is not None:
             return SolveResult(
                 self.name, SolveStatus.SKIPPED, StopReason.NOT_STARTED, notes=[reason]
             )
-        try:
-            result = _Search(problem, options, recorder).run()
-        except Exception as exc:  # a backend failure must never fail the request
-            result = SolveResult(self.name, SolveStatus.ERROR, StopReason.ERROR, error=repr(exc))
-        result.trace = recorder.trace
-        result.wall_time_s = recorder.elapsed()
-        result.time_to_first_s = recorder.time_to_first_s
-        result.time_to_best_s = recorder.time_to_best_s
-        return result
+        return timed_solve(self.name, lambda recorder: _Search(problem, options, recorder).run())
 
 
 @dataclass(frozen=True)
@@ -252,7 +246,8 @@ class _Search:
     def _bounds(self) -> tuple[float, np.ndarray | None, np.ndarray | None]:
         """Best of known, LP and Lagrangian bounds; the LP point and reduced costs."""
         problem, budget = self.problem, self.options.time_limit_s
-        bound = self.options.known_bound if self.options.known_bound is not None else -np.inf
+        known = checked_known_bound(problem, self.options.known_bound, self.options.hints)
+        bound = known if known is not None else -np.inf
         x_frac = None
         if int(problem.eligible.sum()) <= LP_MAX_PAIRS:
             if mp.parent_process() is not None:
@@ -269,10 +264,9 @@ class _Search:
 
     def _incumbent(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> None:
         """Offer the hints (or the greedy plan), then each repaired rounding of the LP."""
-        for hint in self.options.hints:
-            h = np.asarray(hint)
-            if h.shape == (self.problem.n_tasks,) and h.max(initial=-1) < self.problem.n_agents:
-                self.offer(h.astype(np.int32))
+        hint = best_hint(self.problem, self.options.hints)
+        if hint is not None:
+            self.offer(hint)
         if not self.options.hints:  # a portfolio hints with greedy's plan already
             greedy = _greedy_plan(self.problem, self.options, min(0.1 * self.left(), 1.0))
             if greedy is not None:

@@ -50,25 +50,46 @@ def run_highs(
     deadline = time.perf_counter() + settings.time_limit_s
     outcome = BackendOutcome()
     highs = QuietHighs()
-    _pass_model(highs, model, objective)
+    order = column_order(model)
+    _pass_model(highs, model, objective, order)
     _configure(highs, settings, deadline, model.n_cols, outcome)
     if start is not None:
-        highs.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
+        highs.setSolution(len(start), np.arange(len(start), dtype=np.int32), start[order])
     if hook is not None:
-        highs.cbMipImprovingSolution.subscribe(_improving(hook))
+        highs.cbMipImprovingSolution.subscribe(_improving(hook, order))
     _interrupt_after(highs, deadline)
     highs.run()
-    _read(highs, outcome)
+    _read(highs, outcome, order)
     return outcome
 
 
-def _pass_model(highs: highspy.Highs, model: MilpModel, objective: np.ndarray) -> None:
-    matrix = model.matrix().tocsc()
+def column_order(model: MilpModel) -> np.ndarray:
+    """The model's columns in the order HiGHS gets them: sorted by name.
+
+    This is the order PuLP passed them in before the model became arrays, and HiGHS's
+    search depends on it: on the six smallest Chu-Beasley C instances (2 threads) it
+    proved optimality in 0.8-7.2 s (3-700 nodes) this way and in 1.0-9.8 s (5-1946
+    nodes) with the columns agent by agent, task by task.
+    """
+    return np.argsort(np.array(model.col_names), kind="stable")
+
+
+def _in_model_order(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """HiGHS's column values back in the model's column order."""
+    out = np.empty(len(order))
+    out[order] = values
+    return out
+
+
+def _pass_model(
+    highs: highspy.Highs, model: MilpModel, objective: np.ndarray, order: np.ndarray
+) -> None:
+    matrix = model.matrix().tocsc()[:, order]
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = model.n_cols, model.n_rows
-    lp.col_cost_ = objective
-    lp.col_lower_ = np.array(model.col_lower, dtype=np.float64)
-    lp.col_upper_ = np.array(model.col_upper, dtype=np.float64)
+    lp.col_cost_ = objective[order]
+    lp.col_lower_ = np.array(model.col_lower, dtype=np.float64)[order]
+    lp.col_upper_ = np.array(model.col_upper, dtype=np.float64)[order]
     lp.row_lower_ = np.array(model.row_lower, dtype=np.float64)
     lp.row_upper_ = np.array(model.row_upper, dtype=np.float64)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -76,7 +97,7 @@ def _pass_model(highs: highspy.Highs, model: MilpModel, objective: np.ndarray) -
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data.astype(np.float64)
     highs.passModel(lp)
-    binary = np.flatnonzero(model.col_binary).astype(np.int32)
+    binary = np.flatnonzero(np.array(model.col_binary)[order]).astype(np.int32)
     if len(binary):
         kinds = np.full(len(binary), highspy.HighsVarType.kInteger)
         highs.changeColsIntegrality(len(binary), binary, kinds)
@@ -100,9 +121,9 @@ def _configure(
         outcome.notes.append("highs: presolve off on a large model (time limit)")
 
 
-def _improving(hook: SolutionHook) -> Callable[[Any], None]:
+def _improving(hook: SolutionHook, order: np.ndarray) -> Callable[[Any], None]:
     def improved(event: Any) -> None:
-        hook(np.asarray(event.data_out.mip_solution, dtype=np.float64))
+        hook(_in_model_order(np.asarray(event.data_out.mip_solution, dtype=np.float64), order))
 
     return improved
 
@@ -117,7 +138,7 @@ def _interrupt_after(highs: highspy.Highs, deadline: float) -> None:
     highs.cbMipInterrupt.subscribe(interrupt_when_late)
 
 
-def _read(highs: highspy.Highs, outcome: BackendOutcome) -> None:
+def _read(highs: highspy.Highs, outcome: BackendOutcome, order: np.ndarray) -> None:
     status = highs.getModelStatus()
     info = highs.getInfo()
     outcome.status_text = highs.modelStatusToString(status)
@@ -127,7 +148,8 @@ def _read(highs: highspy.Highs, outcome: BackendOutcome) -> None:
     outcome.has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
     if outcome.has_solution:
         outcome.objective = float(info.objective_function_value)
-        outcome.values = list(highs.getSolution().col_value)
+        values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+        outcome.values = _in_model_order(values, order).tolist()
     bound = float(info.mip_dual_bound)
     if np.isfinite(bound):
         outcome.bound = bound

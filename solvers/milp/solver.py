@@ -32,6 +32,7 @@ from solvers.milp.stages import (
     stages,
 )
 from solvers.milp.verdict import StageResult, conclude, result
+from solvers.shared.hints import best_hint
 
 __all__ = ["MAX_MILP_VARS", "MilpBackendError", "MilpSolver", "export_model"]
 
@@ -120,7 +121,7 @@ def _run_stages(
     incumbents: _Incumbents,
 ) -> list[StageResult]:
     """Solve each stage in turn, each warm-started from the previous stage's plan."""
-    start = _best_hint(problem, options)
+    start = best_hint(problem, options.hints)
     done: list[StageResult] = []
     for k, names in enumerate(planned):
         # Time left over by an early stage flows to the later ones.
@@ -193,16 +194,6 @@ def _extract(model: MilpModel, problem: CompiledProblem, x_values: np.ndarray) -
     assignment = np.full(problem.n_tasks, -1, dtype=np.int32)
     assignment[model.x_task[on]] = model.x_agent[on]
     return assignment
-
-
-def _best_hint(problem: CompiledProblem, options: SolveOptions) -> np.ndarray | None:
-    """The best feasible warm start among options.hints, by the evaluator's score."""
-    scored = []
-    for hint in options.hints:
-        evaluation = evaluate_plan(problem, hint)
-        if evaluation.feasible:
-            scored.append((evaluation.score, np.asarray(hint, dtype=np.int32)))
-    return min(scored, key=lambda s: s[0])[1] if scored else None
 
 
 def export_model(problem: CompiledProblem, path: str | Path, fmt: str = "lp") -> Path:

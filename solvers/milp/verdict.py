@@ -15,6 +15,8 @@ from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
 from solvers.milp.backends import BackendOutcome
 from solvers.milp.model import MilpModel
+from solvers.shared.proof import relative_gap
+from solvers.shared.timing import fill_timing
 
 __all__ = ["StageResult", "conclude", "result"]
 
@@ -114,18 +116,12 @@ def _bound_and_gap(
     if first.outcome.bound is None:
         return None, None
     bound = first.outcome.bound + first.constant
-    return bound, _rel_gap(score, bound)
+    return bound, relative_gap(score, bound)
 
 
 def _gap_closed(gap: float | None, rel_gap: float) -> bool:
     # The backend's word "optimal" must agree with the gap we compute ourselves.
     return gap is None or gap <= max(rel_gap, 1e-6) + 1e-9
-
-
-def _rel_gap(objective: float, bound: float) -> float:
-    # HiGHS's definition, with its absolute tolerance so an objective of 0 can be closed.
-    diff = max(objective - bound, 0.0)
-    return 0.0 if diff <= 1e-6 else diff / max(abs(objective), 1e-9)
 
 
 def result(
@@ -140,17 +136,14 @@ def result(
     objective: float | None = None,
     error: str | None = None,
 ) -> SolveResult:
-    return SolveResult(
+    solved = SolveResult(
         solver="milp",
         status=status,
         stop_reason=stop,
         assignment=plan,
         bound=bound,
         objective=objective,
-        trace=list(clock.trace),
-        wall_time_s=clock.elapsed(),
-        time_to_first_s=clock.time_to_first_s,
-        time_to_best_s=clock.time_to_best_s,
         notes=[*problem.notes, *notes],
         error=error,
     )
+    return fill_timing(solved, clock)
