@@ -17,7 +17,7 @@ import numpy as np
 
 from solvers.milp.backends import BackendOutcome, BackendSettings
 from solvers.milp.model import MilpModel
-from solvers.shared.quiet_highs import QuietHighs
+from solvers.shared.quiet_highs import QuietHighs, use_threads
 
 __all__ = ["HIGHS_PRESOLVE_MAX_COLUMNS", "SolutionHook", "run_highs"]
 
@@ -112,7 +112,7 @@ def _configure(
 ) -> None:
     highs.setOptionValue("output_flag", settings.log)
     highs.setOptionValue("mip_rel_gap", settings.rel_gap)
-    highs.setOptionValue("threads", max(settings.threads, 1))
+    use_threads(highs, settings.threads)
     highs.setOptionValue("random_seed", settings.seed)
     # Building counts against the budget: HiGHS gets only what is left of it.
     highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import highspy
 
-__all__ = ["QuietHighs"]
+__all__ = ["QuietHighs", "use_threads"]
+
+# HiGHS keeps one thread scheduler per process, sized by the first run that sets
+# "threads"; a later run asking for another size fails ("Not Set") and an LP then
+# looked timed out. Our engines run HiGHS one model at a time per process (a solver
+# process, or a library caller), so re-sizing the scheduler between runs is safe.
+# A forked child inherits both the scheduler and this record of its size.
+_scheduler_threads: int | None = None
 
 
 class QuietHighs(highspy.Highs):
@@ -19,3 +26,13 @@ class QuietHighs(highspy.Highs):
     def enableCallbacks(self) -> None:
         self.setOptionValue("output_flag", False)
         super().enableCallbacks()
+
+
+def use_threads(highs: highspy.Highs, threads: int) -> None:
+    """Set "threads", re-sizing this process's HiGHS scheduler when the size changes."""
+    global _scheduler_threads
+    threads = max(1, int(threads))
+    if _scheduler_threads is not None and _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = threads
+    highs.setOptionValue("threads", threads)

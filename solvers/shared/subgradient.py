@@ -98,6 +98,10 @@ class AscentResult:
     iterations: int
 
 
+#: Multipliers past this stop the ascent (float32 reduced costs would overflow).
+MAX_MULTIPLIER = 1e30
+
+
 def subgradient_ascent(
     relaxation: Relaxation,
     shape: tuple[int, int],
@@ -130,4 +134,8 @@ def subgradient_ascent(
         if norm <= 0.0 or time.perf_counter() > deadline or rule.exhausted(best.bound):
             break  # norm 0: the relaxed choice is feasible, the multipliers are optimal
         mu = np.maximum(0.0, mu + rule.step(best.bound, value) / norm * gradient)
+        if float(mu.max()) > MAX_MULTIPLIER:
+            # Only an infeasible relaxation drives prices this high (its dual is unbounded);
+            # beyond this the float32 reduced costs overflow and say nothing more.
+            break
     return best

@@ -18,7 +18,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from models.topology_routing import Routing, route_shortest, route_within_bandwidth
-from solvers.shared.quiet_highs import QuietHighs
+from solvers.shared.quiet_highs import QuietHighs, use_threads
 
 __all__ = ["MAX_LP_VARIABLES", "SEARCH_LP_VARIABLES", "route_design", "route_lp"]
 
@@ -96,7 +96,7 @@ def _solve(
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data.astype(np.float64)
     highs = QuietHighs()
-    highs.setOptionValue("threads", 1)
+    use_threads(highs, 1)
     highs.setOptionValue("time_limit", max(time_limit_s, 0.05))
     highs.passModel(lp)
     highs.run()

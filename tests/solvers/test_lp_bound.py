@@ -93,3 +93,23 @@ def test_infeasible_relaxation_is_reported() -> None:
     )
     result = LpBoundSolver().solve(compile_problem(problem), SolveOptions(time_limit_s=2.0))
     assert result.status == SolveStatus.INFEASIBLE
+
+
+def test_lp_relaxation_survives_a_change_of_thread_count() -> None:
+    """HiGHS sizes one thread scheduler per process at its first run; an LP asking for
+    another count used to fail silently (None, read as a time-out). Fresh process, so the
+    order of this suite's other HiGHS runs does not matter."""
+    import subprocess
+    import sys
+
+    script = (
+        "from models.generators.gap import generate_gap\n"
+        "from models import compile_problem, gap_to_problem\n"
+        "from solvers.bounds.solver import lp_relaxation\n"
+        "c = compile_problem(gap_to_problem(generate_gap('D', 10, 200, seed=7)))\n"
+        "print(lp_relaxation(c, 10.0, threads=2)[0], lp_relaxation(c, 10.0, threads=1)[0])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    assert out[0] != "None" and out[0] == out[1], out
