@@ -15,11 +15,10 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from models.compiled import CompiledProblem
+from solvers.replan.search_limits import MAX_REPAIR_PAIRS
 
 __all__ = ["MAX_REPAIR_PAIRS", "repair_with_budget"]
 
-#: Above this many (agent, task) pairs the model is too big to help within seconds.
-MAX_REPAIR_PAIRS = 200_000
 _SCALE = 10_000
 _MOVE_WEIGHT = 10**9
 _TOLERANCE = 1e-6  # evaluate_plan's capacity tolerance

@@ -18,7 +18,7 @@ from models.compiled import CompiledProblem
 from models.evaluation import Evaluation, evaluate_plan
 from models.placement_reasons import feasible_mask
 from models.plan_state import PlanState, column_of
-from solvers.replan.repair import MAX_REPAIR_PAIRS, repair_with_budget
+from solvers.replan.search_limits import MAX_REPAIR_PAIRS
 
 __all__ = ["ReplanOutcome", "replan_assignment"]
 
@@ -258,6 +258,10 @@ class _Search:
         p = self.problem
         if p.allow_unassigned or bool(np.all(self.a >= 0)):
             return
+        # Imported here: OR-Tools (and the pandas it pulls in) cost the CLI a quarter of a
+        # second at start, and only this path needs it.
+        from solvers.replan.repair import repair_with_budget
+
         kept = np.array([self.kept(j) for j in range(p.n_tasks)], dtype=bool)
         left = self.deadline - time.perf_counter()
         repaired = repair_with_budget(
