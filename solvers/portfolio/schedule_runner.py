@@ -116,6 +116,11 @@ class ScheduleRunner:
                 for m in members:
                     self.results[m.name] = _not_started(m.name, StopReason.NOT_STARTED, note)
                 continue
+            if self._too_late_for(phase):
+                note = f"not started: only {self._remaining():.2f} s of the budget were left"
+                for m in members:
+                    self.results[m.name] = _not_started(m.name, StopReason.NOT_STARTED, note)
+                continue
             if self.deterministic:
                 self._run_in_order(phase, members)
             else:
@@ -128,6 +133,13 @@ class ScheduleRunner:
 
     def _members(self, strategy: Strategy, phase: Phase, names: list[str]) -> list[_Member]:
         return [_Member(name, slot, 0.0) for name, slot in strategy.slots_for(phase, names)]
+
+    def _too_late_for(self, phase: Phase) -> bool:
+        """Whether less is left than the phase's `min_left` (never in a deterministic run:
+        there the budgets come from the nominal clock, not from what the wall clock left)."""
+        if phase.min_left is None or self.deterministic:
+            return False
+        return self._remaining() < phase.min_left.seconds(self.options.time_limit_s, float("inf"))
 
     def _run_in_order(self, phase: Phase, members: list[_Member]) -> None:
         """Deterministic: the phase's solvers one after another, each on every worker,
