@@ -1,4 +1,4 @@
-"""The small classic GAP schedule (issue 12): HiGHS gets the budget beside a short
+"""The small classic GAP schedule (issue 12): HiGHS gets 70% of the limit beside a short
 greedy, and a phase that would start with almost nothing left is not started."""
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from tests.solvers.tiny_instances import tiny_gap
 _NAMES = ["greedy", "milp", "lns"]
 
 
-def test_highs_gets_the_whole_budget_beside_greedy_and_the_lns_only_what_is_left() -> None:
+def test_highs_gets_most_of_the_budget_beside_greedy_and_the_lns_the_rest() -> None:
     strategy = strategy_for(compile_problem(tiny_gap(1)), _NAMES)
     first, *rest = strategy.phases
     placed = dict(strategy.slots_for(first, _NAMES))
     assert set(placed) == {"greedy", "milp"}
-    assert first.budget.share is None and placed["milp"].budget is None  # to the deadline
+    assert placed["milp"].budget is None  # HiGHS runs to the end of its phase
+    assert first.budget.share is not None and first.budget.share >= 0.7  # its long turn
     assert placed["greedy"].budget is not None and placed["greedy"].budget.max_s <= 0.5
     lns_phase = next(p for p in rest if strategy.slots_for(p, _NAMES))
     assert lns_phase.unless_proven and lns_phase.min_left is not None
