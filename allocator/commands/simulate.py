@@ -7,7 +7,6 @@ exits with code 2 and one readable line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from allocator.commands.simulate_workflows import run_workflow_simulation
+from allocator.commands.simulate_workflows import emit_simulation, run_workflow_simulation
 from allocator.simulation import (
     DEFAULT_POLICIES,
     POLICY_NAMES,
@@ -149,14 +148,4 @@ def register(app: typer.Typer) -> None:
             return
         load = _workload(workload, trace, tasks, agents, seed)
         results = compare_policies(load, chosen, seed=seed)
-        if as_json:
-            doc = {
-                "workload": load.name,
-                "tasks": load.n_tasks,
-                "agents": len(load.speeds),
-                "results": [r.row() for r in results],
-            }
-            typer.echo(json.dumps(doc, indent=2, default=float))
-            return
-        console = Console()
-        (console if console.is_terminal else Console(width=160)).print(_table(results, load))
+        emit_simulation(load, [r.row() for r in results], _table(results, load), as_json)

@@ -8,6 +8,7 @@ against online HEFT (earliest finish time when a task becomes ready) and a lower
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -50,14 +51,17 @@ def run_workflow_simulation(
     """Build the workflow, run every policy, print a table or one JSON document."""
     load = workflow_by_name(shape, tasks or 400, agents or 16, seed)
     results = compare_workflow(load, policies, seed=seed)
+    emit_simulation(load, [r.row() for r in results], _table(results, load), as_json)
+
+
+def emit_simulation(load: Any, rows: list[dict[str, Any]], table: Table, as_json: bool) -> None:
+    """One JSON document (workload, sizes, a row per policy) or the Rich table.
+
+    `load` is any simulated workload: it has `name`, `n_tasks` and `speeds`.
+    """
     if as_json:
-        doc = {
-            "workload": load.name,
-            "tasks": load.n_tasks,
-            "agents": len(load.speeds),
-            "results": [r.row() for r in results],
-        }
-        typer.echo(json.dumps(doc, indent=2))
+        doc = {"workload": load.name, "tasks": load.n_tasks, "agents": len(load.speeds)}
+        typer.echo(json.dumps({**doc, "results": rows}, indent=2, default=float))
         return
     console = Console()
-    (console if console.is_terminal else Console(width=160)).print(_table(results, load))
+    (console if console.is_terminal else Console(width=160)).print(table)

@@ -23,15 +23,19 @@ class _BucketIndex:
         self._buckets: list[list[AgentRecord]] = [[]]
         self.max_count = 0
 
+    # Where an agent's slot is kept differs per subclass; ABC's abstractmethod would say
+    # the same but costs an instance check at construction, so the hooks just refuse.
     def _count_of(self, agent: AgentRecord) -> int:
-        raise NotImplementedError
+        """The queued count `agent` is filed under (0: not filed). Subclasses keep it."""
+        raise NotImplementedError("a _BucketIndex subclass says where slots are kept")
 
     def _pos_of(self, agent: AgentRecord) -> int:
-        raise NotImplementedError
+        """`agent`'s position in its bucket. Subclasses keep it."""
+        raise NotImplementedError("a _BucketIndex subclass says where slots are kept")
 
     def _place(self, agent: AgentRecord, count: int, pos: int) -> None:
         """Record that `agent` sits at `pos` of bucket `count` (count 0: not filed)."""
-        raise NotImplementedError
+        raise NotImplementedError("a _BucketIndex subclass says where slots are kept")
 
     def update(self, agent: AgentRecord, count: int) -> None:
         """Refile `agent` under its new queued count. O(1) amortised."""
