@@ -12,7 +12,7 @@ from pathlib import Path
 from allocator.decisions import diff_request, evaluate_request, explain_request, recommend_request
 from allocator.problem_files import load_problem
 from allocator.replanning import replan
-from models import Problem, RunOptions, compile_problem
+from models import Plan, Problem, RunOptions, compile_problem
 from models.plan import plan_to_array
 from models.plan_why import plan_why
 from models.report import ComparisonReport
@@ -47,6 +47,7 @@ def solve(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
     breaker: SolverBreaker | None = None,
+    warm_start: Plan | None = None,
 ) -> ComparisonReport:
     """Run the portfolio (solvers chosen by request size unless options name them).
 
@@ -57,6 +58,8 @@ def solve(
         stop: set it to stop early; the best plan found so far is kept.
         breaker: the solver circuit breaker to consult and update (a service's, carried
             across its jobs); the process-wide one by default.
+        warm_start: a plan to start from (a retried job's earlier best): a hint to the
+            solvers, and the plan returned is never worse than it.
     """
     report = run_portfolio(
         problem,
@@ -65,6 +68,7 @@ def solve(
         stop=stop,
         breaker=breaker,
         after_s=_why_seconds(problem),
+        warm_start=warm_start,
     )
     return with_why(problem, report)
 
@@ -76,6 +80,7 @@ def compare(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
     breaker: SolverBreaker | None = None,
+    warm_start: Plan | None = None,
 ) -> ComparisonReport:
     """Like `solve`, but runs every registered solver unless options name them."""
     opts = options or RunOptions()
@@ -88,6 +93,7 @@ def compare(
         stop=stop,
         breaker=breaker,
         after_s=_why_seconds(problem),
+        warm_start=warm_start,
     )
     return with_why(problem, report)
 

@@ -49,6 +49,7 @@ class StopReason(StrEnum):
     CANCELLED = "cancelled"
     ERROR = "error"
     NOT_STARTED = "not_started"
+    PREVIOUS_ATTEMPT = "previous_attempt"  # a plan an earlier attempt of the job left
 
 
 @dataclass
@@ -98,6 +99,8 @@ class SolveResult:
     assignment: np.ndarray | None = None
     start: np.ndarray | None = None  # workflows: float64[n] start times of `assignment`
     front: list[np.ndarray] = field(default_factory=list)  # Pareto plans
+    # Workflows: float64[n] start times of each `front` plan (empty: derived by the evaluator).
+    front_start: list[np.ndarray] = field(default_factory=list)
     # Proven lower bound on the mode's bounded quantity: the weighted score (weighted
     # mode) or the first objective (lexicographic mode); None in Pareto mode.
     bound: float | None = None

@@ -17,6 +17,7 @@ from allocator.facade import compare, solve
 from allocator.jobs.batch_requests import parse_batch_request
 from allocator.jobs.failure_notes import one_line, scrub_report
 from allocator.jobs.plan_relay import PlanRelay, PlanSender
+from allocator.jobs.resume import stored_plan
 from allocator.problem_files import parse_request
 from allocator.replan_report import replan_report
 from allocator.replanning import split_replan_fields
@@ -42,6 +43,7 @@ def execute_job(
     job_id: str = "",
     breaker_state: dict[str, Any] | None = None,
     on_plan: PlanSender | None = None,
+    warm_start: str | None = None,
 ) -> JobOutcome:
     """Solve the stored request; never raises (a failure becomes a `failed` outcome).
 
@@ -51,6 +53,8 @@ def execute_job(
     breaker, see `BreakerBoard`) the portfolio consults and updates that breaker, and
     the outcome carries its new state. With `on_plan` the best incumbent plan, verified,
     is sent as the solve goes (at most every `PLAN_INTERVAL_S`, and at the end).
+    `warm_start` is a best-plan document an earlier attempt stored: the solve starts
+    from it and returns no worse a plan.
     """
     stop = stop or threading.Event()
     try:
@@ -77,7 +81,14 @@ def execute_job(
         relay = PlanRelay(problem, on_plan) if on_plan is not None else None
         try:
             progress = on_progress if relay is None else _relaying(on_progress, relay)
-            report = run(problem, options, on_progress=progress, stop=stop, breaker=breaker)
+            report = run(
+                problem,
+                options,
+                on_progress=progress,
+                stop=stop,
+                breaker=breaker,
+                warm_start=stored_plan(warm_start, job_id),
+            )
         finally:
             if relay is not None:
                 relay.close()

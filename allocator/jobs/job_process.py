@@ -62,6 +62,8 @@ class JobProcess(JobSupervisor):
 
     def _supervise(self) -> JobOutcome | None:
         parent_conn, child_conn = self._ctx.Pipe()
+        # A retry (the last worker died) starts from the best plan that worker left.
+        warm_start = self._jobs.best_plan(self.job.id)
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=job_process_main,
             args=(
@@ -71,6 +73,7 @@ class JobProcess(JobSupervisor):
                 self._request_text,
                 os.getpid(),
                 self.breaker_state,
+                warm_start,
             ),
             name=f"allocator-job-{self.job.id[:8]}",
         )

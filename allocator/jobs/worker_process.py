@@ -40,8 +40,12 @@ def job_process_main(
     request_text: str,
     service_pid: int,
     breaker_state: dict[str, Any] | None = None,
+    warm_start: str | None = None,
 ) -> None:
-    """Solve one job, streaming progress and then ("done", JobOutcome) over `conn`."""
+    """Solve one job, streaming progress and then ("done", JobOutcome) over `conn`.
+
+    `warm_start`: the best plan an earlier attempt stored (JSON), to start from.
+    """
     # Own process group: the parent can kill this process and its solver children at once.
     os.setpgrp()
     release_fork_server()
@@ -81,6 +85,7 @@ def job_process_main(
         job_id=job_id,
         breaker_state=breaker_state,
         on_plan=on_plan,
+        warm_start=warm_start,
     )
     send(("done", outcome))
     conn.close()

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from models import Problem, RunOptions, compile_problem
+from models import Plan, Problem, RunOptions, compile_problem
 from models.compiled import CompiledProblem
 from models.diagnosis import diagnose
 from models.progress import ProgressEvent
@@ -22,6 +22,7 @@ from solvers.portfolio.inline import solve_inline
 from solvers.portfolio.report_building import build_report, infeasible_report
 from solvers.portfolio.schedule_runner import ScheduleRunner
 from solvers.portfolio.strategy import SIZE_LIMITS, choose_solvers
+from solvers.portfolio.warm_start import WARM_START_NAME, warm_start_result
 from solvers.registry import get_solver, registered_solvers
 
 __all__ = ["ProgressEvent", "run_portfolio"]
@@ -35,8 +36,12 @@ def run_portfolio(
     stop: threading.Event | None = None,
     breaker: SolverBreaker | None = None,
     after_s: float = 0.0,
+    warm_start: Plan | None = None,
 ) -> ComparisonReport:
     """Solve `problem` with the chosen solvers; never raises because a solver failed.
+
+    `warm_start`: a plan to start from (a retried job's earlier best); the solvers get
+    it as a hint and the plan chosen is never worse (see `portfolio.warm_start`).
 
     `after_s`: seconds the caller needs once this returns, kept back from the limit
     like the report's own time (`strategy.POST_SOLVE`).
@@ -57,8 +62,11 @@ def run_portfolio(
     if reasons:
         return infeasible_report(problem, compiled, options, reasons, time.perf_counter() - t0)
     run, skipped = _solvers_to_run(compiled, options, breaker)
-    results, extra_bound = _solve(compiled, options, run, t0, on_progress, stop, after_s)
+    warm = warm_start_result(compiled, warm_start) if warm_start is not None else None
+    results, extra_bound = _solve(compiled, options, run, t0, on_progress, stop, after_s, warm)
     _record_failures(breaker, results)
+    if warm is not None:
+        results[WARM_START_NAME] = warm
     return build_report(
         problem,
         compiled,
@@ -101,6 +109,7 @@ def _solve(
     on_progress: Callable[[ProgressEvent], None] | None,
     stop: threading.Event | None,
     after_s: float,
+    warm: SolveResult | None = None,
 ) -> tuple[dict[str, SolveResult], float | None]:
     """Results per solver and the background (Lagrangian) bound, if one was computed."""
     small = compiled.n_tasks * compiled.n_agents <= SIZE_LIMITS.inline_max_pairs
@@ -109,6 +118,8 @@ def _solve(
         # cost more than the solve itself.
         return {"greedy": solve_inline(compiled, options, t0, on_progress, after_s)}, None
     runner = ScheduleRunner(compiled, options, t0, on_progress, stop, after_s)
+    if warm is not None and warm.assignment is not None and warm.objective is not None:
+        runner.best = (warm.objective, warm.assignment)  # the first hint, like a streamed plan
     results = runner.run(run)
     return results, runner.lagrangian_bound
 

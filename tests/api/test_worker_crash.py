@@ -95,3 +95,38 @@ def test_killed_worker_keeps_its_best_plan(tmp_path: Path) -> None:
     evaluation = evaluate_plan(compiled, plan_to_array(compiled, plan))
     assert evaluation.feasible
     assert evaluation.score == pytest.approx(best["objective"], rel=1e-9)
+
+
+def test_a_retried_job_starts_from_the_plan_its_killed_worker_stored(tmp_path: Path) -> None:
+    """The retry gets the stored plan as its warm start: the report shows it as the run
+    `previous_attempt`, and the plan chosen is never worse than it."""
+    service = ServiceProcess(tmp_path / "data", fast_workers="0", max_job_attempts="3")
+    service.start()
+    assert service.process is not None
+    doc = generate_attribute_problem(120, 12, seed=3).model_dump(mode="json", exclude_defaults=True)
+    doc["options"] = {"solvers": ["greedy", "cpsat"], "time_limit_s": 4}
+    try:
+        with httpx.Client(base_url=service.url, timeout=60) as client:
+            job_id = client.post("/v1/allocations", json=doc).json()["id"]
+            deadline = time.monotonic() + 30
+            while (progress := client.get(f"/v1/jobs/{job_id}").json()["progress"]) is None or (
+                progress["best_objective"] is None
+            ):
+                assert time.monotonic() < deadline, "no incumbent in progress"
+                time.sleep(0.05)
+            seen = progress["best_objective"]
+            time.sleep(1.5)  # one relay (0.5 s) and one store write (0.5 s) later
+            leaders = _job_processes(service.process.pid)
+            pids = {p.pid for p in leaders}
+            (worker,) = [p for p in leaders if p.ppid() not in pids]
+            os.killpg(worker.pid, signal.SIGKILL)
+            final = client.get(f"/v1/jobs/{job_id}", params={"wait": 60}).json()
+            report = client.get(f"/v1/jobs/{job_id}/result").json()
+    finally:
+        service.stop()
+    assert final["status"] == "succeeded" and final["attempts"] == 2, final
+    runs = {run["name"]: run for run in report["solvers"]}
+    resumed = runs["previous_attempt"]
+    assert resumed["verified"] and resumed["objective"] <= seen + 1e-9 * abs(seen)
+    assert final["objective"] <= resumed["objective"] + 1e-9 * abs(resumed["objective"])
+    assert report["chosen"]["objective"] == final["objective"]
