@@ -1,14 +1,16 @@
 """The executor contract: submit a stored job request, get a handle to wait on or stop.
 
 A handle's `cancel` stops the solve and keeps the best plan found so far, whether
-the solve runs in a local solve host or in one on a Dask worker.
+the solve runs in a local solve host or in one on a Dask worker. A service job's
+supervisor passes its solver breaker along (the outcome carries it back, updated) and
+stores the best plan the handle relays while the solve runs.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from allocator.executors.host_client import ProgressNote
+from allocator.executors.host_client import PlanNote, ProgressNote
 from allocator.store import JobOutcome
 
 __all__ = ["SolveExecutor", "SolveHandle"]
@@ -31,12 +33,25 @@ class SolveHandle(Protocol):
         """The latest incumbent or bound reported (may lag by a fraction of a second)."""
         ...
 
+    def best_plan(self) -> PlanNote | None:
+        """The best verified plan relayed so far (when submitted with `relay_plans`)."""
+        ...
+
 
 class SolveExecutor(Protocol):
     """Runs job requests (`kind` and request JSON as the job store keeps them)."""
 
     name: str
 
-    def submit(self, kind: str, request_text: str, time_limit_s: float) -> SolveHandle: ...
+    def submit(
+        self,
+        kind: str,
+        request_text: str,
+        time_limit_s: float,
+        *,
+        breaker_state: dict[str, Any] | None = None,
+        warm_start: str | None = None,
+        relay_plans: bool = False,
+    ) -> SolveHandle: ...
 
     def close(self) -> None: ...

@@ -23,7 +23,10 @@ from typing import Any
 
 from allocator.store import JobOutcome
 
-__all__ = ["ProgressNote", "SolveHost"]
+__all__ = ["HOST_ENDED", "PlanNote", "ProgressNote", "SolveHost", "host_died"]
+
+#: How a failed outcome says the solve host died under the solve (killed, out of memory).
+HOST_ENDED = "the solve host ended"
 
 _POLL_S = 0.1
 _START_TIMEOUT_S = 120.0
@@ -38,6 +41,20 @@ class ProgressNote:
     solver: str
     objective: float | None
     bound: float | None
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """The best verified plan a running solve relayed (see `allocator.jobs.plan_relay`)."""
+
+    objective: float
+    solver: str
+    plan: str  # the best-plan JSON document the job store keeps
+
+
+def host_died(outcome: JobOutcome) -> bool:
+    """Whether the solve host died under the solve (not a stop, not a solver's failure)."""
+    return outcome.status == "failed" and (outcome.error or "").startswith(HOST_ENDED)
 
 
 def _child_env() -> dict[str, str]:
@@ -93,16 +110,27 @@ class SolveHost:
         time_limit_s: float,
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[ProgressNote], None] | None = None,
+        on_plan: Callable[[PlanNote], None] | None = None,
+        breaker_state: dict[str, Any] | None = None,
+        warm_start: str | None = None,
     ) -> JobOutcome:
         """Solve one job; never raises for a solver failure (it becomes a failed outcome).
 
         `should_stop` is polled about ten times a second; once true, the host is asked
         to stop and keep its best plan, and killed if it has not answered within
-        `cancel_grace_s`.
+        `cancel_grace_s`. `on_plan` gets the best verified plan as the solve goes;
+        `breaker_state` (a service's solver breaker) comes back updated in the outcome;
+        `warm_start` is a plan an earlier attempt stored, to start from.
         """
         process = self._ensure_started()
         job_id = uuid.uuid4().hex
-        self._send({"op": "solve", "id": job_id, "kind": kind, "request": request_text})
+        request: dict[str, Any] = {"op": "solve", "id": job_id, "kind": kind}
+        request.update(request=request_text, relay_plans=on_plan is not None)
+        if breaker_state is not None:
+            request["breaker_state"] = breaker_state
+        if warm_start is not None:
+            request["warm_start"] = warm_start
+        self._send(request)
         hard_deadline = time.monotonic() + 1.5 * time_limit_s + _OVERRUN_GRACE_S
         stop_sent_at: float | None = None
         while True:
@@ -116,12 +144,12 @@ class SolveHost:
                 if stop_sent_at is not None:
                     return JobOutcome("cancelled", "cancelled", "none")
                 return JobOutcome(
-                    "failed", "error", "none", error=f"the solve host ended (exit code {code})"
+                    "failed", "error", "none", error=f"{HOST_ENDED} (exit code {code})"
                 )
-            if event.get("id") == job_id and event.get("event") == "done":
-                return JobOutcome(**event["outcome"])
-            if event.get("id") == job_id and event.get("event") == "progress" and on_progress:
-                on_progress(ProgressNote(event["solver"], event["objective"], event["bound"]))
+            if event.get("id") == job_id:
+                done = self._handle(event, on_progress, on_plan)
+                if done is not None:
+                    return done
             now = time.monotonic()
             if stop_sent_at is None and (now > hard_deadline or should_stop()):
                 stop_sent_at = now
@@ -129,6 +157,22 @@ class SolveHost:
             if stop_sent_at is not None and now - stop_sent_at > self.cancel_grace_s:
                 self.close()  # it ignored the stop; the next run starts a fresh host
                 return JobOutcome("cancelled", "cancelled", "none")
+
+    @staticmethod
+    def _handle(
+        event: dict[str, Any],
+        on_progress: Callable[[ProgressNote], None] | None,
+        on_plan: Callable[[PlanNote], None] | None,
+    ) -> JobOutcome | None:
+        """Pass one event of the current job on; its outcome when the job is done."""
+        kind = event.get("event")
+        if kind == "done":
+            return JobOutcome(**event["outcome"])
+        if kind == "progress" and on_progress is not None:
+            on_progress(ProgressNote(event["solver"], event["objective"], event["bound"]))
+        elif kind == "plan" and on_plan is not None:
+            on_plan(PlanNote(float(event["objective"]), str(event["solver"]), str(event["plan"])))
+        return None
 
     def _send(self, message: dict[str, Any]) -> None:
         process = self._process

@@ -9,8 +9,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
-from allocator.executors.host_client import ProgressNote, SolveHost
+from allocator.executors.host_client import PlanNote, ProgressNote, SolveHost
 from allocator.store import JobOutcome
 
 __all__ = ["LocalExecutor", "LocalHandle"]
@@ -23,6 +24,7 @@ class LocalHandle:
         self.stop = threading.Event()
         self.future: Future[JobOutcome] = Future()
         self._progress: ProgressNote | None = None
+        self._plan: PlanNote | None = None
 
     def result(self, timeout: float | None = None) -> JobOutcome:
         try:
@@ -41,6 +43,12 @@ class LocalHandle:
 
     def note(self, progress: ProgressNote) -> None:
         self._progress = progress
+
+    def best_plan(self) -> PlanNote | None:
+        return self._plan
+
+    def keep_plan(self, plan: PlanNote) -> None:
+        self._plan = plan  # the relay sends only a plan better than its last
 
 
 class LocalExecutor:
@@ -65,7 +73,16 @@ class LocalExecutor:
                 self._hosts.append(host)
         return host
 
-    def submit(self, kind: str, request_text: str, time_limit_s: float) -> LocalHandle:
+    def submit(
+        self,
+        kind: str,
+        request_text: str,
+        time_limit_s: float,
+        *,
+        breaker_state: dict[str, Any] | None = None,
+        warm_start: str | None = None,
+        relay_plans: bool = False,
+    ) -> LocalHandle:
         handle = LocalHandle()
 
         def run() -> None:
@@ -79,6 +96,9 @@ class LocalExecutor:
                     time_limit_s=time_limit_s,
                     should_stop=handle.stop.is_set,
                     on_progress=handle.note,
+                    on_plan=handle.keep_plan if relay_plans else None,
+                    breaker_state=breaker_state,
+                    warm_start=warm_start,
                 )
             except Exception as exc:  # the host could not start: a failed run, not a crash
                 outcome = JobOutcome("failed", "error", "none", error=str(exc))

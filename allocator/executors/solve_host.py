@@ -6,8 +6,15 @@ a chatty solver cannot corrupt the protocol). It is a normal (non-daemon) proces
 the portfolio may fork its solver processes here even when the caller is a daemonic
 Dask worker, which may not have children of its own.
 
-    in:  {"op": "solve", "id": ..., "kind": ..., "request": ...} | {"op": "stop", "id": ...}
-    out: {"event": "ready"} | {"event": "progress", "id": ..., ...} | {"event": "done", ...}
+    in:  {"op": "solve", "id": ..., "kind": ..., "request": ...,
+          "breaker_state": {...}?, "warm_start": "plan JSON"?, "relay_plans": bool?}
+         | {"op": "stop", "id": ...}
+    out: {"event": "ready"} | {"event": "progress", "id": ..., ...}
+         | {"event": "plan", "id": ..., "objective", "solver", "plan"} | {"event": "done", ...}
+
+`breaker_state` is the service's solver breaker (the outcome carries it back, updated);
+with `relay_plans` the best verified incumbent plan is sent as the solve goes
+(`allocator.jobs.plan_relay`); `warm_start` is a plan an earlier attempt stored.
 """
 
 from __future__ import annotations
@@ -107,11 +114,27 @@ def main() -> None:
                 }
             )
 
+        def on_plan(objective: float, solver: str, plan: str, job_id: str = job_id) -> None:
+            send(
+                {
+                    "event": "plan",
+                    "id": job_id,
+                    "objective": objective,
+                    "solver": solver,
+                    "plan": plan,
+                }
+            )
+
+        breaker_state = request.get("breaker_state")
+        warm_start = request.get("warm_start")
         outcome = execute_job(
             str(request.get("kind")),
             str(request.get("request")),
             on_progress=on_progress,
             stop=control.stop,
+            breaker_state=breaker_state if isinstance(breaker_state, dict) else None,
+            on_plan=on_plan if request.get("relay_plans") else None,
+            warm_start=warm_start if isinstance(warm_start, str) else None,
         )
         send({"event": "done", "id": job_id, "outcome": dataclasses.asdict(outcome)})
 

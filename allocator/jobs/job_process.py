@@ -7,7 +7,6 @@ the child, so the web process stays responsive while every core is busy.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -20,7 +19,6 @@ from typing import Any
 from allocator.jobs.supervision import JobSupervisor
 from allocator.jobs.worker_process import job_process_main
 from allocator.store import JobOutcome, JobRecord, JobRepository
-from allocator.store.job_records import plan_only_result
 
 __all__ = ["JobProcess"]
 
@@ -158,37 +156,14 @@ class JobProcess(JobSupervisor):
             return None
         return outcome
 
-    def _store_plan(self, plan: tuple[float, str] | None) -> None:
-        """Store the worker's best verified plan (kept only if it beats the stored one)."""
-        if plan is not None:
-            self._jobs.record_best_plan(self.job.id, self._owner, plan[0], plan[1])
-
     def _without_result(self, stopped: bool, exit_code: int | None) -> JobOutcome:
-        """The worker ended without sending its result: the stored best plan, if any,
-        becomes the result, so a cancel or a stuck worker still leaves it."""
-        cancelled = self._cancel.is_set()
+        """The worker ended without sending its result: the stored best plan stands."""
         error = (
             None
-            if stopped and cancelled
+            if stopped and self._cancel.is_set()
             else f"the worker process ended (exit code {exit_code}) without a result"
         )
-        best_plan = self._jobs.best_plan(self.job.id)
-        if best_plan is None:
-            return JobOutcome(
-                status="cancelled" if cancelled else "failed",
-                stop_reason="cancelled" if cancelled else "error",
-                solution="none",
-                error=error,
-            )
-        status = "cancelled" if cancelled else "failed"
-        return JobOutcome(
-            status=status,
-            stop_reason="cancelled" if cancelled else "error",
-            solution="feasible",
-            objective=json.loads(best_plan)["objective"],
-            result=plan_only_result(status, error, best_plan),
-            error=error,
-        )
+        return self._stored_plan_outcome(error)
 
 
 def _last_outcome(conn: Connection) -> JobOutcome | None:

@@ -1,4 +1,6 @@
-"""The lifecycle every job supervisor shares: a monitor thread, cancel and shutdown flags.
+"""The lifecycle every job supervisor shares: a monitor thread, cancel and shutdown flags,
+the best plan a running job relays (stored), and the outcome that plan makes when the
+job's worker ends without a result.
 
 `JobProcess` (a local worker process) and `RemoteJobProcess` (an executor such as
 Dask) differ only in `_supervise`, which runs the job and returns its outcome.
@@ -6,6 +8,7 @@ Dask) differ only in `_supervise`, which runs the job and returns its outcome.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from abc import ABC, abstractmethod
@@ -15,6 +18,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from allocator.store import JobOutcome, JobRecord, JobRepository, storage_reason
+from allocator.store.job_records import plan_only_result
 
 __all__ = ["JobSupervisor"]
 
@@ -76,3 +80,26 @@ class JobSupervisor(ABC):
     @abstractmethod
     def _supervise(self) -> JobOutcome | None:
         """Run the job to its end (or cancel/shutdown) and return the outcome."""
+
+    def _store_plan(self, plan: tuple[float, str] | None) -> None:
+        """Store a relayed best plan, (objective, plan JSON): kept if it beats the stored one."""
+        if plan is not None:
+            self._jobs.record_best_plan(self.job.id, self._owner, plan[0], plan[1])
+
+    def _stored_plan_outcome(self, error: str | None) -> JobOutcome:
+        """The worker ended without a result: the stored best plan, if any, becomes the
+        result, so a cancel or a stuck worker still leaves it."""
+        cancelled = self._cancel.is_set()
+        status = "cancelled" if cancelled else "failed"
+        stop_reason = "cancelled" if cancelled else "error"
+        best_plan = self._jobs.best_plan(self.job.id)
+        if best_plan is None:
+            return JobOutcome(status=status, stop_reason=stop_reason, solution="none", error=error)
+        return JobOutcome(
+            status=status,
+            stop_reason=stop_reason,
+            solution="feasible",
+            objective=json.loads(best_plan)["objective"],
+            result=plan_only_result(status, error, best_plan),
+            error=error,
+        )
