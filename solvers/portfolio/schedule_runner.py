@@ -26,6 +26,7 @@ from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
+from solvers.portfolio.bandwidth_checks import engine_view
 from solvers.portfolio.solver_process import SolverProcess, mp_context
 from solvers.portfolio.strategy import (
     CLOCK_DRIVEN,
@@ -249,7 +250,8 @@ class ScheduleRunner:
             known_bound=self._known_bound(hints),
         )
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
-        return SolverProcess.start(member.name, self.compiled, opts, self.ctx)
+        problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
+        return SolverProcess.start(member.name, problem, opts, self.ctx)
 
     def _poll(self, proc: SolverProcess) -> SolveResult | None:
         """The solver's result once it is over (finished, died, stopped); else None."""
