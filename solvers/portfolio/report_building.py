@@ -120,10 +120,11 @@ def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Veri
             cand = Candidate(name, np.asarray(result.assignment), ev, found, result.start)
             out.candidates.append(cand)
             out.front.append(cand)
-        for member in result.front[:_MAX_FRONT_MEMBERS]:
-            mev = evaluate_plan(compiled, member)
+        for k, member in enumerate(result.front[:_MAX_FRONT_MEMBERS]):
+            start = result.front_start[k] if k < len(result.front_start) else None
+            mev = evaluate_plan(compiled, member, start)
             if mev.feasible:
-                out.front.append(Candidate(name, np.asarray(member), mev))
+                out.front.append(Candidate(name, np.asarray(member), mev, start=start))
     return out
 
 
