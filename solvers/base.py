@@ -88,6 +88,13 @@ class SolveOptions:
         if self.on_incumbent is not None:
             self.on_incumbent(assignment, objective)
 
+    # Plans other solvers of the same request found since the last call: a portfolio
+    # passes them on while its solvers run (see solvers.portfolio.solver_process).
+    peer_plans: Callable[[], list[np.ndarray]] | None = None
+
+    def new_peer_plans(self) -> list[np.ndarray]:
+        return self.peer_plans() if self.peer_plans is not None else []
+
 
 @dataclass
 class SolveResult:

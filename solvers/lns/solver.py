@@ -2,9 +2,11 @@
 
 Starts from the best of the hints and the greedy plan; neighbourhoods come from the
 LP solution, Lagrangian reduced costs and chance; stops when the incumbent meets the
-LP / Lagrangian bound. Applies to separable scores (cost, migrations, unassigned).
-When no feasible starting plan exists, it says so in its notes and hands the whole
-request to CP-SAT (through the registry) for the rest of the time.
+LP / Lagrangian bound. Plans other solvers of a portfolio find meanwhile
+(`SolveOptions.new_peer_plans`) replace the incumbent when better. Applies to separable
+scores (cost, migrations, unassigned). When no feasible starting plan exists, it says
+so in its notes and hands the whole request to CP-SAT (through the registry) for the
+rest of the time.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class _Search:
         self.best: np.ndarray | None = None
         self.best_score = np.inf
         self.target = -np.inf  # the bound the incumbent must meet to be optimal
+        self.peer_plans_taken = 0
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()
@@ -105,14 +108,15 @@ class _Search:
         """Time is left and the incumbent has not met the bound."""
         return self.left() > 0.05 and self.best_score > self.target + 1e-9
 
-    def offer(self, plan: np.ndarray) -> bool:
-        """Keep `plan` if feasible and no worse; report strict improvements."""
+    def offer(self, plan: np.ndarray, report: bool = True) -> bool:
+        """Keep `plan` if feasible and no worse; report strict improvements (a peer's
+        plan is not reported: it is the other solver's, and the portfolio has it)."""
         ev = evaluate_plan(self.problem, plan)
         if not ev.feasible or ev.score > self.best_score + 1e-9:
             return False
         improved = ev.score < self.best_score - 1e-9
         self.best, self.best_score = plan.astype(np.int32), ev.score
-        if improved:
+        if improved and report:
             self.recorder.record(ev.score)
             self.options.report_incumbent(self.best, ev.score)
         return True
@@ -133,6 +137,10 @@ class _Search:
             f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
+        if self.peer_plans_taken:
+            self.notes.append(
+                f"{self.peer_plans_taken} better plan(s) of other solvers taken as incumbent"
+            )
         return self._result()
 
     def _search(self, picker: NeighbourhoodPicker, sizes: StepSizes, lanes: Lanes) -> int:
@@ -145,6 +153,7 @@ class _Search:
         running: dict[Future[_LaneResult], _Cut] = {}
         with ThreadPoolExecutor(max_workers=lanes.count) as pool:
             while running or self.searching():
+                self._take_peer_plans()
                 while len(running) < lanes.count and self.searching():
                     step = Step.numbered(steps, sizes, self.problem.allow_unassigned)
                     steps += 1
@@ -156,6 +165,12 @@ class _Search:
                     for future in finished:
                         self._learn(running.pop(future), future.result(), sizes)
         return steps
+
+    def _take_peer_plans(self) -> None:
+        """Cut the next neighbourhoods around a better plan another solver found."""
+        plan = best_hint(self.problem, self.options.new_peer_plans())
+        if plan is not None and self.offer(plan, report=False):
+            self.peer_plans_taken += 1
 
     def _submit(self, pool: ThreadPoolExecutor, cut: _Cut, lanes: Lanes) -> Future[_LaneResult]:
         limit_s = min(lanes.sub_limit_s, self.left())

@@ -158,7 +158,11 @@ def _run(
         def hook(values: np.ndarray) -> None:
             incumbents.offer(_extract(model, problem, values[: model.n_vars]))
 
-        outcome = run_highs(model, objective, settings, start=warm, hook=hook)
+        def peers() -> np.ndarray | None:
+            plan = best_hint(problem, options.new_peer_plans())
+            return None if plan is None else hint_values(model, problem, plan)
+
+        outcome = run_highs(model, objective, settings, start=warm, hook=hook, peers=peers)
     else:
         began = incumbents.clock.elapsed()
         outcome = run_cbc(model, objective, settings, start=warm)

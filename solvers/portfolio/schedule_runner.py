@@ -26,10 +26,10 @@ from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
-from solvers.portfolio.bandwidth_checks import engine_view
 from solvers.portfolio.solver_process import SolverProcess, mp_context
 from solvers.portfolio.strategy import (
     CLOCK_DRIVEN,
+    PEER_PLAN_TAKERS,
     POST_SOLVE,
     WORK_BOUNDED,
     Phase,
@@ -84,6 +84,7 @@ class ScheduleRunner:
         self.ctx = mp_context()
         self.results: dict[str, SolveResult] = {}
         self.best: tuple[float, np.ndarray] | None = None
+        self.running: dict[str, SolverProcess] = {}  # started and not finished
         self.bound: BackgroundBound | None = None
         # With automatic solver choice, the first proof of optimality stops the rest.
         # (Not in Pareto mode: there every solver's front adds points.)
@@ -250,8 +251,10 @@ class ScheduleRunner:
             known_bound=self._known_bound(hints),
         )
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
-        problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
-        return SolverProcess.start(member.name, problem, opts, self.ctx)
+        takes = member.name in PEER_PLAN_TAKERS and not self.deterministic
+        proc = SolverProcess.start(member.name, self.compiled, opts, self.ctx, takes)
+        self.running[member.name] = proc
+        return proc
 
     def _poll(self, proc: SolverProcess) -> SolveResult | None:
         """The solver's result once it is over (finished, died, stopped); else None."""
@@ -294,11 +297,20 @@ class ScheduleRunner:
         for inc in proc.poll():
             if self.best is None or inc.objective < self.best[0]:
                 self.best = (inc.objective, inc.assignment)
+                self._pass_on(proc, inc.assignment)
             at, plan = self._elapsed(), inc.assignment  # a job worker keeps the best plan
             self._emit(ProgressEvent("incumbent", proc.name, at, inc.objective, None, plan))
 
+    def _pass_on(self, source: SolverProcess, plan: np.ndarray) -> None:
+        """A new best plan of the request goes to the other running solvers that take
+        plans (HiGHS as its incumbent, the LNS as the centre of its next cuts)."""
+        for name, proc in self.running.items():
+            if name != source.name:
+                proc.send_plan(plan)
+
     def _finish(self, proc: SolverProcess, result: SolveResult) -> None:
         """Put the result on the request's clock, keep a streamed plan, note a proof."""
+        self.running.pop(proc.name, None)
         finished = time.perf_counter()
         if not result.trace and proc.trace:
             result.trace = list(proc.trace)

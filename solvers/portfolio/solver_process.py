@@ -4,6 +4,8 @@ Streaming means the parent keeps the best plan even when it must kill a solver
 that overran its limit (CBC has overrun by minutes) or when the user cancels.
 Each solver process leads its own session (process group), so stopping it also
 stops what it started (CBC runs as a subprocess): the whole group is killed.
+Plans can also flow the other way: `send_plan` puts another solver's plan in the
+child's inbox, which the solver reads through `SolveOptions.new_peer_plans`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class SolverProcess:
     incumbent: StreamedIncumbent | None = None
     trace: list[tuple[float, float]] = field(default_factory=list)
     first_incumbent_s: float | None = None
+    inbox: Any = None  # plans from the other solvers of the request, when it takes them
 
     @classmethod
     def start(
@@ -71,12 +74,18 @@ class SolverProcess:
         problem: CompiledProblem,
         options: SolveOptions,
         ctx: BaseContext,
+        takes_peer_plans: bool = False,
     ) -> SolverProcess:
         channel = ctx.Queue()
-        # on_incumbent is a closure; it cannot cross a process boundary.
+        inbox = ctx.Queue() if takes_peer_plans else None
+        if inbox is not None:
+            # A child that ends without reading its inbox must not hold up the parent's exit.
+            inbox.cancel_join_thread()
+        # on_incumbent and peer_plans are closures; they cannot cross a process boundary.
         options.on_incumbent = None
+        options.peer_plans = None
         proc = ctx.Process(  # type: ignore[attr-defined]
-            target=_child_main, args=(name, problem, options, channel), daemon=True
+            target=_child_main, args=(name, problem, options, channel, inbox), daemon=True
         )
         started = time.perf_counter()
         proc.start()
@@ -86,7 +95,15 @@ class SolverProcess:
             channel=channel,
             started=started,
             deadline=started + options.time_limit_s,
+            inbox=inbox,
         )
+
+    def send_plan(self, assignment: np.ndarray) -> bool:
+        """Put another solver's plan in this child's inbox; False when it takes none."""
+        if self.inbox is None or self.done:
+            return False
+        self.inbox.put(np.asarray(assignment, dtype=np.int32))
+        return True
 
     def poll(self) -> list[StreamedIncumbent]:
         """Drain pending messages; returns new incumbents (in arrival order)."""
@@ -241,7 +258,19 @@ def _solve_safely(name: str, problem: CompiledProblem, options: SolveOptions) ->
         )
 
 
-def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, channel: Any) -> None:
+def _drain_inbox(inbox: Any) -> list[np.ndarray]:
+    """Every plan waiting in the inbox, oldest first."""
+    plans = []
+    while True:
+        try:
+            plans.append(inbox.get_nowait())
+        except (queue.Empty, EOFError, OSError):
+            return plans
+
+
+def _child_main(
+    name: str, problem: CompiledProblem, options: SolveOptions, channel: Any, inbox: Any
+) -> None:
     """Entry point in the child process."""
     if hasattr(os, "setsid"):
         # Its own session: the parent stops this process and its children as one group.
@@ -251,6 +280,8 @@ def _child_main(name: str, problem: CompiledProblem, options: SolveOptions, chan
     _reset_highs_scheduler()
     stream = _IncumbentStream(channel, time.perf_counter())
     options.on_incumbent = stream.offer
+    if inbox is not None:
+        options.peer_plans = lambda: _drain_inbox(inbox)
     result = _solve_safely(name, problem, options)
     stream.flush()
     result.solver = name
