@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from models.placement_network import PlacementNetwork, build_network
 from models.schema import OBJECTIVE_NAMES, PRIORITY_WEIGHT, PriorityClass, Problem
 from models.workflow import WorkflowArrays, compile_workflow
 
@@ -63,6 +64,8 @@ class CompiledProblem:
         comm_pairs: int32[k, 2] task index pairs; comm_volume: float64[k].
         latency: float64[m, m] agent-to-agent path latency (ms) or None without topology.
         workflow: task dependencies and transfer times, None when no task has `after`.
+        network: the topology's links for routing communication, None without a topology
+            or without communication.
     """
 
     name: str
@@ -89,6 +92,7 @@ class CompiledProblem:
     unassigned_penalty: float
     notes: list[str] = field(default_factory=list)
     workflow: WorkflowArrays | None = None
+    network: PlacementNetwork | None = None
 
     @property
     def n_agents(self) -> int:
@@ -201,6 +205,7 @@ def compile_problem(problem: Problem) -> CompiledProblem:
         unassigned_penalty=problem.unassigned_penalty,
         notes=notes,
         workflow=compile_workflow(problem),
+        network=build_network(problem),
     )
 
 

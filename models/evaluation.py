@@ -1,16 +1,19 @@
 """Score any plan against a compiled problem: objectives, violations, loads, fairness.
 
 Every solver's plan is re-checked here before it is reported, so comparisons are
-apples to apples and a buggy solver cannot win. Cost: O(n log n + m * d).
+apples to apples and a buggy solver cannot win. Cost: O(n log n + m * d), plus,
+when the problem has a topology and communicating tasks, routing the plan's traffic over
+the links (`models.placement_network`; a plan over a link's bandwidth is a violation).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from models.compiled import CompiledProblem, ObjectiveSpec
+from models.placement_network import LinkUse, link_use, node_traffic, routed_transfers
 from models.schedule_check import check_schedule, derive_schedule
 from models.schema import OBJECTIVE_NAMES
 
@@ -20,6 +23,7 @@ __all__ = [
     "evaluate_plan",
     "objective_vector",
     "scalar_score",
+    "with_plan_routes",
 ]
 
 _CAPACITY_TOLERANCE = 1e-6
@@ -51,6 +55,9 @@ class Evaluation:
     load_variance: float
     n_unassigned: int
     completion_s: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    # Links the plan's communication crosses, routed within bandwidth where it can be;
+    # None without a topology or when no traffic leaves a node.
+    link_use: LinkUse | None = None
 
     @property
     def feasible(self) -> bool:
@@ -106,10 +113,14 @@ def evaluate_plan(
 
     completion = _completion_times(problem, a, idx, ag, durations)
     makespan = float(load.max()) if m else 0.0
+    links = _link_use(problem, a)
+    if links is not None and not links.fits:
+        violations.append(Violation("bandwidth", links.shortfall_sentence()))
     if problem.workflow is not None:
+        timed = _with_routed_transfers(problem, links)
         if start is None:
-            start = derive_schedule(problem, a)
-        check = check_schedule(problem, a, start)
+            start = derive_schedule(timed, a)
+        check = check_schedule(timed, a, start)
         # A task that never starts (its data can never arrive) is reported as a violation;
         # capping its finish keeps every sum and weighted score a number, never NaN.
         completion = np.minimum(check.finish, _NEVER)
@@ -160,6 +171,7 @@ def evaluate_plan(
         load_variance=float(load.var()),
         n_unassigned=int(unassigned_mask.sum()),
         completion_s=completion,
+        link_use=links,
     )
 
 
@@ -191,6 +203,38 @@ def _communication(problem: CompiledProblem, a: np.ndarray) -> float:
     both = (left >= 0) & (right >= 0)
     lat = problem.latency[left[both], right[both]]
     return float((problem.comm_volume[both] * lat).sum())
+
+
+def _link_use(problem: CompiledProblem, a: np.ndarray) -> LinkUse | None:
+    """The plan's traffic routed over the links; nothing is computed without a network."""
+    if problem.network is None:
+        return None
+    return link_use(
+        problem.network, node_traffic(problem.network, problem.comm_pairs, problem.comm_volume, a)
+    )
+
+
+def with_plan_routes(problem: CompiledProblem, assignment: np.ndarray) -> CompiledProblem:
+    """The problem whose workflow transfer delays follow the paths `assignment`'s
+    communication is routed on: the problem itself when there is nothing to route or the
+    traffic fits on shortest paths (the compiled delays). `evaluate_plan` checks a
+    workflow schedule against exactly these delays."""
+    a = np.asarray(assignment, dtype=np.int64)
+    return _with_routed_transfers(
+        problem, _link_use(problem, np.where(a < problem.n_agents, a, -1))
+    )
+
+
+def _with_routed_transfers(problem: CompiledProblem, links: LinkUse | None) -> CompiledProblem:
+    """The problem whose workflow transfers follow this plan's routed paths (the same
+    problem when its traffic is on shortest paths, which the compiled delays assume)."""
+    if links is None or problem.workflow is None:
+        return problem
+    routed = routed_transfers(links, problem.workflow.per_data, problem.workflow.fixed)
+    if routed is None:
+        return problem
+    flow = replace(problem.workflow, per_data=routed[0], fixed=routed[1])
+    return replace(problem, workflow=flow)
 
 
 def _hard_constraint_violations(

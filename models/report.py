@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from models import Plan
 from models.plan_why import PlanWhy
+from models.topology_metrics import LinkLoad
 
 __all__ = [
     "AgentLoad",
@@ -107,6 +108,11 @@ class ChosenPlan(BaseModel):
     jain_fairness: float = 1.0
     load_variance: float = 0.0
     unassigned_reasons: dict[str, str] = Field(default_factory=dict)
+    links: list[LinkLoad] = Field(
+        default_factory=list,
+        description="Topology links the plan's communication crosses (traffic routed within "
+        "bandwidth where it can be) with their utilisation, busiest first; empty without any.",
+    )
 
 
 class ParetoPoint(BaseModel):

@@ -228,7 +228,9 @@ def route_within_bandwidth(
     if overflow > _EPS:
         # Shortest paths fit at their own congestion, so the answer lies in [1, that].
         low, high = 1.0, plain.max_utilisation(bandwidth)
-        best = plain
+        # The greedy's overflow rides on shortest paths; keep whichever of the two is
+        # less congested (without bisection steps that is the answer).
+        best = min((plain, best), key=lambda r: r.max_utilisation(bandwidth))
         for _ in range(SCALE_STEPS if scale_steps is None else scale_steps):
             mid = (low + high) / 2
             routed, spill = attempt(mid)

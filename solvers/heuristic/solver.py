@@ -21,6 +21,7 @@ from solvers.heuristic.perturbation import iterated_local_search
 from solvers.heuristic.regret_insertion import regret_insert, relaxed_start
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import PlanState, TaskUnits, build_units
+from solvers.shared.bandwidth_repair import repair_bandwidth
 from solvers.shared.hints import well_formed_hint
 from solvers.shared.proof import checked_known_bound
 from solvers.shared.timing import fill_timing
@@ -36,6 +37,9 @@ _PRICED = 2_000_000  # agents x units x dims up to which prices are computed
 #: the rate measured by bench.tiny_requests on the 2-core machine, so that a loaded
 #: machine still finishes the count inside the limit).
 _DETERMINISTIC_KICK_RATE = 1e5
+#: Seconds the final plan's bandwidth repair may take (its moves are cheap; this only
+#: caps a pathological case).
+_REPAIR_S = 1.0
 
 
 class GreedySolver:
@@ -84,6 +88,10 @@ class GreedySolver:
                 max_kicks=kicks,
             )
         assignment = units.to_assignment(run.best)
+        if problem.network is not None:  # the search ignores bandwidth; repair its plan
+            repair = repair_bandwidth(problem, assignment, time_limit_s=_REPAIR_S)
+            assignment = repair.assignment
+            run.notes += [repair.note()] if repair.moved else []
         evaluation = evaluate_plan(problem, assignment)
         if evaluation.feasible:
             status = SolveStatus.FEASIBLE

@@ -12,6 +12,9 @@ Everything per generation is whole-population numpy work:
   sort cost ~1.4 ms a generation, more than all of the above together; three or
   more objectives call `selNSGA2(..., nd="log")` itself.
 
+Workflows (tasks with dependencies) go to `solvers.workflow.pareto_search`: its
+genome adds a task order and is decoded into a schedule (docs/workflows.md).
+
 The population is seeded with one greedy plan per objective alone (the extremes),
 the scalarised greedy plan outside Pareto mode, and the caller's hints (e.g. the
 CP-SAT plan), so no single seed takes over. Infeasible plans rank behind every
@@ -36,6 +39,7 @@ from solvers.nsga2.selection import survivors
 from solvers.shared.hints import well_formed_hint
 from solvers.shared.pareto import non_dominated, normalised_hypervolume
 from solvers.shared.timing import fill_timing
+from solvers.workflow.pareto_search import solve_workflow_pareto
 
 __all__ = ["Nsga2Solver", "nsga2_objectives"]
 
@@ -74,6 +78,9 @@ class Nsga2Solver:
         return None
 
     def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
+        if problem.workflow is not None:
+            # Tasks with dependencies: the genome needs a task order and a schedule decoder.
+            return solve_workflow_pareto(problem, options, self.name)
         recorder = TraceRecorder()
         deadline = recorder.start + max(0.0, options.time_limit_s)
         # DEAP's operators use the global `random`; seed it here, in the solving process.

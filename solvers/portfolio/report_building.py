@@ -32,6 +32,7 @@ from models.report import (
     SolverRun,
 )
 from solvers.base import SolveResult, SolveStatus
+from solvers.portfolio.bandwidth_checks import bandwidth_diagnosis, link_loads, repair_overload
 from solvers.portfolio.plan_choice import Candidate, choose
 from solvers.portfolio.report_bounds import BoundSummary, check_optimal_claim, summarise_bounds
 from solvers.portfolio.report_front import FrontSummary, merged_front
@@ -112,16 +113,18 @@ def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Veri
             continue
         # A workflow engine's own schedule is scored, not one re-derived from the assignment.
         ev = evaluate_plan(compiled, result.assignment, result.start)
+        ev = repair_overload(compiled, result, ev)  # a plan that only overloads a link
         out.evaluations[name] = ev
         if ev.feasible:
             found = result.time_to_best_s if result.time_to_best_s is not None else float("inf")
             cand = Candidate(name, np.asarray(result.assignment), ev, found, result.start)
             out.candidates.append(cand)
             out.front.append(cand)
-        for member in result.front[:_MAX_FRONT_MEMBERS]:
-            mev = evaluate_plan(compiled, member)
+        for k, member in enumerate(result.front[:_MAX_FRONT_MEMBERS]):
+            start = result.front_start[k] if k < len(result.front_start) else None
+            mev = evaluate_plan(compiled, member, start)
             if mev.feasible:
-                out.front.append(Candidate(name, np.asarray(member), mev))
+                out.front.append(Candidate(name, np.asarray(member), mev, start=start))
     return out
 
 
@@ -164,7 +167,8 @@ def build_report(
         ideal_point_by=bounds.ideal_by or None,
         pareto_front=front.points if chosen is not None else [],
         hypervolume=front.hypervolume,
-        diagnosis=_solver_diagnosis(results) if status == "infeasible" else [],
+        diagnosis=(_solver_diagnosis(results) if status == "infeasible" else [])
+        + (bandwidth_diagnosis(verified.evaluations) if chosen is None else []),
         wall_time_s=wall_time_s,
     )
 
@@ -238,6 +242,7 @@ def _chosen_plan(compiled: CompiledProblem, pick: Candidate, reason: str) -> Cho
         agents=agents,
         jain_fairness=ev.jain_fairness,
         load_variance=ev.load_variance,
+        links=link_loads(ev),
         unassigned_reasons={
             compiled.task_ids[j]: unassigned_reason(compiled, int(j)) for j in unassigned[:1000]
         },

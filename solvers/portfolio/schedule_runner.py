@@ -26,6 +26,7 @@ from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
+from solvers.portfolio.bandwidth_checks import engine_view
 from solvers.portfolio.solver_process import SolverProcess, mp_context
 from solvers.portfolio.strategy import (
     CLOCK_DRIVEN,
@@ -251,8 +252,9 @@ class ScheduleRunner:
             known_bound=self._known_bound(hints),
         )
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
+        problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
         takes = member.name in PEER_PLAN_TAKERS and not self.deterministic
-        proc = SolverProcess.start(member.name, self.compiled, opts, self.ctx, takes)
+        proc = SolverProcess.start(member.name, problem, opts, self.ctx, takes)
         self.running[member.name] = proc
         return proc
 

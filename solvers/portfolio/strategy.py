@@ -327,7 +327,7 @@ def _by_size_and_mode(
 ) -> tuple[list[str], dict[str, str]]:
     """Default solver set: every method whose size limit and mode fit the request."""
     if problem.workflow is not None:
-        return _for_workflow()
+        return _for_workflow(problem.objectives.mode == "pareto")
     skipped: dict[str, str] = {}
     pairs = int(problem.eligible.sum())
     mode = problem.objectives.mode
@@ -367,11 +367,16 @@ def _by_size_and_mode(
     return run, skipped
 
 
-def _for_workflow() -> tuple[list[str], dict[str, str]]:
-    """Tasks with dependencies: heft schedules them; the assignment-only engines would
-    only be scored on a schedule derived from their assignment (`compare` still runs them)."""
+def _for_workflow(pareto: bool) -> tuple[list[str], dict[str, str]]:
+    """Tasks with dependencies: heft schedules them (and, in Pareto mode, nsga2's workflow
+    GA gives the makespan-cost front beside it); the assignment-only engines would only be
+    scored on a schedule derived from their assignment (`compare` still runs them)."""
     why = "tasks with dependencies: this engine assigns but does not schedule; heft does"
-    return ["greedy", "heft"], {n: why for n in ("cpsat", "milp", "lns", "nsga2", "lp_bound")}
+    run = ["greedy", "heft", "nsga2"] if pareto else ["greedy", "heft"]
+    skipped = {n: why for n in ("cpsat", "milp", "lns", "nsga2", "lp_bound") if n not in run}
+    if not pareto:
+        skipped["nsga2"] = "not Pareto mode: heft gives the one plan the score asks for"
+    return run, skipped
 
 
 def _lns_covers_pure_gap(

@@ -22,6 +22,7 @@ from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
 from solvers.workflow.improve import improve
 from solvers.workflow.peft import optimistic_cost_table, peft_ranks
+from solvers.workflow.routed_paths import on_routed_paths
 from solvers.workflow.rules import PlacementRules
 
 __all__ = ["HeftSolver", "heft_schedule"]
@@ -204,6 +205,7 @@ def _verified(
     problem: CompiledProblem, schedules: list[Schedule]
 ) -> tuple[Schedule | None, Evaluation | None]:
     for schedule in schedules:
+        schedule = on_routed_paths(problem, schedule)  # transfers on the routed paths
         ev = evaluate_plan(problem, np.array(schedule.agent), np.array(schedule.start))
         if ev.feasible:
             return schedule, ev

@@ -1,0 +1,189 @@
+"""A placement's communication on the topology's links: node traffic, routing, link use.
+
+When a problem has a topology and communicating tasks, a plan puts traffic between the
+nodes its agents sit on; that traffic shares the links (both directions of a link share
+its bandwidth, the convention of `models.topology_routing`). Routing is shortest paths
+when they fit, else the heuristic router around full links (`route_within_bandwidth`),
+so a plan reported within bandwidth has a routing that proves it. Volumes are rates in
+the links' bandwidth units, as in a topology job's traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from models.schema import Problem
+from models.topology_routing import Routing, route_shortest, route_within_bandwidth
+
+__all__ = [
+    "LinkUse",
+    "PlacementNetwork",
+    "build_network",
+    "link_use",
+    "node_traffic",
+    "routed_transfers",
+]
+
+
+@dataclass(frozen=True)
+class PlacementNetwork:
+    """The topology as arrays over v nodes, and which node each of m agents sits on."""
+
+    nodes: list[str]
+    adjacency: np.ndarray  # bool[v, v] built links
+    latency: np.ndarray  # float64[v, v] link latency (ms)
+    bandwidth: np.ndarray  # float64[v, v] link bandwidth (0 where no link)
+    agent_node: np.ndarray  # int64[m] node index, -1 for an agent off the topology
+
+
+def build_network(problem: Problem) -> PlacementNetwork | None:
+    """Arrays of the problem's topology; None without a topology or without communication
+    between tasks (then no link carries anything, and evaluation pays nothing)."""
+    if problem.topology is None or not problem.communication:
+        return None
+    nodes = [n.id for n in problem.topology.nodes]
+    index = {name: k for k, name in enumerate(nodes)}
+    v = len(nodes)
+    adjacency = np.zeros((v, v), dtype=bool)
+    latency = np.zeros((v, v))
+    bandwidth = np.zeros((v, v))
+    for link in problem.topology.links:
+        i, k = index[link.a], index[link.b]
+        # Of repeated links keep the faster one, as workflow transfers do
+        # (`models.workflow`); a link from a node to itself carries nothing.
+        if i == k or (adjacency[i, k] and latency[i, k] <= link.latency_ms):
+            continue
+        adjacency[i, k] = adjacency[k, i] = True
+        latency[i, k] = latency[k, i] = link.latency_ms
+        bandwidth[i, k] = bandwidth[k, i] = link.bandwidth
+    agent_node = np.array(
+        [index[a.node] if a.node is not None else -1 for a in problem.agents], dtype=np.int64
+    )
+    return PlacementNetwork(nodes, adjacency, latency, bandwidth, agent_node)
+
+
+def node_traffic(
+    network: PlacementNetwork, pairs: np.ndarray, volume: np.ndarray, assignment: np.ndarray
+) -> np.ndarray:
+    """float64[v, v] symmetric traffic between nodes (entry = both directions' total).
+
+    Tasks on one node, unassigned or on an agent off the topology put nothing on a link.
+    O(k) for k communicating pairs.
+    """
+    v = len(network.nodes)
+    traffic = np.zeros((v, v))
+    if not len(pairs):
+        return traffic
+    left, right = assignment[pairs[:, 0]], assignment[pairs[:, 1]]
+    placed = (left >= 0) & (right >= 0)
+    node_l = np.where(placed, network.agent_node[np.maximum(left, 0)], -1)
+    node_r = np.where(placed, network.agent_node[np.maximum(right, 0)], -1)
+    keep = (node_l >= 0) & (node_r >= 0) & (node_l != node_r)
+    np.add.at(traffic, (node_l[keep], node_r[keep]), volume[keep])
+    return traffic + traffic.T
+
+
+@dataclass(frozen=True)
+class LinkUse:
+    """How a plan's traffic loads the links once routed (shortest paths if they fit)."""
+
+    routing: Routing
+    network: PlacementNetwork
+    traffic: np.ndarray  # float64[v, v] what was routed (from `node_traffic`)
+    shortest_overloaded: int  # links over bandwidth with every pair on its shortest path
+
+    @property
+    def max_utilisation(self) -> float:
+        """Busiest link's routed traffic / bandwidth in the routing found (when nothing
+        fits, the greedy's overflow rides on shortest paths: see `least_congestion`)."""
+        return self.routing.max_utilisation(self.network.bandwidth)
+
+    @property
+    def fits(self) -> bool:
+        return self.routing.fits(self.network.bandwidth)
+
+    def overloaded(self) -> list[tuple[str, str, float]]:
+        """(node, node, utilisation) of every link over bandwidth, worst first."""
+        names = self.network.nodes
+        return [
+            (names[i], names[k], u) for i, k, u in self.routing.overloaded(self.network.bandwidth)
+        ]
+
+    def links(self) -> list[tuple[str, str, float, float]]:
+        """(node, node, traffic, bandwidth) of every link that carries traffic, busiest
+        (by utilisation) first."""
+        loads, bw = self.routing.loads, self.network.bandwidth
+        iu, ku = np.nonzero(np.triu(loads, 1) > 0)
+        rows = [
+            (self.network.nodes[i], self.network.nodes[k], float(loads[i, k]), float(bw[i, k]))
+            for i, k in zip(iu.tolist(), ku.tolist(), strict=True)
+        ]
+        return sorted(rows, key=lambda r: -r[2] / max(r[3], 1e-12))
+
+    def shortfall_sentence(self) -> str:
+        """Which links the plan overloads, in one sentence a person can act on."""
+        worst = self.overloaded()
+        a, b, util = worst[0]
+        return (
+            f"the plan's communication overloads {len(worst)} link(s) even when routed "
+            f"around full links (worst {a}-{b} at {util:.0%} of its bandwidth; "
+            f"{self.shortest_overloaded} over on shortest paths): put communicating tasks "
+            "on the same or nearby nodes"
+        )
+
+    def least_congestion(self) -> float:
+        """Heuristic least max utilisation of any routing of this traffic (an upper bound
+        on the true one; `solvers.topology.flow_lp.route_lp` gives it exactly)."""
+        if self.fits:
+            return self.max_utilisation
+        net = self.network
+        routed = route_within_bandwidth(net.adjacency, net.latency, net.bandwidth, self.traffic)
+        return routed.max_utilisation(net.bandwidth)
+
+
+def link_use(network: PlacementNetwork, traffic: np.ndarray) -> LinkUse | None:
+    """Route `traffic` (from `node_traffic`); None when no traffic crosses a link.
+
+    Shortest paths when they fit: O(v (v + e) log v). Otherwise the heuristic router
+    around full links, once per order (no least-congestion search: `least_congestion`
+    does that on demand, as it costs 2 x SCALE_STEPS more routings).
+    """
+    if not traffic.any():
+        return None
+    adj, lat, bw = network.adjacency, network.latency, network.bandwidth
+    plain = route_shortest(adj, lat, traffic, paths=False)
+    if plain.fits(bw):
+        return LinkUse(plain, network, traffic, 0)
+    over = len(plain.overloaded(bw))
+    routed = route_within_bandwidth(adj, lat, bw, traffic, scale_steps=0)
+    return LinkUse(routed, network, traffic, over)
+
+
+def routed_transfers(
+    use: LinkUse, per_data: np.ndarray, fixed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Workflow transfer matrices with each node pair's transfers on the path carrying most
+    of its routed traffic (latency summed, narrowest link's bandwidth); None when the
+    routing is plain shortest paths (the compiled matrices already use those)."""
+    if use.routing.method == "shortest-path":
+        return None
+    net = use.network
+    per_data, fixed = per_data.copy(), fixed.copy()
+    by_pair: dict[tuple[int, int], tuple[float, float]] = {}
+    for (s, t), pieces in use.routing.paths.items():
+        if not pieces:
+            continue
+        path, _ = max(pieces, key=lambda p: p[1])
+        hops = list(pairwise(path))
+        narrowest = min(float(net.bandwidth[u, w]) for u, w in hops)
+        seconds = sum(float(net.latency[u, w]) for u, w in hops) / 1000.0
+        by_pair[(s, t)] = by_pair[(t, s)] = (1.0 / narrowest, seconds)
+    nodes = net.agent_node
+    for i, k in zip(*np.nonzero(nodes[:, None] != nodes[None, :]), strict=True):
+        found = by_pair.get((int(nodes[i]), int(nodes[k])))
+        if found is not None and nodes[i] >= 0 and nodes[k] >= 0:
+            per_data[i, k], fixed[i, k] = found
+    return per_data, fixed

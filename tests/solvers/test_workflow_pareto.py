@@ -1,0 +1,172 @@
+"""The workflow NSGA-II (`nsga2` on problems with dependencies): makespan-cost fronts."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from models import Problem, compile_problem, evaluate_plan
+from models.compiled import CompiledProblem
+from models.generators.workflow import generate_workflow_problem
+from solvers.base import SolveOptions, SolveStatus
+from solvers.registry import get_solver
+from solvers.shared.pareto import non_dominated
+from solvers.workflow.graph import build_graph
+from solvers.workflow.pareto_genome import GenomeOps
+from solvers.workflow.pareto_objectives import ScheduleScorer, workflow_objectives
+from solvers.workflow.pareto_seeds import seed_schedules
+from solvers.workflow.solver import heft_schedule
+
+NAMES = ("makespan", "cost")
+
+
+def _priced(n: int, m: int, ccr: float, seed: int, **objectives: object) -> Problem:
+    """A layered workflow whose fast agents cost more per second (speed squared)."""
+    doc = generate_workflow_problem(n, m, ccr, seed).model_dump()
+    for agent in doc["agents"]:
+        agent["cost_rate"] = agent["speed"] ** 2
+    doc["objectives"] = objectives or {"mode": "pareto", "pareto": list(NAMES)}
+    return Problem.model_validate(doc)
+
+
+def _front(problem: CompiledProblem, result) -> np.ndarray:
+    """Objective rows of the returned front as evaluate_plan scores each member."""
+    assert len(result.front) == len(result.front_start) > 0
+    rows = []
+    for plan, start in zip(result.front, result.front_start, strict=True):
+        ev = evaluate_plan(problem, plan, start)
+        assert ev.feasible, [v.message for v in ev.violations[:3]]
+        rows.append([ev.objectives[n] for n in NAMES])
+    return np.array(rows)
+
+
+@pytest.mark.parametrize(("n", "m", "ccr", "seed"), [(30, 4, 1.0, 0), (60, 6, 5.0, 1)])
+def test_front_is_verified_non_dominated_and_not_dominated_by_heft(
+    n: int, m: int, ccr: float, seed: int
+) -> None:
+    problem = compile_problem(_priced(n, m, ccr, seed))
+    options = SolveOptions(time_limit_s=5.0, seed=seed, population=24, generations=15)
+    result = get_solver("nsga2").solve(problem, options)
+    assert result.status == SolveStatus.FEASIBLE, result.notes
+    rows = _front(problem, result)
+    assert len(non_dominated(rows)) == len(rows), "every front member is non-dominated"
+    assert len(rows) >= 2
+    heft = heft_schedule(problem)
+    assert heft is not None
+    heft_point = [heft.makespan, problem.cost[heft.agent, np.arange(n)].sum()]
+    # HEFT never dominates the whole front: some member is at least as good somewhere.
+    assert any(np.any(row < np.array(heft_point) - 1e-9) for row in rows) or any(
+        np.allclose(row, heft_point) for row in rows
+    )
+    # The chosen plan is a front member, with its own schedule.
+    ev = evaluate_plan(problem, result.assignment, result.start)
+    assert ev.feasible
+    assert any(np.allclose([ev.objectives[n] for n in NAMES], row) for row in rows)
+
+
+def test_every_seed_is_on_the_front_or_dominated_by_it() -> None:
+    """Checked for the seeds a second call rebuilds exactly: HEFT, PEFT, the cheapest list
+    schedule and a hint (the local search and CP-SAT seeds depend on the clock)."""
+    problem = compile_problem(_priced(30, 4, 1.0, 3))
+    hint = np.arange(30) % 4
+    options = SolveOptions(time_limit_s=5.0, seed=3, population=20, generations=10, hints=[hint])
+    result = get_solver("nsga2").solve(problem, options)
+    rows = _front(problem, result)
+    assert "heft, peft, cheapest, improved, cpsat, hint 0" in result.notes[1]
+    graph = build_graph(problem)
+    ops = GenomeOps(problem, graph, np.random.default_rng(3))
+    again = SolveOptions(seed=3, hints=[hint])
+    seeds = seed_schedules(problem, graph, ops, again, deadline=time.perf_counter() + 0.5)
+    scorer = ScheduleScorer(problem, NAMES)
+    for seed in (s for s in seeds if s.label in ("heft", "peft", "cheapest", "hint 0")):
+        point = scorer.values(seed.schedule)
+        covered = np.all(rows <= point + 1e-6 * np.maximum(1.0, np.abs(point)), axis=1)
+        assert covered.any(), f"seed {seed.label} {point} is neither on nor behind the front"
+
+
+def test_objective_values_match_the_evaluator() -> None:
+    problem = compile_problem(
+        _priced(
+            40,
+            5,
+            1.0,
+            4,
+            mode="pareto",
+            pareto=["makespan", "cost", "tardiness", "imbalance", "consolidation"],
+        )
+    )
+    names = workflow_objectives(problem)
+    graph = build_graph(problem)
+    ops = GenomeOps(problem, graph, np.random.default_rng(0))
+    scorer = ScheduleScorer(problem, names)
+    stop = time.perf_counter() + 0.5
+    for seed in seed_schedules(problem, graph, ops, SolveOptions(), deadline=stop):
+        schedule = seed.schedule
+        ev = evaluate_plan(problem, np.array(schedule.agent), np.array(schedule.start))
+        expected = [ev.objectives[n] for n in names]
+        assert np.allclose(scorer.values(schedule), expected, rtol=1e-6), seed.label
+
+
+def test_objectives_are_the_requests_padded_with_makespan_and_cost() -> None:
+    pareto = compile_problem(_priced(10, 2, 1.0, 0, mode="pareto", pareto=["cost", "tardiness"]))
+    assert workflow_objectives(pareto) == ("cost", "tardiness")
+    weighted = compile_problem(_priced(10, 2, 1.0, 0, weights={"makespan": 1.0}))
+    assert workflow_objectives(weighted) == ("makespan", "cost")
+
+
+def test_genome_operators_keep_the_order_topological() -> None:
+    problem = compile_problem(_priced(50, 4, 1.0, 5))
+    graph = build_graph(problem)
+    rng = np.random.default_rng(5)
+    ops = GenomeOps(problem, graph, rng)
+    a = (rng.integers(0, 4, 50).tolist(), list(graph.topo))
+    b = (rng.integers(0, 4, 50).tolist(), list(reversed(graph.topo)))
+    b = (b[0], [j for j in _topological_from(graph, b[1])])
+    for _ in range(50):
+        child = ops.mutate(ops.crossover(a, b), 0.2)
+        position = {j: k for k, j in enumerate(child[1])}
+        assert sorted(child[1]) == list(range(50))
+        assert all(position[p] < position[s] for s in range(50) for p, _ in graph.preds[s])
+        a = child
+
+
+def _topological_from(graph, preference: list[int]) -> list[int]:
+    """A topological order that follows `preference` among ready tasks."""
+    placed: set[int] = set()
+    out: list[int] = []
+    while len(out) < graph.n:
+        for j in preference:
+            if j not in placed and all(p in placed for p, _ in graph.preds[j]):
+                out.append(j)
+                placed.add(j)
+                break
+    return out
+
+
+def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() -> None:
+    doc = _priced(40, 4, 5.0, 5).model_dump()
+    for i, agent in enumerate(doc["agents"]):
+        agent["capacity"] = {"cpu": 12.0}
+        agent["capabilities"] = ["gpu"] if i == 3 else []
+        agent["max_tasks"] = 14
+    for j, task in enumerate(doc["tasks"]):
+        task["demand"] = {"cpu": 1.0}
+        if j % 7 == 0:
+            task["requires"] = ["gpu"]
+        if j == 5:
+            task["pinned_agent"] = "a0"
+    doc["groups"] = [
+        {"kind": "anti_affinity", "tasks": ["t1", "t2", "t3"]},
+        {"kind": "co_location", "tasks": ["t10", "t11"]},
+    ]
+    problem = compile_problem(Problem.model_validate(doc))
+    hint = np.full(40, 3)  # breaks capacity and max_tasks: repaired, not trusted
+    options = SolveOptions(time_limit_s=5.0, seed=6, population=20, generations=10, hints=[hint])
+    result = get_solver("nsga2").solve(problem, options)
+    assert result.status == SolveStatus.FEASIBLE, result.notes
+    _front(problem, result)  # every member feasible under evaluate_plan
+    for plan in result.front:
+        assert plan[5] == 0 and all(plan[j] == 3 for j in range(0, 40, 7))
+    assert "hint 0" in result.notes[1]
