@@ -33,8 +33,8 @@ _CP_MAX_PAIRS = 160
 #: Beyond this many (task, agent) pairs one HEFT pass alone takes seconds (0.7 s for
 #: 5,000 x 100 on the loaded 2-core machine, linear in pairs), so the engine declines.
 _MAX_PAIRS = 2_000_000
-_LS_FIRST_SHARE = 0.3
-_CP_SHARE = 0.5
+_LS_FIRST_SHARE = 0.1
+_CP_SHARE = 0.8
 
 
 class HeftSolver:
