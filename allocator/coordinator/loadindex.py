@@ -64,6 +64,13 @@ class _BucketIndex:
         while self.max_count and not buckets[self.max_count]:
             self.max_count -= 1
 
+    def top(self, limit: int) -> list[AgentRecord]:
+        """`heaviest(limit)` as a list (safe to refile agents while walking it). O(limit)."""
+        bucket = self._buckets[self.max_count]
+        if self.max_count and len(bucket) >= limit:
+            return bucket[: -limit - 1 : -1]  # the common case: the top bucket alone
+        return list(self.heaviest(limit))
+
     def heaviest(self, limit: int) -> Iterator[AgentRecord]:
         """Up to `limit` agents from the heaviest buckets down. O(limit + empty buckets)."""
         buckets = self._buckets

@@ -70,6 +70,7 @@ class CoordinatorState:
             self.rng,
         )
         self.hunters = 0
+        self.min_est = float("inf")  # smallest est of any task accepted (stealing's bound)
         self.busy_agents = 0
         self.queued_work = 0.0
         self.leased_work = 0.0

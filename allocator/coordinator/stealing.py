@@ -11,7 +11,7 @@ thrashes; each moved task must also pass the thief's eligibility filter.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,6 +41,7 @@ class StealHost(Protocol):
     rng: random.Random
     hunters: int
     busy_agents: int
+    min_est: float  # no task ever accepted had a smaller est (a bound for the gain test)
 
     def node_index(self, node: str) -> NodeLoadIndex | None: ...
 
@@ -95,6 +96,27 @@ def _worth_moving(
     return victim_finish - thief_finish > p.margin_s + p.margin_ratio * on_thief
 
 
+_NO_TASK = float("inf")  # `min_est` before any task was accepted: no bound known
+
+
+def _could_pay(
+    min_est: float, victim: AgentRecord, thief: AgentRecord, transfer_s: float, p: StealParams
+) -> bool:
+    """False only when no queued task of `victim` can pass `_worth_moving`'s gain test.
+
+    Every task's est is at least `min_est`; a task's `victim_finish` is at most the
+    victim's whole backlog over its speed, and `thief_finish` grows with est, so with
+    est = min_est this bounds every candidate. Lets a slow thief pass over a fast
+    victim without looking at its queue (a miss costs O(1)); a hair of slack keeps
+    rounding from ever refusing a move the full test would make.
+    """
+    speed = thief.speed
+    victim_finish = (victim.load + victim.leased_load) / victim.speed
+    thief_finish = (thief.load + thief.leased_load + min_est) / speed + transfer_s
+    need = p.margin_s + p.margin_ratio * min_est / speed
+    return victim_finish - thief_finish - need > -1e-9 * (1.0 + victim_finish)
+
+
 def steal_from(
     host: StealHost,
     victim: AgentRecord,
@@ -105,6 +127,71 @@ def steal_from(
     params: StealParams,
 ) -> int:
     """Move up to `max_tasks` tasks from `victim`'s tail to `thief`. O(max_tasks)."""
+    min_est = host.min_est
+    if (
+        params.gain_check
+        and 0.0 <= min_est < _NO_TASK
+        and params.margin_ratio >= 0.0
+        and not _could_pay(min_est, victim, thief, transfer_s, params)
+    ):
+        host.count_steal_attempt(False)
+        return 0
+    candidates = victim.queue.steal_candidates()
+    if candidates is None:
+        moved = _take_and_put_back(host, victim, thief, now, max_tasks, transfer_s, params)
+    else:
+        moved = _look_then_take(host, victim, thief, now, max_tasks, transfer_s, params, candidates)
+    host.count_steal_attempt(moved > 0)
+    return moved
+
+
+def _look_then_take(
+    host: StealHost,
+    victim: AgentRecord,
+    thief: AgentRecord,
+    now: float,
+    max_tasks: int,
+    transfer_s: float,
+    params: StealParams,
+    candidates: Iterator[TaskRecord],
+) -> int:
+    """`steal_from` on a queue that lists its tail in place: only moved tasks leave it.
+
+    Same decisions as taking each tail task out and putting the unsuitable ones back
+    (each candidate is judged with the ones looked at before it out of `victim.load`),
+    without touching the queue when no move pays (the usual case for a slow thief).
+    """
+    moved = 0
+    budget = max_tasks + 2  # a couple of unsuitable tail tasks may be skipped
+    skipped = 0.0
+    queue = victim.queue
+    for task in candidates:
+        est = task.est
+        victim.load -= est
+        if _worth_moving(task, victim, thief, now, transfer_s, params):
+            queue.remove(task)
+            host.detach_stolen(victim, task)
+            host.move_stolen(task, victim, thief, now)
+            moved += 1
+        else:
+            skipped += est
+        budget -= 1
+        if moved >= max_tasks or budget <= 0:
+            break
+    victim.load += skipped
+    return moved
+
+
+def _take_and_put_back(
+    host: StealHost,
+    victim: AgentRecord,
+    thief: AgentRecord,
+    now: float,
+    max_tasks: int,
+    transfer_s: float,
+    params: StealParams,
+) -> int:
+    """`steal_from` on a queue that must give a task up to show it (then takes it back)."""
     queue = victim.queue
     moved = 0
     rejected: list[TaskRecord] = []
@@ -126,7 +213,6 @@ def steal_from(
         victim.load += task.est
     if rejected:
         host.refile(victim)  # the queue grew back after detach_stolen refiled it
-    host.count_steal_attempt(moved > 0)
     return moved
 
 
@@ -163,7 +249,7 @@ class HeaviestVictim:
     def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
         if host.index.max_count < self.threshold:
             return 0
-        for victim in list(host.index.heaviest(self.probe)):
+        for victim in host.index.top(self.probe):
             if victim.bcount < self.threshold:
                 break
             if victim is thief:

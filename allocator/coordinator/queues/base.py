@@ -58,6 +58,12 @@ class QueueDiscipline(ABC):
         """Put back a task `steal_one` just returned (heaps: same key, so same place)."""
         self.unpop(task)
 
+    def steal_candidates(self) -> Iterator[TaskRecord] | None:
+        """Live tasks in the order `steal_one` would take them, left in place; None when
+        the discipline cannot list them without taking them (stealers then take and put
+        back). Lets a thief look at a victim's tail for free when no move pays."""
+        return None
+
     @abstractmethod
     def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
         """Every stored (token, task) entry, stale ones included."""
