@@ -11,7 +11,10 @@ mean at CCR >= 5 <= 0.90.
 With `--prove`: 30-task, 4-agent workflows at each CCR; how many the engine proves
 optimal (its CP-SAT phase) within the time limit, and how long that took.
 
-`python -m bench.workflow [--time-limit 10] [--seeds 2] [--short] [--prove]`
+With `--pareto`: makespan-cost fronts of `nsga2` against HEFT's point and a
+weighted-sum sweep of the list scheduler, as hypervolumes (`bench/workflow_pareto.py`).
+
+`python -m bench.workflow [--time-limit 10] [--seeds 2] [--short] [--prove] [--pareto]`
 """
 
 from __future__ import annotations
@@ -150,7 +153,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="instances per size and CCR")
     parser.add_argument("--short", action="store_true", help="4 sizes x 4 CCRs, 1 seed")
     parser.add_argument("--prove", action="store_true", help="30 x 4 workflows: proofs")
+    parser.add_argument(
+        "--pareto", action="store_true", help="makespan-cost fronts: nsga2 vs HEFT and a sweep"
+    )
     args = parser.parse_args()
+    if args.pareto:
+        from bench.workflow_pareto import main as pareto_main  # it imports plain_heft from here
+
+        pareto_main(args.time_limit, args.short)
+        return
     if args.prove:
         prove(args.time_limit, args.seeds)
         return

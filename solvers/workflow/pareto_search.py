@@ -5,10 +5,11 @@ order) decoded by the list-scheduling decoder (`decode.decode`: tasks in the ord
 each in its agent's earliest idle gap after its inputs arrive) into a full schedule.
 Survival is DEAP's `selNSGA2`; parents are drawn by binary tournament on the survivors'
 rank (they come back best front first). Seeds: HEFT, PEFT, HEFT improved by the local
-search, CP-SAT on small workflows, the cheapest list schedule and the caller's hints
-(`pareto_seeds`). Every non-dominated schedule met is kept in an archive, so a seed is
-on the returned front or dominated by a member of it; each member is re-checked by
-`evaluate_plan` with its own start times before it is returned.
+search, CP-SAT on small workflows, the cheapest list schedule, a few weighted-sum list
+schedules and the caller's hints (`pareto_seeds`). Every non-dominated schedule met is
+kept in an archive, so a seed is on the returned front or dominated by a member of it;
+each member is re-checked by `evaluate_plan` with its own start times before it is
+returned.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def solve_workflow_pareto(
     names = workflow_objectives(problem)
     breeder = _Breeder(problem, names, ops)
     seed_stop = recorder.start + _SEED_SHARE * max(0.0, options.time_limit_s)
-    seeds = seed_schedules(problem, graph, ops, options, seed_stop)
+    seeds = seed_schedules(problem, graph, ops, options, seed_stop, names)
     if not seeds:
         return SolveResult(
             solver_name,

@@ -4,7 +4,8 @@
 - HEFT improved by the critical-path local search for a share of the budget;
 - on small workflows, the CP-SAT schedule started from the improved one;
 - the cheapest list schedule (each task on its cheapest allowed agent, earliest
-  finish breaking ties), the other end of a makespan-cost front;
+  finish breaking ties), the other end of a makespan-cost front, and, when cost is
+  an objective, a few weighted-sum list schedules between the two ends;
 - the caller's hints (e.g. a CP-SAT or greedy plan), made eligible and re-timed in
   HEFT's order.
 Each seed is a genome the operators can breed from: its agents and its order.
@@ -35,6 +36,9 @@ __all__ = ["Seed", "seed_schedules"]
 CP_MAX_PAIRS = 160
 _IMPROVE_SHARE = 0.15  # of the budget for HEFT's local search
 _CP_SHARE = 0.15  # ... and for CP-SAT on small workflows
+#: Weighted-sum list schedules (finish + w x cost, w in mean seconds per mean cost unit)
+#: that seed the middle of a makespan-cost front; a handful costs a few list schedules.
+SWEEP_WEIGHTS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
 @dataclass
@@ -51,6 +55,7 @@ def seed_schedules(
     ops: GenomeOps,
     options: SolveOptions,
     deadline: float,
+    objectives: tuple[str, ...] = ("makespan", "cost"),
 ) -> list[Seed]:
     """Every seed that exists for this problem; empty when HEFT finds no schedule."""
     budget = max(0.0, deadline - time.perf_counter())
@@ -64,9 +69,6 @@ def seed_schedules(
     peft = list_schedule(graph, PlacementRules(problem), peft_order, table.tolist())
     if peft is not None:
         seeds.append(Seed("peft", peft))
-    cheapest = cheap_list_schedule(problem, graph, order, weight=None)
-    if cheapest is not None:
-        seeds.append(Seed("cheapest", cheapest))
     rng = np.random.default_rng(options.seed)
     rules = PlacementRules(problem, np.array(heft.agent))
     stop = min(deadline, time.perf_counter() + _IMPROVE_SHARE * budget)
@@ -78,6 +80,15 @@ def seed_schedules(
         )
         if outcome.agent is not None and outcome.order is not None:
             seeds.append(Seed("cpsat", decode(graph, outcome.order, outcome.agent)))
+    cheapest = cheap_list_schedule(problem, graph, order, weight=None)
+    if cheapest is not None:
+        seeds.append(Seed("cheapest", cheapest))
+    if "cost" in objectives:
+        scale = float(problem.duration.mean() / max(problem.cost.mean(), 1e-12))
+        for w in SWEEP_WEIGHTS:
+            blend = cheap_list_schedule(problem, graph, order, w * scale)
+            if blend is not None:
+                seeds.append(Seed(f"sweep {w:g}", blend))
     for k, hint in enumerate(options.hints):
         plan = well_formed_hint(problem, hint)
         agent = None if plan is None else ops.legalise(plan.tolist())
