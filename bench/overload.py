@@ -6,6 +6,11 @@ must refuse the excess (429), finish every accepted job, and keep /healthz fast.
 Starts its own server (uvicorn subprocess, fresh SQLite store, no warm pool), submits
 small allocation jobs open-loop at `--rate` per second (no `?wait`), probes /healthz
 every 50 ms, then waits for every accepted job to end and counts how they ended.
+
+The sustainable rate is measured in the same run: jobs finished per second while the
+queue was never empty (from the first job's start to the last job's end); the offered
+rate is printed as a multiple of it. "lost" counts accepted jobs the service no longer
+knows (404); "stuck" those still queued or running `--settle` seconds after the offer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -66,6 +72,15 @@ async def _probe(url: str, stop: asyncio.Event) -> list[float]:
     return latencies
 
 
+async def _idle_probe(url: str, seconds: float) -> list[float]:
+    """/healthz of the idle service: the baseline the machine's own load allows."""
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_probe(url, stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    return await probe
+
+
 async def _run(
     url: str, rate: float, duration_s: float
 ) -> tuple[Counter[int], list[str], list[float]]:
@@ -76,15 +91,45 @@ async def _run(
     return statuses, accepted, await probe
 
 
-def _outcomes(url: str, accepted: list[str], timeout_s: float) -> Counter[str]:
+def _percentiles(name: str, seconds: list[float]) -> str:
+    ms = np.array(seconds) * 1000
+    return (
+        f"/healthz ms {name} over {len(ms)} probes: p50 {np.percentile(ms, 50):.1f}  "
+        f"p99 {np.percentile(ms, 99):.1f}  max {ms.max():.1f}"
+    )
+
+
+def _outcomes(url: str, accepted: list[str], timeout_s: float) -> list[dict[str, object]]:
+    """Each accepted job as the service shows it once all ended (or at the timeout);
+    a job the service does not know is `{"status": "lost"}`."""
     deadline = time.monotonic() + timeout_s
     with httpx.Client(base_url=url, timeout=60) as client:
         while True:
-            jobs = [client.get(f"/v1/jobs/{job_id}").json() for job_id in accepted]
-            ended = Counter(j["status"] for j in jobs)
+            jobs = []
+            for job_id in accepted:
+                response = client.get(f"/v1/jobs/{job_id}")
+                jobs.append(response.json() if response.status_code == 200 else {"status": "lost"})
+            ended = Counter(str(j["status"]) for j in jobs)
             if ended["queued"] + ended["running"] == 0 or time.monotonic() > deadline:
-                return ended
+                return jobs
             time.sleep(1.0)
+
+
+def _sustained_rate(jobs: list[dict[str, object]]) -> float | None:
+    """Jobs finished per second from the first start to the last finish (the service was
+    saturated throughout when the offer exceeds what it runs)."""
+    spans = [
+        (
+            datetime.fromisoformat(str(j["started_at"])),
+            datetime.fromisoformat(str(j["finished_at"])),
+        )
+        for j in jobs
+        if j.get("started_at") and j.get("finished_at")
+    ]
+    if len(spans) < 2:
+        return None
+    seconds = (max(f for _, f in spans) - min(s for s, _ in spans)).total_seconds()
+    return len(spans) / seconds if seconds > 0 else None
 
 
 def main() -> None:
@@ -92,6 +137,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=8.0, help="jobs offered per second")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--queue-cap", type=int, default=40)
+    parser.add_argument("--settle", type=float, default=600.0, help="seconds to wait for jobs")
+    parser.add_argument(
+        "--baseline", type=float, default=5.0, help="seconds of /healthz on the idle service"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         service = ServiceProcess(
@@ -102,20 +151,26 @@ def main() -> None:
         )
         service.start()
         try:
+            idle = asyncio.run(_idle_probe(service.url, args.baseline))
             statuses, accepted, health = asyncio.run(_run(service.url, args.rate, args.duration))
-            ended = _outcomes(service.url, accepted, timeout_s=600)
+            jobs = _outcomes(service.url, accepted, timeout_s=args.settle)
         finally:
             service.stop()
-    ms = np.array(health) * 1000
+    ended = Counter(str(j["status"]) for j in jobs)
     print(
         f"offered {sum(statuses.values())} jobs at {args.rate}/s for {args.duration:g} s "
         f"(queue cap {args.queue_cap}); answers {dict(sorted(statuses.items()))}"
     )
-    print(f"accepted jobs ended: {dict(ended)}")
-    print(
-        f"/healthz ms over {len(ms)} probes: p50 {np.percentile(ms, 50):.1f}  "
-        f"p99 {np.percentile(ms, 99):.1f}  max {ms.max():.1f}"
-    )
+    sustained = _sustained_rate(jobs)
+    if sustained is not None:
+        print(
+            f"sustained: {sustained:.2f} jobs/s finished while saturated; offered "
+            f"{args.rate / sustained:.1f}x that"
+        )
+    stuck = ended["queued"] + ended["running"]
+    print(f"accepted jobs ended: {dict(ended)}; lost {ended['lost']}, stuck {stuck}")
+    print(_percentiles("idle (baseline)", idle))
+    print(_percentiles("under the offer", health))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ burning a core, and no worker outlives the service by more than a short grace.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -32,6 +33,11 @@ PRELOAD_MODULES: tuple[str, ...] = (
 # After the service died, a job's solvers get this long to stop before the group is killed.
 ORPHAN_GRACE_S = 2.0
 
+# A job's worker and its solvers run at this lower CPU priority: with every core busy
+# solving, the service process (health checks, submissions, 429s) still gets the CPU
+# the moment it needs it. Idle cores still go to the solvers in full.
+JOB_NICENESS = 10
+
 
 def job_process_main(
     conn: Connection,
@@ -48,6 +54,7 @@ def job_process_main(
     """
     # Own process group: the parent can kill this process and its solver children at once.
     os.setpgrp()
+    _lower_priority()
     release_fork_server()
     stop = threading.Event()
     send_lock = threading.Lock()
@@ -89,6 +96,12 @@ def job_process_main(
     )
     send(("done", outcome))
     conn.close()
+
+
+def _lower_priority() -> None:
+    """Nice this process (and the solvers it starts) by JOB_NICENESS, where allowed."""
+    with contextlib.suppress(OSError, AttributeError):  # no nice() on this platform
+        os.nice(JOB_NICENESS)
 
 
 def _read_control(conn: Connection, stop: threading.Event) -> None:
