@@ -78,7 +78,7 @@ def _sweep(problem: CompiledProblem) -> tuple[list[list[float]], float]:
 
 
 def _decode_rate(notes: list[str]) -> float:
-    match = re.search(r"\((\d+) per second\)", notes[0]) if notes else None
+    match = re.search(r"\((\d+) per second of that work\)", notes[0]) if notes else None
     return float(match.group(1)) if match else float("nan")
 
 

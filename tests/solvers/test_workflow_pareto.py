@@ -174,3 +174,30 @@ def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() 
     for plan in result.front:
         assert plan[5] == 0 and all(plan[j] == 3 for j in range(0, 40, 7))
     assert "hint 0" in result.notes[1]
+
+
+def test_pareto_workflow_requests_get_nsga2_and_its_front_is_in_the_report() -> None:
+    from models import RunOptions
+    from solvers.portfolio import run_portfolio
+    from solvers.portfolio.strategy import choose_solvers, strategy_for
+
+    problem = _priced(30, 4, 1.0, 8)
+    compiled = compile_problem(problem)
+    choice = choose_solvers(compiled, None, ["greedy", "heft", "nsga2", "cpsat"])
+    assert choice.run == ["greedy", "heft", "nsga2"]
+    assert strategy_for(compiled, choice.run).problem_class == "workflow"
+    single = compile_problem(generate_workflow_problem(30, 4, 1.0, 8))
+    assert "nsga2" not in choose_solvers(single, None, ["greedy", "heft", "nsga2"]).run
+
+    report = run_portfolio(problem, RunOptions(time_limit_s=4.0, seed=0, workers=2))
+    runs = {run.name: run for run in report.solvers}
+    assert runs["nsga2"].front_size >= 2, runs["nsga2"].notes
+    assert runs["nsga2"].hypervolume is not None and report.hypervolume is not None
+    assert any(point.solver == "nsga2" for point in report.pareto_front)
+    # The report carries plans only for fronts of at most 50 points.
+    with_plans = [point for point in report.pareto_front if point.plan is not None]
+    assert with_plans or len(report.pareto_front) > 50
+    for point in with_plans:
+        assert point.plan is not None and point.plan.schedule, "each point carries its schedule"
+        makespan = max(entry.finish for entry in point.plan.schedule.values())
+        assert makespan == pytest.approx(point.objectives["makespan"], rel=1e-6)
