@@ -37,13 +37,11 @@ class CpScheduleOutcome:
 
 
 def makespan_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> float:
-    """max(longest chain of fastest durations, total work / joint speed) in seconds.
+    """max(longest chain of fastest durations, total work / total speed) in seconds.
 
-    The second holds when every agent may take every task: a schedule of makespan C
-    gives each agent at most C busy seconds, and task j takes a fraction x_ij of its
-    duration d_ij on agent i with sum_i x_ij = 1; so C * sum_i 1/d_ij >= 1 per unit of
-    task j's work share, and summing the per-task minimum gives 1 / sum_i (1/d_ij).
-    (With durations work/speed that is total work / total speed.)
+    The second applies when every agent may take every task and durations are
+    work / speed: in a schedule of makespan C agent i does at most speed_i * C work,
+    so C * total speed >= total work.
     """
     eligible = problem.eligible
     fastest = [
@@ -57,8 +55,6 @@ def makespan_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> floa
     duration = np.asarray(graph.duration, dtype=np.float64)
     if not eligible.all() or np.any(duration <= 0):
         return chain
-    # Fractional assignment: minimise C with sum_j x_ij d_ij <= C; for durations w_j/s_i
-    # the optimum is sum_j w_j / sum_i s_i. Use the ratio form only when it applies.
     speed = duration[0] / duration  # s_i / s_0 per task, equal across tasks if uniform
     if not np.allclose(speed, speed[:, :1], rtol=1e-9, atol=0.0):
         return chain
