@@ -6,6 +6,10 @@ victim's tail only when the move pays: the thief must finish the task sooner tha
 the victim would, by the transfer cost plus a margin. A task is never handed back
 to the agent it was taken from and stays put for `min_residence_s`, so nothing
 thrashes; each moved task must also pass the thief's eligibility filter.
+
+A failed attempt is cheap: a victim whose whole backlog is below the thief's
+`payback_bar` is passed over in O(1), and a queue that can list its tail in place
+(`steal_candidates`) is only touched for the tasks that move.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = [
     "StealParams",
     "StealPolicy",
     "make_steal_policy",
+    "payback_bar",
     "steal_from",
 ]
 
@@ -99,22 +104,23 @@ def _worth_moving(
 _NO_TASK = float("inf")  # `min_est` before any task was accepted: no bound known
 
 
-def _could_pay(
-    min_est: float, victim: AgentRecord, thief: AgentRecord, transfer_s: float, p: StealParams
-) -> bool:
-    """False only when no queued task of `victim` can pass `_worth_moving`'s gain test.
+def payback_bar(host: StealHost, thief: AgentRecord, transfer_s: float, p: StealParams) -> float:
+    """A victim whose backlog (queued + leased work over its speed) is at most this has
+    no task worth moving to `thief`; -inf when no such bound is known.
 
-    Every task's est is at least `min_est`; a task's `victim_finish` is at most the
-    victim's whole backlog over its speed, and `thief_finish` grows with est, so with
-    est = min_est this bounds every candidate. Lets a slow thief pass over a fast
-    victim without looking at its queue (a miss costs O(1)); a hair of slack keeps
-    rounding from ever refusing a move the full test would make.
+    Every task's est is at least `host.min_est`; in `_worth_moving` a task's
+    `victim_finish` is at most the victim's backlog, and `thief_finish` plus the margin
+    grow with est, so est = min_est bounds every candidate. Lets a slow thief pass over
+    a fast victim without looking at its queue; a hair of slack keeps rounding from
+    ever refusing a move the full test would make.
     """
+    min_est = host.min_est
+    if not p.gain_check or not 0.0 <= min_est < _NO_TASK or p.margin_ratio < 0.0:
+        return -_NO_TASK
     speed = thief.speed
-    victim_finish = (victim.load + victim.leased_load) / victim.speed
-    thief_finish = (thief.load + thief.leased_load + min_est) / speed + transfer_s
-    need = p.margin_s + p.margin_ratio * min_est / speed
-    return victim_finish - thief_finish - need > -1e-9 * (1.0 + victim_finish)
+    bar = (thief.load + thief.leased_load + min_est) / speed + transfer_s
+    bar += p.margin_s + p.margin_ratio * min_est / speed
+    return bar - 1e-9 * (1.0 + abs(bar))
 
 
 def steal_from(
@@ -125,15 +131,15 @@ def steal_from(
     max_tasks: int,
     transfer_s: float,
     params: StealParams,
+    bar: float | None = None,
 ) -> int:
-    """Move up to `max_tasks` tasks from `victim`'s tail to `thief`. O(max_tasks)."""
-    min_est = host.min_est
-    if (
-        params.gain_check
-        and 0.0 <= min_est < _NO_TASK
-        and params.margin_ratio >= 0.0
-        and not _could_pay(min_est, victim, thief, transfer_s, params)
-    ):
+    """Move up to `max_tasks` tasks from `victim`'s tail to `thief`. O(max_tasks).
+
+    `bar`: `payback_bar(host, thief, transfer_s, params)` when the caller has it.
+    """
+    if bar is None:
+        bar = payback_bar(host, thief, transfer_s, params)
+    if (victim.load + victim.leased_load) / victim.speed <= bar:
         host.count_steal_attempt(False)
         return 0
     candidates = victim.queue.steal_candidates()
@@ -249,12 +255,16 @@ class HeaviestVictim:
     def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
         if host.index.max_count < self.threshold:
             return 0
+        bar = payback_bar(host, thief, 0.0, self.params)
         for victim in host.index.top(self.probe):
             if victim.bcount < self.threshold:
                 break
             if victim is thief:
                 continue
-            moved = steal_from(host, victim, thief, now, self.batch, 0.0, self.params)
+            if (victim.load + victim.leased_load) / victim.speed <= bar:
+                host.count_steal_attempt(False)  # nothing there pays: see payback_bar
+                continue
+            moved = steal_from(host, victim, thief, now, self.batch, 0.0, self.params, bar)
             if moved:
                 return moved
         return 0

@@ -2,7 +2,7 @@
 
 `steal_from` looks at a victim's tail in place (`steal_candidates`) and skips a
 victim outright when no task of at least the smallest accepted est could pay
-(`_could_pay`). Both are speed-ups only: a coordinator without them (a FIFO that
+(`payback_bar`). Both are speed-ups only: a coordinator without them (a FIFO that
 cannot list its tail, and no est bound) must make the same moves on the same run.
 """
 
