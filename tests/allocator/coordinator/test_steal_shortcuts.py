@@ -31,7 +31,7 @@ class _TakeToLookFifo(FifoQueue):
 class _NoBoundCoordinator(Coordinator):
     """Never learns a smallest est, so every victim's queue is looked at."""
 
-    @property  # type: ignore[override]
+    @property
     def min_est(self) -> float:
         return float("inf")
 
@@ -99,11 +99,11 @@ def test_a_slow_thief_passes_a_fast_victim_without_touching_its_queue() -> None:
         coord.submit(TaskSpec(f"t{i}", work=1.0))
     coord.register_agent(AgentSpec("slow", speed=1.0))  # after: all four sit on `fast`
     fast, slow = coord.agents["fast"], coord.agents["slow"]
-    entries = list(fast.queue._q)
+    entries = list(fast.queue._entries())
     # fast drains its 4 in 0.4 s; the slow agent would need 1 s for one of them.
     moved = steal_from(coord, fast, slow, 0.0, 1, 0.0, coord.steal_policy.params)  # type: ignore[union-attr]
     assert moved == 0
-    assert list(fast.queue._q) == entries  # same entries, same order: nothing taken out
+    assert list(fast.queue._entries()) == entries  # same entries, same order: nothing taken out
     assert coord.metrics().steal_attempts == 1
     coord.validate()
 
