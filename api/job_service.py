@@ -87,6 +87,21 @@ class JobService:
         Raises:
             ApiProblem: 422 for a bad request, 429 (with Retry-After) when the queue is full.
         """
+        job, text, created = await self.submit_raw(
+            kind, body, wait_s=wait_s, idempotency_key=idempotency_key, tenant=tenant
+        )
+        return job, json.loads(text) if text else None, created
+
+    async def submit_raw(
+        self,
+        kind: str,
+        body: bytes,
+        *,
+        wait_s: float,
+        idempotency_key: str | None,
+        tenant: str | None = None,
+    ) -> tuple[JobRecord, str | None, bool]:
+        """`submit` with the result as its stored JSON text (a route answers with it as is)."""
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise ApiProblem(422, "Idempotency-Key must be 1 to 200 characters long")
         if self._parse_limiter is None:
@@ -112,8 +127,8 @@ class JobService:
             raise ApiProblem(429, str(exc), headers=retry) from exc
         if wait_s > 0 and not job.final:
             job = await self.wait(job.id, wait_s) or job
-        result = await self.result_document(job) if wait_s > 0 and job.final else None
-        return job, result, created
+        text = await self._result_text(job) if wait_s > 0 and job.final else None
+        return job, text, created
 
     async def wait(self, job_id: str, timeout_s: float) -> JobRecord | None:
         """Wait until the job is final or `timeout_s` passes; no busy polling."""
@@ -128,15 +143,36 @@ class JobService:
         try:
             deadline = loop.time() + timeout_s
             while True:
-                job = await run_in_threadpool(self.jobs.get, job_id)
                 remaining = deadline - loop.time()
-                if job is None or job.final or remaining <= 0:
+                job = self._finished_here(job_id)
+                # A job in this runner's warm pool announces its end: nothing to read.
+                if job is None and (remaining <= 0 or not self._solving_here(job_id)):
+                    job = await run_in_threadpool(self.jobs.get, job_id)
+                    if job is None:
+                        return None
+                if job is not None and (job.final or remaining <= 0):
                     return job
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), min(remaining, _RECHECK_S))
         finally:
             if self.runner is not None:
                 self.runner.completions.unsubscribe(job_id, notify)
+
+    def _finished_here(self, job_id: str) -> JobRecord | None:
+        """The job as stored when this runner just finished it (else None: read the store)."""
+        kept = self.runner.recent.get(job_id) if self.runner is not None else None
+        return kept[0] if kept is not None else None
+
+    def _solving_here(self, job_id: str) -> bool:
+        return self.runner is not None and self.runner.solving_fast(job_id)
+
+    async def _result_text(self, job: JobRecord) -> str | None:
+        if not job.has_result:
+            return None
+        kept = self.runner.recent.get(job.id) if self.runner is not None else None
+        if kept is not None and kept[1] is not None:
+            return kept[1]
+        return await run_in_threadpool(self.jobs.result_text, job.id)
 
     async def get(self, job_id: str) -> JobRecord:
         job = await run_in_threadpool(self.jobs.get, job_id)
@@ -177,9 +213,7 @@ class JobService:
         return text
 
     async def result_document(self, job: JobRecord) -> dict[str, Any] | None:
-        if not job.has_result:
-            return None
-        text = await run_in_threadpool(self.jobs.result_text, job.id)
+        text = await self._result_text(job)
         return json.loads(text) if text else None
 
     async def report_html(self, job_id: str) -> str:

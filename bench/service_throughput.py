@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from bench.raw_http import RawHttp
 from models.generators.instances import generate_attribute_problem
@@ -32,11 +35,24 @@ def _small_request(seed: int, time_limit_s: float) -> dict[str, object]:
     return doc
 
 
+def _cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the service and by its descendants
+    (fork server and worker processes), read from the OS."""
+    root = psutil.Process(pid)
+    spent = {"service": sum(root.cpu_times()[:2]), "workers": 0.0}
+    for child in root.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # a worker replaced meanwhile
+            spent["workers"] += sum(child.cpu_times()[:2])
+    return spent
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
-async def _allocations(port: int, rate: float, duration_s: float, time_limit_s: float) -> None:
+async def _allocations(
+    port: int, rate: float, duration_s: float, time_limit_s: float, service_pid: int
+) -> None:
     """Open loop: one request every 1/rate seconds, whatever the latency."""
     documents = [_small_request(seed, time_limit_s) for seed in range(16)]
     latencies: list[float] = []
@@ -63,6 +79,8 @@ async def _allocations(port: int, rate: float, duration_s: float, time_limit_s: 
         outcomes[key] = outcomes.get(key, 0) + 1
 
     tasks = []
+    cpu_before = _cpu_seconds(service_pid)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     k = 0
     while (now := time.perf_counter() - t0) < duration_s:
@@ -71,14 +89,19 @@ async def _allocations(port: int, rate: float, duration_s: float, time_limit_s: 
         await asyncio.sleep(max(0.0, k / rate - (time.perf_counter() - t0)))
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
+    cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(service_pid).items()}
     done = outcomes.get("succeeded", 0)
+    per_request = {k: 1000 * v / max(1, done) for k, v in cpu.items()}
     print(
         f"allocations: sent {k} at {rate:g}/s for {duration_s:g} s (20x5, greedy, "
         f"time_limit_s={time_limit_s:g}, ?wait=10)\n"
         f"  completed {done} = {done / wall:.1f}/s; outcomes {outcomes}\n"
         f"  latency p50 {_pct(latencies, 50):.0f} ms, p95 {_pct(latencies, 95):.0f} ms, "
         f"p99 {_pct(latencies, 99):.0f} ms, max {_pct(latencies, 100):.0f} ms; "
-        f"last sent at {now:.1f} s"
+        f"last sent at {now:.1f} s\n"
+        f"  CPU per completed request: service process {per_request['service']:.1f} ms, "
+        f"its worker processes {per_request['workers']:.1f} ms; "
+        f"1-min load average {load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end"
     )
 
 
@@ -212,7 +235,16 @@ def main() -> None:
         service.start()
         try:
             if args.what in ("allocations", "all"):
-                asyncio.run(_allocations(service.port, args.rate, args.duration, args.time_limit))
+                assert service.process is not None
+                asyncio.run(
+                    _allocations(
+                        service.port,
+                        args.rate,
+                        args.duration,
+                        args.time_limit,
+                        service.process.pid,
+                    )
+                )
             if args.what in ("pulls", "all"):
                 asyncio.run(_pulls(service.port, args.agents, min(args.duration, 30), args.batch))
             if args.what in ("restart", "all"):

@@ -26,6 +26,7 @@ from allocator.executors import job_process_factory
 from allocator.jobs.breaker_board import BreakerBoard
 from allocator.jobs.completion import CompletionBoard
 from allocator.jobs.job_process import JobProcess
+from allocator.jobs.recent_results import RecentResults
 from allocator.jobs.worker_process import (
     PRELOAD_MODULES,
     init_pool_worker,
@@ -91,6 +92,9 @@ class JobRunner:
         self.config = config or RunnerConfig()
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.completions = CompletionBoard()
+        # Fast jobs just finished, with their results: the `?wait` request that is
+        # waiting for one answers from here instead of reading the store again.
+        self.recent = RecentResults()
         self._on_finished = on_finished
         self._health = health
         # The solver breaker carried across this service's jobs (see BreakerBoard).
@@ -152,7 +156,9 @@ class JobRunner:
             # A warm-pool solve cannot be interrupted; it is short, so the job ends now as
             # cancelled and the pool's late answer is dropped (its lease is gone).
             cancelled = JobOutcome("cancelled", "cancelled", "none")
-            if self.jobs.finish(job_id, self.owner, cancelled):
+            finished = self.jobs.finish_record(job_id, self.owner, cancelled)
+            if finished is not None:
+                self.recent.keep(finished, None)
                 self.completions.publish(job_id)
 
     def fast_path_fits(self, job: NewJob) -> bool:
@@ -176,6 +182,11 @@ class JobRunner:
             future = self._fast_pool().submit(pool_solve, record.id, job.kind, job.request, sent)
         future.add_done_callback(lambda f: self._fast_done(record, f, sent))
         return record, True
+
+    def solving_fast(self, job_id: str) -> bool:
+        """Whether the job is in this runner's warm pool now (its end is published)."""
+        with self._lock:
+            return job_id in self._fast
 
     @property
     def running_count(self) -> int:
@@ -251,8 +262,7 @@ class JobRunner:
         self.jobs.fail_exhausted(self.config.max_attempts)
         with self._lock:
             fast = list(self._fast)
-        for job_id in fast:
-            self.jobs.renew(job_id, self.owner, self.config.lease_s)
+        self.jobs.renew_all(fast, self.owner, self.config.lease_s)
 
     def _claim_jobs(self) -> None:
         while not self._closing.is_set():
@@ -307,8 +317,11 @@ class JobRunner:
             return
         if outcome is not None:
             self.breakers.merge(sent, outcome.breaker_state)
-        if outcome is not None and not self.jobs.finish(record.id, self.owner, outcome):
-            outcome = None
+            finished = self.jobs.finish_record(record.id, self.owner, outcome)
+            if finished is None:
+                outcome = None
+            else:
+                self.recent.keep(finished, outcome.result)
         self._publish(record.id, record.kind, outcome, time.monotonic() - started)
 
     def _publish(

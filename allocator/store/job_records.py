@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
+
 from allocator.store.tables import JobRow
 
 __all__ = [
@@ -103,7 +105,8 @@ def plan_only_result(status: str, error: str | None, best_plan: str) -> str:
     return json.dumps({"status": status, "error": error, "best_plan": json.loads(best_plan)})
 
 
-def record_of(row: JobRow) -> JobRecord:
+def record_of(row: JobRow | Row[Any]) -> JobRecord:
+    """A record from a loaded row or from a statement's RETURNING row."""
     return JobRecord(
         id=row.id,
         kind=row.kind,

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,9 +22,9 @@ from allocator.store.job_records import (
     JobRecord,
     NewJob,
     QueueFull,
-    plan_only_result,
     record_of,
 )
+from allocator.store.job_recovery import JobRecovery, update_jobs
 from allocator.store.queue_caps import QueueCaps, check_queue
 from allocator.store.tables import JobRow
 
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-class JobRepository:
+class JobRepository(JobRecovery):
     """All job reads and writes; thread-safe (one session per call)."""
 
     def __init__(self, sessions: sessionmaker[Session]):
@@ -172,7 +172,7 @@ class JobRepository:
             now = time.time()
             with self._sessions.begin() as session:
                 claimed = session.execute(
-                    update(JobRow)
+                    update_jobs()
                     .where(JobRow.id == job_id, *runnable)
                     .values(
                         status="running",
@@ -190,13 +190,27 @@ class JobRepository:
         """Extend the lease; returns cancel_requested, or None if the lease was lost."""
         with self._sessions.begin() as session:
             done = session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(lease_expires_at=time.time() + lease_s)
             ).rowcount  # type: ignore[attr-defined]
             if not done:
                 return None
             return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+
+    def renew_all(self, job_ids: Sequence[str], owner: str, lease_s: float) -> int:
+        """Extend the leases of many running jobs in one statement; returns how many."""
+        if not job_ids:
+            return 0
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update_jobs()
+                .where(
+                    JobRow.id.in_(job_ids), JobRow.lease_owner == owner, JobRow.status == "running"
+                )
+                .values(lease_expires_at=time.time() + lease_s)
+            ).rowcount  # type: ignore[attr-defined]
+        return int(done or 0)
 
     def record_progress(
         self, job_id: str, owner: str, objective: float | None, bound: float | None, solver: str
@@ -208,7 +222,7 @@ class JobRepository:
             values["best_bound"] = bound
         with self._sessions.begin() as session:
             session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(**values)
             )
@@ -217,7 +231,7 @@ class JobRepository:
         """Keep `plan` (JSON) if it beats the job's stored best plan, across attempts too."""
         with self._sessions.begin() as session:
             done = session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(
                     JobRow.id == job_id,
                     JobRow.lease_owner == owner,
@@ -240,16 +254,21 @@ class JobRepository:
         """A batch's progress: instances finished out of all."""
         with self._sessions.begin() as session:
             session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(instances_done=done, instances_total=total)
             )
 
     def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
         """Store the outcome if `owner` still holds the lease: results are written once."""
+        return self.finish_record(job_id, owner, outcome) is not None
+
+    def finish_record(self, job_id: str, owner: str, outcome: JobOutcome) -> JobRecord | None:
+        """`finish`, returning the job as stored (None when the lease was lost), so a
+        waiting request needs no read after it."""
         with self._sessions.begin() as session:
-            done = session.execute(
-                update(JobRow)
+            row = session.execute(
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(
                     status=outcome.status,
@@ -264,8 +283,9 @@ class JobRepository:
                     lease_owner=None,
                     lease_expires_at=None,
                 )
-            ).rowcount  # type: ignore[attr-defined]
-        return bool(done)
+                .returning(*JobRow.__table__.columns)
+            ).first()
+        return record_of(row) if row is not None else None
 
     def release(self, job_id: str, owner: str, *, count_attempt: bool = False) -> bool:
         """Give a running job back to the queue (graceful shutdown, lost worker pool; a
@@ -273,7 +293,7 @@ class JobRepository:
         crashing)."""
         with self._sessions.begin() as session:
             done = session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "running")
                 .values(
                     status="queued",
@@ -289,7 +309,7 @@ class JobRepository:
         now = time.time()
         with self._sessions.begin() as session:
             session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.status == "queued")
                 .values(
                     status="cancelled",
@@ -299,80 +319,8 @@ class JobRepository:
                 )
             )
             session.execute(
-                update(JobRow)
+                update_jobs()
                 .where(JobRow.id == job_id, JobRow.status == "running")
                 .values(cancel_requested=True)
             )
         return self.get(job_id)
-
-    def requeue_expired(self, now: float | None = None) -> int:
-        """Return running jobs whose lease expired (their runner died) to the queue."""
-        now = time.time() if now is None else now
-        expired = (JobRow.status == "running", JobRow.lease_expires_at < now)
-        with self._sessions.begin() as session:
-            # A job the user already cancelled is not worth re-running.
-            session.execute(
-                update(JobRow)
-                .where(*expired, JobRow.cancel_requested.is_(True))
-                .values(
-                    status="cancelled",
-                    stop_reason="cancelled",
-                    solution="none",
-                    finished_at=now,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
-            count = session.execute(
-                update(JobRow)
-                .where(*expired)
-                .values(
-                    status="queued",
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    best_objective=None,
-                    best_bound=None,
-                    progress_solver=None,
-                    instances_done=None,
-                )
-            ).rowcount  # type: ignore[attr-defined]
-        return int(count or 0)
-
-    def fail_exhausted(self, max_attempts: int) -> int:
-        """Queued jobs that already crashed their runner `max_attempts` times stop here;
-        one whose worker stored a verified plan keeps it as its result."""
-        error = f"the job was interrupted {max_attempts} times; it is not retried"
-        exhausted = (JobRow.status == "queued", JobRow.attempts >= max_attempts)
-        with self._sessions.begin() as session:
-            kept = session.execute(
-                select(JobRow.id, JobRow.best_plan, JobRow.best_plan_objective).where(
-                    *exhausted, JobRow.best_plan.is_not(None)
-                )
-            ).all()
-            for job_id, plan, objective in kept:
-                session.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job_id, *exhausted)
-                    .values(
-                        status="failed",
-                        stop_reason="error",
-                        solution="feasible",
-                        objective=objective,
-                        best_objective=objective,
-                        result=plan_only_result("failed", error, str(plan)),
-                        finished_at=time.time(),
-                        error=error,
-                    )
-                )
-            count = session.execute(
-                update(JobRow)
-                .where(*exhausted)
-                .values(
-                    status="failed",
-                    stop_reason="error",
-                    solution="none",
-                    finished_at=time.time(),
-                    error=error,
-                )
-            ).rowcount  # type: ignore[attr-defined]
-        return len(kept) + int(count or 0)

@@ -14,7 +14,7 @@ from api.dependencies import get_job_service
 from api.job_service import JobService
 from api.previous_job import resolve_previous_job
 from api.problems import PROBLEM_JSON, ApiProblem
-from api.schemas import JobList, JobStatus, JobView, job_view
+from api.schemas import JobList, JobStatus, JobView, job_view, job_view_json
 from api.security import require_token
 
 __all__ = ["router"]
@@ -72,16 +72,20 @@ async def _submit(
     key: str | None,
     *,
     body: bytes | None = None,
-) -> JobView:
+) -> Any:
     body = await request.body() if body is None else body
-    job, result, created = await jobs.submit(
+    job, result, created = await jobs.submit_raw(
         kind, body, wait_s=wait, idempotency_key=key, tenant=tenant_of(request)
     )
-    response.status_code = 200 if result is not None else 202
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    headers = {"Location": f"/v1/jobs/{job.id}"}
     if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return job_view(job, result)
+        headers["Idempotent-Replayed"] = "true"
+    if result is not None:  # the stored result goes out as it is, not parsed and printed
+        content = job_view_json(job, result)
+        return Response(content, status_code=200, media_type="application/json", headers=headers)
+    response.status_code = 202
+    response.headers.update(headers)
+    return job_view(job)
 
 
 @router.post(
