@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from deap import base, tools
 
-from models import CompiledProblem, evaluate_plan
+from models import CompiledProblem, Evaluation, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
 from solvers.shared.pareto import non_dominated, normalised_hypervolume
 from solvers.shared.timing import fill_timing
@@ -40,9 +40,13 @@ _INFEASIBLE = 1e300  # objective value of a genome that fits no agent or never f
 #: on one loaded core (300-400k task placements per second), so the count ends first.
 _TASKS_PER_S = 1.5e5
 _ARCHIVE_MAX = 100  # front members kept (the report reads at most 200 per solver)
-#: The loop stops this many archive verifications before the deadline (the result
-#: re-checks every member with evaluate_plan), times the seconds one check took.
-_VERIFY_RESERVE = 1.5 * _ARCHIVE_MAX
+#: The loop stops early enough to re-check every archive member with evaluate_plan
+#: (this many times the seconds one check took per member)
+#: and a share of the limit: a portfolio stops a solver shortly after its budget, and
+#: the result must still be sent. Checks still left at the deadline are not made (those
+#: members are not returned).
+_CHECK_SAFETY = 3.0
+_MARGIN_SHARE = 0.03
 
 
 @dataclass
@@ -125,7 +129,9 @@ def solve_workflow_pareto(
             notes=["list scheduling found no agent for some task under the constraints"],
         )
     seeded = [breeder.scored(s.schedule.agent, s.schedule.order, s.schedule, 0.0) for s in seeds]
-    deadline -= _VERIFY_RESERVE * _seconds_per_check(problem, seeds[0].schedule)
+    # The median of three checks (the first call also pays one-off set-up).
+    check_s = sorted(_seconds_per_check(problem, s.schedule) for s in seeds[:3])[1]
+    margin = _MARGIN_SHARE * max(0.0, options.time_limit_s)
     breeder.stats = SearchStats()  # seeds are not counted as decodes of the search
     size = max(4, options.population + options.population % 2)
     pop = _initial_population(breeder, seeded, size, rng)
@@ -138,15 +144,29 @@ def solve_workflow_pareto(
     stop = StopReason.ITERATIONS_DONE
     rate = min(0.5, 2.0 / max(graph.n, 1))
     while cap is None or breeder.stats.generations < cap:
-        if time.perf_counter() > deadline:
+        # The archive rarely grows by more than a quarter of a generation; when it does,
+        # the result checks members until the deadline and returns those.
+        members = min(_ARCHIVE_MAX, len(archive.members) + size // 4)
+        stop_at = deadline - margin - _CHECK_SAFETY * members * check_s
+        if time.perf_counter() > stop_at:
             stop = StopReason.TIME_LIMIT
             break
-        children = _offspring(breeder, pop, size, rate, rng, deadline)
+        children = _offspring(breeder, pop, size, rate, rng, stop_at)
         pop = tools.selNSGA2(pop + children, size, nd="log")
         archive.offer(children)
         breeder.stats.generations += 1
         _record(problem, names, archive, recorder, options)
-    return _result(solver_name, problem, names, archive, seeds, breeder.stats, stop, recorder)
+    return _result(
+        solver_name,
+        problem,
+        names,
+        archive,
+        seeds,
+        breeder.stats,
+        stop,
+        recorder,
+        deadline - margin / 2,  # the rest of the result (choice, hypervolume) after it
+    )
 
 
 def _seconds_per_check(problem: CompiledProblem, schedule: Schedule) -> float:
@@ -241,10 +261,14 @@ def _result(
     stats: SearchStats,
     stop: StopReason,
     recorder: TraceRecorder,
+    deadline: float,
 ) -> SolveResult:
-    """Verify every archive member with evaluate_plan; choose; hypervolume against seeds."""
-    verified = []
-    for member in archive.members:
+    """Verify archive members with evaluate_plan until the deadline (at least one); choose;
+    hypervolume against the seeds."""
+    verified: list[tuple[Individual, np.ndarray, np.ndarray, Evaluation]] = []
+    for member in _spread(archive.members):
+        if verified and time.perf_counter() > deadline:
+            break
         assert member.schedule is not None
         agent = np.array(member.agent, dtype=np.int32)
         start = np.array(member.schedule.start, dtype=np.float64)
@@ -260,7 +284,10 @@ def _result(
     ]
     dropped = len(archive.members) - len(verified)
     if dropped:
-        notes.append(f"{dropped} front member(s) failed evaluate_plan and were dropped")
+        notes.append(
+            f"{dropped} front member(s) failed evaluate_plan or were not checked by the "
+            "deadline, and were dropped"
+        )
     if not verified:
         return fill_timing(
             SolveResult(solver_name, SolveStatus.NO_SOLUTION, stop, notes=notes), recorder
@@ -286,6 +313,19 @@ def _result(
         hypervolume=normalised_hypervolume(values, both.min(axis=0), both.max(axis=0)),
     )
     return fill_timing(result, recorder)
+
+
+def _spread(members: list[Individual]) -> list[Individual]:
+    """Members by first objective, in the order extremes, middle, quarters, ...: checks cut
+    short by the deadline then leave an even front, not a gap at one end."""
+    ranked = sorted(members, key=lambda x: tuple(x.values.tolist()))
+    picked: dict[int, None] = {}
+    level = 1
+    while len(picked) < len(ranked):
+        for k in np.linspace(0, len(ranked) - 1, level + 1).round().astype(int).tolist():
+            picked.setdefault(k)
+        level *= 2
+    return [ranked[k] for k in picked]
 
 
 def _choose(problem: CompiledProblem, values: np.ndarray, evaluations: list) -> int:
