@@ -1,11 +1,14 @@
 """Topology benchmarks: (a) heuristic vs MILP gap on 8-12 nodes, (b) 200 nodes with
 heavy-tailed traffic vs the standard generators, (c) communication-aware allocation,
-(d) bandwidth as a limit: traffic scaled until the latency-best design overloads links.
+(d) bandwidth as a limit: traffic scaled until the latency-best design overloads links,
+(e) bandwidth in placement: what routing each plan costs evaluate_plan and the greedy
+(with and without a network, and a plain allocation before/after), and what the
+bandwidth repair does when the plan chosen blind to bandwidth overloads links.
 
 (a) and (b) measure latency design, so their new links get bandwidth no traffic fills
 (bandwidth is (d)'s subject); (d) uses 100 per link.
 
-`python -m bench.topology [--part a b c d] [--instances 6] [--seed 0]`
+`python -m bench.topology [--part a b c d e] [--instances 6] [--seed 0]`
 """
 
 from __future__ import annotations
@@ -245,7 +248,7 @@ def part_d(instances: int, seed: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--part", nargs="+", default=["a", "b", "c", "d"], choices=["a", "b", "c", "d"]
+        "--part", nargs="+", default=["a", "b", "c", "d"], choices=["a", "b", "c", "d", "e"]
     )
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -259,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         part_c(args.seed, args.comm_weight)
     if "d" in args.part:
         part_d(args.instances, args.seed)
+    if "e" in args.part:
+        from bench.placement_bandwidth import part_e
+
+        part_e(args.instances, args.seed)
     return 0
 
 

@@ -19,8 +19,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from models import CompiledProblem
 from models.placement_network import PlacementNetwork, link_use, node_traffic
@@ -29,6 +27,10 @@ __all__ = ["BandwidthRepair", "repair_bandwidth"]
 
 _EPS = 1e-9
 _TOLERANCE = 1e-6
+#: The router is asked again once shortest-path overflow falls below this share of
+#: what it was when the router last failed (moves past the point of fitting are sent
+#: back by `_undo_needless`).
+_ROUTE_AGAIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,28 +54,10 @@ class _Links:
     """Shortest-path link loads of a plan, and what moving one task does to them."""
 
     def __init__(self, net: PlacementNetwork):
-        iu, ku = np.nonzero(np.triu(net.adjacency, 1))
-        self.index = {(int(i), int(k)): e for e, (i, k) in enumerate(zip(iu, ku, strict=True))}
+        iu, ku = net.link_ends
         self.bandwidth = net.bandwidth[iu, ku]
-        weights = np.where(net.adjacency, np.maximum(net.latency, 1e-12), 0.0)
-        _, self.pred = dijkstra(csr_matrix(weights), directed=False, return_predecessors=True)
-        self.paths: dict[tuple[int, int], np.ndarray] = {}
+        self.path = net.path  # link indices on the lowest-latency path between two nodes
         self.node = net.agent_node
-
-    def path(self, u: int, w: int) -> np.ndarray:
-        """Link indices on the shortest path between nodes u and w (cached)."""
-        key = (min(u, w), max(u, w))
-        found = self.paths.get(key)
-        if found is None:
-            s, t = key
-            hops, v = [], t
-            while v != s and self.pred[s, v] >= 0:
-                p = int(self.pred[s, v])
-                hops.append(self.index[(min(p, v), max(p, v))])
-                v = p
-            found = np.array(hops, dtype=np.int64)
-            self.paths[key] = found
-        return found
 
     def add(self, load: np.ndarray, agent: int, other: int, volume: float, sign: float) -> None:
         """Add (sign +1) or take away (-1) `volume` between two agents' nodes."""
@@ -81,7 +65,7 @@ class _Links:
             return
         u, w = int(self.node[agent]), int(self.node[other])
         if u >= 0 and w >= 0 and u != w:
-            np.add.at(load, self.path(u, w), sign * volume)
+            load[self.path(u, w)] += sign * volume  # a simple path: no link twice
 
     def overflow(self, load: np.ndarray) -> float:
         return float(np.maximum(load - self.bandwidth, 0.0).sum())
@@ -112,6 +96,7 @@ class _Plan:
         for group in problem.co_location:
             self.fixed[group] = True
         self.room = problem.capacity * (1 + _TOLERANCE) + _TOLERANCE
+        self.failed_at = np.inf  # shortest-path overflow when the router last failed
         self.groups_of: list[list[np.ndarray]] = [[] for _ in range(n)]
         for group in problem.anti_affinity:
             for j in group.tolist():
@@ -184,13 +169,22 @@ class _Plan:
             for i in agents
         )
 
-    def fits(self) -> bool:
-        if self.links.overflow(self.load) <= _TOLERANCE:
+    def fits(self, *, route: bool = False) -> bool:
+        """Whether the plan's traffic fits: on shortest paths, else when the router fits
+        it. The router (tens of ms) runs on the first call, then only once the
+        shortest-path overflow has halved since it last failed, or when `route`."""
+        overflow = self.links.overflow(self.load)
+        if overflow <= _TOLERANCE:
             return True
+        if not route and overflow > _ROUTE_AGAIN * self.failed_at:
+            return False
         net = self.p.network
         assert net is not None
         use = link_use(net, node_traffic(net, self.p.comm_pairs, self.p.comm_volume, self.a))
-        return use is None or use.fits
+        if use is None or use.fits:
+            return True
+        self.failed_at = overflow
+        return False
 
 
 def _crossing_overload(plan: _Plan) -> list[int]:
@@ -304,6 +298,7 @@ def repair_bandwidth(
         if plan.fits():
             fits = True
             break
+    fits = fits or plan.fits(route=True)
     if fits:
         _undo_needless(plan, moves, deadline)
     moved = int((plan.a != a).sum())
@@ -327,5 +322,5 @@ def _undo_needless(plan: _Plan, moves: list[tuple[int, int]], deadline: float) -
         if here == origin or saving(j, origin) >= 0 or not plan.allowed_targets(j)[origin]:
             continue
         plan.move(j, origin)
-        if not plan.fits():
+        if not plan.fits(route=True):
             plan.move(j, here)

@@ -1,0 +1,116 @@
+"""(e) of `bench.topology`: link bandwidth in placement (issue 15).
+
+Overhead: evaluate_plan per call, and the greedy's wall time at a 1 s limit (the routing
+of incumbents and the final repair show as time past the limit), on the same problem
+with its network and with the network removed (what the evaluator did before it routed
+traffic), plus a plain allocation without topology.
+
+Repair: networked problems whose links get the bandwidth that puts the blind plan's
+busiest link (greedy, network removed) at 150% and 300%; then the greedy with the
+network (its final repair) and the portfolio's repair of the blind plan.
+
+`python -m bench.topology --part e --instances 3`
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from models import CompiledProblem, compile_problem, evaluate_plan
+from models.generators.instances import generate_attribute_problem
+from models.generators.networked import generate_networked_problem, with_bandwidth
+from solvers.base import SolveOptions
+from solvers.heuristic.solver import GreedySolver
+from solvers.shared.bandwidth_repair import repair_bandwidth
+
+__all__ = ["part_e"]
+
+
+def _seconds(call: Callable[[], object], repeat: int) -> float:
+    """Best of three batches, per call."""
+    best = np.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            call()
+        best = min(best, (time.perf_counter() - t0) / repeat)
+    return float(best)
+
+
+def _greedy(compiled: CompiledProblem, seed: int) -> np.ndarray:
+    result = GreedySolver().solve(compiled, SolveOptions(time_limit_s=1.0, seed=seed))
+    assert result.assignment is not None
+    return result.assignment
+
+
+def _blind(compiled: CompiledProblem, seed: int) -> np.ndarray:
+    result = GreedySolver().solve(
+        replace(compiled, network=None), SolveOptions(time_limit_s=1.0, seed=seed)
+    )
+    assert result.assignment is not None
+    return result.assignment
+
+
+def _overhead(seed: int) -> None:
+    print("  overhead (best of 3; 'none' = the same problem with its network removed)")
+    print(
+        f"  {'problem':>32} {'eval none ms':>12} {'eval net ms':>11} {'x':>5} "
+        f"{'greedy none s':>13} {'greedy net s':>12} {'x':>5}"
+    )
+    for n_tasks, n_agents, n_nodes in ((200, 20, 8), (1000, 40, 12)):
+        compiled = compile_problem(generate_networked_problem(n_tasks, n_agents, n_nodes, seed))
+        free = replace(compiled, network=None)
+        plan = _blind(compiled, seed)
+        e_free = _seconds(lambda p=free, a=plan: evaluate_plan(p, a), 20)  # type: ignore[misc]
+        e_net = _seconds(lambda p=compiled, a=plan: evaluate_plan(p, a), 20)  # type: ignore[misc]
+        g_free = _seconds(lambda p=free: _greedy(p, seed), 1)  # type: ignore[misc]
+        g_net = _seconds(lambda p=compiled: _greedy(p, seed), 1)  # type: ignore[misc]
+        label = f"{n_tasks}x{n_agents}, {n_nodes} nodes, fits"
+        print(
+            f"  {label:>32} {1e3 * e_free:>12.3f} {1e3 * e_net:>11.3f} {e_net / e_free:>5.2f} "
+            f"{g_free:>13.2f} {g_net:>12.2f} {g_net / g_free:>5.2f}"
+        )
+    plain = compile_problem(generate_attribute_problem(2000, 60, seed))
+    everyone = np.arange(plain.n_tasks) % plain.n_agents
+    e_plain = _seconds(lambda: evaluate_plan(plain, everyone), 20)
+    print(f"  {'2000x60, no topology':>32} {1e3 * e_plain:>12.3f} (network None: not routed)")
+
+
+def _repair(instances: int, seed: int) -> None:
+    print("  repair: links scaled so the blind plan's busiest link runs at the given load")
+    print(
+        f"  {'problem':>26} {'load':>5} {'greedy fits':>11} {'cost +%':>8} {'moved':>5} "
+        f"{'repair fits':>11} {'cost +%':>8} {'moved':>5} {'repair s':>8}"
+    )
+    for k in range(instances):
+        problem = generate_networked_problem(300, 16, 8, seed + k)
+        compiled = compile_problem(problem)
+        blind = _blind(compiled, seed + k)
+        use = evaluate_plan(compiled, blind).link_use
+        assert use is not None
+        for load in (1.5, 3.0):
+            tight = compile_problem(with_bandwidth(problem, 1000.0 * use.max_utilisation / load))
+            base = evaluate_plan(tight, blind)
+            greedy = _greedy(tight, seed)
+            g_ev = evaluate_plan(tight, greedy)
+            t0 = time.perf_counter()
+            fixed = repair_bandwidth(tight, blind, time_limit_s=10.0)
+            elapsed = time.perf_counter() - t0
+            r_ev = evaluate_plan(tight, fixed.assignment)
+            print(
+                f"  {problem.name:>26} {load:>5.0%} {g_ev.feasible!s:>11} "
+                f"{100 * (g_ev.score / base.score - 1):>8.2f} {int((greedy != blind).sum()):>5} "
+                f"{r_ev.feasible!s:>11} {100 * (r_ev.score / base.score - 1):>8.2f} "
+                f"{fixed.moved:>5} {elapsed:>8.2f}"
+            )
+
+
+def part_e(instances: int, seed: int) -> None:
+    print("(e) bandwidth in placement: routing cost and repair")
+    _overhead(seed)
+    _repair(instances, seed)
+    print()
