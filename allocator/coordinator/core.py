@@ -138,25 +138,19 @@ class Coordinator(CoordinatorOperations):
         task_id = spec.id
         if self._known(task_id):
             raise AdmissionError(task_id, "a task with this id was already submitted")
-        preds: list[TaskRecord] | None = None
-        blocker: str | None = None
-        if spec.after:
-            preds, blocker = dependencies.open_predecessors(self, spec)
+        found = dependencies.open_predecessors(self, spec) if spec.after else None
         now = self._clock()
         work = spec.work
         task = TaskRecord(spec, self.estimates.estimate(spec.kind) if work is None else work, now)
-        if task.est < self.min_est:
-            self.min_est = task.est
         if task.constrained and not validation.anyone_could_run(self, task):
             self.kpi.rejected += 1
             raise AdmissionError(task_id, validation.why_nobody(self, task))
         if self.admission is not None and task.deadline is not None:
             edf.admit_or_reject(self, self.admission, task, now)
         self.kpi.submitted += 1
-        if preds or blocker is not None:
-            if rank is not None:
-                task.rank = rank
-            dependencies.file_dependent(self, task, preds or [], blocker)
+        self.min_est = task.est if task.est < self.min_est else self.min_est
+        if found is not None:
+            dependencies.file_dependent(self, task, found, rank)
             return None
         self.tasks[task_id] = task
         self.queued_work += task.est

@@ -121,8 +121,9 @@ def batch_order(
 
 def open_predecessors(
     state: CoordinatorState, spec: TaskSpec
-) -> tuple[list[TaskRecord], str | None]:
-    """`spec`'s unfinished predecessors (live records) and the dead task blocking it, if any.
+) -> tuple[list[TaskRecord], str | None] | None:
+    """`spec`'s unfinished predecessors (live records) and the dead task blocking it, if any;
+    None when every predecessor has completed (the task need not wait).
 
     Raises DependencyError naming an unknown id. One pass over `after` (the submit path
     of every dependent task, so kept lean).
@@ -142,13 +143,20 @@ def open_predecessors(
             blocker = blocker or state.deps.blocked_by[pred]
         else:
             check_known(TaskSpec(spec.id, after=(pred,)), lambda p: False)  # raises, naming it
-    return out, blocker
+    return (out, blocker) if out or blocker is not None else None
 
 
 def file_dependent(
-    state: CoordinatorState, task: TaskRecord, preds: list[TaskRecord], blocker: str | None
+    state: CoordinatorState,
+    task: TaskRecord,
+    found: tuple[list[TaskRecord], str | None],
+    rank: float | None,
 ) -> None:
-    """Park `task` until `preds` complete, or hold it behind `blocker` (a dead task)."""
+    """Park `task` until the open predecessors `found` lists complete, or hold it behind
+    the dead task `found` names. `rank`: its upward rank when the caller computed one."""
+    preds, blocker = found
+    if rank is not None:
+        task.rank = rank
     if blocker is not None:
         _hold(state, task, blocker)
         return
@@ -170,36 +178,56 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
     """A predecessor completed; `kids` were waiting on it: queue those now ready.
 
     The caller takes `kids` off the completed record (so a completion without
-    dependants costs one attribute read and no call).
+    dependants costs one attribute read and no call). O(len(kids)), plus a sort of
+    the ready ones when more than one became ready at once.
     """
     ready: list[TaskRecord] = []
     for kid in kids:
-        kid.missing -= 1
-        if not kid.missing:
+        left = kid.missing - 1
+        kid.missing = left
+        if not left:
             ready.append(kid)
     if not ready:
         return
     deps = state.deps
     planned = deps.planned
-    if len(ready) > 1:
-        if planned:
+    if planned:
+        if len(ready) > 1:
             ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
-        else:
-            ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
+        for task in ready:
+            _queue_released(state, task, _planned_agent(state, task), now)
+        return
+    if len(ready) > 1:
+        ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
     tasks, waiting = state.tasks, deps.waiting
     place = state.dispatcher.place
     for task in ready:
-        del waiting[task.id]
+        task_id = task.id
+        del waiting[task_id]
         task.state = QUEUED
-        tasks[task.id] = task
+        tasks[task_id] = task
         state.queued_work += task.est
-        agent = _planned_agent(state, task) if planned else None
-        if agent is None:
-            agent = place(task)
+        agent = place(task)
         if agent is None:
             state._file_global(task, now)
         else:
             state._file_local(task, agent, now)
+
+
+def _queue_released(
+    state: CoordinatorState, task: TaskRecord, agent: AgentRecord | None, now: float
+) -> None:
+    """Queue a released task on `agent` (None: where the dispatcher says)."""
+    del state.deps.waiting[task.id]
+    task.state = QUEUED
+    state.tasks[task.id] = task
+    state.queued_work += task.est
+    if agent is None:
+        agent = state.dispatcher.place(task)
+    if agent is None:
+        state._file_global(task, now)
+    else:
+        state._file_local(task, agent, now)
 
 
 def _planned_agent(state: CoordinatorState, task: TaskRecord) -> AgentRecord | None:
