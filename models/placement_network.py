@@ -58,7 +58,7 @@ class PlacementNetwork:
 
 def _paths(adjacency: np.ndarray, latency: np.ndarray) -> tuple[np.ndarray, tuple, csc_matrix]:
     """Lowest-latency paths between every pair, as `PlacementNetwork` keeps them.
-    O(v (v + e) log v + v^2 x hops), once per compiled problem."""
+    O(v (v + e) log v) plus v x (most hops) numpy steps, once per compiled problem."""
     v = len(adjacency)
     # The same weights as `route_shortest`, so both pick the same paths.
     weights = csr_matrix(np.where(adjacency, np.maximum(latency, 1e-12), 0.0))
@@ -66,20 +66,21 @@ def _paths(adjacency: np.ndarray, latency: np.ndarray) -> tuple[np.ndarray, tupl
     iu, ku = np.nonzero(np.triu(adjacency, 1))
     link_of = np.full((v, v), -1, dtype=np.int64)
     link_of[iu, ku] = link_of[ku, iu] = np.arange(len(iu))
-    rows: list[int] = []
-    cols: list[int] = []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
     for s in range(v):
-        for t in np.flatnonzero(np.isfinite(distance[s, s + 1 :])).tolist():
-            t += s + 1
-            hop = t
-            while hop != s:
-                back = int(pred[s, hop])
-                rows.append(int(link_of[back, hop]))
-                cols.append(s * v + t)
-                hop = back
-    path_links = csc_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(iu), v * v), dtype=np.float64
-    )
+        # Walk every target's path back to s at once, one hop per step.
+        targets = s + 1 + np.flatnonzero(np.isfinite(distance[s, s + 1 :]))
+        hop = targets.copy()
+        while len(hop):
+            back = pred[s, hop]
+            rows.append(link_of[back, hop])
+            cols.append(s * v + targets)
+            keep = back != s
+            hop, targets = back[keep], targets[keep]
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    path_links = csc_matrix((np.ones(len(row)), (row, col)), shape=(len(iu), v * v))
     return np.asarray(distance), (iu, ku), path_links
 
 

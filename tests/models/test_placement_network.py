@@ -10,8 +10,10 @@ import pytest
 from models import Problem, compile_problem, evaluate_plan
 from models.evaluation import with_plan_routes
 from models.generators.instances import generate_attribute_problem
+from models.generators.networked import generate_networked_problem
 from models.placement_network import node_traffic
 from models.schedule_check import check_schedule
+from models.topology_routing import route_shortest
 
 
 def _triangle(direct_bandwidth: float, volume: float, **extra: object) -> Problem:
@@ -130,3 +132,21 @@ def test_workflow_transfers_follow_the_routed_path() -> None:
     assert evaluate_plan(compiled, plan, start).feasible
     direct = check_schedule(compiled, plan, start)
     assert any(issue.kind == "precedence" for issue in direct.issues)
+
+
+@pytest.mark.parametrize(("n_nodes", "seed"), [(2, 0), (7, 1), (30, 2)])
+def test_paths_kept_once_give_the_same_loads_as_routing_each_time(n_nodes: int, seed: int) -> None:
+    problem = generate_networked_problem(200, 12, n_nodes, seed)
+    compiled = compile_problem(problem)
+    net = compiled.network
+    assert net is not None
+    plan = np.random.default_rng(seed).integers(-1, compiled.n_agents, compiled.n_tasks)
+    traffic = node_traffic(net, compiled.comm_pairs, compiled.comm_volume, plan)
+    routed = route_shortest(net.adjacency, net.latency, traffic, paths=False)
+    iu, ku = net.link_ends
+    np.testing.assert_allclose(net.shortest_loads(traffic), routed.loads[iu, ku], atol=1e-9)
+    # Each pair's kept path joins its two nodes: its links' latencies add up to the distance.
+    for u, w in [(0, n_nodes - 1), (n_nodes // 2, 0)]:
+        if u != w:
+            links = net.path(u, w)
+            assert net.latency[iu[links], ku[links]].sum() == pytest.approx(net.distance[u, w])
