@@ -278,11 +278,14 @@ class _Search:
         return bound, x_frac, dual.reduced_costs(problem)
 
     def _incumbent(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> None:
-        """Offer the hints (or the greedy plan), then each repaired rounding of the LP."""
+        """Offer the hints and the other solvers' plans so far (else the greedy plan),
+        then each repaired rounding of the LP."""
         hint = best_hint(self.problem, self.options.hints)
         if hint is not None:
             self.offer(hint)
-        if not self.options.hints:  # a portfolio hints with greedy's plan already
+        self._take_peer_plans()
+        # A portfolio hints with greedy's plan already, or passes it on while this runs.
+        if not self.options.hints and self.best is None:
             greedy = _greedy_plan(self.problem, self.options, min(0.1 * self.left(), 1.0))
             if greedy is not None:
                 self.offer(greedy)

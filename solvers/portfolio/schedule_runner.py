@@ -305,7 +305,7 @@ class ScheduleRunner:
 
     def _pass_on(self, source: SolverProcess, plan: np.ndarray) -> None:
         """A new best plan of the request goes to the other running solvers that take
-        plans (HiGHS as its incumbent, the LNS as the centre of its next cuts)."""
+        plans (`PEER_PLAN_TAKERS`)."""
         for name, proc in self.running.items():
             if name != source.name:
                 proc.send_plan(plan)

@@ -48,9 +48,12 @@ CLOCK_DRIVEN = {
 }
 
 #: Solvers that read the other solvers' plans while they run (`SolveOptions.new_peer_plans`):
-#: HiGHS takes a better plan as its incumbent (a tighter cutoff for its tree search) and
-#: the LNS cuts its next neighbourhoods around it. Not in a deterministic run (a race).
-PEER_PLAN_TAKERS = frozenset({"milp", "lns"})
+#: the LNS cuts its next neighbourhoods around a better one. Not in a deterministic run
+#: (a race). `milp` could take them too (HiGHS's user-solution callback) but does not:
+#: given nothing, HiGHS follows a plain model's path, and a plan passed in moved it off
+#: (issue 12, bench.gap --types D --limit 6 at load 10: lost to plain HiGHS on 3 of 6
+#: with HiGHS taking plans, on none without).
+PEER_PLAN_TAKERS = frozenset({"lns"})
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,8 @@ STRATEGIES: tuple[Strategy, ...] = (
         "model runs it (same column order, options, whole budget) it follows the plain "
         "model's path; on D the LNS finds what HiGHS does not (HiGHS alone: D mean 0.45% "
         "vs 0.29%). So both get the whole budget side by side, one core each, beside a "
-        "short one-core greedy; the first proof of optimality stops the others",
+        "short one-core greedy, the LNS taking HiGHS's and greedy's better plans as they "
+        "come; the first proof of optimality stops the others",
         (
             Phase(
                 (

@@ -1,6 +1,7 @@
 """Plans flow between running solvers (issue 12): the portfolio passes a new best plan to
-the other running solvers that take plans, HiGHS takes one as its incumbent and the LNS
-cuts its next neighbourhoods around it."""
+the other running solvers that take plans; the LNS cuts its next neighbourhoods around
+a better one, and HiGHS (a solver-level option the portfolio does not use by default)
+takes one as its incumbent."""
 
 from __future__ import annotations
 
