@@ -21,6 +21,9 @@ from solvers.workflow.rules import PlacementRules
 
 __all__ = ["Genome", "GenomeOps"]
 
+#: Share of agent mutations that move a task to a predecessor's or successor's agent.
+_NEIGHBOUR_SHARE = 0.5
+
 Genome = tuple[list[int], list[int]]  # (agent per task, topological order of the tasks)
 
 
@@ -57,8 +60,16 @@ class GenomeOps:
         """Each agent gene re-drawn with probability `rate`; a few tasks moved in the order."""
         agent, order = list(genome[0]), list(genome[1])
         n = self.graph.n
+        graph = self.graph
         for j in np.flatnonzero(self.rng.random(n) < rate).tolist():
             choices = self.eligible[j]
+            near = graph.preds[j] + graph.succs[j]
+            if near and self.rng.random() < _NEIGHBOUR_SHARE:
+                # Join a neighbour's agent: that edge's transfer becomes free.
+                i = agent[near[int(self.rng.integers(0, len(near)))][0]]
+                if self.problem.eligible[i, j]:
+                    agent[j] = i
+                    continue
             if choices:
                 agent[j] = choices[int(self.rng.integers(0, len(choices)))]
         moves = int(self.rng.binomial(n, rate)) if n else 0
