@@ -152,7 +152,8 @@ def test_optimize_reports_the_overloaded_start_and_returns_a_design_that_fits(
     # The proposed design carries every pair's traffic within every link's bandwidth.
     assert doc["status"] in ("optimal", "feasible") and doc["applied"] is True
     assert doc["routing_after"]["fits"] is True
-    assert doc["routing_after"]["max_utilisation"] <= 1.0
+    # Within float round-off: loads are re-summed from the routed paths' pieces.
+    assert doc["routing_after"]["max_utilisation"] <= 1.0 + 1e-9
     assert doc["routing_after"]["overloaded_links"] == 0
     table = runner.invoke(app, args)
     assert "Routed within bandwidth" in table.output and "189%" in table.output
