@@ -142,3 +142,25 @@ def test_workflow_transfers_take_the_routed_path() -> None:
     assert loads[("n1", "n2")] == pytest.approx(5.0)
     assert loads[("n1", "n3")] == pytest.approx(10.0)
     assert all(link.utilisation <= 1 + 1e-6 for link in report.chosen.links)
+
+
+def test_the_portfolio_chooses_a_plan_within_bandwidth_on_a_generated_network() -> None:
+    problem = generate_networked_problem(60, 8, 5, 4)
+    compiled = compile_problem(problem)
+    blind = get_solver("greedy").solve(replace(compiled, network=None), SolveOptions(1.0))
+    assert blind.assignment is not None
+    peak = evaluate_plan(compiled, blind.assignment).link_use
+    assert peak is not None
+    tight = with_bandwidth(problem, 1000.0 * peak.max_utilisation / 4)
+    assert not evaluate_plan(compile_problem(tight), blind.assignment).feasible
+    report = run_portfolio(tight, RunOptions(time_limit_s=3.0))
+    assert report.status == "solved" and report.chosen is not None
+    assert report.chosen.links, "the chosen plan's traffic crosses links"
+    assert all(link.utilisation <= 1 + 1e-6 for link in report.chosen.links)
+    again = evaluate_plan(
+        compile_problem(tight),
+        np.array(
+            [compiled.agent_ids.index(report.chosen.plan.assignments[t]) for t in compiled.task_ids]
+        ),
+    )
+    assert again.feasible
