@@ -86,6 +86,8 @@ def seed_schedules(
     if "cost" in objectives:
         scale = float(problem.duration.mean() / max(problem.cost.mean(), 1e-12))
         for w in SWEEP_WEIGHTS:
+            if time.perf_counter() > deadline:
+                break  # large workflows: a list schedule takes a good part of a second
             blend = cheap_list_schedule(problem, graph, order, w * scale)
             if blend is not None:
                 seeds.append(Seed(f"sweep {w:g}", blend))

@@ -201,3 +201,15 @@ def test_pareto_workflow_requests_get_nsga2_and_its_front_is_in_the_report() -> 
         assert point.plan is not None and point.plan.schedule, "each point carries its schedule"
         makespan = max(entry.finish for entry in point.plan.schedule.values())
         assert makespan == pytest.approx(point.objectives["makespan"], rel=1e-6)
+
+
+def test_workflows_beyond_the_size_limit_are_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import solvers.nsga2.solver as nsga2_solver
+
+    monkeypatch.setattr(nsga2_solver, "_MAX_WORKFLOW_PAIRS", 100)
+    problem = compile_problem(_priced(30, 4, 1.0, 9))  # 120 pairs
+    result = get_solver("nsga2").solve(problem, SolveOptions(time_limit_s=5.0))
+    assert result.status == SolveStatus.SKIPPED
+    assert "120 (task, agent) pairs > 100" in result.notes[0]
