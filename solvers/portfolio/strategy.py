@@ -68,8 +68,8 @@ class SizeLimits:
     lns_max_pairs: int = 2_000_000
     lp_max_pairs: int = 300_000
     nsga2_max_tasks: int = 5_000
-    #: Classic GAPs up to this many pairs run HiGHS before the LNS.
-    highs_before_lns_pairs: int = 20_000
+    #: Classic GAPs up to this many pairs run HiGHS beside the LNS.
+    highs_beside_lns_pairs: int = 20_000
     #: Greedy-only requests up to this many pairs run in the calling process.
     inline_max_pairs: int = 20_000
 
@@ -390,7 +390,7 @@ def _lns_covers_pure_gap(
 
     On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
     a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md). HiGHS
-    runs before it on smaller GAPs, where it proved C instances optimal in 1-5 s that
+    runs beside it on smaller GAPs, where it proved C instances optimal in 1-5 s that
     the LNS only approached. `compare` names every solver and still runs them.
     """
     why = {
@@ -399,9 +399,9 @@ def _lns_covers_pure_gap(
         "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
         "its bound (rounded up, costs are integers)",
     }
-    if pairs > limits.highs_before_lns_pairs:
+    if pairs > limits.highs_beside_lns_pairs:
         why["milp"] = (
-            f"classic GAP with {pairs:,} variables > {limits.highs_before_lns_pairs:,}: "
+            f"classic GAP with {pairs:,} variables > {limits.highs_beside_lns_pairs:,}: "
             "HiGHS rarely improves on the LNS at this size and would take a core from it"
         )
     for name, reason in why.items():
