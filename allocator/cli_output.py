@@ -64,6 +64,13 @@ def print_report(
         # Every value, zeros included: a zero is an answer, not a missing figure.
         objs = ", ".join(f"{k}={_fmt(v)}" for k, v in c.objectives.items())
         console.print(f"objectives: {objs}")
+        if c.links:  # the plan's communication on the topology (issue 15)
+            top = c.links[0]
+            console.print(
+                f"links: {len(c.links)} carry traffic; busiest {top.a}-{top.b} at "
+                f"{top.utilisation:.0%} of its bandwidth",
+                highlight=False,
+            )
     if report.pareto_front:
         console.print(f"Pareto front: {len(report.pareto_front)} plans (knee marked in report)")
     if report.status != "solved":
