@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -25,7 +25,13 @@ from models import CompiledProblem
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heft import Schedule
 
-__all__ = ["ScheduleModel", "break_symmetry", "build_model", "identical_agent_runs"]
+__all__ = [
+    "ScheduleModel",
+    "break_symmetry",
+    "build_model",
+    "identical_agent_runs",
+    "same_agent_literal",
+]
 
 _USAGE_UNITS = 1_000  # resource amounts per unit, rounded against the plan
 
@@ -127,7 +133,7 @@ def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int
                     dearer.append((a, b, delay))
             base = out.units(cheapest) if math.isfinite(cheapest) else 0
             if base > 0:
-                same = _same_agent(model, use, pred, succ, allowed)
+                same = same_agent_literal(model, use, pred, succ, allowed)
                 model.add(out.start[succ] + base * same >= out.end[pred] + base)
             else:
                 model.add(out.start[succ] >= out.end[pred])
@@ -139,12 +145,12 @@ def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int
                     )
 
 
-def _same_agent(
+def same_agent_literal(
     model: cp_model.CpModel,
     use: dict[tuple[int, int], cp_model.IntVar],
     pred: int,
     succ: int,
-    allowed: list[list[int]],
+    allowed: Sequence[list[int]] | Mapping[int, list[int]],
 ) -> cp_model.IntVar | int:
     """A literal true exactly when `pred` and `succ` run on the same agent."""
     shared = [i for i in allowed[pred] if i in allowed[succ]]
