@@ -210,9 +210,10 @@ _REST = Phase((Slot("nsga2", start_share=0.5), Slot(OTHERS)))
 STRATEGIES: tuple[Strategy, ...] = (
     Strategy(
         "workflow",
-        "tasks with dependencies: only heft builds schedules (list scheduling, critical-path "
-        "moves, CP-SAT on small workflows); greedy is a short safety net, and solvers a "
-        "request names besides them run beside heft",
+        "tasks with dependencies: heft builds the schedule (list scheduling, critical-path "
+        "moves, CP-SAT on small workflows) and, in Pareto mode, nsga2 the makespan-cost "
+        "front beside it; greedy is a short safety net, and solvers a request names "
+        "besides them run beside heft",
         (
             Phase((Slot("greedy"),), Budget(0.05, max_s=0.5)),
             Phase((Slot("heft", core_share=1.0), Slot(OTHERS))),
