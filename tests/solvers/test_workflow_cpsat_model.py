@@ -82,3 +82,29 @@ def test_lns_returns_a_valid_schedule_never_worse(ccr: float) -> None:
     assert ev.feasible, [v.message for v in ev.violations[:3]]
     assert ev.objectives["makespan"] == pytest.approx(best.makespan)
     assert len({best.agent[j] for j in (5, 6, 7)}) == 3
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_proof_with_transfers_that_differ_by_agent_pair(seed: int) -> None:
+    """Two agents share a node, the third is behind a slow link: the edges get a
+    same-agent literal for the cheap transfer and enforced constraints for the dear one."""
+    doc = generate_workflow_problem(6, 3, 1.0, seed).model_dump()
+    doc = _same_speed(doc, [0, 1]).model_dump()
+    doc["topology"] = {
+        "nodes": [{"id": "p"}, {"id": "q"}],
+        "links": [{"a": "p", "b": "q", "latency_ms": 2000.0, "bandwidth": 0.5}],
+    }
+    for agent, node in zip(doc["agents"], ["p", "p", "q"], strict=True):
+        agent["node"] = node
+    problem = compile_problem(Problem.model_validate(doc))
+    graph = build_graph(problem)
+    assert identical_agent_runs(problem, graph) == [[0, 1]]
+    assert graph.transfer(0, 0, 2) > graph.transfer(0, 0, 1) > 0
+    optimum = _brute_force_makespan(problem)
+    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
+    assert result.assignment is not None and result.start is not None
+    ev = evaluate_plan(problem, result.assignment, result.start)
+    assert ev.feasible
+    assert result.bound is not None and result.bound <= optimum + 1e-9
+    assert result.status == SolveStatus.OPTIMAL
+    assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
