@@ -4,6 +4,10 @@
     python -m bench.service_throughput pulls [--agents 100 --duration 20]
     python -m bench.service_throughput restart
 Each starts its own server (uvicorn subprocess, fresh SQLite store in a temp dir).
+`allocations` also prints the CPU per request of the service process and of its
+workers (as the OS counts it, so it holds on a loaded machine where latencies do not),
+and how the plans served compare with the same requests solved alone with time to
+spare (a loaded service answers in time by stopping solves at their clock).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from allocator.facade import solve
+from allocator.problem_files import parse_request
 from bench.raw_http import RawHttp
 from models.generators.instances import generate_attribute_problem
 from tests.api.service_process import ServiceProcess
@@ -55,6 +62,9 @@ async def _allocations(
 ) -> None:
     """Open loop: one request every 1/rate seconds, whatever the latency."""
     documents = [_small_request(seed, time_limit_s) for seed in range(16)]
+    unhurried = [_unhurried_objective(seed) for seed in range(len(documents))]
+    gaps: list[float] = []  # served plan vs the unhurried plan of the same request
+    clock_stops = 0
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     pool: asyncio.Queue[RawHttp] = asyncio.Queue()
@@ -70,8 +80,18 @@ async def _allocations(
             )
             key = str(status)
             if status == 200:
-                key = json.loads(body)["status"]
                 latencies.append(time.perf_counter() - started)
+                answer = json.loads(body)
+                key = answer["status"]
+                result = answer.get("result") or {}
+                if result.get("chosen"):
+                    reference = unhurried[k % len(documents)]
+                    gaps.append((result["chosen"]["objective"] - reference) / abs(reference))
+                else:
+                    key = "succeeded without a plan"
+                if any(r["stop_reason"] == "time_limit" for r in result.get("solvers", [])):
+                    nonlocal clock_stops
+                    clock_stops += 1
         except (ConnectionError, OSError) as exc:
             key = type(exc).__name__
         finally:
@@ -101,8 +121,20 @@ async def _allocations(
         f"last sent at {now:.1f} s\n"
         f"  CPU per completed request: service process {per_request['service']:.1f} ms, "
         f"its worker processes {per_request['workers']:.1f} ms; "
-        f"1-min load average {load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end"
+        f"1-min load average {load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end\n"
+        f"  plans vs the same request solved alone with time to spare: mean "
+        f"{100 * statistics.fmean(gaps or [0.0]):+.3f}%, worse in {sum(g > 1e-9 for g in gaps)} "
+        f"of {len(gaps)}; stopped by the clock: {clock_stops} of {len(latencies)}"
     )
+
+
+def _unhurried_objective(seed: int) -> float:
+    """The objective the greedy reaches on request `seed` when the clock does not stop
+    it (10 s limit, in this process, before the timed part)."""
+    problem, options = parse_request(_small_request(seed, 10.0))
+    report = solve(problem, options)
+    assert report.chosen is not None
+    return report.chosen.objective
 
 
 async def _pulls(port: int, n_agents: int, duration_s: float, batch: int) -> None:
