@@ -149,7 +149,7 @@ def _topological_from(graph, preference: list[int]) -> list[int]:
     return out
 
 
-def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() -> None:
+def _constrained() -> Problem:
     doc = _priced(40, 4, 5.0, 5).model_dump()
     for i, agent in enumerate(doc["agents"]):
         agent["capacity"] = {"cpu": 12.0}
@@ -165,7 +165,31 @@ def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() 
         {"kind": "anti_affinity", "tasks": ["t1", "t2", "t3"]},
         {"kind": "co_location", "tasks": ["t10", "t11"]},
     ]
-    problem = compile_problem(Problem.model_validate(doc))
+    return Problem.model_validate(doc)
+
+
+def test_repaired_random_genomes_decode_into_schedules_the_evaluator_accepts() -> None:
+    from solvers.workflow.decode import decode
+
+    problem = compile_problem(_constrained())
+    graph = build_graph(problem)
+    rng = np.random.default_rng(11)
+    ops = GenomeOps(problem, graph, rng)
+    repaired = 0
+    for _ in range(40):
+        agent = [ops.eligible[j][int(rng.integers(0, len(ops.eligible[j])))] for j in range(40)]
+        genome = ops.repair(ops.mutate((agent, list(graph.topo)), 0.3))
+        if genome is None:
+            continue  # some task fits nowhere after the others: the GA ranks it last
+        repaired += 1
+        schedule = decode(graph, genome[1], genome[0])
+        ev = evaluate_plan(problem, np.array(schedule.agent), np.array(schedule.start))
+        assert ev.feasible, [v.message for v in ev.violations[:3]]
+    assert repaired >= 30
+
+
+def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() -> None:
+    problem = compile_problem(_constrained())
     hint = np.full(40, 3)  # breaks capacity and max_tasks: repaired, not trusted
     options = SolveOptions(time_limit_s=5.0, seed=6, population=20, generations=10, hints=[hint])
     result = get_solver("nsga2").solve(problem, options)
