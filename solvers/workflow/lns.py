@@ -33,6 +33,7 @@ _ROUND_S = 1.0  # most seconds one sub-model gets
 _MIN_ROUND_S = 0.2  # a round with less time left is not started
 _FIRST_SIZE = 24  # freed tasks in the first round
 _MIN_SIZE, _MAX_SIZE = 8, 120
+_MAX_CHOICES = 6  # agents a freed task may take in one round
 _MAX_FREE_PAIRS = 2_400  # freed tasks x agents they may take: keeps one round short
 
 
@@ -53,7 +54,7 @@ def lns_improve(
     # Co-located tasks move only together, which a round does not do: they stay put.
     grouped = {j for group in problem.co_location for j in group.tolist()}
     while (left := deadline - time.perf_counter()) > _MIN_ROUND_S:
-        cap = max(_MIN_SIZE, _MAX_FREE_PAIRS // max(widest, 1))
+        cap = max(_MIN_SIZE, _MAX_FREE_PAIRS // max(min(widest, 2 * _MAX_CHOICES), 1))
         size = max(_MIN_SIZE, min(size, cap, graph.n))
         free = _neighbourhood(best, graph, rng, size) - grouped
         if not free:
@@ -112,12 +113,13 @@ def _round(
     end = {j: model.new_int_var(0, horizon, f"e{j}") for j in tasks}
     use: dict[tuple[int, int], cp_model.IntVar] = {}
     lanes: list[list[cp_model.IntervalVar]] = [[] for _ in range(graph.m)]
+    choices = {j: _candidates(graph, best, j, allowed[j]) for j in tasks}
     for j in tasks:
-        for i in allowed[j]:
+        for i in choices[j]:
             use[j, i] = model.new_bool_var("")
             size = math.floor(graph.duration[i][j] * scale)
             lanes[i].append(model.new_optional_interval_var(start[j], size, end[j], use[j, i], ""))
-        model.add_exactly_one(use[j, i] for i in allowed[j])
+        model.add_exactly_one(use[j, i] for i in choices[j])
     _fixed_frame(model, graph, best, free, scale, lanes)
     _links(model, graph, best, free, scale, start, end, use)
     _allocation(model, problem, best, free, use)
@@ -153,6 +155,20 @@ def _round(
     position = {j: k for k, j in enumerate(graph.topo)}
     order = sorted(range(graph.n), key=lambda j: (times[j], position[j]))
     return decode(graph, order, agent), status == cp_model.OPTIMAL
+
+
+def _candidates(graph: WorkflowGraph, best: Schedule, j: int, allowed: list[int]) -> list[int]:
+    """Agents a freed task may take this round: its own, its neighbours' (no transfer),
+    and the fastest few; more would grow the model with 32 agents and gain rarely."""
+    if len(allowed) <= _MAX_CHOICES:
+        return allowed
+    near = {best.agent[j]}
+    near.update(best.agent[p] for p, _ in graph.preds[j])
+    near.update(best.agent[s] for s, _ in graph.succs[j])
+    fastest = sorted(allowed, key=lambda i: graph.duration[i][j])
+    out = [i for i in allowed if i in near]
+    out += [i for i in fastest if i not in near][: max(2, _MAX_CHOICES - len(out))]
+    return out
 
 
 def _fixed_frame(
