@@ -109,9 +109,11 @@ def subgradient_ascent(
     *,
     iterations: int,
     deadline: float = np.inf,
+    start: np.ndarray | None = None,
 ) -> AscentResult:
-    """Ascend from mu = 0 for at most `iterations` or until `perf_counter()` > deadline."""
-    mu = np.zeros(shape)
+    """Ascend from `start` (default mu = 0) for at most `iterations` or until
+    `perf_counter()` > deadline."""
+    mu = np.zeros(shape) if start is None else np.maximum(np.asarray(start, float), 0.0)
     best = AscentResult(-np.inf, mu.copy(), 0)
     stall = 0
     for it in range(1, iterations + 1):
