@@ -2,7 +2,8 @@
 
 - HEFT and PEFT (list scheduling for the earliest finish);
 - HEFT improved by the critical-path local search for a share of the budget;
-- on small workflows, the CP-SAT schedule started from the improved one;
+- on small workflows, the CP-SAT schedule started from the improved one (neither of
+  these two in a deterministic run: both follow the clock);
 - the cheapest list schedule (each task on its cheapest allowed agent, earliest
   finish breaking ties), the other end of a makespan-cost front, and, when cost is
   an objective, a few weighted-sum list schedules between the two ends;
@@ -69,17 +70,8 @@ def seed_schedules(
     peft = list_schedule(graph, PlacementRules(problem), peft_order, table.tolist())
     if peft is not None:
         seeds.append(Seed("peft", peft))
-    rng = np.random.default_rng(options.seed)
-    rules = PlacementRules(problem, np.array(heft.agent))
-    stop = min(deadline, time.perf_counter() + _IMPROVE_SHARE * budget)
-    improved = improve(graph, rules, heft, stop, rng)
-    seeds.append(Seed("improved", improved))
-    if graph.n * graph.m <= CP_MAX_PAIRS:
-        outcome = solve_schedule(
-            problem, graph, improved, _CP_SHARE * budget, options.workers, options.seed
-        )
-        if outcome.agent is not None and outcome.order is not None:
-            seeds.append(Seed("cpsat", decode(graph, outcome.order, outcome.agent)))
+    if not options.deterministic:  # both follow the clock: a deterministic run goes without
+        seeds.extend(_searched(problem, graph, heft, options, deadline, budget))
     cheapest = cheap_list_schedule(problem, graph, order, weight=None)
     if cheapest is not None:
         seeds.append(Seed("cheapest", cheapest))
@@ -98,6 +90,29 @@ def seed_schedules(
         if genome is not None:
             seeds.append(Seed(f"hint {k}", decode(graph, genome[1], genome[0])))
     return seeds
+
+
+def _searched(
+    problem: CompiledProblem,
+    graph: WorkflowGraph,
+    heft: Schedule,
+    options: SolveOptions,
+    deadline: float,
+    budget: float,
+) -> list[Seed]:
+    """HEFT improved by the local search, then CP-SAT from it on small workflows."""
+    rng = np.random.default_rng(options.seed)
+    rules = PlacementRules(problem, np.array(heft.agent))
+    stop = min(deadline, time.perf_counter() + _IMPROVE_SHARE * budget)
+    improved = improve(graph, rules, heft, stop, rng)
+    out = [Seed("improved", improved)]
+    if graph.n * graph.m <= CP_MAX_PAIRS:
+        outcome = solve_schedule(
+            problem, graph, improved, _CP_SHARE * budget, options.workers, options.seed
+        )
+        if outcome.agent is not None and outcome.order is not None:
+            out.append(Seed("cpsat", decode(graph, outcome.order, outcome.agent)))
+    return out
 
 
 def cheap_list_schedule(

@@ -237,3 +237,22 @@ def test_workflows_beyond_the_size_limit_are_skipped_with_the_reason(
     result = get_solver("nsga2").solve(problem, SolveOptions(time_limit_s=5.0))
     assert result.status == SolveStatus.SKIPPED
     assert "120 (task, agent) pairs > 100" in result.notes[0]
+
+
+def test_a_deterministic_run_gives_the_same_front_twice() -> None:
+    problem = compile_problem(_priced(30, 4, 5.0, 10))
+    hint = np.arange(30) % 4
+    options = SolveOptions(
+        time_limit_s=20.0,
+        work_limit_s=0.5,
+        deterministic=True,
+        seed=10,
+        population=16,
+        hints=[hint],
+    )
+    first = get_solver("nsga2").solve(problem, options)
+    second = get_solver("nsga2").solve(problem, options)
+    assert "improved" not in first.notes[1] and "hint 0" in first.notes[1]
+    assert len(first.front) >= 2
+    assert np.array_equal(np.array(first.front), np.array(second.front))
+    assert np.array_equal(np.array(first.front_start), np.array(second.front_start))
