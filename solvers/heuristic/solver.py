@@ -37,9 +37,9 @@ _PRICED = 2_000_000  # agents x units x dims up to which prices are computed
 #: the rate measured by bench.tiny_requests on the 2-core machine, so that a loaded
 #: machine still finishes the count inside the limit).
 _DETERMINISTIC_KICK_RATE = 1e5
-#: Seconds the final plan's bandwidth repair may take (its moves are cheap; this only
-#: caps a pathological case).
-_REPAIR_S = 1.0
+#: With a network, this share of the limit (at most _REPAIR_MAX_S) is kept back from the
+#: search for the final plan's bandwidth repair, which may take at least _REPAIR_S.
+_REPAIR_SHARE, _REPAIR_MAX_S, _REPAIR_S = 0.25, 3.0, 0.3
 
 
 class GreedySolver:
@@ -58,7 +58,9 @@ class GreedySolver:
 
     def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
         recorder = TraceRecorder()
-        deadline = recorder.start + max(0.0, options.time_limit_s)
+        with_network = problem.network is not None
+        reserve = min(_REPAIR_SHARE * options.time_limit_s, _REPAIR_MAX_S) if with_network else 0
+        deadline = recorder.start + max(0.0, options.time_limit_s - reserve)
         rng = np.random.default_rng(options.seed)
         units = build_units(problem)
         model = build_score_model(problem, units)
@@ -89,7 +91,7 @@ class GreedySolver:
             )
         assignment = units.to_assignment(run.best)
         if problem.network is not None:  # the search ignores bandwidth; repair its plan
-            repair = repair_bandwidth(problem, assignment, time_limit_s=_REPAIR_S)
+            repair = repair_bandwidth(problem, assignment, time_limit_s=max(reserve, _REPAIR_S))
             assignment = repair.assignment
             run.notes += [repair.note()] if repair.moved else []
         evaluation = evaluate_plan(problem, assignment)

@@ -64,15 +64,11 @@ def repair_overload(compiled: CompiledProblem, result: SolveResult, ev: Evaluati
         ev = _retimed(compiled, result, ev)
     if not _only_bandwidth(ev):
         return ev
-    # An aware engine has tried the repair itself; the others were given no network.
-    repair = (
-        None
-        if result.solver in BANDWIDTH_AWARE
-        else repair_bandwidth(compiled, result.assignment, time_limit_s=REPAIR_S)
-    )
-    if repair is None or not repair.fits:
-        if repair is not None:
-            result.notes.append(repair.note())
+    # The others were given no network; an aware engine's own repair may have run
+    # out of time: both get one more try here.
+    repair = repair_bandwidth(compiled, result.assignment, time_limit_s=REPAIR_S)
+    if not repair.fits:
+        result.notes.append(repair.note())
         if result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             # Its claim was about the problem without bandwidth; it has no plan for this one.
             result.status = SolveStatus.NO_SOLUTION
