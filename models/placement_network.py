@@ -44,6 +44,9 @@ class PlacementNetwork:
     distance: np.ndarray  # float64[v, v]
     link_ends: tuple[np.ndarray, np.ndarray]  # (i, k) of each link, i < k
     path_links: csc_matrix  # [links, v * v] 1 where the pair's path crosses the link
+    # False when all communication together fits on the narrowest link: then no plan
+    # can overload one (loads are still reported).
+    may_overload: bool = True
 
     def path(self, u: int, w: int) -> np.ndarray:
         """Link indices on the lowest-latency path between nodes u and w."""
@@ -108,8 +111,18 @@ def build_network(problem: Problem) -> PlacementNetwork | None:
         [index[a.node] if a.node is not None else -1 for a in problem.agents], dtype=np.int64
     )
     distance, ends, path_links = _paths(adjacency, latency)
+    total = sum(c.volume for c in problem.communication)
+    narrowest = float(bandwidth[ends].min()) if len(ends[0]) else np.inf
     return PlacementNetwork(
-        nodes, adjacency, latency, bandwidth, agent_node, distance, ends, path_links
+        nodes,
+        adjacency,
+        latency,
+        bandwidth,
+        agent_node,
+        distance,
+        ends,
+        path_links,
+        may_overload=total > narrowest,
     )
 
 

@@ -58,7 +58,7 @@ class GreedySolver:
 
     def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
         recorder = TraceRecorder()
-        with_network = problem.network is not None
+        with_network = problem.network is not None and problem.network.may_overload
         reserve = min(_REPAIR_SHARE * options.time_limit_s, _REPAIR_MAX_S) if with_network else 0
         deadline = recorder.start + max(0.0, options.time_limit_s - reserve)
         rng = np.random.default_rng(options.seed)

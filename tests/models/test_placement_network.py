@@ -150,3 +150,10 @@ def test_paths_kept_once_give_the_same_loads_as_routing_each_time(n_nodes: int, 
         if u != w:
             links = net.path(u, w)
             assert net.latency[iu[links], ku[links]].sum() == pytest.approx(net.distance[u, w])
+
+
+def test_a_network_whose_narrowest_link_carries_all_traffic_cannot_overload() -> None:
+    tight = compile_problem(_triangle(direct_bandwidth=10, volume=15)).network
+    ample = compile_problem(_triangle(direct_bandwidth=20, volume=9)).network
+    assert tight is not None and tight.may_overload
+    assert ample is not None and not ample.may_overload
