@@ -126,17 +126,18 @@ def open_predecessors(
     None when every predecessor has completed (the task need not wait).
 
     Raises DependencyError naming an unknown id. One pass over `after` (the submit path
-    of every dependent task, so kept lean).
+    of every dependent task, so kept lean). The small live dicts are asked before the
+    done set, which holds every id ever completed (a likely cache miss).
     """
-    done, tasks, waiting = state.done, state.tasks, state.deps.waiting
+    tasks, waiting = state.tasks, state.deps.waiting
     out: list[TaskRecord] = []
     blocker: str | None = None
     for pred in spec.after:
-        if pred in done:
-            continue
         record = waiting.get(pred) or tasks.get(pred)
         if record is not None:
             out.append(record)
+        elif pred in state.done:
+            continue
         elif pred in state.dead:
             blocker = blocker or pred
         elif pred in state.deps.held:
