@@ -132,8 +132,11 @@ def solve_workflow_pareto(
             notes=["list scheduling found no agent for some task under the constraints"],
         )
     seeded = [breeder.scored(s.schedule.agent, s.schedule.order, s.schedule, 0.0) for s in seeds]
-    check_s = _check_seconds(problem, [s.schedule for s in seeds[:3]])
-    margin = min(_MARGIN_S + _MARGIN_SHARE * options.time_limit_s, 0.2 * options.time_limit_s)
+    clock = _Clock(
+        deadline,
+        min(_MARGIN_S + _MARGIN_SHARE * options.time_limit_s, 0.2 * options.time_limit_s),
+        _check_seconds(problem, [s.schedule for s in seeds[:3]]),
+    )
     breeder.stats = SearchStats()  # seeds are not counted as decodes of the search
     size = max(4, options.population + options.population % 2)
     pop = _initial_population(breeder, seeded, size, rng)
@@ -146,10 +149,7 @@ def solve_workflow_pareto(
     stop = StopReason.ITERATIONS_DONE
     rate = min(0.5, 2.0 / max(graph.n, 1))
     while cap is None or breeder.stats.generations < cap:
-        # The archive rarely grows by more than a quarter of a generation; when it does,
-        # the result checks members until the deadline and returns those.
-        members = min(_ARCHIVE_MAX, len(archive.members) + size // 4)
-        stop_at = deadline - margin - _CHECK_SAFETY * members * check_s
+        stop_at = clock.stop_at(len(archive.members), size)
         if time.perf_counter() > stop_at:
             stop = StopReason.TIME_LIMIT
             break
@@ -159,20 +159,36 @@ def solve_workflow_pareto(
         breeder.stats.generations += 1
         _record(problem, names, archive, recorder, options)
         if breeder.stats.generations % _RECHECK_EVERY == 0:
-            # Solvers starting side by side slow the first checks; later ones are typical.
-            schedules = [x.schedule for x in archive.members[:3] if x.schedule is not None]
-            check_s = _check_seconds(problem, schedules) if schedules else check_s
+            clock.remeasure(problem, archive)
+    stats = breeder.stats
     return _result(
-        solver_name,
-        problem,
-        names,
-        archive,
-        seeds,
-        breeder.stats,
-        stop,
-        recorder,
-        deadline - margin / 2,  # the rest of the result (choice, hypervolume) after it
+        solver_name, problem, names, archive, seeds, stats, stop, recorder, clock.checks_end()
     )
+
+
+@dataclass
+class _Clock:
+    """When the loop must stop so every archive member can still be checked in time."""
+
+    deadline: float
+    margin: float
+    check_s: float  # seconds one evaluate_plan check takes, as last measured
+
+    def stop_at(self, archived: int, size: int) -> float:
+        # The archive rarely grows by more than a quarter of a generation; when it does,
+        # the result checks members until the deadline and returns those.
+        members = min(_ARCHIVE_MAX, archived + size // 4)
+        return self.deadline - self.margin - _CHECK_SAFETY * members * self.check_s
+
+    def remeasure(self, problem: CompiledProblem, archive: _Archive) -> None:
+        """Solvers starting side by side slow the first checks; later ones are typical."""
+        schedules = [x.schedule for x in archive.members[:3] if x.schedule is not None]
+        if schedules:
+            self.check_s = _check_seconds(problem, schedules)
+
+    def checks_end(self) -> float:
+        """The checks stop here: the rest of the result (choice, hypervolume) follows."""
+        return self.deadline - self.margin / 2
 
 
 def _check_seconds(problem: CompiledProblem, schedules: list[Schedule]) -> float:
