@@ -37,6 +37,9 @@ _PRICED = 2_000_000  # agents x units x dims up to which prices are computed
 #: the rate measured by bench.tiny_requests on the 2-core machine, so that a loaded
 #: machine still finishes the count inside the limit).
 _DETERMINISTIC_KICK_RATE = 1e5
+#: Agents x units up to which the first plan is built whatever the clock says: the
+#: service's fast path at its largest.
+_FIRST_PLAN_ANYWAY = 2_000
 #: With a network, this share of the limit (at most _REPAIR_MAX_S) is kept back from the
 #: search for the final plan's bandwidth repair, which may take at least _REPAIR_S.
 _REPAIR_SHARE, _REPAIR_MAX_S, _REPAIR_S = 0.25, 3.0, 0.3
@@ -66,7 +69,12 @@ class GreedySolver:
         model = build_score_model(problem, units)
         run = _Run(problem, units, model, recorder, options)
 
-        for state in _starts(problem, units, model, options, rng, deadline):
+        # The clock stops the search, never the first plan of a small request: cut short,
+        # a 20 x 5 construction in a loaded service left tasks out ("no solution") where
+        # finishing it costs a few milliseconds of CPU.
+        small = units.n_agents * units.n_units <= _FIRST_PLAN_ANYWAY
+        finish = np.inf if small else deadline
+        for state in _starts(problem, units, model, options, rng, deadline, build_deadline=finish):
             run.offer(state)
             if time.perf_counter() > deadline:
                 break
@@ -205,8 +213,14 @@ def _starts(
     *,
     variants: int = len(_STEERING),
     rounds: int = 10_000,
+    build_deadline: float | None = None,
 ) -> Iterator[PlanState]:
-    """Starting plans: the best regret variant (raw, then polished), then the caller's hints."""
+    """Starting plans: the best regret variant (raw, then polished), then the caller's hints.
+
+    The first construction stops at `build_deadline` (default: `deadline`), so a caller
+    may have it finished past the clock; everything else stops at `deadline`.
+    """
+    build = deadline if build_deadline is None else build_deadline
     size = units.usage.size
     prices = None
     if size <= _PRICED:
@@ -227,12 +241,13 @@ def _starts(
             left = relaxed_start(state, model, prices)
         else:
             left = regret_insert(
-                state, model, np.arange(units.n_units), prices=steering, deadline=deadline
+                state, model, np.arange(units.n_units), prices=steering, deadline=build
             )
         if len(left):
-            repair_by_ejection(state, model, left, rng, deadline, prices=steering)
+            repair_by_ejection(state, model, left, rng, build, prices=steering)
         if best is None or model.total(state) < model.total(best):
             best = state
+        build = deadline  # the later variants are extras
         if time.perf_counter() > deadline:
             break
     assert best is not None
