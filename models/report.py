@@ -134,6 +134,9 @@ class ComparisonReport(BaseModel):
     chosen: ChosenPlan | None = None
     best_bound: float | None = None  # the largest bound no verified plan contradicts
     best_bound_by: str | None = None  # the solver (or "lagrangian") that proved it
+    # How the best bound was obtained when no solver's own result says it (the
+    # Lagrangian bound's method, steps and time); None otherwise.
+    best_bound_method: str | None = None
     ideal_point: dict[str, float] | None = None  # Pareto: proven bound per objective
     ideal_point_by: dict[str, str] | None = None  # which solver proved each coordinate
     pareto_front: list[ParetoPoint] = Field(default_factory=list)

@@ -105,8 +105,15 @@ def lagrangian_dual(
 
 def _candidate_dual(problem: CompiledProblem, deadline: float) -> LagrangianResult:
     """Large problems: steps on candidate lists, every value certified (shared module)."""
-    cost, left_out = pair_costs(problem)
-    relaxed = DualProblem(cost, problem.usage, problem.capacity.astype(np.float64), left_out)
+    capacity = problem.capacity.astype(np.float64)
+    if problem.objectives.weight("migrations") or problem.allow_unassigned:
+        cost, left_out = pair_costs(problem)
+        relaxed = DualProblem(cost, problem.usage, capacity, left_out)
+    else:  # cost alone: weighted and masked block by block, no second m x n matrix
+        weight = problem.objectives.weight("cost")
+        relaxed = DualProblem(
+            problem.cost, problem.usage, capacity, eligible=problem.eligible, scale=weight
+        )
     dual = candidate_dual(relaxed, deadline)
     return LagrangianResult(dual.bound, dual.multipliers, dual.iterations, dual.method)
 

@@ -32,6 +32,7 @@ class BackgroundBound:
         self._on_bound = on_bound
         self._lock = threading.Lock()
         self._value: float | None = None
+        self.method: str | None = None  # how the value was obtained, once it exists
         self._thread = threading.Thread(target=self._work, name="lagrangian-bound", daemon=True)
 
     @classmethod
@@ -79,15 +80,15 @@ class BackgroundBound:
 
     def _work(self) -> None:
         try:
-            from solvers.bounds.lagrangian import lagrangian_bound
+            from solvers.bounds.lagrangian import lagrangian_dual
 
-            raw = lagrangian_bound(
+            dual = lagrangian_dual(
                 self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS
             )
             # Every other objective is >= 0, so w_cost * cost_bound stays valid.
-            value = self._compiled.objectives.weight("cost") * float(raw)
+            value = self._compiled.objectives.weight("cost") * float(dual.bound)
         except Exception:  # a failed bound only costs us the gap figure
             return
         with self._lock:
-            self._value = value
+            self._value, self.method = value, dual.method
         self._on_bound(value)

@@ -136,6 +136,7 @@ def build_report(
     skipped: dict[str, str],
     *,
     extra_bound: float | None,
+    extra_bound_method: str | None = None,
     wall_time_s: float,
     requested: list[str],
 ) -> ComparisonReport:
@@ -163,6 +164,7 @@ def build_report(
         chosen=chosen,
         best_bound=bounds.best,
         best_bound_by=bounds.best_by,
+        best_bound_method=extra_bound_method if bounds.best_by == "lagrangian" else None,
         ideal_point=bounds.ideal or None,
         ideal_point_by=bounds.ideal_by or None,
         pareto_front=front.points if chosen is not None else [],

@@ -63,7 +63,9 @@ def run_portfolio(
         return infeasible_report(problem, compiled, options, reasons, time.perf_counter() - t0)
     run, skipped = _solvers_to_run(compiled, options, breaker)
     warm = warm_start_result(compiled, warm_start) if warm_start is not None else None
-    results, extra_bound = _solve(compiled, options, run, t0, on_progress, stop, after_s, warm)
+    results, extra_bound, method = _solve(
+        compiled, options, run, t0, on_progress, stop, after_s, warm
+    )
     _record_failures(breaker, results)
     if warm is not None:
         results[WARM_START_NAME] = warm
@@ -74,6 +76,7 @@ def run_portfolio(
         results,
         skipped,
         extra_bound=extra_bound,
+        extra_bound_method=method,
         wall_time_s=time.perf_counter() - t0,
         requested=run + list(skipped),
     )
@@ -110,18 +113,18 @@ def _solve(
     stop: threading.Event | None,
     after_s: float,
     warm: SolveResult | None = None,
-) -> tuple[dict[str, SolveResult], float | None]:
-    """Results per solver and the background (Lagrangian) bound, if one was computed."""
+) -> tuple[dict[str, SolveResult], float | None, str | None]:
+    """Results per solver and the background (Lagrangian) bound and its method, if any."""
     small = compiled.n_tasks * compiled.n_agents <= SIZE_LIMITS.inline_max_pairs
     if run == ["greedy"] and small:
         # Small greedy-only requests (the service's fast path): a child process would
         # cost more than the solve itself.
-        return {"greedy": solve_inline(compiled, options, t0, on_progress, after_s)}, None
+        return {"greedy": solve_inline(compiled, options, t0, on_progress, after_s)}, None, None
     runner = ScheduleRunner(compiled, options, t0, on_progress, stop, after_s)
     if warm is not None and warm.assignment is not None and warm.objective is not None:
         runner.best = (warm.objective, warm.assignment)  # the first hint, like a streamed plan
     results = runner.run(run)
-    return results, runner.lagrangian_bound
+    return results, runner.lagrangian_bound, runner.lagrangian_method
 
 
 def _record_failures(breaker: SolverBreaker, results: dict[str, SolveResult]) -> None:

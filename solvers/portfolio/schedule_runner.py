@@ -103,6 +103,10 @@ class ScheduleRunner:
     def lagrangian_bound(self) -> float | None:
         return self.bound.value if self.bound is not None else None
 
+    @property
+    def lagrangian_method(self) -> str | None:
+        return self.bound.method if self.bound is not None else None
+
     def run(self, names: list[str]) -> dict[str, SolveResult]:
         strategy = strategy_for(self.compiled, names)
         self.bound = BackgroundBound.start_if_useful(

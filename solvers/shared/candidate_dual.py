@@ -38,13 +38,17 @@ class DualProblem:
 
     cost: float32[m, n] (inf: not eligible); usage: float32[m, n, d] >= 0;
     capacity: float[m, d]; left_out: float64[n] cost of leaving a task out, or None
-    when every task must be placed.
+    when every task must be placed. With `eligible` (bool[m, n]) the cost is
+    `scale * cost` where eligible and inf elsewhere, applied block by block, so that a
+    100,000 x 2,000 problem needs no second full matrix.
     """
 
     cost: np.ndarray
     usage: np.ndarray
     capacity: np.ndarray
     left_out: np.ndarray | None = None
+    eligible: np.ndarray | None = None
+    scale: float = 1.0
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -59,6 +63,9 @@ class DualProblem:
     def reduced(self, cols: slice, mu: np.ndarray) -> np.ndarray:
         """Reduced costs float32[m, B] of the tasks in `cols`."""
         red = np.array(self.cost[:, cols], dtype=np.float32)
+        if self.eligible is not None:
+            red *= np.float32(self.scale)
+            red[~self.eligible[:, cols]] = np.inf
         for k in range(self.shape[2]):
             if np.any(mu[:, k]):
                 red += self.usage[:, cols, k] * mu[:, k].astype(np.float32)[:, None]
@@ -114,6 +121,9 @@ class _Lists:
         tasks = np.arange(agent.shape[1])
         self.agent = agent
         self.cost = problem.cost[agent, tasks].astype(np.float64)
+        if problem.eligible is not None:
+            self.cost *= problem.scale
+            self.cost[~problem.eligible[agent, tasks]] = np.inf
         self.usage = [
             problem.usage[:, :, k][agent, tasks].astype(np.float64) for k in range(problem.shape[2])
         ]

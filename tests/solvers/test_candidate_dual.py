@@ -67,3 +67,19 @@ def test_the_deadline_holds() -> None:
     assert time.perf_counter() - start < 1.5
     assert result.iterations >= 1
     assert "candidate lists" in result.method
+
+
+def test_masked_form_equals_the_dense_form() -> None:
+    """Cost weighted and masked block by block gives the same L(mu) as a dense matrix."""
+    compiled = compile_problem(generate_attribute_problem(400, 12, seed=4))
+    dense = _dual_problem(compiled)
+    masked = DualProblem(
+        compiled.cost,
+        compiled.usage,
+        compiled.capacity.astype(np.float64),
+        eligible=compiled.eligible,
+        scale=compiled.objectives.weight("cost"),
+    )
+    assert not compiled.eligible.all()  # capabilities make some pairs ineligible
+    mu = np.random.default_rng(1).uniform(0, 0.3, size=(12, compiled.n_dims))
+    assert exact_pass(masked, mu, 3)[0] == pytest.approx(exact_pass(dense, mu, 3)[0], rel=1e-9)
