@@ -81,6 +81,15 @@ class RemoteJobProcess(JobSupervisor):
         handle = self._submit()
         if handle is None:
             return None
+        try:
+            return self._follow(handle)
+        except BaseException:  # a store error ends the watch: stop the remote CPU too
+            if not handle.done():
+                handle.cancel()
+            raise
+
+    def _follow(self, handle: SolveHandle) -> JobOutcome | None:
+        """Renew, write progress and plans, pass a cancel on, until the outcome is stored."""
         next_renew = time.monotonic() + self._lease_s / 3
         next_progress = 0.0
         stop_sent_at: float | None = None

@@ -86,55 +86,57 @@ class JobProcess(JobSupervisor):
         stop_sent_at: float | None = None
         outcome: JobOutcome | None = None
         lost_lease = False
-        while True:
-            if parent_conn.poll(_POLL_S):
-                try:
-                    message = parent_conn.recv()
-                except (EOFError, OSError):
+        try:
+            while True:
+                if parent_conn.poll(_POLL_S):
+                    try:
+                        message = parent_conn.recv()
+                    except (EOFError, OSError):
+                        break
+                    if message[0] == "done":
+                        outcome = message[1]
+                        break
+                    if message[0] == "progress":
+                        best = _merge_progress(best, message)
+                    elif message[0] == "plan":  # verified by the worker; better than the last
+                        plan = (float(message[1]), str(message[3]))
+                    elif message[0] == "instances":  # a batch: written at once (rare, coarse)
+                        self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
+                elif not process.is_alive():
+                    # It may have sent its result between our poll and this check.
+                    outcome = _last_outcome(parent_conn)
                     break
-                if message[0] == "done":
-                    outcome = message[1]
+                now = time.monotonic()
+                if self._shutdown.is_set():
                     break
-                if message[0] == "progress":
-                    best = _merge_progress(best, message)
-                elif message[0] == "plan":  # verified by the worker; better than the last
-                    plan = (float(message[1]), str(message[3]))
-                elif message[0] == "instances":  # a batch: written at once (rare, coarse)
-                    self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
-            elif not process.is_alive():
-                # It may have sent its result between our poll and this check.
-                outcome = _last_outcome(parent_conn)
-                break
-            now = time.monotonic()
-            if self._shutdown.is_set():
-                break
-            if (best is not None or plan is not None) and now >= next_progress_write:
-                if best is not None:
-                    self._jobs.record_progress(self.job.id, self._owner, *best)
-                self._store_plan(plan)
-                plan = None
-                next_progress_write = now + _PROGRESS_WRITE_S
-            if now >= next_renew:
-                cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
-                next_renew = now + self._lease_s / 3
-                if cancel_requested is None:
-                    lost_lease = True  # another runner took the job over; its result counts
+                if (best is not None or plan is not None) and now >= next_progress_write:
+                    if best is not None:
+                        self._jobs.record_progress(self.job.id, self._owner, *best)
+                    self._store_plan(plan)
+                    plan = None
+                    next_progress_write = now + _PROGRESS_WRITE_S
+                if now >= next_renew:
+                    cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
+                    next_renew = now + self._lease_s / 3
+                    if cancel_requested is None:
+                        lost_lease = True  # another runner took the job over; its result counts
+                        break
+                    if cancel_requested:
+                        self._cancel.set()
+                if (self._cancel.is_set() or now > hard_deadline) and stop_sent_at is None:
+                    stop_sent_at = now
+                    try:
+                        parent_conn.send("stop")
+                    except (BrokenPipeError, OSError):
+                        break
+                if stop_sent_at is not None and now - stop_sent_at > self._cancel_grace_s:
                     break
-                if cancel_requested:
-                    self._cancel.set()
-            if (self._cancel.is_set() or now > hard_deadline) and stop_sent_at is None:
-                stop_sent_at = now
-                try:
-                    parent_conn.send("stop")
-                except (BrokenPipeError, OSError):
-                    break
-            if stop_sent_at is not None and now - stop_sent_at > self._cancel_grace_s:
-                break
-        _kill_group(process.pid)
-        if process.is_alive():
-            process.kill()  # it may not have made its own group yet
-        process.join(timeout=5)
-        parent_conn.close()
+        finally:  # a store error ends the watch too: the worker never outlives it
+            _kill_group(process.pid)
+            if process.is_alive():
+                process.kill()  # it may not have made its own group yet
+            process.join(timeout=5)
+            parent_conn.close()
         if lost_lease:
             return None
         self._store_plan(plan)  # what arrived since the last write (a killed worker's last)

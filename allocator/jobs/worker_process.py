@@ -8,7 +8,9 @@ burning a core, and no worker outlives the service by more than a short grace.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -61,8 +63,9 @@ def job_process_main(
     threading.Thread(target=_read_control, args=(conn, stop), daemon=True).start()
 
     def orphaned() -> None:
-        stop.set()  # the portfolio stops its solvers; the group kill is the backstop
+        stop.set()  # the portfolio stops its solvers; the kills below are the backstop
         time.sleep(ORPHAN_GRACE_S)
+        _kill_solver_sessions()
         exit_now(group=True)
 
     watch_service(service_pid, orphaned)
@@ -96,6 +99,19 @@ def job_process_main(
     )
     send(("done", outcome))
     conn.close()
+
+
+def _kill_solver_sessions() -> None:
+    """Kill this worker's solver processes: each leads a session of its own (see
+    `solvers.portfolio.solver_process`), so the kill of this worker's group misses them,
+    and a starved portfolio may not have stopped them within the grace."""
+    for child in multiprocessing.active_children():
+        if child.pid is None:
+            continue
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(child.pid, signal.SIGKILL)  # it may not have made its session yet
 
 
 def _lower_priority() -> None:
