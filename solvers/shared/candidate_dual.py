@@ -28,6 +28,8 @@ __all__ = ["DualProblem", "DualResult", "candidate_dual", "exact_pass"]
 CANDIDATES = 16
 #: Steps on the lists between exact passes (fewer: better steps, more time per step).
 _STEPS_PER_PASS = 10
+#: Weight of each new step in the running average of the multipliers.
+_AVERAGE_WEIGHT = 0.05
 #: Elements per block of an exact pass (float32: 16 MiB per temporary).
 _BLOCK_ELEMENTS = 4_000_000
 
@@ -137,6 +139,9 @@ class _Restricted:
         self.problem, self.candidates, self.deadline = problem, candidates, deadline
         self.best_exact, self.best_mu = -np.inf, np.zeros(problem.shape[::2])
         self.passes, self.pass_s, self.steps = 0, 0.0, 0
+        self.average: np.ndarray | None = (
+            None  # of the steps' multipliers, recent ones weighing most
+        )
 
     def exact(self, mu: np.ndarray) -> None:
         tick = time.perf_counter()
@@ -152,6 +157,10 @@ class _Restricted:
         if now + self.pass_s > self.deadline:
             return None
         self.steps += 1
+        if self.average is None:
+            self.average = mu.copy()
+        else:
+            self.average += _AVERAGE_WEIGHT * (mu - self.average)
         if self.steps % _STEPS_PER_PASS == 0 and now + 2 * self.pass_s < self.deadline:
             self.exact(mu)
         li, p = self.lists, self.problem
@@ -229,6 +238,8 @@ def candidate_dual(
     )
     if time.perf_counter() + restricted.pass_s < deadline:
         restricted.exact(ascent.multipliers)  # the best step's multipliers
+    if restricted.average is not None and time.perf_counter() + restricted.pass_s < deadline:
+        restricted.exact(restricted.average)
     return DualResult(
         restricted.best_exact,
         restricted.best_mu,
