@@ -43,15 +43,20 @@ def placement_scores(
     k = np.arange(len(cols))
     a = state.assign[cols].astype(np.int64)
     rem = state.remaining()
-    usage = un.usage[:, cols, :]
-    fit = un.eligible[:, cols] & np.all(usage <= rem[:, None, :] + FIT_TOLERANCE, axis=2)
+    # A run of consecutive units (a construction's chunks) is read as views, not copies.
+    run = len(cols) > 0 and bool(np.all(np.diff(cols) == 1))
+    pick = slice(int(cols[0]), int(cols[-1]) + 1) if run else cols
+    usage = un.usage[:, pick, :]
+    fit = un.eligible[:, pick].copy()
+    for dim in range(usage.shape[2]):  # per dimension: no m x U x d boolean temporary
+        fit &= usage[:, :, dim] <= rem[:, dim, None] + FIT_TOLERANCE
     fit &= state.count[:, None] + un.size[cols][None, :] <= un.max_tasks[:, None]
     forbidden = state.forbidden(cols)
     if forbidden is not None:
         fit &= ~forbidden.T
     on = a >= 0
     fit[a[on], k[on]] = False
-    scores = model.linear[:, cols].astype(np.float64) - model.current(state, cols)[None, :]
+    scores = model.linear[:, pick].astype(np.float64) - model.current(state, cols)[None, :]
     if model.has_load_terms:
         safe = np.maximum(a, 0)
         scores += model.load_delta(
