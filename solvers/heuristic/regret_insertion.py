@@ -159,20 +159,26 @@ def _place_batch(
     earlier placements in the batch only push a unit to its next-best agent.
     """
     un = state.units
-    scores = placement_scores(state, model, batch, prices=prices)
+    # Scored in unit order (a whole construction's batch is then one run of views),
+    # read in regret order through `at`.
+    by_unit = np.argsort(batch, kind="stable")
+    scores = placement_scores(state, model, batch[by_unit], prices=prices)
+    at = np.empty(len(batch), dtype=np.int64)
+    at[by_unit] = np.arange(len(batch))
     cap = un.capacity + FIT_TOLERANCE
     in_groups = np.diff(un.aa.indptr) > 0
     placed = np.zeros(len(batch), dtype=bool)
     for k, u in enumerate(batch.tolist()):
         # Placements only ever shrink the feasible set, so the batch-start mask is a
         # valid superset; room and anti-affinity are re-checked against live totals.
-        ok = np.isfinite(scores[:, k])
+        own = scores[:, at[k]]
+        ok = np.isfinite(own)
         ok &= np.all(state.used + un.usage[:, u, :] <= cap, axis=1)
         ok &= state.count + un.size[u] <= un.max_tasks
         if in_groups[u]:
             groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
             ok &= state.group_count[groups].sum(axis=0) == 0
-        column = np.where(ok, scores[:, k], np.inf)
+        column = np.where(ok, own, np.inf)
         i = int(np.argmin(column))
         limit = np.inf
         if model.allow_unassigned:
