@@ -2,8 +2,8 @@
 real (unrounded) durations (the model is in `cpsat_model`).
 
 Before the search the makespan is bounded below by the longest chain of fastest
-durations (no transfer) and by the total work over the agents' joint speed when every
-agent may take every task; the incumbent bounds it above. Interchangeable agents are
+durations (no transfer) and by a load bound (total work over total speed when every
+agent may take every task); the incumbent bounds it above. Interchangeable agents are
 ordered by the first task each holds. The search fixes assignments first (tasks in
 topological order), then times.
 """
@@ -21,7 +21,7 @@ from solvers.workflow.cpsat_model import break_symmetry, build_model, identical_
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heft import Schedule
 
-__all__ = ["CpScheduleOutcome", "makespan_lower_bound", "solve_schedule"]
+__all__ = ["CpScheduleOutcome", "load_lower_bound", "makespan_lower_bound", "solve_schedule"]
 
 _HORIZON_UNITS = 1_000_000_000  # the warm start's makespan in model units
 
@@ -37,12 +37,7 @@ class CpScheduleOutcome:
 
 
 def makespan_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> float:
-    """max(longest chain of fastest durations, total work / total speed) in seconds.
-
-    The second applies when every agent may take every task and durations are
-    work / speed: in a schedule of makespan C agent i does at most speed_i * C work,
-    so C * total speed >= total work.
-    """
+    """max(longest chain of fastest durations, load bound) in seconds (`load_lower_bound`)."""
     eligible = problem.eligible
     fastest = [
         min((graph.duration[i][j] for i in range(graph.m) if eligible[i, j]), default=0.0)
@@ -52,16 +47,25 @@ def makespan_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> floa
     for j in graph.topo:
         ready[j] = max((ready[p] + fastest[p] for p, _ in graph.preds[j]), default=0.0)
     chain = max((ready[j] + fastest[j] for j in range(graph.n)), default=0.0)
-    duration = np.asarray(graph.duration, dtype=np.float64)
-    if not eligible.all() or np.any(duration <= 0):
-        return chain
-    speed = duration[0] / duration  # s_i / s_0 per task, equal across tasks if uniform
-    if not np.allclose(speed, speed[:, :1], rtol=1e-9, atol=0.0):
-        return chain
-    joint = float(speed[:, 0].sum())
-    load = float(duration[0].sum()) / joint
     # Float round-off must not push a proven bound above the optimum.
-    return max(chain, load) * (1 - 1e-9)
+    return max(chain, load_lower_bound(problem, graph)) * (1 - 1e-9)
+
+
+def load_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> float:
+    """sum_j f_j / sum_i r_i, f_j task j's fastest duration, r_i = max over the tasks
+    agent i may take of f_j / d_ij (its best relative speed); 0 when a duration is 0.
+
+    Valid for any durations: in a schedule of makespan C agent i runs tasks J_i with
+    sum d_ij <= C, and sum_j f_j = sum_i sum_(J_i) (f_j / d_ij) d_ij <= C sum_i r_i.
+    With durations work / speed it is total work over total speed.
+    """
+    duration = np.asarray(graph.duration, dtype=np.float64)
+    eligible = np.asarray(problem.eligible, dtype=bool)
+    if duration.size == 0 or np.any(duration[eligible] <= 0) or not eligible.any(axis=0).all():
+        return 0.0
+    fastest = np.where(eligible, duration, np.inf).min(axis=0)
+    relative = np.where(eligible, fastest[None, :] / np.where(eligible, duration, 1.0), 0.0)
+    return float(fastest.sum() / relative.max(axis=1).sum())
 
 
 def solve_schedule(
@@ -89,9 +93,10 @@ def solve_schedule(
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     status = solver.solve(model)
-    # Capacities rounded against the plan cut some real schedules out: no bound then.
+    # Capacities rounded against the plan cut some real schedules out: the model's bound
+    # is not one then, but `floor` (a relaxation without capacities) still is.
     if built.rounded_capacity:
-        bound = 0.0
+        bound = floor
     else:
         model_bound = (solver.best_objective_bound - built.slack) / built.scale
         bound = max(0.0, floor, model_bound) if status != cp_model.UNKNOWN else floor
