@@ -64,13 +64,18 @@ class DualProblem:
 
     def reduced(self, cols: slice, mu: np.ndarray) -> np.ndarray:
         """Reduced costs float32[m, B] of the tasks in `cols`."""
-        red = np.array(self.cost[:, cols], dtype=np.float32)
-        if self.eligible is not None:
-            red *= np.float32(self.scale)
-            red[~self.eligible[:, cols]] = np.inf
+        if self.eligible is None:
+            red = np.array(self.cost[:, cols], dtype=np.float32)
+        else:
+            red = np.where(self.eligible[:, cols], self.cost[:, cols], np.float32(np.inf))
+            red = red.astype(np.float32, copy=False)
+            if self.scale != 1.0:
+                red *= np.float32(self.scale)
+        spare = np.empty_like(red)
         for k in range(self.shape[2]):
             if np.any(mu[:, k]):
-                red += self.usage[:, cols, k] * mu[:, k].astype(np.float32)[:, None]
+                np.multiply(self.usage[:, cols, k], mu[:, k, None].astype(np.float32), out=spare)
+                red += spare
         return red
 
     def value(self, mins: np.ndarray, mu: np.ndarray) -> float:
