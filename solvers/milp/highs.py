@@ -76,10 +76,11 @@ def column_order(model: MilpModel) -> np.ndarray:
     and task by task, the order a plain highspy model adds them in.
 
     HiGHS's search depends on the column order, and with the same order, rows and
-    options it follows the same path as a plain model (issue 12: the same improving
-    solutions in the same order on c10200, e10100, c40400). Sorted by name (the order
-    PuLP passed) the `milp` solver alone did worse on e40400 (1.167% vs 0.581% to
-    best-known at 10 s), e10100 (0.173% vs 0) and c40400 (0.071% vs 0.024%).
+    options it follows the same path as a plain model (issue 12, `bench.highs_path`:
+    the same improving solutions in the same order on six C, D and E instances).
+    Sorted by name (the order PuLP passed) the `milp` solver alone did worse on e40400
+    (1.167% vs 0.581% to best-known at 10 s), e10100 (0.173% vs 0) and c40400 (0.071%
+    vs 0.024%).
     """
     return np.arange(model.n_cols)
 
