@@ -21,6 +21,8 @@ __all__ = ["placement_scores", "regret_insert"]
 _CHUNK_ELEMENTS = 4_000_000  # agents x units per vectorised block
 _WORK_BUDGET = 8e6  # elements scored over a whole construction (~20 numpy ops each)
 _URGENT = 1e30  # regret of a unit with a single feasible agent
+#: Scores a batch placement takes at once (float64: 128 MiB); 20,000 x 500 is one slice.
+_BATCH_SCORE_ELEMENTS = 16_000_000
 
 
 def placement_scores(
@@ -155,38 +157,64 @@ def _place_batch(
 ) -> np.ndarray:
     """Place a batch in regret order, each on its best agent that still has room.
 
-    Scores are taken once for the batch; room is re-checked exactly per unit, so
-    earlier placements in the batch only push a unit to its next-best agent.
+    Scores are taken once per slice of the batch (the whole batch when its scores fit
+    in `_BATCH_SCORE_ELEMENTS`); room is re-checked exactly per unit, so earlier
+    placements only push a unit to its next-best agent.
     """
     un = state.units
-    # Scored in unit order (a whole construction's batch is then one run of views),
-    # read in regret order through `at`.
-    by_unit = np.argsort(batch, kind="stable")
-    scores = placement_scores(state, model, batch[by_unit], prices=prices)
-    at = np.empty(len(batch), dtype=np.int64)
-    at[by_unit] = np.arange(len(batch))
+    step = max(1, _BATCH_SCORE_ELEMENTS // max(un.n_agents, 1))
     cap = un.capacity + FIT_TOLERANCE
     in_groups = np.diff(un.aa.indptr) > 0
     placed = np.zeros(len(batch), dtype=bool)
-    for k, u in enumerate(batch.tolist()):
-        # Placements only ever shrink the feasible set, so the batch-start mask is a
-        # valid superset; room and anti-affinity are re-checked against live totals.
-        own = scores[:, at[k]]
-        ok = np.isfinite(own)
-        ok &= np.all(state.used + un.usage[:, u, :] <= cap, axis=1)
-        ok &= state.count + un.size[u] <= un.max_tasks
-        if in_groups[u]:
-            groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
-            ok &= state.group_count[groups].sum(axis=0) == 0
-        column = np.where(ok, own, np.inf)
-        i = int(np.argmin(column))
-        limit = np.inf
-        if model.allow_unassigned:
-            limit = float(_steering(state, prices, np.array([i]), np.array([u]))[0])
-        if column[i] < limit:
-            state.place(u, i)
-            placed[k] = True
+    for start in range(0, len(batch), step):
+        part = batch[start : start + step]
+        scores, at = _scores_in_unit_order(state, model, part, prices)
+        for k, u in enumerate(part.tolist()):
+            if _place_one(state, model, u, scores[:, at[k]], cap, in_groups, prices):
+                placed[start + k] = True
     return placed
+
+
+def _scores_in_unit_order(
+    state: PlanState, model: ScoreModel, part: np.ndarray, prices: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of `part` taken in unit order (a whole construction is then one run of
+    views), and `at[k]`, the column of part[k]."""
+    by_unit = np.argsort(part, kind="stable")
+    scores = placement_scores(state, model, part[by_unit], prices=prices)
+    at = np.empty(len(part), dtype=np.int64)
+    at[by_unit] = np.arange(len(part))
+    return scores, at
+
+
+def _place_one(
+    state: PlanState,
+    model: ScoreModel,
+    u: int,
+    own: np.ndarray,
+    cap: np.ndarray,
+    in_groups: np.ndarray,
+    prices: np.ndarray | None,
+) -> bool:
+    """Place unit u on its best agent with room now (scores `own` from the slice start)."""
+    un = state.units
+    # Placements only ever shrink the feasible set, so the slice-start mask is a
+    # valid superset; room and anti-affinity are re-checked against live totals.
+    ok = np.isfinite(own)
+    ok &= np.all(state.used + un.usage[:, u, :] <= cap, axis=1)
+    ok &= state.count + un.size[u] <= un.max_tasks
+    if in_groups[u]:
+        groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
+        ok &= state.group_count[groups].sum(axis=0) == 0
+    column = np.where(ok, own, np.inf)
+    i = int(np.argmin(column))
+    limit = np.inf
+    if model.allow_unassigned:
+        limit = float(_steering(state, prices, np.array([i]), np.array([u]))[0])
+    if column[i] < limit:
+        state.place(u, i)
+        return True
+    return False
 
 
 def _steering(
