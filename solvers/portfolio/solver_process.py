@@ -34,6 +34,10 @@ __all__ = ["SolverProcess", "StreamedIncumbent", "mp_context"]
 # Do not flood the pipe: one incumbent per solver per this many seconds (the last
 # one before the result is always sent with the result itself).
 _INCUMBENT_INTERVAL_S = 0.25
+# ... except in the last this many seconds of the solver's budget, where every
+# improvement goes out at once: a solver stopped from outside at the request's limit
+# would otherwise lose a plan found in its last interval.
+_CLOSING_S = 0.5
 
 
 def mp_context() -> BaseContext:
@@ -209,11 +213,13 @@ class _IncumbentStream:
 
     A held improvement goes out once its interval has passed (a background flush), not
     only when the solver returns: a solver that improves only in its first 0.2 s and is
-    then killed or cancelled must still have streamed its best plan.
+    then killed or cancelled must still have streamed its best plan. In the last
+    `_CLOSING_S` of its budget every improvement goes out at once.
     """
 
-    def __init__(self, channel: Any, start: float):
+    def __init__(self, channel: Any, start: float, budget_s: float = float("inf")):
         self.channel, self.start = channel, start
+        self.closing_at = start + budget_s - _CLOSING_S
         self.last_sent = 0.0
         self.pending: list[tuple[np.ndarray, float, float]] = []
         self.lock = threading.Lock()
@@ -223,7 +229,7 @@ class _IncumbentStream:
         now = time.perf_counter()
         item = (np.asarray(assignment, dtype=np.int32).copy(), float(objective), now - self.start)
         with self.lock:
-            if now - self.last_sent >= _INCUMBENT_INTERVAL_S:
+            if now - self.last_sent >= _INCUMBENT_INTERVAL_S or now >= self.closing_at:
                 self.channel.put(("incumbent", item))
                 self.last_sent = now
                 self.pending.clear()
@@ -278,7 +284,7 @@ def _child_main(
             os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
-    stream = _IncumbentStream(channel, time.perf_counter())
+    stream = _IncumbentStream(channel, time.perf_counter(), options.time_limit_s)
     options.on_incumbent = stream.offer
     if inbox is not None:
         options.peer_plans = lambda: _drain_inbox(inbox)

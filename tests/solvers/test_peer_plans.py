@@ -5,6 +5,7 @@ takes one as its incumbent."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ from solvers.base import SolveOptions, TraceRecorder
 from solvers.lns.solver import _Search
 from solvers.portfolio import schedule_runner
 from solvers.portfolio.schedule_runner import ScheduleRunner, _Member
+from solvers.portfolio.solver_process import _IncumbentStream
 from solvers.portfolio.strategy import Phase, Slot
 from solvers.registry import get_solver
 
@@ -89,3 +91,13 @@ def test_the_lns_moves_to_a_better_peer_plan_and_ignores_a_worse_one() -> None:
     inbox.append(worse.assignment)
     search._take_peer_plans()
     assert search.best_score == pytest.approx(optimum) and search.peer_plans_taken == 1
+
+
+def test_the_stream_sends_every_improvement_at_once_at_the_end_of_the_budget() -> None:
+    plan = np.zeros(4, dtype=np.int32)
+    sent: queue.Queue[tuple[str, tuple[np.ndarray, float, float]]] = queue.Queue()
+    # 0.2 s of a 10.2 s budget left: inside the closing window, no interval applies.
+    closing = _IncumbentStream(sent, time.perf_counter() - 10.0, budget_s=10.2)
+    closing.offer(plan, 2.0)
+    closing.offer(plan, 1.0)  # 0.25 s apart would be needed earlier in the budget
+    assert [sent.get_nowait()[1][1] for _ in range(2)] == [2.0, 1.0]
