@@ -44,12 +44,15 @@ class BackgroundBound:
         on_bound: Callable[[float], None],
         *,
         wait: bool = False,
+        deadline: float = float("inf"),
     ) -> BackgroundBound | None:
         """Start it in weighted mode with a cost weight, when the LP bound is not run and
         every task must be assigned (the relaxation drops "each task exactly once").
 
         With `wait` (deterministic runs) it is computed before this returns, so whether
-        a solver started later sees it does not depend on a race.
+        a solver started later sees it does not depend on a race. `deadline`
+        (perf_counter) is when the runner stops waiting for it: a request whose
+        compilation took much of the limit (100,000 x 2,000) gets a shorter budget.
         """
         spec = compiled.objectives
         if spec.mode != "weighted" or "lp_bound" in names or spec.weight("cost") <= 0:
@@ -59,6 +62,7 @@ class BackgroundBound:
         # Alone with the heuristic (large requests) the bound has a core to itself.
         alone = set(names) <= {"greedy"}
         budget = 0.6 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
+        budget = max(0.0, min(budget, 0.9 * (deadline - time.perf_counter())))
         bound = cls(compiled, budget, on_bound)
         bound._thread.start()
         if wait:

@@ -110,7 +110,12 @@ class ScheduleRunner:
     def run(self, names: list[str]) -> dict[str, SolveResult]:
         strategy = strategy_for(self.compiled, names)
         self.bound = BackgroundBound.start_if_useful(
-            self.compiled, self.options, names, self._emit_bound, wait=self.deterministic
+            self.compiled,
+            self.options,
+            names,
+            self._emit_bound,
+            wait=self.deterministic,
+            deadline=self.deadline,
         )
         if self.deterministic and self.bound is not None:
             self._nominal_used_s += self.bound.budget_s  # it ran first, on the same clock
