@@ -61,7 +61,7 @@ class BackgroundBound:
             return None
         # Alone with the heuristic (large requests) the bound has a core to itself.
         alone = set(names) <= {"greedy"}
-        budget = 0.6 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
+        budget = 0.8 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
         budget = max(0.0, min(budget, 0.9 * (deadline - time.perf_counter())))
         bound = cls(compiled, budget, on_bound)
         bound._thread.start()
