@@ -21,15 +21,16 @@ def _dual_problem(compiled) -> DualProblem:
     return DualProblem(cost, compiled.usage, compiled.capacity.astype(np.float64), left_out)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 def test_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
-    """Lists shorter than the agents (2 of 4) exercise the exact passes' role."""
-    compiled = compile_gap(generate_gap("D", 4, 8, seed=seed))
+    """Lists shorter than the agents (2 of 3) exercise the exact passes' role."""
+    compiled = compile_gap(generate_gap("D", 3, 8, seed=seed))
     best = np.inf
-    for combo in itertools.product(range(4), repeat=8):
+    for combo in itertools.product(range(3), repeat=8):
         ev = evaluate_plan(compiled, np.array(combo))
         if ev.feasible:
             best = min(best, ev.score)
+    assert np.isfinite(best)  # a feasible plan exists, so the claim has teeth
     result = candidate_dual(_dual_problem(compiled), time.perf_counter() + 0.5, candidates=2)
     assert result.bound <= best + 1e-9
     assert result.full_passes >= 1
@@ -41,7 +42,9 @@ def test_attribute_form_bound_is_below_the_lp_and_near_it(seed: int) -> None:
     compiled = compile_problem(generate_attribute_problem(300, 20, seed=seed))
     lp, _ = lp_relaxation(compiled, 20.0)
     assert lp is not None
-    result = candidate_dual(_dual_problem(compiled), time.perf_counter() + 2.0, candidates=4)
+    # A step count, not the clock, ends it: the claim holds whatever the machine's load.
+    deadline = time.perf_counter() + 60.0
+    result = candidate_dual(_dual_problem(compiled), deadline, candidates=4, max_iterations=1500)
     assert result.bound <= lp + 1e-6 * abs(lp)
     assert result.bound >= lp * (1 - 0.02)
 
