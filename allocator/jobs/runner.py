@@ -258,11 +258,14 @@ class JobRunner:
         return min(_MAX_BACKOFF_S, max(self.config.poll_s, 2 * backoff_s))
 
     def _sweep(self) -> None:
+        # Renew our own jobs before re-queuing expired ones: a job whose worker is still
+        # starting (the fork server can take longer than a short lease on a loaded
+        # machine) has no supervisor renewing it yet, and must not be claimed again.
+        with self._lock:
+            ours = [*self._fast, *self._running]
+        self.jobs.renew_all(ours, self.owner, self.config.lease_s)
         self.jobs.requeue_expired()
         self.jobs.fail_exhausted(self.config.max_attempts)
-        with self._lock:
-            fast = list(self._fast)
-        self.jobs.renew_all(fast, self.owner, self.config.lease_s)
 
     def _claim_jobs(self) -> None:
         while not self._closing.is_set():
