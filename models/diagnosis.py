@@ -20,9 +20,9 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
     if compiled.allow_unassigned:
         return reasons
     agent_caps = {c for a in problem.agents for c in a.capabilities}
-    for j, task in enumerate(problem.tasks):
-        if compiled.eligible[:, j].any():
-            continue
+    # One reduction over the matrix finds the tasks no agent can take; only those loop.
+    for j in np.flatnonzero(~compiled.eligible.any(axis=0)):
+        task = problem.tasks[j]
         missing = [c for c in task.requires if c not in agent_caps]
         if missing:
             reasons.append(f"task {task.id} requires capability {missing[0]} that no agent has")
@@ -39,8 +39,7 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
         if len(reasons) >= 10:
             return reasons
     # Total demand per dimension against total capacity (cheapest usage per task).
-    usage = np.where(compiled.eligible[:, :, None], compiled.usage, np.inf)
-    min_use = usage.min(axis=0)  # [n, d]
+    min_use = _cheapest_eligible_usage(compiled)  # [n, d]
     finite = np.isfinite(min_use).all(axis=1)
     demand = min_use[finite].astype(np.float64).sum(axis=0)
     capacity = compiled.capacity.astype(np.float64).sum(axis=0)
@@ -73,6 +72,19 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
             names = ", ".join(compiled.task_ids[j] for j in group[:5])
             reasons.append(f"co-location group [{names}] fits on no single agent")
     return reasons
+
+
+def _cheapest_eligible_usage(compiled: CompiledProblem) -> np.ndarray:
+    """float32[n, d]: each task's least usage over its eligible agents, inf when none.
+
+    A masked minimum per resource, without the float32[m, n, d] copy `np.where` makes.
+    """
+    min_use = np.empty((compiled.n_tasks, compiled.n_dims), dtype=np.float32)
+    for k in range(compiled.n_dims):
+        compiled.usage[:, :, k].min(
+            axis=0, where=compiled.eligible, initial=np.inf, out=min_use[:, k]
+        )
+    return min_use
 
 
 def unassigned_reason(compiled: CompiledProblem, task: int) -> str:
