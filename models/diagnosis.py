@@ -21,7 +21,8 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
         return reasons
     agent_caps = {c for a in problem.agents for c in a.capabilities}
     # One reduction over the matrix finds the tasks no agent can take; only those loop.
-    for j in np.flatnonzero(~compiled.eligible.any(axis=0)):
+    takeable = np.any(compiled.eligible, axis=0)
+    for j in np.flatnonzero(~takeable):
         task = problem.tasks[j]
         missing = [c for c in task.requires if c not in agent_caps]
         if missing:
@@ -39,7 +40,7 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
         if len(reasons) >= 10:
             return reasons
     # Total demand per dimension against total capacity (cheapest usage per task).
-    min_use = _cheapest_eligible_usage(compiled)  # [n, d]
+    min_use = _cheapest_eligible_usage(compiled, takeable)  # [n, d]
     finite = np.isfinite(min_use).all(axis=1)
     demand = min_use[finite].astype(np.float64).sum(axis=0)
     capacity = compiled.capacity.astype(np.float64).sum(axis=0)
@@ -74,16 +75,19 @@ def diagnose(problem: Problem, compiled: CompiledProblem) -> list[str]:
     return reasons
 
 
-def _cheapest_eligible_usage(compiled: CompiledProblem) -> np.ndarray:
+def _cheapest_eligible_usage(compiled: CompiledProblem, takeable: np.ndarray) -> np.ndarray:
     """float32[n, d]: each task's least usage over its eligible agents, inf when none.
 
-    A masked minimum per resource, without the float32[m, n, d] copy `np.where` makes.
+    `takeable[j]`: some agent is eligible for task j. Usage broadcast from demand (the
+    same row for every agent) needs no search; otherwise a masked minimum per resource,
+    without the float32[m, n, d] copy `np.where` would make.
     """
+    usage = compiled.usage
+    if usage.shape[0] and usage.strides[0] == 0:
+        return np.where(takeable[:, None], usage[0], np.float32(np.inf))
     min_use = np.empty((compiled.n_tasks, compiled.n_dims), dtype=np.float32)
     for k in range(compiled.n_dims):
-        compiled.usage[:, :, k].min(
-            axis=0, where=compiled.eligible, initial=np.inf, out=min_use[:, k]
-        )
+        usage[:, :, k].min(axis=0, where=compiled.eligible, initial=np.inf, out=min_use[:, k])
     return min_use
 
 
