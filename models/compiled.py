@@ -121,7 +121,11 @@ class CompiledProblem:
 
 
 def compile_problem(problem: Problem) -> CompiledProblem:
-    """Turn a validated problem into arrays. Cost: O(m * n * d) time and memory."""
+    """Turn a validated problem into arrays.
+
+    Cost: O(m * n * d) time; memory O(m * n) (cost, duration, eligible) plus the usage
+    matrix only when the request gives one (per-task demand is broadcast, not copied).
+    """
     m, n, d = len(problem.agents), len(problem.tasks), len(problem.resources)
     agent_index = {a.id: i for i, a in enumerate(problem.agents)}
     task_index = {t.id: j for j, t in enumerate(problem.tasks)}
