@@ -97,6 +97,8 @@ class _Plan:
             self.fixed[group] = True
         self.room = problem.capacity * (1 + _TOLERANCE) + _TOLERANCE
         self.failed_at = np.inf  # shortest-path overflow when the router last failed
+        # Agents each task has left during the repair: not gone back to (no cycling).
+        self.tabu: dict[int, set[int]] = {}
         self.groups_of: list[list[np.ndarray]] = [[] for _ in range(n)]
         for group in problem.anti_affinity:
             for j in group.tolist():
@@ -116,6 +118,8 @@ class _Plan:
             ok[others[others >= 0]] = False
         out = np.append(ok, p.allow_unassigned)
         out[self.a[j]] = False  # index -1 is "unassigned": not a move when it is out
+        for left in self.tabu.get(j, ()):
+            out[left] = False
         return out
 
     def delta_load(self, j: int, i: int) -> np.ndarray:
@@ -268,6 +272,45 @@ def _try(plan: _Plan, moves: list[tuple[int, int]], overflow: float, score: floa
     return score / gain if ok and gain > _EPS else np.inf
 
 
+def _routed_overflow(plan: _Plan) -> float:
+    """Traffic over bandwidth summed over links once routed around full links."""
+    net = plan.p.network
+    assert net is not None
+    use = link_use(net, node_traffic(net, plan.p.comm_pairs, plan.p.comm_volume, plan.a))
+    if use is None:
+        return 0.0
+    iu, ku = net.link_ends
+    return float(np.maximum(use.routing.loads[iu, ku] - plan.links.bandwidth, 0.0).sum())
+
+
+def _best_routed_move(plan: _Plan, deadline: float) -> list[tuple[int, int]] | None:
+    """When shortest-path overflow shows no way on: single moves of any communicating
+    task (its traffic need not cross a full link: moving it can free a detour), scored
+    by what the router leaves over bandwidth. One routing per candidate: the last resort."""
+    overflow = _routed_overflow(plan)
+    m = plan.p.n_agents
+    target_node = np.append(plan.links.node, -1)
+    best, best_ratio = None, np.inf
+    for j in np.flatnonzero(
+        [bool(q) and not f for q, f in zip(plan.partners, plan.fixed, strict=True)]
+    ):
+        allowed = plan.allowed_targets(int(j))
+        scores = plan.delta_scores(int(j))
+        for node in np.unique(target_node[allowed]).tolist():
+            if time.perf_counter() > deadline:
+                return best
+            choices = np.flatnonzero(allowed & (target_node == node))
+            i = int(choices[np.argmin(scores[choices])])
+            step = [(int(j), i if i < m else -1)]
+            back = int(plan.a[j])
+            plan.move(*step[0])
+            gain = overflow - _routed_overflow(plan)
+            plan.move(int(j), back)
+            if gain > _EPS and scores[i] / gain < best_ratio:
+                best, best_ratio = step, float(scores[i] / gain)
+    return best
+
+
 def repair_bandwidth(
     problem: CompiledProblem, assignment: np.ndarray, *, time_limit_s: float = 1.0
 ) -> BandwidthRepair:
@@ -290,15 +333,20 @@ def repair_bandwidth(
     while time.perf_counter() < deadline:
         single = _best_move(plan)
         step = [single] if single is not None else _best_swap(plan)
+        routed = step is None
+        if routed:
+            step = _best_routed_move(plan, deadline)
         if step is None:
             break
         for j, i in step:
             moves.append((j, int(plan.a[j])))
+            plan.tabu.setdefault(j, set()).add(int(plan.a[j]))
             plan.move(j, i)
-        if plan.fits():
+        if plan.fits(route=routed):
             fits = True
             break
     fits = fits or plan.fits(route=True)
+    plan.tabu.clear()
     if fits:
         _undo_needless(plan, moves, deadline)
     moved = int((plan.a != a).sum())
