@@ -192,21 +192,29 @@ class CoordinatorState:
         """Refile `agent` in the load indexes after its queue length changed. O(1)."""
         self._reindex(agent)
 
-    def count_steal_attempt(self, succeeded: bool) -> None:
-        self.kpi.steal_attempts += 1
+    def count_steal_attempt(self, succeeded: bool, tries: int = 1) -> None:
+        self.kpi.steal_attempts += tries
         if succeeded:
             self.kpi.steal_successes += 1
 
     def detach_stolen(self, victim: AgentRecord, task: TaskRecord) -> None:
         """Finish taking a task `steal_one` returned (its load is already subtracted)."""
         self._reindex(victim)
-        self._forget_on(victim, task)
+        if task.group is not None:
+            self._forget_on(victim, task)
 
     def move_stolen(
         self, task: TaskRecord, victim: AgentRecord, thief: AgentRecord, now: float
     ) -> None:
-        self.kpi.tasks_stolen += 1
-        self._migrated(task, victim, thief, now, "steal")
+        """`_migrated` for a steal, inlined: a steal is on the pull path."""
+        kpi = self.kpi
+        kpi.tasks_stolen += 1
+        kpi.migrations += 1
+        task.prev_agent = victim
+        task.moved_at = now
+        self._file_local(task, thief, now)
+        if self.cfg.emit_commands:
+            self.outbox.append(Migrated(task.id, victim.id, thief.id, "steal"))
 
     def _migrated(
         self, task: TaskRecord, src: AgentRecord | None, dst: AgentRecord, now: float, why: str

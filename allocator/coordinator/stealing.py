@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from allocator.coordinator.dispatch import eligible
 from allocator.coordinator.loadindex import LoadIndex, NodeLoadIndex
@@ -50,7 +50,7 @@ class StealHost(Protocol):
 
     def node_index(self, node: str) -> NodeLoadIndex | None: ...
 
-    def count_steal_attempt(self, succeeded: bool) -> None: ...
+    def count_steal_attempt(self, succeeded: bool, tries: int = 1) -> None: ...
 
     def detach_stolen(self, victim: AgentRecord, task: TaskRecord) -> None: ...
 
@@ -159,7 +159,7 @@ def _look_then_take(
     max_tasks: int,
     transfer_s: float,
     params: StealParams,
-    candidates: Iterator[TaskRecord],
+    candidates: Iterator[tuple[Any, ...]],
 ) -> int:
     """`steal_from` on a queue that lists its tail in place: only moved tasks leave it.
 
@@ -171,7 +171,10 @@ def _look_then_take(
     budget = max_tasks + 2  # a couple of unsuitable tail tasks may be skipped
     skipped = 0.0
     queue = victim.queue
-    for task in candidates:
+    for entry in candidates:
+        task = entry[-1]
+        if task.qtoken != entry[-2] or task.queue is not queue:
+            continue  # a stale entry (the task left this queue): not a candidate
         est = task.est
         victim.load -= est
         if _worth_moving(task, victim, thief, now, transfer_s, params):
@@ -253,21 +256,26 @@ class HeaviestVictim:
         self.threshold = max(1, threshold)
 
     def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
-        if host.index.max_count < self.threshold:
+        threshold = self.threshold
+        if host.index.max_count < threshold:
             return 0
-        bar = payback_bar(host, thief, 0.0, self.params)
+        params = self.params
+        bar = payback_bar(host, thief, 0.0, params)
+        passed = moved = 0  # victims passed over in O(1): counted as attempts in one call
         for victim in host.index.top(self.probe):
-            if victim.bcount < self.threshold:
+            if victim.bcount < threshold:
                 break
             if victim is thief:
                 continue
             if (victim.load + victim.leased_load) / victim.speed <= bar:
-                host.count_steal_attempt(False)  # nothing there pays: see payback_bar
+                passed += 1  # nothing there pays: see payback_bar
                 continue
-            moved = steal_from(host, victim, thief, now, self.batch, 0.0, self.params, bar)
+            moved = steal_from(host, victim, thief, now, self.batch, 0.0, params, bar)
             if moved:
-                return moved
-        return 0
+                break
+        if passed:
+            host.count_steal_attempt(False, passed)
+        return moved
 
 
 class LocalityAware:

@@ -58,10 +58,13 @@ class QueueDiscipline(ABC):
         """Put back a task `steal_one` just returned (heaps: same key, so same place)."""
         self.unpop(task)
 
-    def steal_candidates(self) -> Iterator[TaskRecord] | None:
-        """Live tasks in the order `steal_one` would take them, left in place; None when
-        the discipline cannot list them without taking them (stealers then take and put
-        back). Lets a thief look at a victim's tail for free when no move pays."""
+    def steal_candidates(self) -> Iterator[tuple[Any, ...]] | None:
+        """Stored entries in the order `steal_one` would take them, left in place (stale
+        ones included: an entry is live when its task's `qtoken` is its token, entry[-2],
+        and the task, entry[-1], is in this queue); None when the discipline cannot list
+        them without taking them (stealers then take and put back). Lets a thief look at a
+        victim's tail for free when no move pays. Raw entries, not a filtering generator:
+        creating and closing one per steal cost more than the rest of the steal."""
         return None
 
     @abstractmethod

@@ -43,11 +43,9 @@ class FifoQueue(QueueDiscipline):
         entry = self._take_live(self._q, deque.pop)
         return None if entry is None else entry[1]
 
-    def steal_candidates(self) -> Iterator[TaskRecord] | None:
-        """Live tasks from the tail, left in place. O(1) per task (plus stale skips)."""
-        return (
-            task for token, task in reversed(self._q) if task.qtoken == token and task.queue is self
-        )
+    def steal_candidates(self) -> Iterator[tuple[int, TaskRecord]] | None:
+        """Entries from the tail, left in place. O(1) per entry."""
+        return reversed(self._q)
 
     def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
         return iter(self._q)

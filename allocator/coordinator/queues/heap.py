@@ -58,11 +58,9 @@ class LazyHeapQueue(QueueDiscipline):
         entry = self._take_live(self._heap, list.pop)
         return None if entry is None else entry[2]
 
-    def steal_candidates(self) -> Iterator[TaskRecord] | None:
-        """Live tasks from the array's end (the leaves `steal_one` takes), left in place."""
-        return (
-            t for _key, token, t in reversed(self._heap) if t.qtoken == token and t.queue is self
-        )
+    def steal_candidates(self) -> Iterator[tuple[float, int, TaskRecord]] | None:
+        """Entries from the array's end (the leaves `steal_one` takes), left in place."""
+        return reversed(self._heap)
 
     def _entries(self) -> Iterator[tuple[int, TaskRecord]]:
         return ((token, task) for _key, token, task in self._heap)

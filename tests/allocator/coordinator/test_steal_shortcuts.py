@@ -24,7 +24,7 @@ class _TakeToLookFifo(FifoQueue):
 
     __slots__ = ()
 
-    def steal_candidates(self) -> Iterator[TaskRecord] | None:
+    def steal_candidates(self) -> Iterator[tuple[int, TaskRecord]] | None:
         return None
 
 
