@@ -21,7 +21,8 @@ from solvers.portfolio.breaker import SolverBreaker, default_breaker
 from solvers.portfolio.inline import solve_inline
 from solvers.portfolio.report_building import build_report, infeasible_report
 from solvers.portfolio.schedule_runner import ScheduleRunner
-from solvers.portfolio.strategy import SIZE_LIMITS, choose_solvers
+from solvers.portfolio.solver_choice import choose_solvers
+from solvers.portfolio.strategy import SIZE_LIMITS
 from solvers.portfolio.warm_start import WARM_START_NAME, warm_start_result
 from solvers.registry import get_solver, registered_solvers
 

@@ -1,10 +1,11 @@
-"""The portfolio's schedule as data: size limits, which solvers a request gets, and the
-strategy table saying when each starts, with which share of the budget and of the cores.
+"""The portfolio's schedule as data: size limits and the strategy table saying when each
+solver starts, with which share of the budget and of the cores.
 
 Every size threshold lives here, stated per core (`PER_CORE`, scaled to a request's
 workers by `SizeLimits.for_cores`). They were measured on the 2-core machine of
 BENCHMARKS.md: at 1M variables CP-SAT found no plan in 60 s and HiGHS's LP alone
-took 15 s. Engines keep their own guard constants only as safety limits.
+took 15 s. Engines keep their own guard constants only as safety limits. Which solvers a
+request gets, by these limits, is `solver_choice.py`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ __all__ = [
     "PostSolveReserve",
     "SizeLimits",
     "Slot",
-    "SolverChoice",
     "Strategy",
-    "choose_solvers",
     "strategy_for",
 ]
 
@@ -283,129 +282,3 @@ def strategy_for(problem: CompiledProblem, names: list[str]) -> Strategy:
             continue
         return strategy
     return STRATEGIES[-1]
-
-
-@dataclass(frozen=True)
-class SolverChoice:
-    """Solvers to run, and the ones skipped with their reason."""
-
-    run: list[str]
-    skipped: dict[str, str]
-
-
-def choose_solvers(
-    problem: CompiledProblem,
-    requested: list[str] | None,
-    available: list[str],
-    cores: int = 2,
-    *,
-    deterministic: bool = False,
-) -> SolverChoice:
-    """Pick by size and mode when `requested` is None; otherwise honour the request.
-
-    `cores` is the request's workers: the size limits scale with it (`for_cores`).
-    A deterministic run leaves out the solvers whose work follows the clock
-    (`CLOCK_DRIVEN`), and whole-model CP-SAT then serves classic GAPs too.
-    """
-    if requested is not None:
-        run = [n for n in requested if n in available]
-        missing = {n: "backend not available on this machine" for n in requested if n not in run}
-        return SolverChoice(run=run, skipped=missing)
-    limits = PER_CORE.for_cores(cores)
-    run, skipped = _by_size_and_mode(problem, limits)
-    if deterministic:
-        for name, why in CLOCK_DRIVEN.items():
-            if name in run:
-                run.remove(name)
-                skipped[name] = f"deterministic run: {why}"
-    elif problem.is_pure_gap() and "lns" in run and "lns" in available:
-        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()), limits)
-    for name in list(run):
-        if name not in available:
-            run.remove(name)
-            skipped[name] = "backend not available on this machine"
-    return SolverChoice(run=run, skipped=skipped)
-
-
-def _by_size_and_mode(
-    problem: CompiledProblem, limits: SizeLimits
-) -> tuple[list[str], dict[str, str]]:
-    """Default solver set: every method whose size limit and mode fit the request."""
-    if problem.workflow is not None:
-        return _for_workflow(problem.objectives.mode == "pareto")
-    skipped: dict[str, str] = {}
-    pairs = int(problem.eligible.sum())
-    mode = problem.objectives.mode
-    multi = mode == "pareto" or len(problem.objectives.active) > 1
-    run = ["greedy"]
-    if pairs <= limits.cpsat_max_pairs:
-        run.append("cpsat")
-    else:
-        skipped["cpsat"] = (
-            f"{pairs:,} variables > {limits.cpsat_max_pairs:,}: CP-SAT rarely finds a first "
-            "plan in the budget at this size; the heuristic and LNS carry it"
-        )
-    if mode == "pareto":
-        skipped["milp"] = "Pareto mode: CP-SAT's epsilon-constraint and NSGA-II give the front"
-    elif pairs <= limits.milp_max_pairs:
-        run.append("milp")
-    else:
-        skipped["milp"] = (
-            f"{pairs:,} variables > {limits.milp_max_pairs:,}: HiGHS's MIP is too slow"
-        )
-    if mode != "pareto" and pairs <= limits.lns_max_pairs:
-        run.append("lns")
-    elif mode != "pareto":
-        skipped["lns"] = f"{pairs:,} variables > {limits.lns_max_pairs:,}"
-    if multi and problem.n_tasks <= limits.nsga2_max_tasks:
-        run.append("nsga2")
-    elif not multi:
-        skipped["nsga2"] = "single objective: the exact solvers and LNS serve it better"
-    else:
-        skipped["nsga2"] = f"{problem.n_tasks:,} tasks > {limits.nsga2_max_tasks:,}"
-    if mode == "weighted" and pairs <= limits.lp_max_pairs:
-        run.append("lp_bound")
-    elif mode == "weighted":
-        skipped["lp_bound"] = (
-            f"{pairs:,} variables > {limits.lp_max_pairs:,}: the Lagrangian bound is used instead"
-        )
-    return run, skipped
-
-
-def _for_workflow(pareto: bool) -> tuple[list[str], dict[str, str]]:
-    """Tasks with dependencies: heft schedules them (and, in Pareto mode, nsga2's workflow
-    GA gives the makespan-cost front beside it); the assignment-only engines would only be
-    scored on a schedule derived from their assignment (`compare` still runs them)."""
-    why = "tasks with dependencies: this engine assigns but does not schedule; heft does"
-    run = ["greedy", "heft", "nsga2"] if pareto else ["greedy", "heft"]
-    skipped = {n: why for n in ("cpsat", "milp", "lns", "nsga2", "lp_bound") if n not in run}
-    if not pareto:
-        skipped["nsga2"] = "not Pareto mode: heft gives the one plan the score asks for"
-    return run, skipped
-
-
-def _lns_covers_pure_gap(
-    run: list[str], skipped: dict[str, str], pairs: int, limits: SizeLimits
-) -> None:
-    """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
-
-    On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
-    a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md). HiGHS
-    runs beside it on smaller GAPs, where it proved C instances optimal in 1-5 s that
-    the LNS only approached. `compare` names every solver and still runs them.
-    """
-    why = {
-        "cpsat": "classic GAP: the LNS runs CP-SAT on neighbourhoods of the incumbent "
-        "and gets the cores; whole-model CP-SAT beside it would starve it",
-        "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
-        "its bound (rounded up, costs are integers)",
-    }
-    if pairs > limits.highs_beside_lns_pairs:
-        why["milp"] = (
-            f"classic GAP with {pairs:,} variables > {limits.highs_beside_lns_pairs:,}: "
-            "HiGHS rarely improves on the LNS at this size and would take a core from it"
-        )
-    for name, reason in why.items():
-        if name in run:
-            run.remove(name)
-            skipped[name] = reason

@@ -11,7 +11,8 @@ from allocator.facade import solve
 from models import RunOptions, compile_problem
 from models.generators.instances import generate_attribute_problem
 from models.report import ComparisonReport
-from solvers.portfolio.strategy import CLOCK_DRIVEN, choose_solvers
+from solvers.portfolio.solver_choice import choose_solvers
+from solvers.portfolio.strategy import CLOCK_DRIVEN
 from solvers.registry import registered_solvers
 from tests.solvers.tiny_instances import tiny_gap
 

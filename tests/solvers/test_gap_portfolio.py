@@ -12,7 +12,7 @@ from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.solver import LnsSolver
 from solvers.portfolio.breaker import SolverBreaker
 from solvers.portfolio.run import run_portfolio
-from solvers.portfolio.strategy import choose_solvers
+from solvers.portfolio.solver_choice import choose_solvers
 from solvers.registry import registered_solvers
 from tests.solvers.tiny_instances import tiny_attributes, tiny_gap
 

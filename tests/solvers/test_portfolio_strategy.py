@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 
 from models import compile_problem
 from models.generators.instances import generate_attribute_problem
+from solvers.portfolio.solver_choice import choose_solvers
 from solvers.portfolio.strategy import (
     OTHERS,
     SIZE_LIMITS,
     STRATEGIES,
     Budget,
-    choose_solvers,
     strategy_for,
 )
 from tests.solvers.tiny_instances import tiny_attributes, tiny_gap
@@ -90,7 +90,7 @@ def test_workflows_get_the_workflow_strategy_and_heft_schedules_them() -> None:
     from models import RunOptions
     from models.generators.workflow import generate_workflow_problem
     from solvers.portfolio import run_portfolio
-    from solvers.portfolio.strategy import choose_solvers, strategy_for
+    from solvers.portfolio.strategy import strategy_for
 
     problem = generate_workflow_problem(12, 3, ccr=5, seed=2)
     compiled = compile_problem(problem)

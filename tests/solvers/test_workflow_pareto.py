@@ -203,7 +203,8 @@ def test_capabilities_pins_capacity_and_groups_are_kept_on_every_front_member() 
 def test_pareto_workflow_requests_get_nsga2_and_its_front_is_in_the_report() -> None:
     from models import RunOptions
     from solvers.portfolio import run_portfolio
-    from solvers.portfolio.strategy import choose_solvers, strategy_for
+    from solvers.portfolio.solver_choice import choose_solvers
+    from solvers.portfolio.strategy import strategy_for
 
     problem = _priced(30, 4, 1.0, 8)
     compiled = compile_problem(problem)
