@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import RunOptions, evaluate_plan
+from models import RunOptions
 from models.compiled import CompiledProblem
 from models.progress import ProgressEvent
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason
 from solvers.portfolio.background_bound import BackgroundBound
 from solvers.portfolio.bandwidth_checks import engine_view
+from solvers.portfolio.run_bounds import known_bound, plans_so_far, proves_optimal, raw_bounds
 from solvers.portfolio.solver_process import SolverProcess, mp_context
 from solvers.portfolio.strategy import (
     CLOCK_DRIVEN,
@@ -38,7 +39,6 @@ from solvers.portfolio.strategy import (
     Strategy,
     strategy_for,
 )
-from solvers.shared.proof import bound_is_plausible, bounded_value, is_proven_optimal
 from solvers.shared.timing import to_request_clock
 
 __all__ = ["ScheduleRunner"]
@@ -258,7 +258,7 @@ class ScheduleRunner:
             deterministic=self.deterministic,
             work_limit_s=work_s,
             hints=hints,
-            known_bound=self._known_bound(hints),
+            known_bound=known_bound(self.compiled, hints, self._bounds()),
         )
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
         problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
@@ -335,7 +335,8 @@ class ScheduleRunner:
                 f"not reproducible in a deterministic run: {CLOCK_DRIVEN[proc.name]}"
             )
         self.results[proc.name] = result
-        if self._proves_optimal(result):
+        plans = [p for _, p in self._incumbents()]
+        if proves_optimal(self.compiled, result, plans, self._bounds(), self.options.rel_gap):
             self.first_proof = self.first_proof or proc.name
             if self.stop_on_optimal:
                 self.proven_by = proc.name
@@ -345,49 +346,13 @@ class ScheduleRunner:
         if result.bound is not None:
             self._emit(ProgressEvent("bound", proc.name, self._elapsed(), bound=result.bound))
 
-    # -- plans and bounds -----------------------------------------------------------
+    # -- plans and bounds (run_bounds) ------------------------------------------------
 
     def _incumbents(self) -> list[tuple[float, np.ndarray]]:
-        out = [
-            (r.objective, r.assignment)
-            for r in self.results.values()
-            if r.assignment is not None and r.objective is not None
-        ]
-        # A streamed plan depends on when the stream was read; deterministic runs skip it.
-        if self.best is not None and not self.deterministic:
-            out.append(self.best)
-        return out
+        return plans_so_far(self.results, self.best, self.deterministic)
 
-    def _checked_bounds(self, plans: list[np.ndarray]) -> list[float]:
-        """Bounds so far that no feasible plan among `plans` contradicts."""
-        values = []
-        for plan in plans:
-            ev = evaluate_plan(self.compiled, plan)
-            if ev.feasible:
-                values.append(bounded_value(self.compiled, ev))
-        best = min(values, default=None)
-        raw = [r.bound for r in self.results.values() if r.bound is not None]
-        if self.lagrangian_bound is not None:
-            raw.append(self.lagrangian_bound)
-        return [b for b in raw if bound_is_plausible(b, best)]
-
-    def _known_bound(self, hints: list[np.ndarray]) -> float | None:
-        if self.compiled.objectives.mode == "pareto":
-            return None
-        return max(self._checked_bounds(hints), default=None)
-
-    def _proves_optimal(self, result: SolveResult) -> bool:
-        """OPTIMAL, verified by the evaluator, and within rel_gap of a checked bound."""
-        if result.status != SolveStatus.OPTIMAL or result.assignment is None:
-            return False
-        if self.compiled.objectives.mode == "pareto":
-            return False
-        ev = evaluate_plan(self.compiled, result.assignment, result.start)
-        if not ev.feasible:
-            return False
-        plans = [p for _, p in self._incumbents()]
-        bounds = self._checked_bounds(plans)
-        return is_proven_optimal(bounded_value(self.compiled, ev), bounds, self.options.rel_gap)
+    def _bounds(self) -> list[float]:
+        return raw_bounds(self.results, self.lagrangian_bound)
 
     # -- progress -------------------------------------------------------------------
 
