@@ -11,6 +11,13 @@ network at a 4 s limit (its final repair gets 1 s of it) and the portfolio's rep
 the blind plan.
 
 `python -m bench.topology --part e --instances 3`
+
+Tiny cases (`--tiny N`, issue 15 second pass): the first N seeds of
+`generate_tiny_networked_problem` whose cheapest plan overloads a link, each brute-forced;
+how often the repair of the cheapest plan, the greedy and the MILP (network kept, link
+rows) end within bandwidth, and how often at the brute-force optimum.
+
+`python -m bench.placement_bandwidth --tiny 200`
 """
 
 from __future__ import annotations
@@ -24,11 +31,16 @@ import numpy as np
 from models import CompiledProblem, compile_problem, evaluate_plan
 from models.generators.instances import generate_attribute_problem
 from models.generators.networked import generate_networked_problem, with_bandwidth
+from models.generators.tiny_networked import (
+    brute_force_within_bandwidth,
+    generate_tiny_networked_problem,
+)
 from solvers.base import SolveOptions
 from solvers.heuristic.solver import GreedySolver
+from solvers.milp.solver import MilpSolver
 from solvers.shared.bandwidth_repair import repair_bandwidth
 
-__all__ = ["part_e"]
+__all__ = ["part_e", "tiny_cases"]
 
 
 def _seconds(call: Callable[[], object], repeat: int) -> float:
@@ -115,3 +127,48 @@ def part_e(instances: int, seed: int) -> None:
     _overhead(seed)
     _repair(instances, seed)
     print()
+
+
+def _outcome(
+    compiled: CompiledProblem, plan: np.ndarray | None, best: float | None
+) -> tuple[bool, bool]:
+    """(within bandwidth, at the brute-force optimum) of a plan."""
+    if plan is None:
+        return False, False
+    ev = evaluate_plan(compiled, plan)
+    return ev.feasible, ev.feasible and best is not None and abs(ev.score - best) < 1e-6
+
+
+def tiny_cases(seeds: int, *, repair_only: bool = False) -> dict[str, int]:
+    """Counts over the tiny cases whose cheapest plan overloads a link (see the module)."""
+    counts = {"cases": 0, "fit exists": 0}
+    t0 = time.perf_counter()
+    for seed in range(seeds):
+        compiled = compile_problem(generate_tiny_networked_problem(seed))
+        truth = brute_force_within_bandwidth(compiled)
+        if truth.cheapest is None or truth.cheapest_fits:
+            continue
+        counts["cases"] += 1
+        counts["fit exists"] += truth.best_within is not None
+        repaired = repair_bandwidth(compiled, truth.cheapest, time_limit_s=2.0).assignment
+        plans: dict[str, np.ndarray | None] = {"repair": repaired}
+        if not repair_only:
+            quick, exact = SolveOptions(1.0, seed=seed), SolveOptions(10.0, seed=seed)
+            plans["greedy"] = GreedySolver().solve(compiled, quick).assignment
+            plans["milp"] = MilpSolver().solve(compiled, exact).assignment
+        for name, plan in plans.items():
+            fits, best = _outcome(compiled, plan, truth.best_within)
+            counts[f"{name} fits"] = counts.get(f"{name} fits", 0) + fits
+            counts[f"{name} optimal"] = counts.get(f"{name} optimal", 0) + best
+    print(f"  tiny cases, seeds 0-{seeds - 1} ({time.perf_counter() - t0:.1f} s): {counts}")
+    return counts
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", type=int, default=200, help="seeds to draw tiny cases from")
+    parser.add_argument("--repair-only", action="store_true", help="skip greedy and MILP")
+    args = parser.parse_args()
+    tiny_cases(args.tiny, repair_only=args.repair_only)

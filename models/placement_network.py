@@ -4,7 +4,9 @@ When a problem has a topology and communicating tasks, a plan puts traffic betwe
 nodes its agents sit on; that traffic shares the links (both directions of a link share
 its bandwidth, the convention of `models.topology_routing`). Routing is shortest paths
 when they fit, else the heuristic router around full links (`route_within_bandwidth`),
-so a plan reported within bandwidth has a routing that proves it. Volumes are rates in
+else on small networks the exact LP (`models.routing_exact`), so a plan reported within
+bandwidth has a routing that proves it, and on small networks every plan some routing
+fits is reported within bandwidth. Volumes are rates in
 the links' bandwidth units, as in a topology job's traffic.
 """
 
@@ -12,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from models.routing_exact import EXACT_VARIABLES, flow_variables, route_exact
 from models.schema import Problem
 from models.topology_routing import Routing, route_within_bandwidth
+
+if TYPE_CHECKING:
+    from scipy.sparse import csc_matrix
 
 __all__ = [
     "LinkUse",
@@ -62,6 +67,11 @@ class PlacementNetwork:
 def _paths(adjacency: np.ndarray, latency: np.ndarray) -> tuple[np.ndarray, tuple, csc_matrix]:
     """Lowest-latency paths between every pair, as `PlacementNetwork` keeps them.
     O(v (v + e) log v) plus v x (most hops) numpy steps, once per compiled problem."""
+    # Imported here: scipy.sparse costs ~0.4 s and only requests with a topology need it
+    # (the CLI's start counts against its time limit).
+    from scipy.sparse import csc_matrix, csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
     v = len(adjacency)
     # The same weights as `route_shortest`, so both pick the same paths.
     weights = csr_matrix(np.where(adjacency, np.maximum(latency, 1e-12), 0.0))
@@ -210,7 +220,8 @@ def link_use(network: PlacementNetwork, traffic: np.ndarray) -> LinkUse | None:
 
     Shortest paths when they fit: O(v (v + e) log v). Otherwise the heuristic router
     around full links, once per order (no least-congestion search: `least_congestion`
-    does that on demand, as it costs 2 x SCALE_STEPS more routings).
+    does that on demand, as it costs 2 x SCALE_STEPS more routings); when it finds no
+    fit on a small network (`EXACT_VARIABLES`), the exact LP decides.
     """
     if not traffic.any():
         return None
@@ -220,6 +231,11 @@ def link_use(network: PlacementNetwork, traffic: np.ndarray) -> LinkUse | None:
         return LinkUse(plain, network, traffic, 0)
     over = len(plain.overloaded(bw))
     routed = route_within_bandwidth(adj, lat, bw, traffic, scale_steps=0)
+    if not routed.fits(bw) and flow_variables(adj, traffic) <= EXACT_VARIABLES:
+        # The heuristic can miss a split routing; small networks get the exact answer.
+        exact = route_exact(adj, lat, bw, traffic)
+        if exact is not None and exact.fits(bw):
+            return LinkUse(exact, network, traffic, over)
     return LinkUse(routed, network, traffic, over)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from models import CompiledProblem
+from solvers.milp.link_capacity import add_link_capacity, link_hint, models_link_capacity
 
 __all__ = [
     "LinearObjective",
@@ -67,6 +68,8 @@ class MilpModel:
     used: list[int | None] = field(default_factory=list)  # y_i column, consolidation
     max_load: int | None = None  # makespan / imbalance column
     comm: list[tuple[int, int, int]] = field(default_factory=list)  # z, x_a, x_b columns
+    # Pair and flow columns of link bandwidth (`link_capacity`), None when not modelled.
+    link_columns: tuple | None = None
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -123,6 +126,8 @@ def build_model(problem: CompiledProblem, names: tuple[str, ...]) -> MilpModel:
     max_tasks(model, problem)
     anti_affinity(model, problem)
     co_location(model, problem)
+    if models_link_capacity(problem):
+        add_link_capacity(model, problem)
     builders = {
         "cost": _cost,
         "unassigned": _unassigned,
@@ -362,6 +367,8 @@ def hint_values(
         values[model.max_load] = float(load.max())
     for z, xa, xb in model.comm:
         values[z] = float(values[xa] > 0.5 and values[xb] > 0.5)
+    if model.link_columns is not None:
+        link_hint(model, problem, plan, values)
     return values
 
 

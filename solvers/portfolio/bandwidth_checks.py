@@ -22,8 +22,8 @@ from models.schedule_check import derive_schedule
 from models.topology_metrics import LinkLoad
 from models.topology_routing import OVER_TOLERANCE
 from solvers.base import SolveResult, SolveStatus
+from solvers.milp.link_capacity import models_link_capacity
 from solvers.shared.bandwidth_repair import repair_bandwidth
-from solvers.topology.flow_lp import MAX_LP_VARIABLES, route_lp
 
 __all__ = [
     "BANDWIDTH_AWARE",
@@ -35,9 +35,9 @@ __all__ = [
 ]
 
 #: Engines that handle link bandwidth themselves: the heuristic repairs its plan, the
-#: workflow engine times transfers on the routed paths. The others get the problem
-#: without its network (a relaxation: their bounds stay valid) and the portfolio
-#: repairs their plans.
+#: workflow engine times transfers on the routed paths. The MILP models it exactly on
+#: small topologies (`models_link_capacity`). The others get the problem without its
+#: network (a relaxation: their bounds stay valid) and the portfolio repairs their plans.
 BANDWIDTH_AWARE = frozenset({"greedy", "heft"})
 
 #: Seconds the repair of one solver's plan may take after the solvers stop.
@@ -47,6 +47,8 @@ REPAIR_S = 0.5
 def engine_view(name: str, compiled: CompiledProblem) -> CompiledProblem:
     """The problem as engine `name` receives it: without the network unless it is aware."""
     if compiled.network is None or name in BANDWIDTH_AWARE:
+        return compiled
+    if name == "milp" and models_link_capacity(compiled):
         return compiled
     return replace(compiled, network=None)
 
@@ -142,6 +144,10 @@ def bandwidth_diagnosis(evaluations: dict[str, Evaluation]) -> list[str]:
 def least_congestion(use: LinkUse) -> tuple[float, str]:
     """The least max utilisation any routing of the plan's traffic reaches, and how it was
     found: the exact LP on small topologies, the heuristic's bisection beyond."""
+    # Imported here: solvers.topology brings networkx, scipy and PuLP (~0.5 s), which a
+    # request without a network never needs (the CLI's start counts against its limit).
+    from solvers.topology.flow_lp import MAX_LP_VARIABLES, route_lp
+
     net = use.network
     n_pairs = int(np.count_nonzero(np.triu(use.traffic, 1)))
     if n_pairs * 2 * int(np.count_nonzero(np.triu(net.adjacency, 1))) <= MAX_LP_VARIABLES:

@@ -14,9 +14,9 @@ from itertools import pairwise
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import shortest_path
+from scipy.sparse import coo_matrix
 
+from models.routing_exact import decompose_flow
 from models.topology_routing import Routing, route_shortest, route_within_bandwidth
 from solvers.shared.quiet_highs import QuietHighs, use_threads
 
@@ -106,42 +106,6 @@ def _solve(
     return np.maximum(x[:n_flow], 0.0).reshape(n_pairs, n_arcs), float(x[-1]) if congestion else 1.0
 
 
-def _decompose(
-    s: int, t: int, flow: np.ndarray, tails: np.ndarray, heads: np.ndarray, n: int
-) -> list[tuple[list[int], float]]:
-    """Split one commodity's arc fractions into simple paths s -> t with their fractions.
-
-    Each step takes a fewest-hop path in what is left of the flow's support, so flow
-    going round a cycle (within the LP's tolerance) is dropped, never followed.
-    """
-    flow = flow.copy()
-    arc_index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(tails, heads, strict=True))}
-    pieces: list[tuple[list[int], float]] = []
-    carried = 0.0
-    # Each step empties at least one arc, so there are at most as many steps as arcs.
-    while carried < 1 - 1e-7 and len(pieces) <= len(tails):
-        live = flow > _EPS
-        support = csr_matrix((np.ones(int(live.sum())), (tails[live], heads[live])), shape=(n, n))
-        _, pred = shortest_path(support, indices=s, unweighted=True, return_predecessors=True)
-        if pred[t] < 0:
-            break
-        path = [t]
-        while path[-1] != s:
-            path.append(int(pred[path[-1]]))
-        path.reverse()
-        used = [arc_index[(a, b)] for a, b in pairwise(path)]
-        amount = min(float(flow[used].min()), 1.0 - carried)
-        flow[used] -= amount
-        carried += amount
-        pieces.append((path, amount))
-    if pieces and carried < 1.0:
-        # What tolerance left unassigned rides on the biggest piece.
-        biggest = max(range(len(pieces)), key=lambda k: pieces[k][1])
-        path, amount = pieces[biggest]
-        pieces[biggest] = (path, amount + 1.0 - carried)
-    return pieces
-
-
 def route_lp(
     adj: np.ndarray,
     latency: np.ndarray,
@@ -176,7 +140,7 @@ def route_lp(
     paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
     total = 0.0
     for p, (s, t) in enumerate(pairs):
-        pieces = _decompose(s, t, flows[p], tails, heads, n)
+        pieces = decompose_flow(s, t, flows[p], tails, heads, n)
         if not pieces:
             return None
         paths[(s, t)] = [(path, frac * volume[p]) for path, frac in pieces]
