@@ -14,8 +14,8 @@ the blind plan.
 
 Tiny cases (`--tiny N`, issue 15 second pass): the first N seeds of
 `generate_tiny_networked_problem` whose cheapest plan overloads a link, each brute-forced;
-how often the repair of the cheapest plan, the greedy and the MILP (network kept, link
-rows) end within bandwidth, and how often at the brute-force optimum.
+how often the repair of the cheapest plan, the greedy, the MILP and CP-SAT (network
+kept, link rows) end within bandwidth, and how often at the brute-force optimum.
 
 `python -m bench.placement_bandwidth --tiny 200`
 """
@@ -36,6 +36,7 @@ from models.generators.tiny_networked import (
     generate_tiny_networked_problem,
 )
 from solvers.base import SolveOptions
+from solvers.cpsat.solver import CpSatSolver
 from solvers.heuristic.solver import GreedySolver
 from solvers.milp.solver import MilpSolver
 from solvers.shared.bandwidth_repair import repair_bandwidth
@@ -156,6 +157,7 @@ def tiny_cases(seeds: int, *, repair_only: bool = False) -> dict[str, int]:
             quick, exact = SolveOptions(1.0, seed=seed), SolveOptions(10.0, seed=seed)
             plans["greedy"] = GreedySolver().solve(compiled, quick).assignment
             plans["milp"] = MilpSolver().solve(compiled, exact).assignment
+            plans["cpsat"] = CpSatSolver().solve(compiled, exact).assignment
         for name, plan in plans.items():
             fits, best = _outcome(compiled, plan, truth.best_within)
             counts[f"{name} fits"] = counts.get(f"{name} fits", 0) + fits

@@ -5,7 +5,8 @@ when *some* routing of its traffic fits (shortest paths, else around full links)
 rows that pin traffic to shortest paths would cut off plans the evaluator accepts and
 the MILP's optimum would not be the best plan that fits. Splittable routing is an LP,
 so with the placement it is an exact MILP; it is built only for small topologies
-(`models_link_capacity`), beyond that the portfolio repairs the MILP's plan.
+(`solvers.shared.link_flow.models_link_capacity`), beyond that the portfolio repairs
+the MILP's plan.
 
 Formulation, with X[t, s] = sum of x[a, t] over agents a on node s (an expression):
 - q[p, s, w] >= X[t, s] + X[u, w] - 1 for each communicating pair p = (t, u) and ordered
@@ -28,44 +29,12 @@ import numpy as np
 from models import CompiledProblem
 from models.placement_network import link_use, node_traffic
 from models.topology_routing import route_shortest
+from solvers.shared.link_flow import arcs, models_link_capacity, node_columns, ordered_pairs
 
 if TYPE_CHECKING:
     from solvers.milp.model import MilpModel
 
-__all__ = ["MAX_LINK_COLUMNS", "add_link_capacity", "link_hint", "models_link_capacity"]
-
-#: At most this many pair and flow columns: the rows go in only on small topologies.
-MAX_LINK_COLUMNS = 20_000
-
-
-def _reachable_pairs(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
-    """Ordered node pairs (s, w), s != w, joined by a path."""
-    net = problem.network
-    assert net is not None
-    reach = np.isfinite(net.distance) & ~np.eye(len(net.nodes), dtype=bool)
-    s, w = np.nonzero(reach)
-    return s, w
-
-
-def _size(problem: CompiledProblem) -> int:
-    net = problem.network
-    assert net is not None
-    n_pairs = len(_reachable_pairs(problem)[0])
-    return len(problem.comm_pairs) * n_pairs + len(net.nodes) * 2 * len(net.link_ends[0])
-
-
-def models_link_capacity(problem: CompiledProblem) -> bool:
-    """Whether the MILP gets link-capacity rows: a network on which some plan could
-    overload a link, small enough (`MAX_LINK_COLUMNS`)."""
-    net = problem.network
-    if net is None or not net.may_overload or not len(problem.comm_pairs):
-        return False
-    return _size(problem) <= MAX_LINK_COLUMNS
-
-
-def _node_columns(var_of: np.ndarray, agent_node: np.ndarray, task: int, node: int) -> np.ndarray:
-    columns = var_of[agent_node == node, task]
-    return columns[columns >= 0]
+__all__ = ["add_link_capacity", "link_hint", "models_link_capacity"]
 
 
 def add_link_capacity(model: MilpModel, problem: CompiledProblem) -> None:
@@ -75,17 +44,16 @@ def add_link_capacity(model: MilpModel, problem: CompiledProblem) -> None:
     assert net is not None
     v = len(net.nodes)
     iu, ku = net.link_ends
-    tails, heads = np.r_[iu, ku], np.r_[ku, iu]
-    link_of_arc = np.r_[np.arange(len(iu)), np.arange(len(iu))]
+    tails, heads, link_of_arc = arcs(problem)
     # Per source node: a list of (column, coefficient) of what it sends to each node.
     sends: dict[tuple[int, int], list[tuple[int, float]]] = {}
     pair_columns: list[tuple[int, int, int, int]] = []  # (column, pair, s, w)
     for p, ((t, u), volume) in enumerate(
         zip(problem.comm_pairs.tolist(), problem.comm_volume.tolist(), strict=True)
     ):
-        for s, w in zip(*_reachable_pairs(problem), strict=True):
-            at_s = _node_columns(model.var_of, net.agent_node, t, int(s))
-            at_w = _node_columns(model.var_of, net.agent_node, u, int(w))
+        for s, w in zip(*ordered_pairs(problem), strict=True):
+            at_s = node_columns(model.var_of, problem, t, int(s))
+            at_w = node_columns(model.var_of, problem, u, int(w))
             if not len(at_s) or not len(at_w) or volume <= 0:
                 continue
             q = model.add_column(f"q_{p}_{s}_{w}", 0.0, 1.0, False)

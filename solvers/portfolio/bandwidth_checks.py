@@ -22,11 +22,12 @@ from models.schedule_check import derive_schedule
 from models.topology_metrics import LinkLoad
 from models.topology_routing import OVER_TOLERANCE
 from solvers.base import SolveResult, SolveStatus
-from solvers.milp.link_capacity import models_link_capacity
 from solvers.shared.bandwidth_repair import repair_bandwidth
+from solvers.shared.link_flow import models_link_capacity
 
 __all__ = [
     "BANDWIDTH_AWARE",
+    "LINK_ROWS",
     "bandwidth_diagnosis",
     "engine_view",
     "least_congestion",
@@ -35,10 +36,13 @@ __all__ = [
 ]
 
 #: Engines that handle link bandwidth themselves: the heuristic repairs its plan, the
-#: workflow engine times transfers on the routed paths. The MILP models it exactly on
-#: small topologies (`models_link_capacity`). The others get the problem without its
-#: network (a relaxation: their bounds stay valid) and the portfolio repairs their plans.
+#: workflow engine times transfers on the routed paths. The others get the problem
+#: without its network (a relaxation: their bounds stay valid) and the portfolio
+#: repairs their plans.
 BANDWIDTH_AWARE = frozenset({"greedy", "heft"})
+#: Engines with link-capacity rows (a multi-commodity flow), kept with the network on
+#: small topologies (`models_link_capacity`); beyond, treated as the others.
+LINK_ROWS = frozenset({"milp", "cpsat"})
 
 #: Seconds the repair of one solver's plan may take after the solvers stop.
 REPAIR_S = 0.5
@@ -48,7 +52,7 @@ def engine_view(name: str, compiled: CompiledProblem) -> CompiledProblem:
     """The problem as engine `name` receives it: without the network unless it is aware."""
     if compiled.network is None or name in BANDWIDTH_AWARE:
         return compiled
-    if name == "milp" and models_link_capacity(compiled):
+    if name in LINK_ROWS and models_link_capacity(compiled):
         return compiled
     return replace(compiled, network=None)
 

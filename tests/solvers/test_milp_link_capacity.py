@@ -1,6 +1,6 @@
-"""The MILP's link-capacity rows (issue 15): on tiny networked cases whose cheapest plan
-overloads a link, the MILP ends with the brute-force best plan within bandwidth; problems
-without a network get exactly the model they had."""
+"""The MILP's and CP-SAT's link-capacity rows (issue 15): on tiny networked cases whose
+cheapest plan overloads a link, both end with the brute-force best plan within bandwidth;
+problems without a network get exactly the MILP model they had."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from models.generators.tiny_networked import (
     generate_tiny_networked_problem,
 )
 from solvers.base import SolveOptions, SolveStatus
-from solvers.milp.link_capacity import models_link_capacity
+from solvers.cpsat.solver import CpSatSolver
 from solvers.milp.model import build_model
 from solvers.milp.solver import MilpSolver
 from solvers.portfolio.bandwidth_checks import engine_view
+from solvers.shared.link_flow import models_link_capacity
 from tests.solvers.tiny_instances import tiny_gap
 
 # Seeds of `generate_tiny_networked_problem` whose cheapest plan overloads a link
@@ -27,13 +28,17 @@ from tests.solvers.tiny_instances import tiny_gap
 _OVERLOADED = [0, 1, 2, 3, 6, 9, 10, 14, 15, 16, 18, 19]
 
 
+@pytest.mark.parametrize("engine", [MilpSolver, CpSatSolver])
 @pytest.mark.parametrize("seed", _OVERLOADED)
-def test_milp_ends_with_the_brute_force_best_plan_within_bandwidth(seed: int) -> None:
+def test_exact_engines_end_with_the_brute_force_best_plan_within_bandwidth(
+    seed: int, engine: type[MilpSolver] | type[CpSatSolver]
+) -> None:
     compiled = compile_problem(generate_tiny_networked_problem(seed))
     truth = brute_force_within_bandwidth(compiled)
     assert truth.cheapest is not None and not truth.cheapest_fits
     assert models_link_capacity(compiled)
-    result = MilpSolver().solve(compiled, SolveOptions(time_limit_s=10.0))
+    result = engine().solve(compiled, SolveOptions(time_limit_s=10.0))
+    assert any("link bandwidth modelled" in note for note in result.notes)
     if truth.best_within is None:
         assert result.status == SolveStatus.INFEASIBLE
         return
@@ -43,7 +48,10 @@ def test_milp_ends_with_the_brute_force_best_plan_within_bandwidth(seed: int) ->
     assert ev.score == pytest.approx(truth.best_within)
 
 
-def test_milp_proves_that_no_placement_fits() -> None:
+@pytest.mark.parametrize("engine", [MilpSolver, CpSatSolver])
+def test_exact_engines_prove_that_no_placement_fits(
+    engine: type[MilpSolver] | type[CpSatSolver],
+) -> None:
     # Room for one task per agent forces x and y apart; their 2 units exceed the link's 1.
     doc = {
         "name": "apart",
@@ -59,7 +67,7 @@ def test_milp_proves_that_no_placement_fits() -> None:
         },
     }
     compiled = compile_problem(Problem.model_validate(doc))
-    result = MilpSolver().solve(compiled, SolveOptions(time_limit_s=5.0))
+    result = engine().solve(compiled, SolveOptions(time_limit_s=5.0))
     assert result.status == SolveStatus.INFEASIBLE
     assert result.assignment is None
 
@@ -103,4 +111,5 @@ def test_large_networks_leave_the_milp_without_link_rows_and_without_the_network
     assert engine_view("milp", compiled).network is None
     small = compile_problem(generate_tiny_networked_problem(0))
     assert engine_view("milp", small).network is not None
-    assert engine_view("cpsat", small).network is None
+    assert engine_view("cpsat", small).network is not None
+    assert engine_view("nsga2", small).network is None
