@@ -226,6 +226,9 @@ class Coordinator(CoordinatorOperations):
                 cfg.speed_slack,
             )
         if task is None:
+            if not agent.awaiting:  # it waits for work: released tasks may go to it
+                agent.awaiting = True
+                self.awaiting.append(agent)
             return None
         self._lease(task, agent, now)
         return task
@@ -271,11 +274,8 @@ class Coordinator(CoordinatorOperations):
         runtime_s: float | None = None,
         tokens: int | None = None,
     ) -> str | None:
-        """Record success. Returns None when accepted, else the rejection reason.
-
-        `tokens`: what the agent used on it, charged in the token ledger. O(1), plus
-        O(k log k) when it releases k waiting dependants.
-        """
+        """Record success; None when accepted, else why not. `tokens`: what the agent
+        used on it (token ledger). O(1), plus O(k log k) when it releases k dependants."""
         task = self.tasks.get(task_id)
         if task is None or task.state != LEASED or task.agent.id != agent_id:  # type: ignore[union-attr]
             found = self._leased_by(task_id, agent_id)

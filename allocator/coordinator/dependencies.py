@@ -201,14 +201,14 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
     if len(ready) > 1:
         ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
     tasks, waiting = state.tasks, deps.waiting
-    place = state.dispatcher.place
+    home = state.home_for_released
     for task in ready:
         task_id = task.id
         del waiting[task_id]
         task.state = QUEUED
         tasks[task_id] = task
         state.queued_work += task.est
-        agent = place(task)
+        agent = home(task)
         if agent is None:
             state._file_global(task, now)
         else:
@@ -224,7 +224,7 @@ def _queue_released(
     state.tasks[task.id] = task
     state.queued_work += task.est
     if agent is None:
-        agent = state.dispatcher.place(task)
+        agent = state.home_for_released(task)
     if agent is None:
         state._file_global(task, now)
     else:

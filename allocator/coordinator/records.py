@@ -175,6 +175,7 @@ class AgentRecord:
     """A registered agent with its local queue, leases, breaker and load figures."""
 
     __slots__ = (
+        "awaiting",
         "bcount",
         "bpos",
         "breaker",
@@ -227,6 +228,7 @@ class AgentRecord:
         self.nbpos = -1
         self.groups: dict[str, int] = {}
         self.hunting = False
+        self.awaiting = False  # in the coordinator's `awaiting` line (pulled, found nothing)
         self.hb_armed = False
         self.last_seen = 0.0
         self.removed = False

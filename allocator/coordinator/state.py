@@ -8,13 +8,14 @@ load index, anti-affinity counts and KPI counters always agree; `validation` che
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from allocator.coordinator.breaker import CLOSED, OPEN, CircuitBreaker
 from allocator.coordinator.config import CoordinatorConfig
 from allocator.coordinator.dependencies import Dependencies
-from allocator.coordinator.dispatch import Dispatcher
+from allocator.coordinator.dispatch import Dispatcher, eligible
 from allocator.coordinator.estimates import RuntimeEstimates
 from allocator.coordinator.events import BreakerChanged, Command, Migrated
 from allocator.coordinator.kpis import KpiCounters
@@ -70,6 +71,9 @@ class CoordinatorState:
             self.rng,
         )
         self.hunters = 0
+        # Agents whose pull found nothing, longest waiting first (`home_for_released`).
+        self.awaiting: deque[AgentRecord] = deque()
+        self.hand_to_awaiting = config.placement == "least_loaded"
         self.min_est = float("inf")  # smallest est of any task accepted (stealing's bound)
         self.busy_agents = 0
         self.queued_work = 0.0
@@ -165,6 +169,39 @@ class CoordinatorState:
             self._file_global(task, now)
         else:
             self._file_local(task, agent, now)
+
+    def home_for_released(self, task: TaskRecord) -> AgentRecord | None:
+        """Where a task just released by its predecessors goes (None: the global queue).
+
+        The dispatcher's pick, unless the agent that has waited longest for work would
+        finish the task no later (least_loaded placement only). An agent joins that
+        line (`awaiting`) when a pull finds nothing; handing it the task spares it a
+        failed pull and a steal, and starts the task on an agent that asked for work.
+        Agents that got work since, left, or whose breaker opened leave the line here;
+        a head that may not take this task keeps its place. O(1) amortised.
+        """
+        pick = self.dispatcher.place(task)
+        line = self.awaiting
+        if not line or not self.hand_to_awaiting:
+            return pick
+        while line:
+            head = line[0]
+            if head.queue._n or head.leases or head.removed or not head.closed:
+                line.popleft()
+                head.awaiting = False
+                continue
+            est = task.est
+            if (
+                pick is not None
+                and est / head.speed > (pick.load + pick.leased_load + est) / pick.speed
+            ):
+                return pick  # a sampled agent finishes it sooner
+            if (task.constrained or head.max_tasks is not None) and not eligible(head, task):
+                return pick
+            line.popleft()
+            head.awaiting = False
+            return head
+        return pick
 
     def _forget_on(self, agent: AgentRecord, task: TaskRecord) -> None:
         if task.group is not None:
