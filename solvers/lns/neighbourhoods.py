@@ -1,5 +1,6 @@
 """Which tasks to free in one LNS step: by agent (random, reduced-cost regret, LP
-disagreement) or by task (a spread of tasks, each free to move among its cheapest agents).
+disagreement) or by task (a spread of tasks, each free to move among its cheapest agents,
+drawn by reduced-cost regret or, like RINS, by where the plan leaves the LP solution).
 
 Agent rules return an agent set whose tasks are all freed (a small exact GAP over
 those agents); the task rule frees tasks on every agent, so one sub-solve can make
@@ -12,9 +13,11 @@ import numpy as np
 
 from models import CompiledProblem
 
-__all__ = ["RULES", "NeighbourhoodPicker"]
+__all__ = ["RULES", "TASK_RULES", "NeighbourhoodPicker"]
 
-RULES = ("lp", "reduced_cost", "tasks", "random")
+RULES = ("lp", "reduced_cost", "tasks", "lp_tasks", "random")
+#: Rules that free a spread of tasks (not whole agents).
+TASK_RULES = frozenset({"tasks", "lp_tasks"})
 #: Cheapest agents (by reduced cost) a freed task may move to in a task-rule step.
 CANDIDATES = 6
 
@@ -40,26 +43,40 @@ class NeighbourhoodPicker:
         self.candidates = np.argsort(price, axis=0, kind="stable")[:width].astype(np.int64)
         self.price = price
 
-    def pick_tasks(self, assignment: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    def pick_tasks(
+        self, assignment: np.ndarray, count: int, by_lp: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(free tasks, agents): `count` tasks spread over all agents, drawn with weight
-        growing with how far each sits above its cheapest reduced cost."""
+        growing with how far each sits above its cheapest reduced cost, or (`by_lp`)
+        with how little LP weight its current pair has."""
         cols = np.flatnonzero(assignment >= 0)
         count = int(min(count, len(cols)))
         if count <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        here = self.price[assignment[cols], cols]
-        best = self.price[self.candidates[0, cols], cols]
-        regret = np.nan_to_num(np.maximum(here - best, 0.0), posinf=0.0).astype(np.float64)
+        if by_lp and self.x_frac is not None:
+            off = 1.0 - self.x_frac[assignment[cols], cols].astype(np.float64)
+            weight = np.clip(off, 0.0, 1.0)
+        else:
+            here = self.price[assignment[cols], cols]
+            best = self.price[self.candidates[0, cols], cols]
+            weight = np.nan_to_num(np.maximum(here - best, 0.0), posinf=0.0).astype(np.float64)
         # The floor keeps every task drawable: a task at its cheapest agent may still
         # have to move to make room in a chain.
-        weight = regret + max(float(regret.mean()), 1e-9)
+        weight = weight + max(float(weight.mean()), 1e-9)
         free = self.rng.choice(cols, size=count, replace=False, p=weight / weight.sum())
-        agents = np.unique(np.r_[self.candidates[:, free].ravel(), assignment[free]])
+        agents = np.unique(np.r_[self._moves(free).ravel(), assignment[free]])
         return np.sort(free), agents
+
+    def _moves(self, free: np.ndarray) -> np.ndarray:
+        """int[k, len(free)]: the agents each freed task may move to (its cheapest by
+        reduced cost, and the LP's choice when there is an LP solution)."""
+        if self.x_frac is None:
+            return self.candidates[:, free]
+        return np.vstack([self.candidates[:, free], self.x_frac[:, free].argmax(axis=0)])
 
     def allowed(self, assignment: np.ndarray, free: np.ndarray, agents: np.ndarray) -> np.ndarray:
         """bool[len(agents), len(free)]: each freed task's current and cheapest agents."""
-        cands = np.vstack([self.candidates[:, free], assignment[free][None, :]])
+        cands = np.vstack([self._moves(free), assignment[free][None, :]])
         mask = np.zeros((len(agents), len(free)), dtype=bool)
         mask[np.searchsorted(agents, cands), np.arange(len(free))[None, :]] = True
         return mask

@@ -12,6 +12,7 @@ rest of the time.
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -24,8 +25,10 @@ from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
 from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
-from solvers.lns.neighbourhoods import NeighbourhoodPicker
+from solvers.lns.chains import applies, descend
+from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
 from solvers.lns.repair import shift_repair
+from solvers.lns.rule_choice import RuleChooser
 from solvers.lns.steps import Lanes, Step, StepSizes
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.registry import get_solver
@@ -39,6 +42,8 @@ __all__ = ["SEPARABLE", "LnsSolver"]
 SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
 #: Neighbourhoods of the rounded LP plan tried at most per agent while repairing it.
 _REPAIR_ATTEMPTS_PER_AGENT = 4
+#: Share of the time left one descent over shifts, swaps and chains may take at most.
+_POLISH_SHARE = 0.25
 #: Waiting (unassigned) tasks an agent-rule cut also frees, at most.
 _WAITING_TAKERS = 50
 
@@ -100,6 +105,10 @@ class _Search:
         self.best_score = np.inf
         self.target = -np.inf  # the bound the incumbent must meet to be optimal
         self.peer_plans_taken = 0
+        self.chain_moves = 0
+        self.polished_score = np.inf  # the last incumbent score the descent started from
+        self.rules = RuleChooser(RULES, self.rng)
+        self.pair_cost = pair_costs(problem)[0].astype(np.float64)
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()
@@ -129,6 +138,7 @@ class _Search:
         self.notes.append(f"starting plan after {self.recorder.elapsed():.2f} s")
         if self.best is None:
             return self._whole_model_fallback(bound)
+        self._polish()
         picker = NeighbourhoodPicker(self.problem, self.rng, reduced, x_frac)
         sizes = StepSizes.initial(self.problem)
         lanes = Lanes.plan(self.options.time_limit_s, self.left(), self.options.workers, sizes)
@@ -137,6 +147,8 @@ class _Search:
             f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
+        if self.chain_moves:
+            self.notes.append(f"{self.chain_moves} shift / swap / chain moves between sub-solves")
         if self.peer_plans_taken:
             self.notes.append(
                 f"{self.peer_plans_taken} better plan(s) of other solvers taken as incumbent"
@@ -154,8 +166,10 @@ class _Search:
         with ThreadPoolExecutor(max_workers=lanes.count) as pool:
             while running or self.searching():
                 self._take_peer_plans()
+                self._polish()
                 while len(running) < lanes.count and self.searching():
-                    step = Step.numbered(steps, sizes, self.problem.allow_unassigned)
+                    rule = self.rules.pick()
+                    step = Step.numbered(steps, rule, sizes, self.problem.allow_unassigned)
                     steps += 1
                     cut = self._cut(picker, sizes, step)
                     if cut is not None:
@@ -165,6 +179,19 @@ class _Search:
                     for future in finished:
                         self._learn(running.pop(future), future.result(), sizes)
         return steps
+
+    def _polish(self) -> None:
+        """Descend from a new incumbent over every shift, swap and two-step chain
+        (cheap next to a sub-solve, and it spans all agents at once)."""
+        if self.best is None or self.best_score >= self.polished_score - 1e-9:
+            return
+        if not applies(self.problem, self.best):
+            return
+        deadline = time.perf_counter() + max(0.0, _POLISH_SHARE * self.left())
+        plan, moves = descend(self.problem, self.best, self.pair_cost, deadline)
+        self.offer(plan)
+        self.chain_moves += moves
+        self.polished_score = self.best_score
 
     def _take_peer_plans(self) -> None:
         """Cut the next neighbourhoods around a better plan another solver found."""
@@ -178,8 +205,11 @@ class _Search:
         return pool.submit(self._solve_sub, cut.sub, limit_s, seed, lanes.sub_workers)
 
     def _learn(self, cut: _Cut, lane_result: _LaneResult, sizes: StepSizes) -> None:
-        """Merge a finished sub-solve and adapt the next neighbourhood sizes to it."""
+        """Merge a finished sub-solve; adapt the rule weights and the next sizes to it."""
+        before = self.best_score
         proved, fast = self._merge(cut.sub, *lane_result)
+        if np.isfinite(before):
+            self.rules.reward(cut.step.rule, before - self.best_score, lane_result[1])
         if cut.step.spread_tasks:
             sizes.after_task_step(proved, fast)
             return
@@ -196,7 +226,8 @@ class _Search:
         """
         assert self.best is not None
         if step.spread_tasks:
-            free, agents = picker.pick_tasks(self.best, sizes.tasks)
+            by_lp = step.rule == "lp_tasks"
+            free, agents = picker.pick_tasks(self.best, sizes.tasks, by_lp)
         else:
             agents = picker.pick(self.best, sizes.agents, step.agent_rule)
             free = np.r_[np.flatnonzero(np.isin(self.best, agents)), self._waiting_for(agents)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import CompiledProblem
-from solvers.lns.neighbourhoods import RULES
+from solvers.lns.neighbourhoods import TASK_RULES
 
 __all__ = ["MAX_LANES", "TARGET_TASKS", "Lanes", "Step", "StepSizes"]
 
@@ -61,16 +61,15 @@ class Step:
     spread_tasks: bool
 
     @classmethod
-    def numbered(cls, number: int, sizes: StepSizes, allow_unassigned: bool) -> Step:
-        rule = RULES[number % len(RULES)]
-        # The task rule needs agents left out and every task placed; else it frees agents.
-        spread = rule == "tasks" and not sizes.whole_model and not allow_unassigned
+    def numbered(cls, number: int, rule: str, sizes: StepSizes, allow_unassigned: bool) -> Step:
+        # Task rules need agents left out and every task placed; else they free agents.
+        spread = rule in TASK_RULES and not sizes.whole_model and not allow_unassigned
         return cls(number, rule, spread)
 
     @property
     def agent_rule(self) -> str:
-        """The agent picker's rule (a "tasks" step that cannot spread frees random agents)."""
-        return "random" if self.rule == "tasks" else self.rule
+        """The agent picker's rule (a task-rule step that cannot spread frees random agents)."""
+        return "random" if self.rule in TASK_RULES else self.rule
 
 
 @dataclass(frozen=True)

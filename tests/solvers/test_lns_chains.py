@@ -1,0 +1,89 @@
+"""LNS helpers: the shift / swap / chain descent and the adaptive rule choice."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from models import Problem, compile_problem, evaluate_plan, gap_to_problem
+from models.gap_reader import GapInstance
+from models.generators.gap import compile_gap, generate_gap
+from solvers.base import SolveOptions
+from solvers.bounds.lagrangian import pair_costs
+from solvers.lns.chains import applies, descend
+from solvers.lns.rule_choice import FLOOR, RuleChooser
+from solvers.registry import get_solver
+
+
+def _tiny(costs: list[list[float]], usage: list[list[float]], capacity: list[float]) -> Problem:
+    instance = GapInstance("tiny", np.array(costs), np.array(usage), np.array(capacity))
+    return gap_to_problem(instance)
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("D", 1), ("E", 2), ("C", 3)])
+def test_descent_keeps_plans_feasible_and_never_worse(kind: str, seed: int) -> None:
+    compiled = compile_gap(generate_gap(kind, 8, 60, seed=seed))
+    start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
+    assert start.assignment is not None and applies(compiled, start.assignment)
+    before = evaluate_plan(compiled, start.assignment)
+    cost = pair_costs(compiled)[0].astype(np.float64)
+    plan, moves = descend(compiled, start.assignment, cost, time.perf_counter() + 5)
+    after = evaluate_plan(compiled, plan)
+    assert after.feasible
+    assert after.score <= before.score + 1e-9
+    assert (moves == 0) == (after.score == before.score)
+
+
+def test_descent_finds_a_chain_that_no_single_shift_or_swap_makes() -> None:
+    # t0 sits on a1 at cost 10 and would cost 0 on a0, which is full with t1. Shifting
+    # t1 to a2 alone costs 1 more (1 vs 0); a swap (t0 <-> t1) puts t1 on a1 at cost 50.
+    # The chain t1: a0 -> a2, then t0: a1 -> a0 saves 10 - 1 = 9.
+    problem = _tiny(
+        costs=[[0, 0], [10, 50], [50, 1]],
+        usage=[[1, 1], [1, 1], [1, 1]],
+        capacity=[1, 1, 1],
+    )
+    compiled = compile_problem(problem)
+    plan = np.array([1, 0], dtype=np.int32)
+    cost = pair_costs(compiled)[0].astype(np.float64)
+    better, moves = descend(compiled, plan, cost, time.perf_counter() + 5)
+    assert evaluate_plan(compiled, better).feasible
+    assert better.tolist() == [0, 2]
+    assert evaluate_plan(compiled, better).score == 1.0
+    assert moves == 1
+
+
+def test_descent_swaps_when_both_agents_are_full() -> None:
+    problem = _tiny(costs=[[5, 0], [0, 5]], usage=[[1, 1], [1, 1]], capacity=[1, 1])
+    compiled = compile_problem(problem)
+    cost = pair_costs(compiled)[0].astype(np.float64)
+    better, moves = descend(
+        compiled, np.array([0, 1], dtype=np.int32), cost, time.perf_counter() + 5
+    )
+    assert better.tolist() == [1, 0] and moves == 1
+
+
+def test_descent_does_not_apply_to_plans_with_unplaced_tasks() -> None:
+    compiled = compile_gap(generate_gap("C", 3, 10, seed=0))
+    assert not applies(compiled, np.r_[np.zeros(9, dtype=np.int32), -1])
+
+
+def test_rule_chooser_tries_every_rule_then_favours_the_one_that_gains() -> None:
+    chooser = RuleChooser(("a", "b", "c"), np.random.default_rng(0))
+    first = [chooser.pick() for _ in range(3)]
+    assert sorted(first) == ["a", "b", "c"]
+    for rule in first:
+        chooser.reward(rule, 10.0 if rule == "b" else 0.0, 1.0)
+    shares = chooser.shares()
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares[1] == pytest.approx(FLOOR / 3 + 1 - FLOOR)
+    assert shares[0] == pytest.approx(FLOOR / 3)  # a floor: every rule stays drawable
+    picks = [chooser.pick() for _ in range(300)]
+    assert picks.count("b") > 200 and picks.count("a") > 0
+
+
+def test_rule_chooser_needs_rules() -> None:
+    with pytest.raises(ValueError, match="at least one rule"):
+        RuleChooser((), np.random.default_rng(0))
