@@ -21,16 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import CompiledProblem
-from models.placement_network import PlacementNetwork, link_use, node_traffic
+from models.placement_network import link_use, node_traffic
+from solvers.shared.bandwidth_plan import EPS, TOLERANCE, Links, RepairPlan
+from solvers.shared.bandwidth_tabu import tabu_repair
 
 __all__ = ["BandwidthRepair", "repair_bandwidth"]
-
-_EPS = 1e-9
-_TOLERANCE = 1e-6
-#: The router is asked again once shortest-path overflow falls below this share of
-#: what it was when the router last failed (moves past the point of fitting are sent
-#: back by `_undo_needless`).
-_ROUTE_AGAIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,150 +45,9 @@ class BandwidthRepair:
         )
 
 
-class _Links:
-    """Shortest-path link loads of a plan, and what moving one task does to them."""
-
-    def __init__(self, net: PlacementNetwork):
-        iu, ku = net.link_ends
-        self.bandwidth = net.bandwidth[iu, ku]
-        self.path = net.path  # link indices on the lowest-latency path between two nodes
-        self.node = net.agent_node
-
-    def add(self, load: np.ndarray, agent: int, other: int, volume: float, sign: float) -> None:
-        """Add (sign +1) or take away (-1) `volume` between two agents' nodes."""
-        if agent < 0 or other < 0:
-            return
-        u, w = int(self.node[agent]), int(self.node[other])
-        if u >= 0 and w >= 0 and u != w:
-            load[self.path(u, w)] += sign * volume  # a simple path: no link twice
-
-    def overflow(self, load: np.ndarray) -> float:
-        return float(np.maximum(load - self.bandwidth, 0.0).sum())
-
-
-class _Plan:
-    """A plan with its resource use, task counts and link loads kept up to date."""
-
-    def __init__(self, problem: CompiledProblem, assignment: np.ndarray, links: _Links):
-        self.p, self.links = problem, links
-        self.a = np.asarray(assignment, dtype=np.int64).copy()
-        m, n = problem.n_agents, problem.n_tasks
-        placed = np.flatnonzero(self.a >= 0)
-        self.usage = np.zeros((m, problem.n_dims))
-        for k in range(problem.n_dims):
-            self.usage[:, k] = np.bincount(
-                self.a[placed], weights=problem.usage[self.a[placed], placed, k], minlength=m
-            )
-        self.counts = np.bincount(self.a[placed], minlength=m)
-        self.partners: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-        for (x, y), vol in zip(problem.comm_pairs.tolist(), problem.comm_volume, strict=True):
-            self.partners[x].append((y, float(vol)))
-            self.partners[y].append((x, float(vol)))
-        self.load = np.zeros(len(links.bandwidth))
-        for (x, y), vol in zip(problem.comm_pairs.tolist(), problem.comm_volume, strict=True):
-            links.add(self.load, int(self.a[x]), int(self.a[y]), float(vol), 1.0)
-        self.fixed = np.zeros(n, dtype=bool)
-        for group in problem.co_location:
-            self.fixed[group] = True
-        self.room = problem.capacity * (1 + _TOLERANCE) + _TOLERANCE
-        self.failed_at = np.inf  # shortest-path overflow when the router last failed
-        # Agents each task has left during the repair: not gone back to (no cycling).
-        self.tabu: dict[int, set[int]] = {}
-        self.groups_of: list[list[np.ndarray]] = [[] for _ in range(n)]
-        for group in problem.anti_affinity:
-            for j in group.tolist():
-                self.groups_of[j].append(group)
-
-    def allowed_targets(self, j: int, *, room: bool = True) -> np.ndarray:
-        """bool[m + 1]: the agents task j may move to keeping the hard rules, and (last)
-        leaving it out where the request allows it; its own agent is not a move.
-        `room=False` skips capacity and max_tasks (a swap makes room)."""
-        p = self.p
-        ok = p.eligible[:, j].copy()
-        if room:
-            ok &= self.counts + 1 <= p.max_tasks
-            ok &= np.all(self.usage + p.usage[:, j, :] <= self.room, axis=1)
-        for group in self.groups_of[j]:
-            others = self.a[group[group != j]]
-            ok[others[others >= 0]] = False
-        out = np.append(ok, p.allow_unassigned)
-        out[self.a[j]] = False  # index -1 is "unassigned": not a move when it is out
-        for left in self.tabu.get(j, ()):
-            out[left] = False
-        return out
-
-    def delta_load(self, j: int, i: int) -> np.ndarray:
-        """Shortest-path link load change when task j moves to agent i (-1: out)."""
-        delta = np.zeros_like(self.load)
-        for k, vol in self.partners[j]:
-            other = int(self.a[k])
-            self.links.add(delta, int(self.a[j]), other, vol, -1.0)
-            self.links.add(delta, i, other, vol, 1.0)
-        return delta
-
-    def delta_scores(self, j: int) -> np.ndarray:
-        """float64[m + 1]: change of the plan's linear objectives (cost, communication,
-        unassigned, migrations) when task j moves to each agent, or (last) out."""
-        p, spec = self.p, self.p.objectives
-        m, old = p.n_agents, int(self.a[j])
-        here = old if old >= 0 else m
-        value = np.zeros(m + 1)
-        if spec.weight("cost"):
-            value += spec.weight("cost") * np.append(p.cost[:, j].astype(np.float64), 0.0)
-        if spec.weight("unassigned"):
-            penalty = float(p.task_weight[j]) * p.unassigned_penalty
-            value[m] += spec.weight("unassigned") * penalty
-        if spec.weight("migrations") and p.current[j] >= 0:
-            moved = np.ones(m + 1)
-            moved[p.current[j]] = 0.0
-            value += spec.weight("migrations") * moved
-        if spec.weight("communication") and p.latency is not None:
-            for k, vol in self.partners[j]:
-                other = int(self.a[k])
-                if other >= 0:
-                    column = np.append(p.latency[:, other], 0.0)
-                    value += spec.weight("communication") * vol * column
-        return value - value[here]
-
-    def move(self, j: int, i: int) -> None:
-        old = int(self.a[j])
-        self.load += self.delta_load(j, i)
-        if old >= 0:
-            self.usage[old] -= self.p.usage[old, j]
-            self.counts[old] -= 1
-        if i >= 0:
-            self.usage[i] += self.p.usage[i, j]
-            self.counts[i] += 1
-        self.a[j] = i
-
-    def within_capacity(self, agents: tuple[int, ...]) -> bool:
-        return all(
-            i < 0
-            or (np.all(self.usage[i] <= self.room[i]) and self.counts[i] <= self.p.max_tasks[i])
-            for i in agents
-        )
-
-    def fits(self, *, route: bool = False) -> bool:
-        """Whether the plan's traffic fits: on shortest paths, else when the router fits
-        it. The router (tens of ms) runs on the first call, then only once the
-        shortest-path overflow has halved since it last failed, or when `route`."""
-        overflow = self.links.overflow(self.load)
-        if overflow <= _TOLERANCE:
-            return True
-        if not route and overflow > _ROUTE_AGAIN * self.failed_at:
-            return False
-        net = self.p.network
-        assert net is not None
-        use = link_use(net, node_traffic(net, self.p.comm_pairs, self.p.comm_volume, self.a))
-        if use is None or use.fits:
-            return True
-        self.failed_at = overflow
-        return False
-
-
-def _crossing_overload(plan: _Plan) -> list[int]:
+def _crossing_overload(plan: RepairPlan) -> list[int]:
     """Movable tasks whose traffic crosses a link over bandwidth (on shortest paths)."""
-    over = plan.load > plan.links.bandwidth * (1 + _TOLERANCE)
+    over = plan.load > plan.links.bandwidth * (1 + TOLERANCE)
     out: set[int] = set()
     node = plan.links.node
     for x, y in plan.p.comm_pairs.tolist():
@@ -205,7 +59,7 @@ def _crossing_overload(plan: _Plan) -> list[int]:
     return sorted(j for j in out if not plan.fixed[j])
 
 
-def _best_move(plan: _Plan) -> tuple[int, int] | None:
+def _best_move(plan: RepairPlan) -> tuple[int, int] | None:
     """The move removing shortest-path overflow at the least score per unit removed.
 
     Load changes depend only on the target's node, so they are counted once per node.
@@ -223,7 +77,7 @@ def _best_move(plan: _Plan) -> tuple[int, int] | None:
             i = int(np.flatnonzero(allowed & (target_node == node))[0])
             after = plan.links.overflow(plan.load + plan.delta_load(j, i if i < m else -1))
             gain[target_node == node] = overflow - after
-        useful = allowed & (gain > _EPS)
+        useful = allowed & (gain > EPS)
         if not useful.any():
             continue
         ratio = np.where(useful, plan.delta_scores(j) / np.where(useful, gain, 1.0), np.inf)
@@ -233,7 +87,7 @@ def _best_move(plan: _Plan) -> tuple[int, int] | None:
     return best
 
 
-def _best_swap(plan: _Plan, max_partners: int = 40) -> list[tuple[int, int]] | None:
+def _best_swap(plan: RepairPlan, max_partners: int = 40) -> list[tuple[int, int]] | None:
     """When no single move helps (agents full): task j to agent i and a task k of i to
     j's agent, the pair removing overflow at the least score per unit removed."""
     overflow = plan.links.overflow(plan.load)
@@ -246,7 +100,7 @@ def _best_swap(plan: _Plan, max_partners: int = 40) -> list[tuple[int, int]] | N
         targets = np.flatnonzero(plan.allowed_targets(j, room=False)[:-1])
         scores_j = plan.delta_scores(j)
         for i in targets.tolist():
-            if plan.links.overflow(plan.load + plan.delta_load(j, i)) >= overflow - _EPS:
+            if plan.links.overflow(plan.load + plan.delta_load(j, i)) >= overflow - EPS:
                 continue
             on_i = np.flatnonzero(plan.a == i)
             for k in on_i[~plan.fixed[on_i]][:max_partners].tolist():
@@ -259,7 +113,7 @@ def _best_swap(plan: _Plan, max_partners: int = 40) -> list[tuple[int, int]] | N
     return best
 
 
-def _try(plan: _Plan, moves: list[tuple[int, int]], overflow: float, score: float) -> float:
+def _try(plan: RepairPlan, moves: list[tuple[int, int]], overflow: float, score: float) -> float:
     """Score per unit of overflow removed by `moves` (inf when they break capacity or
     remove none); the plan is left as it was."""
     back = [(j, int(plan.a[j])) for j, _ in moves]
@@ -269,10 +123,10 @@ def _try(plan: _Plan, moves: list[tuple[int, int]], overflow: float, score: floa
     gain = overflow - plan.links.overflow(plan.load)
     for j, i in reversed(back):
         plan.move(j, i)
-    return score / gain if ok and gain > _EPS else np.inf
+    return score / gain if ok and gain > EPS else np.inf
 
 
-def _routed_overflow(plan: _Plan) -> float:
+def _routed_overflow(plan: RepairPlan) -> float:
     """Traffic over bandwidth summed over links once routed around full links."""
     net = plan.p.network
     assert net is not None
@@ -283,7 +137,7 @@ def _routed_overflow(plan: _Plan) -> float:
     return float(np.maximum(use.routing.loads[iu, ku] - plan.links.bandwidth, 0.0).sum())
 
 
-def _best_routed_move(plan: _Plan, deadline: float) -> list[tuple[int, int]] | None:
+def _best_routed_move(plan: RepairPlan, deadline: float) -> list[tuple[int, int]] | None:
     """When shortest-path overflow shows no way on: single moves of any communicating
     task (its traffic need not cross a full link: moving it can free a detour), scored
     by what the router leaves over bandwidth. One routing per candidate: the last resort."""
@@ -306,7 +160,7 @@ def _best_routed_move(plan: _Plan, deadline: float) -> list[tuple[int, int]] | N
             plan.move(*step[0])
             gain = overflow - _routed_overflow(plan)
             plan.move(int(j), back)
-            if gain > _EPS and scores[i] / gain < best_ratio:
+            if gain > EPS and scores[i] / gain < best_ratio:
                 best, best_ratio = step, float(scores[i] / gain)
     return best
 
@@ -325,7 +179,7 @@ def repair_bandwidth(
     if problem.network is None:
         return BandwidthRepair(a, 0, True)
     deadline = time.perf_counter() + time_limit_s
-    plan = _Plan(problem, a, _Links(problem.network))
+    plan = RepairPlan(problem, a, Links(problem.network))
     if plan.fits():
         return BandwidthRepair(a, 0, True)
     moves: list[tuple[int, int]] = []
@@ -346,6 +200,16 @@ def repair_bandwidth(
             fits = True
             break
     fits = fits or plan.fits(route=True)
+    if not fits and time.perf_counter() < deadline:
+        # The greedy's end can be a dead end: the walk starts from the plan as given, and
+        # from the greedy's end only when that fails.
+        reached = plan.a.copy()
+        _go_to(plan, a)
+        fits = tabu_repair(plan, deadline)
+        if not fits:
+            _go_to(plan, reached)
+            fits = tabu_repair(plan, deadline)
+        moves = [(int(j), int(a[j])) for j in np.flatnonzero(plan.a != a)]
     plan.tabu.clear()
     if fits:
         _undo_needless(plan, moves, deadline)
@@ -353,7 +217,13 @@ def repair_bandwidth(
     return BandwidthRepair(plan.a.copy(), moved, fits)
 
 
-def _undo_needless(plan: _Plan, moves: list[tuple[int, int]], deadline: float) -> None:
+def _go_to(plan: RepairPlan, target: np.ndarray) -> None:
+    """Move every task to its agent in `target`."""
+    for j in np.flatnonzero(plan.a != target).tolist():
+        plan.move(j, int(target[j]))
+
+
+def _undo_needless(plan: RepairPlan, moves: list[tuple[int, int]], deadline: float) -> None:
     """Send moved tasks back to their first agent while the plan still fits, the moves
     saving most score first."""
     first: dict[int, int] = {}

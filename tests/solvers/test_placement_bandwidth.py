@@ -12,6 +12,10 @@ import pytest
 
 from models import Problem, RunOptions, compile_problem, evaluate_plan
 from models.generators.networked import generate_networked_problem, with_bandwidth
+from models.generators.tiny_networked import (
+    brute_force_within_bandwidth,
+    generate_tiny_networked_problem,
+)
 from solvers.base import SolveOptions
 from solvers.portfolio.run import run_portfolio
 from solvers.registry import get_solver
@@ -164,3 +168,21 @@ def test_the_portfolio_chooses_a_plan_within_bandwidth_on_a_generated_network() 
         ),
     )
     assert again.feasible
+
+
+# Tiny cases (`generate_tiny_networked_problem`) whose cheapest plan overloads a link and
+# from which the greedy repair alone, without its tabu phase, found no fitting plan.
+_GREEDY_REPAIR_STUCK = [0, 74, 122, 123, 175, 178, 200, 216, 289]
+
+
+@pytest.mark.parametrize("seed", _GREEDY_REPAIR_STUCK)
+def test_repair_finds_a_fitting_plan_where_the_greedy_steps_got_stuck(seed: int) -> None:
+    compiled = compile_problem(generate_tiny_networked_problem(seed))
+    truth = brute_force_within_bandwidth(compiled)
+    assert truth.cheapest is not None and not truth.cheapest_fits
+    assert truth.best_within is not None  # a fitting plan exists
+    repair = repair_bandwidth(compiled, truth.cheapest, time_limit_s=5.0)
+    ev = evaluate_plan(compiled, repair.assignment)
+    assert repair.fits and ev.feasible, [v.message for v in ev.violations]
+    assert ev.score >= truth.best_within - 1e-9
+    assert repair.moved == int((repair.assignment != truth.cheapest).sum())
