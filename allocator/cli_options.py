@@ -1,8 +1,25 @@
-"""Command-line overrides of a request's RunOptions, validated like the request itself."""
+"""Command-line overrides of a request's RunOptions, validated like the request itself,
+and the command's clock for `--time-limit`.
+
+The basis of `--time-limit` (stated here once; the bench and docs/solver_runs.md refer
+to it): the limit covers the whole command from the moment its process started
+(interpreter start, imports, argument parsing, the solve, printing and writing the
+results, the interpreter's exit), except reading and validating the problem file
+(`load_request`), which is measured and reported separately. The solve gets what is
+left after the start and a reserve for the output and exit. If nothing is left, the
+greedy's first plan is returned as fast as it can be and the command exits with
+`EXIT_LIMIT_MISSED`.
+
+The process start is read from /proc by the console entry point (`allocator ...`,
+`python -m allocator.cli`); a command invoked in-process (tests, embedding) counts
+from the command's start instead.
+"""
 
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -10,13 +27,28 @@ from pydantic import ValidationError
 from allocator.problem_files import format_validation_error
 from models import InputError, RunOptions
 
-__all__ = ["RunFlags", "run_options", "seconds_since_process_start", "within_command_limit"]
+__all__ = [
+    "CommandClock",
+    "RunFlags",
+    "SolveBudget",
+    "count_from_process_start",
+    "run_options",
+    "seconds_since_process_start",
+    "solve_budget",
+]
 
-#: However late the command starts solving, the solve keeps this share of the limit.
-_MIN_SOLVE_SHARE = 0.25
-#: Printing the report and the interpreter's exit after the solve: 0.34 s measured at
-#: 4,000 x 500 on the 2-core machine (`python -m bench.time_limit`).
-_OUTPUT_AND_EXIT_S = 0.35
+#: After the solve: printing the report (or its JSON), writing files, ending the
+#: process (`cli.main` skips the interpreter's teardown). Measured with `python -m
+#: bench.time_limit --json` on the 2-core machine at load 7.6-7.9: 0.02-0.04 s up to
+#: 4,000 x 500, 0.09 s at 20,000 x 500; kept: 0.04 s + 1e-8 s per (agent, task) pair.
+_OUTPUT_FIXED_S = 0.04
+_OUTPUT_PER_PAIR_S = 1e-8
+#: Below this budget the portfolio (solver processes, a report over several solvers)
+#: overruns it (20 x 5, limit 0.1 s: 0.11-0.15 s; at 0.2 s on time; load 8.6 on the
+#: 2-core machine), so the greedy alone runs, in-process for small requests.
+_MIN_PORTFOLIO_S = 0.2
+#: The greedy's limit when the start has already spent the whole limit: its first plan.
+_FIRST_PLAN_S = 0.01
 
 #: --solver, --time-limit, --seed, --workers, --deterministic as the user gave them.
 RunFlags = tuple[list[str] | None, float | None, int | None, int | None, bool]
@@ -55,7 +87,8 @@ def run_options(
 def seconds_since_process_start() -> float:
     """Seconds since this process started (interpreter start and imports included).
 
-    Read from /proc (Linux); 0.0 where that is not available.
+    Read from /proc (Linux): the process's start in clock ticks after boot, against the
+    system's uptime; 0.0 where that is not available.
     """
     try:
         stat = Path("/proc/self/stat").read_text()
@@ -68,15 +101,77 @@ def seconds_since_process_start() -> float:
         return 0.0
 
 
-def within_command_limit(options: RunOptions, load_s: float) -> tuple[RunOptions, float]:
-    """The options with the time the command has already spent taken off the limit.
+#: perf_counter() at the process start, once the console entry point has read it.
+_process_started: float | None = None
 
-    The user's `--time-limit` covers the whole command except reading the file: the
-    process start and imports (1-2.5 s on the 2-core machine) and the output and exit
-    after the solve come off the solve's share, down to a quarter of the limit. Returns
-    the options and the seconds taken off.
+
+def count_from_process_start() -> None:
+    """Make the command's clock start at the process start (the console entry point)."""
+    global _process_started
+    _process_started = time.perf_counter() - seconds_since_process_start()
+
+
+@dataclass(frozen=True)
+class CommandClock:
+    """The command's clock: `started` is a perf_counter() time, `load_s` the seconds
+    spent reading the problem file (not counted against the limit)."""
+
+    started: float
+    load_s: float = 0.0
+
+    @classmethod
+    def now(cls) -> CommandClock:
+        """From the process start when the entry point read it, else from now."""
+        return cls(_process_started if _process_started is not None else time.perf_counter())
+
+    def spent(self) -> float:
+        """Seconds counted against the limit so far."""
+        return max(0.0, time.perf_counter() - self.started - self.load_s)
+
+
+@dataclass(frozen=True)
+class SolveBudget:
+    """How the command's limit is split, in seconds, and the options the solve gets."""
+
+    options: RunOptions
+    limit_s: float  # the user's --time-limit (or the file's)
+    started_s: float  # spent before the solve: process start, imports, parsing
+    load_s: float  # reading the problem file, not counted
+    output_s: float  # kept back for the output and the exit
+    missed: bool  # nothing was left: the greedy's first plan only
+
+    def line(self) -> str:
+        """One line for stderr: where the limit goes."""
+        head = (
+            f"time limit {self.limit_s:g} s: start {self.started_s:.2f} s, "
+            f"solve {self.options.time_limit_s:.2f} s, output and exit {self.output_s:.2f} s "
+            f"(file loading {self.load_s:.2f} s, not counted)"
+        )
+        if self.missed:
+            head += "; the start alone used the limit: returning the greedy's first plan"
+        elif self.options.solvers == ["greedy"]:
+            head += "; too short for the portfolio: the greedy alone"
+        return head
+
+
+def output_reserve(pairs: int) -> float:
+    """Seconds kept for printing, writing and exiting after a solve of `pairs` pairs."""
+    return _OUTPUT_FIXED_S + _OUTPUT_PER_PAIR_S * pairs
+
+
+def solve_budget(options: RunOptions, clock: CommandClock, pairs: int) -> SolveBudget:
+    """The options with the limit the solve has left on `clock` (see the module docstring).
+
+    A budget too short for the portfolio runs the greedy alone; none at all runs it for
+    its first plan (`missed`).
     """
-    spent = max(0.0, seconds_since_process_start() - load_s) + _OUTPUT_AND_EXIT_S
     limit = options.time_limit_s
-    solve_s = max(_MIN_SOLVE_SHARE * limit, limit - spent)
-    return options.model_copy(update={"time_limit_s": solve_s}), limit - solve_s
+    started = clock.spent()
+    output = output_reserve(pairs)
+    left = limit - started - output
+    update: dict[str, object] = {"time_limit_s": max(left, _FIRST_PLAN_S)}
+    if left < _MIN_PORTFOLIO_S:
+        update["solvers"] = ["greedy"]
+    solve_options = options.model_copy(update=update)
+    missed = left <= 0
+    return SolveBudget(solve_options, limit, started, clock.load_s, output, missed)

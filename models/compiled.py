@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
 from models.placement_network import PlacementNetwork, build_network
@@ -333,6 +332,10 @@ def _agent_latency(problem: Problem) -> np.ndarray | None:
     topo = problem.topology
     if topo is None:
         return None
+    # Imported here: networkx costs ~0.25 s and only requests with a topology need it
+    # (the CLI's start counts against its time limit).
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(n.id for n in topo.nodes)
     for link in topo.links:

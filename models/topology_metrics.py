@@ -7,12 +7,17 @@ loads (compared with bandwidth) and the traffic betweenness of nodes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+
+# networkx and scipy.sparse (~0.6 s to import) are imported by the functions that use
+# them: the report schema below is on every CLI solve's path, whose start counts
+# against its time limit.
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.sparse import csr_matrix
 
 __all__ = [
     "LinkLoad",
@@ -68,6 +73,8 @@ class TopologyMetrics(BaseModel):
 
 
 def _weights(graph: nx.Graph, nodes: Sequence[str], attr: str | None) -> csr_matrix:
+    from scipy.sparse import csr_matrix  # lazily: see the imports above
+
     index = {name: i for i, name in enumerate(nodes)}
     rows, cols, vals = [], [], []
     for a, b, data in graph.edges(data=True):
@@ -82,6 +89,8 @@ def _weights(graph: nx.Graph, nodes: Sequence[str], attr: str | None) -> csr_mat
 
 def all_pairs_latency(graph: nx.Graph, nodes: Sequence[str] | None = None) -> np.ndarray:
     """float64[n, n] shortest-path latency (ms), inf when unreachable. O(n (n + e) log n)."""
+    from scipy.sparse.csgraph import dijkstra  # lazily: see the imports above
+
     order = list(nodes) if nodes is not None else list(graph.nodes)
     dist = dijkstra(_weights(graph, order, "latency_ms"), directed=False)
     return np.asarray(dist, dtype=np.float64)
@@ -108,6 +117,8 @@ def route_traffic(
     Per source, loads accumulate up the shortest-path tree from the farthest node in,
     so the whole routing costs O(n (n + e) log n).
     """
+    from scipy.sparse.csgraph import dijkstra  # lazily: see the imports above
+
     order = list(nodes)
     n = len(order)
     dist, pred = dijkstra(
@@ -137,6 +148,9 @@ def topology_metrics(
     graph: nx.Graph, traffic: np.ndarray | None = None, *, top: int = 5
 ) -> TopologyMetrics:
     """All metrics; `traffic` is a symmetric matrix in graph.nodes order (or None)."""
+    import networkx as nx  # lazily: see the imports above
+    from scipy.sparse.csgraph import dijkstra
+
     nodes = [str(n) for n in graph.nodes]
     n = len(nodes)
     traffic = np.zeros((n, n)) if traffic is None else np.asarray(traffic, dtype=np.float64)
@@ -196,6 +210,8 @@ def topology_metrics(
 
 def _algebraic_connectivity(graph: nx.Graph) -> float:
     """Fiedler value of the unweighted Laplacian (structure, not latency)."""
+    import networkx as nx  # lazily: see the imports above
+
     if graph.number_of_nodes() <= 400:
         lap = nx.laplacian_matrix(graph, weight=None).toarray().astype(np.float64)
         return float(np.sort(np.linalg.eigvalsh(lap))[1])

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 __all__ = [
     "OVER_TOLERANCE",
@@ -97,7 +98,18 @@ def _path_latency(path: list[int], latency: np.ndarray) -> float:
     return float(sum(latency[a, b] for a, b in pairwise(path)))
 
 
+def _dijkstra(graph: csr_matrix, **kwargs: Any) -> Any:
+    """scipy's csgraph Dijkstra, imported on first use (see `_weights`)."""
+    from scipy.sparse.csgraph import dijkstra
+
+    return dijkstra(graph, **kwargs)
+
+
 def _weights(adj: np.ndarray, latency: np.ndarray) -> csr_matrix:
+    # scipy.sparse is imported on first use: ~0.4 s, and most requests never route
+    # (the CLI's start counts against its time limit).
+    from scipy.sparse import csr_matrix
+
     # csgraph reads an explicit 0 as "no edge"; a tiny positive keeps zero-latency links.
     return csr_matrix(np.where(adj, np.maximum(latency, 1e-12), 0.0))
 
@@ -111,7 +123,7 @@ def route_shortest(
     `paths=False` skips listing each pair's path (loads and latency only).
     """
     n = len(adj)
-    dist, pred = dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)
+    dist, pred = _dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)
     loads = np.zeros((n, n))
     found: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
     upper = np.triu(traffic, 1)
@@ -149,7 +161,7 @@ def _greedy(
     loads = np.zeros((n, n))
     paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
     total = overflow = 0.0
-    plain = dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)[1]
+    plain = _dijkstra(_weights(adj, latency), directed=False, return_predecessors=True)[1]
     by_source: dict[int, list[int]] = {}
     for s, t in order:
         by_source.setdefault(s, []).append(t)
@@ -189,7 +201,7 @@ def _room_tree(
     """Predecessors of the shortest-path tree from s over links with room left."""
     usable = adj & (bandwidth - loads > _EPS)
     return np.asarray(
-        dijkstra(_weights(usable, latency), indices=s, directed=False, return_predecessors=True)[1]
+        _dijkstra(_weights(usable, latency), indices=s, directed=False, return_predecessors=True)[1]
     )
 
 
@@ -214,7 +226,7 @@ def route_within_bandwidth(
     if plain.fits(bandwidth):
         return plain
     pairs = [(int(s), int(t)) for s, t in zip(*np.nonzero(np.triu(traffic, 1)), strict=True)]
-    dist = np.asarray(dijkstra(_weights(adj, latency), directed=False))
+    dist = np.asarray(_dijkstra(_weights(adj, latency), directed=False))
     # Pairs go source by source; sources (and pairs within one) in these two orders.
     weight = np.triu(traffic, 1).sum(axis=1)
     heavy = sorted(pairs, key=lambda p: (-weight[p[0]], p[0], -traffic[p], p))

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 if TYPE_CHECKING:
@@ -53,6 +52,10 @@ def check_dependencies(after: Mapping[str, Sequence[str]]) -> None:
                 )
     if not any(after.values()):  # no edges, no cycle: most requests (networkx costs 0.2 ms)
         return
+    # networkx is imported where a workflow needs it: ~0.25 s at import, which the CLI's
+    # start would spend on every request.
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(after)
     graph.add_edges_from((pred, task) for task, preds in after.items() for pred in preds)
@@ -112,6 +115,8 @@ class WorkflowArrays:
     def topological_order(self, n_tasks: int) -> list[int]:
         """Task indices, every predecessor before its successors (smallest index first; cached)."""
         if self._topological is None:
+            import networkx as nx  # lazily: see check_dependencies
+
             graph = nx.DiGraph()
             graph.add_nodes_from(range(n_tasks))
             graph.add_edges_from(zip(self.pred.tolist(), self.succ.tolist(), strict=True))
@@ -182,6 +187,8 @@ def _node_paths(
     """(1 / narrowest bandwidth, latency seconds) of the routed, else lowest-latency, path
     per node pair."""
     assert problem.topology is not None
+    import networkx as nx  # lazily: see check_dependencies
+
     graph = nx.Graph()
     graph.add_nodes_from(n.id for n in problem.topology.nodes)
     for link in problem.topology.links:

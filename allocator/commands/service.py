@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["register"]
 
@@ -116,6 +118,10 @@ def _check_store() -> None:
 
 
 def _client(url: str) -> httpx.Client:
+    # httpx is imported by the commands that talk HTTP: every `allocator` command
+    # registers these, and `solve` counts its process start against its time limit.
+    import httpx
+
     token = os.environ.get("ALLOCATOR_API_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=url, headers=headers, timeout=60)
@@ -123,6 +129,8 @@ def _client(url: str) -> httpx.Client:
 
 def _call(url: str, method: str, path: str, **kwargs: Any) -> Any:
     """One request; a problem document or a connection error becomes exit code 2."""
+    import httpx  # lazily: see _client
+
     try:
         with _client(url) as client:
             response = client.request(method, path, **kwargs)

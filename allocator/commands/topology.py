@@ -17,12 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from models.errors import InputError
-from models.topology_graph import topology_to_graph, validation_error_to_input
 from models.topology_metrics import TopologyMetrics, topology_metrics
-from models.topology_request import TopologyRequest, load_topology_request, node_traffic_matrix
-from models.topology_routing import RoutingSummary
 
+# The topology documents bring networkx (~0.25 s): imported by the commands that read
+# them, since every `allocator` command registers these and `solve` counts its process
+# start against its time limit.
 if TYPE_CHECKING:
+    from models.topology_request import TopologyRequest
+    from models.topology_routing import RoutingSummary
     from solvers.topology import TopologyResult
 
 __all__ = ["register"]
@@ -44,6 +46,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _load(path: Path) -> TopologyRequest:
+    from models.topology_request import load_topology_request  # lazily: see the imports
+
     try:
         return load_topology_request(path)
     except InputError as exc:
@@ -60,6 +64,9 @@ def _fmt(value: float | None) -> str:
 
 
 def _metrics_of(request: TopologyRequest, source: Path) -> TopologyMetrics:
+    from models.topology_graph import topology_to_graph  # lazily: see the imports
+    from models.topology_request import node_traffic_matrix
+
     try:
         graph = topology_to_graph(request.topology, source=str(source))
     except InputError as exc:
@@ -130,6 +137,8 @@ def _bottleneck_tables(m: TopologyMetrics) -> list[Table]:
 
 def metrics_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = None) -> None:
     """Latency, robustness, cost and bottlenecks of a topology under its traffic."""
+    from models.topology_graph import topology_to_graph  # lazily: see the imports
+
     request = _load(file)
     m = _metrics_of(request, file)
     if svg is not None:
@@ -145,6 +154,8 @@ def metrics_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = None)
 
 def bottleneck_command(file: FileArg, as_json: JsonOpt = False, svg: SvgOpt = None) -> None:
     """Which nodes relay the most traffic and which links run over bandwidth."""
+    from models.topology_graph import topology_to_graph  # lazily: see the imports
+
     request = _load(file)
     m = _metrics_of(request, file)
     if svg is not None:
@@ -197,6 +208,9 @@ def _routed(request: TopologyRequest) -> RoutingSummary | None:
 
 
 def _with_overrides(request: TopologyRequest, file: Path, **overrides: Any) -> TopologyRequest:
+    from models.topology_graph import validation_error_to_input  # lazily: see the imports
+    from models.topology_request import TopologyRequest
+
     data = request.model_dump()
     flags = {
         "max_degree": "--max-degree",
@@ -311,6 +325,7 @@ def optimize_command(
         _fail(str(exc))
     if svg is not None:
         from allocator.topology_drawing import draw_before_after
+        from models.topology_graph import topology_to_graph
 
         draw_before_after(
             topology_to_graph(request.topology),

@@ -1,0 +1,86 @@
+"""The CLI's start: what `allocator` imports before a solve, and a limit its start
+already used (exit 5 with the greedy's first plan). Speed itself is measured by
+`python -m bench.time_limit`, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from allocator.commands import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+#: Packages no `solve` needs before its solve starts (solver backends load in the
+#: solver processes; the rest belongs to other commands or to networked requests).
+HEAVY = (
+    "ortools",
+    "pandas",
+    "pulp",
+    "highspy",
+    "deap",
+    "networkx",
+    "scipy",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "dask",
+    "sqlalchemy",
+    "httpx",
+    "jinja2",
+    "matplotlib",
+    "simpy",
+    "mcp",
+    "allocator.coordinator",
+    "allocator.simulation",
+)
+
+
+def test_the_cli_imports_no_heavy_package_at_start() -> None:
+    code = (
+        "import json, sys\n"
+        "import allocator.cli, allocator.facade\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+
+
+def test_simulate_help_names_match_the_simulation() -> None:
+    from allocator.simulation import POLICY_NAMES
+    from allocator.simulation.workflows import WORKFLOW_SHAPES
+
+    assert simulate.POLICY_NAMES == POLICY_NAMES
+    assert simulate.WORKFLOW_SHAPES == WORKFLOW_SHAPES
+
+
+def test_a_limit_the_start_used_up_exits_5_with_the_greedys_plan() -> None:
+    # No Python process starts within 10 ms, so the limit is gone before the solve.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "allocator.cli",
+            "solve",
+            str(EXAMPLES / "gap_c0560.json"),
+            "--time-limit",
+            "0.01",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert "time limit missed" in proc.stderr
+    report = json.loads(proc.stdout)
+    assert [run["name"] for run in report["solvers"]] == ["greedy"]
+    assert report["solvers"][0]["verified"] is True
+    assert report["status"] == "solved"
