@@ -41,7 +41,8 @@ __all__ = [
 #: repairs their plans.
 BANDWIDTH_AWARE = frozenset({"greedy", "heft"})
 #: Engines with link-capacity rows (a multi-commodity flow), kept with the network on
-#: small topologies (`models_link_capacity`); beyond, treated as the others.
+#: small topologies (`models_link_capacity`); beyond, treated as the others. The
+#: workflow NSGA-II keeps it too: it repairs its front members (`pareto_bandwidth`).
 LINK_ROWS = frozenset({"milp", "cpsat"})
 
 #: Seconds the repair of one solver's plan may take after the solvers stop.
@@ -54,6 +55,8 @@ def engine_view(name: str, compiled: CompiledProblem) -> CompiledProblem:
         return compiled
     if name in LINK_ROWS and models_link_capacity(compiled):
         return compiled
+    if name == "nsga2" and compiled.workflow is not None:
+        return compiled  # the workflow NSGA-II repairs and re-times its front members
     return replace(compiled, network=None)
 
 

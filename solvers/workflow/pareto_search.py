@@ -28,6 +28,7 @@ from solvers.shared.timing import fill_timing
 from solvers.workflow.decode import decode
 from solvers.workflow.graph import build_graph
 from solvers.workflow.heft import Schedule
+from solvers.workflow.pareto_bandwidth import repaired_member
 from solvers.workflow.pareto_genome import Genome, GenomeOps
 from solvers.workflow.pareto_objectives import ScheduleScorer, workflow_objectives
 from solvers.workflow.pareto_seeds import seed_schedules
@@ -291,7 +292,9 @@ def _result(
 ) -> SolveResult:
     """Verify archive members with evaluate_plan until the deadline (at least one); choose;
     hypervolume against the seeds."""
-    verified: list[tuple[Individual, np.ndarray, np.ndarray, Evaluation]] = []
+    verified: list[tuple[np.ndarray, np.ndarray, np.ndarray, Evaluation]] = []
+    scorer = ScheduleScorer(problem, names)
+    repaired = 0
     for member in _spread(archive.members):
         if verified and time.perf_counter() > deadline:
             break
@@ -299,8 +302,20 @@ def _result(
         agent = np.array(member.agent, dtype=np.int32)
         start = np.array(member.schedule.start, dtype=np.float64)
         ev = evaluate_plan(problem, agent, start)
+        values = member.values
+        if not ev.feasible:  # over a link's bandwidth only: repaired, not dropped
+            left = max(0.05, min(0.5, deadline - time.perf_counter()))
+            fixed = repaired_member(problem, scorer, member.schedule, ev, time_limit_s=left)
+            if fixed is not None:
+                agent, start, values, ev = fixed
+                repaired += 1
         if ev.feasible:
-            verified.append((member, agent, start, ev))
+            verified.append((values, agent, start, ev))
+    checked = len(verified)
+    if repaired:
+        # A repaired member may now be dominated by (or equal to) another one.
+        keep = non_dominated(np.array([v[0] for v in verified]))
+        verified = [verified[k] for k in keep.tolist()]
     rate = stats.decoded / stats.decode_s if stats.decode_s > 0 else 0.0
     notes = [
         f"{stats.generations} generations, {stats.decoded} genomes repaired, decoded and "
@@ -308,7 +323,13 @@ def _result(
         f"{', '.join(names)}",
         f"seeds: {', '.join(s.label for s in seeds)}",
     ]
-    dropped = len(archive.members) - len(verified)
+    if repaired:
+        notes.append(
+            f"{repaired} front member(s) overloaded a link and were repaired (tasks moved, "
+            f"re-timed on the routed paths); {checked - len(verified)} member(s) were then "
+            "dominated or repeated a point, and left out"
+        )
+    dropped = len(archive.members) - checked
     if dropped:
         notes.append(
             f"{dropped} front member(s) failed evaluate_plan or were not checked by the "
@@ -318,10 +339,9 @@ def _result(
         return fill_timing(
             SolveResult(solver_name, SolveStatus.NO_SOLUTION, stop, notes=notes), recorder
         )
-    verified.sort(key=lambda v: tuple(v[0].values.tolist()))
-    values = np.array([v[0].values for v in verified])
+    verified.sort(key=lambda v: tuple(v[0].tolist()))
+    values = np.array([v[0] for v in verified])
     chosen = verified[_choose(problem, values, [v[3] for v in verified])]
-    scorer = ScheduleScorer(problem, names)
     seed_values = np.array([scorer.values(s.schedule) for s in seeds])
     both = np.concatenate([values, seed_values])
     result = SolveResult(

@@ -25,13 +25,16 @@ __all__ = ["on_routed_paths"]
 _REPAIR_S = 0.5
 
 
-def on_routed_paths(problem: CompiledProblem, schedule: Schedule) -> Schedule:
-    """`schedule` repaired for bandwidth and re-timed on its routed paths; itself when the
-    problem has no network or its traffic fits on the lowest-latency paths."""
+def on_routed_paths(
+    problem: CompiledProblem, schedule: Schedule, *, repair_s: float = _REPAIR_S
+) -> Schedule:
+    """`schedule` repaired for bandwidth (for at most `repair_s` seconds) and re-timed on
+    its routed paths; itself when the problem has no network or its traffic fits on the
+    lowest-latency paths."""
     if problem.network is None:
         return schedule
     agent = np.array(schedule.agent, dtype=np.int64)
-    repaired = repair_bandwidth(problem, agent, time_limit_s=_REPAIR_S).assignment
+    repaired = repair_bandwidth(problem, agent, time_limit_s=repair_s).assignment
     if np.any(repaired < 0):  # leaving a task out breaks its successors' inputs
         repaired = agent
     routed = with_plan_routes(problem, repaired)
