@@ -38,30 +38,81 @@ def applies(problem: CompiledProblem, plan: np.ndarray) -> bool:
 
 
 def descend(
-    problem: CompiledProblem, plan: np.ndarray, cost: np.ndarray, deadline: float
+    problem: CompiledProblem,
+    plan: np.ndarray,
+    cost: np.ndarray,
+    deadline: float,
+    patience: int = 0,
+    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, int]:
-    """(improved plan, moves made): best-improvement descent until no move helps or the
-    clock passes `deadline` (time.perf_counter). `cost` is float[m, n], inf where a
-    task may not go."""
-    plan = plan.astype(np.int64).copy()
-    usage = problem.usage.astype(np.float64)
-    capacity = problem.capacity.astype(np.float64)
-    load = _loads(usage, plan, problem.n_agents)
-    count = np.bincount(plan, minlength=problem.n_agents)
-    moves = 0
-    while time.perf_counter() < deadline:
-        move = _best_move(problem, plan, cost, usage, capacity, load, count)
-        if move is None:
+    """(best plan seen, moves made): take the best feasible move each round until none
+    improves (`patience` 0) or, as a tabu search, until `patience` rounds in a row found
+    no better plan; or until the clock passes `deadline` (time.perf_counter). A task
+    may not return to the agent it left for a few rounds. `cost` is float[m, n], inf
+    where a task may not go."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    walk = _Walk(problem, plan, cost)
+    best, best_score, stale, moves = walk.plan.copy(), walk.score, 0, 0
+    while time.perf_counter() < deadline and stale <= patience:
+        move, delta = walk.best_move(walk.tabu_mask(), best_score - walk.score)
+        if move is None or (patience == 0 and delta >= -1e-9):
             break
-        for task, dest in move:
-            source = plan[task]
-            load[source] -= usage[source, task]
-            load[dest] += usage[dest, task]
-            count[source] -= 1
-            count[dest] += 1
-            plan[task] = dest
+        walk.apply(move, moves + _TENURE + int(rng.integers(0, _TENURE)))
         moves += 1
-    return plan.astype(np.int32), moves
+        if walk.score < best_score - 1e-9:
+            best, best_score, stale = walk.plan.copy(), walk.score, 0
+        else:
+            stale += 1
+    return best.astype(np.int32), moves
+
+
+#: Rounds a task may not return to an agent it left: this plus up to as many again.
+_TENURE = 7
+
+
+class _Walk:
+    """A plan with its loads and score, and when each (agent, task) pair is allowed again."""
+
+    def __init__(self, problem: CompiledProblem, plan: np.ndarray, cost: np.ndarray):
+        self.problem, self.cost = problem, cost
+        self.plan = plan.astype(np.int64).copy()
+        self.usage = problem.usage.astype(np.float64)
+        self.capacity = problem.capacity.astype(np.float64)
+        self.load = _loads(self.usage, self.plan, problem.n_agents)
+        self.count = np.bincount(self.plan, minlength=problem.n_agents)
+        self.score = float(cost[self.plan, np.arange(len(self.plan))].sum())
+        self.until = np.zeros(cost.shape, dtype=np.int64)  # pair tabu before this round
+        self.round = 0
+
+    def tabu_mask(self) -> np.ndarray:
+        return self.until > self.round
+
+    def best_move(
+        self, tabu: np.ndarray, aspiration: float
+    ) -> tuple[list[tuple[int, int]] | None, float]:
+        return _best_move(
+            self.problem,
+            self.plan,
+            self.cost,
+            self.usage,
+            self.capacity,
+            self.load,
+            self.count,
+            tabu,
+            aspiration,
+        )
+
+    def apply(self, move: list[tuple[int, int]], until: int) -> None:
+        for task, dest in move:
+            source = self.plan[task]
+            self.load[source] -= self.usage[source, task]
+            self.load[dest] += self.usage[dest, task]
+            self.count[source] -= 1
+            self.count[dest] += 1
+            self.score += float(self.cost[dest, task] - self.cost[source, task])
+            self.until[source, task] = until
+            self.plan[task] = dest
+        self.round += 1
 
 
 def _loads(usage: np.ndarray, plan: np.ndarray, m: int) -> np.ndarray:
@@ -80,8 +131,12 @@ def _best_move(
     capacity: np.ndarray,
     load: np.ndarray,
     count: np.ndarray,
-) -> list[tuple[int, int]] | None:
-    """The best improving move as (task, new agent) steps in order, or None."""
+    tabu: np.ndarray,
+    aspiration: float,
+) -> tuple[list[tuple[int, int]] | None, float]:
+    """The best feasible move as (task, new agent) steps in order, and its change of
+    score; (None, inf) when no move is feasible. A move putting a task onto a `tabu`
+    pair is left out unless it changes the score by less than `aspiration`."""
     n = len(plan)
     tasks = np.arange(n)
     here = cost[plan, tasks]  # float[n]
@@ -90,10 +145,10 @@ def _best_move(
     fits = np.all(usage <= room[:, None, :], axis=2) & (count < problem.max_tasks)[:, None]
     shift = np.where(fits, cost - here[None, :], np.inf)
     shift[plan, tasks] = np.inf
-    best_shift = float(shift.min())
+    free_shift = np.where(tabu, np.inf, shift)
     # Best way for each task k to leave its agent (the chain's second step).
-    leave = shift.min(axis=0)
-    leave_to = shift.argmin(axis=0)
+    leave = free_shift.min(axis=0)
+    leave_to = free_shift.argmin(axis=0)
     # onto[j, k]: j moves onto k's agent b = plan[k] (k leaves b or swaps into j's agent).
     b = plan  # indexed by k
     onto = cost[b[None, :], tasks[:, None]] - here[:, None]  # C[b_k, j] - C[a_j, j]
@@ -114,17 +169,22 @@ def _best_move(
         u_ak = usage[a[:, None], tasks[None, :], d]
         ok_a &= u_ak <= room[a, d][:, None] + u_aj[:, None]
     swap = np.where(ok_b & ok_a & ~same, onto + back, np.inf)
-    best_chain, best_swap = float(chain.min()), float(swap.min())
+    onto_tabu = tabu[b[None, :], tasks[:, None]]  # j onto b_k
+    back_tabu = tabu[a[:, None], tasks[None, :]]  # k onto a_j
+    shift = np.where(tabu & (shift >= aspiration), np.inf, shift)
+    chain = np.where(onto_tabu & (chain >= aspiration), np.inf, chain)
+    swap = np.where((onto_tabu | back_tabu) & (swap >= aspiration), np.inf, swap)
+    best_shift, best_chain, best_swap = float(shift.min()), float(chain.min()), float(swap.min())
     best = min(best_shift, best_chain, best_swap)
-    if not best < -1e-9:
-        return None
+    if not np.isfinite(best):
+        return None, best
     if best == best_shift:
         i, j = np.unravel_index(int(shift.argmin()), shift.shape)
-        return [(int(j), int(i))]
+        return [(int(j), int(i))], best
     if best == best_swap:
         j, k = np.unravel_index(int(swap.argmin()), swap.shape)
-        return [(int(j), int(plan[k])), (int(k), int(plan[j]))]
+        return [(int(j), int(plan[k])), (int(k), int(plan[j]))], best
     j, k = np.unravel_index(int(chain.argmin()), chain.shape)
     # k leaves first so that b has room when j arrives; k's destination was checked
     # against loads before j left its agent, which only frees room.
-    return [(int(k), int(leave_to[k])), (int(j), int(plan[k]))]
+    return [(int(k), int(leave_to[k])), (int(j), int(plan[k]))], best

@@ -44,6 +44,11 @@ SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
 _REPAIR_ATTEMPTS_PER_AGENT = 4
 #: Share of the time left one descent over shifts, swaps and chains may take at most.
 _POLISH_SHARE = 0.25
+#: Rounds without a better plan after which the tabu walk past a local optimum stops.
+_POLISH_PATIENCE = 100
+#: Tasks above which a round costs ~0.1 s or more (900 tasks, loaded machine): descent
+#: only, no tabu walk.
+_TABU_MAX_TASKS = 500
 #: Waiting (unassigned) tasks an agent-rule cut also frees, at most.
 _WAITING_TAKERS = 50
 
@@ -188,7 +193,8 @@ class _Search:
         if not applies(self.problem, self.best):
             return
         deadline = time.perf_counter() + max(0.0, _POLISH_SHARE * self.left())
-        plan, moves = descend(self.problem, self.best, self.pair_cost, deadline)
+        patience = _POLISH_PATIENCE if self.problem.n_tasks <= _TABU_MAX_TASKS else 0
+        plan, moves = descend(self.problem, self.best, self.pair_cost, deadline, patience, self.rng)
         self.offer(plan)
         self.chain_moves += moves
         self.polished_score = self.best_score

@@ -36,6 +36,23 @@ def test_descent_keeps_plans_feasible_and_never_worse(kind: str, seed: int) -> N
     assert (moves == 0) == (after.score == before.score)
 
 
+@pytest.mark.parametrize("seed", [5, 6])
+def test_tabu_walk_ends_no_worse_than_the_descent_it_starts_with(seed: int) -> None:
+    # The walk takes the descent's moves until no move improves, then walks on and
+    # returns the best plan it saw: never worse, and feasible.
+    compiled = compile_gap(generate_gap("D", 6, 48, seed=seed))
+    start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
+    assert start.assignment is not None
+    cost = pair_costs(compiled)[0].astype(np.float64)
+    plain, _ = descend(compiled, start.assignment, cost, time.perf_counter() + 5)
+    walked, moves = descend(
+        compiled, start.assignment, cost, time.perf_counter() + 5, 50, np.random.default_rng(1)
+    )
+    assert evaluate_plan(compiled, walked).feasible
+    assert evaluate_plan(compiled, walked).score <= evaluate_plan(compiled, plain).score
+    assert moves >= 50  # it walked past the local optimum
+
+
 def test_descent_finds_a_chain_that_no_single_shift_or_swap_makes() -> None:
     # t0 sits on a1 at cost 10 and would cost 0 on a0, which is full with t1. Shifting
     # t1 to a2 alone costs 1 more (1 vs 0); a swap (t0 <-> t1) puts t1 on a1 at cost 50.
