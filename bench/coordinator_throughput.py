@@ -18,7 +18,9 @@ stride until one gets a task; the pulls that found nothing are counted and timed
 the cycle), so every mode submits and completes the same tasks with the same agents.
 Prints each mode's best rate, its ratio to the no-dependency rate (the median over
 rounds of the ratio within a round, and the ratio of best rates; the goal: within 20%,
-a ratio >= 0.8), empty pulls and steal attempts (victims tried) per cycle. Rates are cycles
+a ratio >= 0.8), empty pulls, steal attempts (victims tried) and tasks stolen per cycle,
+and the tasks waiting on predecessors and ready (queued) at the end: the unfinished
+tasks stay at the warm backlog, so what is not waiting is ready work. Rates are cycles
 per CPU second of the benchmark process (`time.process_time`), so other processes
 on a shared host do not count against one mode more than another.
 """
@@ -176,7 +178,9 @@ def run_deps(cycles: int, placement: str, deps: str) -> dict[str, float]:
         "rate": cycles / elapsed,
         "empty_per_cycle": (j - cycles) / cycles,
         "steal_attempts_per_cycle": m.steal_attempts / cycles,
+        "stolen_per_cycle": m.tasks_stolen / cycles,
         "waiting_at_end": float(m.waiting),
+        "ready_at_end": float(m.queued),
     }
 
 
@@ -205,14 +209,16 @@ def compare_deps(cycles: int, placement: str, repeat: int) -> None:
     )
     print(
         f"{'deps':>10} {'best cycles/s':>13} {'ratio':>6} {'best ratio':>10} "
-        f"{'empty pulls/cycle':>17} {'steal attempts/cycle':>20} {'waiting at end':>14}"
+        f"{'empty pulls/cycle':>17} {'steal attempts/cycle':>20} {'stolen/cycle':>12} "
+        f"{'waiting at end':>14} {'ready at end':>12}"
     )
     for mode in modes:
         r = best[mode]
         print(
             f"{mode:>10} {r['rate']:>13,.0f} {statistics.median(ratios[mode]):>6.3f} "
             f"{r['rate'] / base:>10.3f} {r['empty_per_cycle']:>17.3f} "
-            f"{r['steal_attempts_per_cycle']:>20.3f} {r['waiting_at_end']:>14,.0f}"
+            f"{r['steal_attempts_per_cycle']:>20.3f} {r['stolen_per_cycle']:>12.3f} "
+            f"{r['waiting_at_end']:>14,.0f} {r['ready_at_end']:>12,.0f}"
         )
 
 

@@ -226,7 +226,7 @@ class Coordinator(CoordinatorOperations):
                 cfg.speed_slack,
             )
         if task is None:
-            if not agent.awaiting:  # it waits for work: released tasks may go to it
+            if not agent.awaiting and self.hand_to_awaiting:  # released work may go to it
                 agent.awaiting = True
                 self.awaiting.append(agent)
             return None

@@ -73,6 +73,7 @@ class CoordinatorState:
         self.hunters = 0
         # Agents whose pull found nothing, longest waiting first (`home_for_released`).
         self.awaiting: deque[AgentRecord] = deque()
+        # Only least_loaded placement hands released tasks to agents in this line.
         self.hand_to_awaiting = config.placement == "least_loaded"
         self.min_est = float("inf")  # smallest est of any task accepted (stealing's bound)
         self.busy_agents = 0
@@ -174,26 +175,24 @@ class CoordinatorState:
         """Where a task just released by its predecessors goes (None: the global queue).
 
         The dispatcher's pick, unless the agent that has waited longest for work would
-        finish the task no later (least_loaded placement only). An agent joins that
-        line (`awaiting`) when a pull finds nothing; handing it the task spares it a
-        failed pull and a steal, and starts the task on an agent that asked for work.
-        Agents that got work since, left, or whose breaker opened leave the line here;
-        a head that may not take this task keeps its place. O(1) amortised.
+        finish the task no later (least_loaded placement only; in effect one more
+        candidate beside the dispatcher's samples). An agent joins that line
+        (`awaiting`) when a pull finds nothing; agents that got work since, left, or
+        whose breaker opened leave it here; a head that may not take this task keeps
+        its place. O(1) amortised.
         """
         pick = self.dispatcher.place(task)
         line = self.awaiting
-        if not line or not self.hand_to_awaiting:
-            return pick
         while line:
             head = line[0]
             if head.queue._n or head.leases or head.removed or not head.closed:
-                line.popleft()
+                line.popleft()  # it got work, left or failed since it asked
                 head.awaiting = False
                 continue
             est = task.est
             if (
                 pick is not None
-                and est / head.speed > (pick.load + pick.leased_load + est) / pick.speed
+                and est * pick.speed > (pick.load + pick.leased_load + est) * head.speed
             ):
                 return pick  # a sampled agent finishes it sooner
             if (task.constrained or head.max_tasks is not None) and not eligible(head, task):

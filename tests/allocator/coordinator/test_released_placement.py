@@ -120,6 +120,7 @@ def test_global_placement_keeps_released_tasks_in_the_global_queue(make_coord: M
     task = coord.next_for("a0")
     assert task is not None and task.id == "root"
     assert coord.next_for("a1") is None
+    assert not coord.awaiting  # only least_loaded placement keeps the line
     assert coord.complete("root", "a0") is None
     assert _holder(coord, "kid") is None and coord.task_state("kid") == "queued"
     coord.validate()
