@@ -111,6 +111,7 @@ class SolveResult:
     # Proven lower bound on the mode's bounded quantity: the weighted score (weighted
     # mode) or the first objective (lexicographic mode); None in Pareto mode.
     bound: float | None = None
+    bound_method: str | None = None  # how `bound` was obtained, for the report
     # Pareto mode: proven lower bound per objective (the ideal point), where proven.
     ideal: dict[str, float] | None = None
     objective: float | None = None  # the solver's own value (reports use evaluate_plan's)

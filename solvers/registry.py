@@ -24,6 +24,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "nsga2": ("solvers.nsga2.solver", "Nsga2Solver"),
     "lns": ("solvers.lns.solver", "LnsSolver"),
     "lp_bound": ("solvers.bounds.solver", "LpBoundSolver"),
+    "lp_guided": ("solvers.heuristic.lp_guided", "LpGuidedSolver"),
     "heft": ("solvers.workflow.solver", "HeftSolver"),
 }
 
@@ -38,6 +39,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "nsga2": ("deap", "ortools"),
     "lns": ("ortools", "highspy"),
     "lp_bound": ("highspy",),
+    "lp_guided": (),
     "heft": ("ortools", "deap"),
 }
 

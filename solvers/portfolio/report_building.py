@@ -164,7 +164,9 @@ def build_report(
         chosen=chosen,
         best_bound=bounds.best,
         best_bound_by=bounds.best_by,
-        best_bound_method=extra_bound_method if bounds.best_by == "lagrangian" else None,
+        best_bound_method=extra_bound_method
+        if bounds.best_by == "lagrangian"
+        else (results[bounds.best_by].bound_method if bounds.best_by in results else None),
         ideal_point=bounds.ideal or None,
         ideal_point_by=bounds.ideal_by or None,
         pareto_front=front.points if chosen is not None else [],

@@ -96,7 +96,33 @@ def _by_size_and_mode(
         skipped["lp_bound"] = (
             f"{pairs:,} variables > {limits.lp_max_pairs:,}: the Lagrangian bound is used instead"
         )
+    _add_lp_guided(problem, limits, pairs, run, skipped)
     return run, skipped
+
+
+def _add_lp_guided(
+    problem: CompiledProblem,
+    limits: SizeLimits,
+    pairs: int,
+    run: list[str],
+    skipped: dict[str, str],
+) -> None:
+    """lp_guided joins the greedy where the LNS is too large and the score is linear."""
+    spec = problem.objectives
+    linear = spec.mode == "weighted" and set(spec.active) <= {"cost", "migrations", "unassigned"}
+    overloads = problem.network is not None and problem.network.may_overload
+    size = problem.n_agents * problem.n_tasks
+    if pairs <= limits.lns_max_pairs:
+        return  # the LNS (or an exact solver) serves it; no entry keeps the report short
+    if not linear or overloads:
+        skipped["lp_guided"] = "the dual prices only a linear weighted score without bandwidth"
+    elif size > limits.lp_guided_max_pairs:
+        skipped["lp_guided"] = (
+            f"{size:,} agent-task pairs > {limits.lp_guided_max_pairs:,}: "
+            "a dual evaluation reads every pair"
+        )
+    else:
+        run.append("lp_guided")
 
 
 def _for_workflow(pareto: bool) -> tuple[list[str], dict[str, str]]:

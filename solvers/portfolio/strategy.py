@@ -38,7 +38,7 @@ OTHERS = "*"
 #: Solvers that size their work from `SolveOptions.work_limit_s` in a deterministic
 #: run (kicks, CP-SAT's deterministic time, generations): they may be given the wall
 #: clock up to the request's deadline as a safety stop. Others get their budget as is.
-WORK_BOUNDED = frozenset({"greedy", "cpsat", "nsga2"})
+WORK_BOUNDED = frozenset({"greedy", "cpsat", "nsga2", "lp_guided"})
 
 #: Solvers whose result depends on the wall clock, with the reason: a deterministic
 #: run does not choose them (named explicitly, they run, and the report says so).
@@ -71,6 +71,10 @@ class SizeLimits:
     highs_beside_lns_pairs: int = 20_000
     #: Greedy-only requests up to this many pairs run in the calling process.
     inline_max_pairs: int = 20_000
+    #: Agents x tasks up to which `lp_guided` runs beside the greedy on requests too large
+    #: for the LNS (each dual evaluation reads every pair: 0.1 s at 20,000 x 500 on one
+    #: core; 100,000 x 2,000 would need 2.4 GiB of float32 buffers). Per process, not scaled.
+    lp_guided_max_pairs: int = 12_000_000
 
     def for_cores(self, cores: int) -> SizeLimits:
         """These per-core limits for a request with `cores` workers.
@@ -257,9 +261,15 @@ STRATEGIES: tuple[Strategy, ...] = (
     ),
     Strategy(
         "large attribute form",
-        "only the heuristic scales: it gets the budget but a margin for the report",
-        (Phase((Slot("greedy"),), Budget(0.85, min_s=0.3)), _REST),
-        solver_sets=(frozenset({"greedy"}), frozenset({"greedy", "lp_bound"})),
+        "only the heuristics scale: greedy, and lp_guided (smoothed-dual prices steer its "
+        "construction and give the bound) on the other core where it fits; they get the "
+        "budget but a margin for the report",
+        (Phase((Slot("greedy"), Slot("lp_guided")), Budget(0.85, min_s=0.3)), _REST),
+        solver_sets=(
+            frozenset({"greedy"}),
+            frozenset({"greedy", "lp_bound"}),
+            frozenset({"greedy", "lp_guided"}),
+        ),
     ),
     Strategy(
         "small exact and Pareto",

@@ -1,0 +1,236 @@
+"""`lp_guided`: capacity prices from the smoothed LP dual, a plan built on priced scores.
+
+For large requests with a linear score (cost, migrations, unassigned), where neither
+the LP nor an exact solver fits the budget. A share of the budget climbs the
+entropy-smoothed Lagrangian dual of the capacity rows (`solvers.shared.smoothed_dual`):
+that gives the report's bound (an exact L(mu) over every eligible pair, valid
+whatever the climb did) and prices close to the LP's. A first fit on the priced scores,
+dearest units first, then builds the plan, and shift/swap local search on the true score polishes it
+until the limit. Measured on the 20,000 x 500 bench.scale instance: priced first fit with
+these prices 85.1k, raw regret (the greedy) 87.1k; the bound 83.0k against 80.9k from
+the subgradient in the same time (figures in BENCHMARKS.md, issue 12 part 2).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from models import CompiledProblem, evaluate_plan
+from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
+from solvers.heuristic.ejection import repair_by_ejection
+from solvers.heuristic.local_search import local_search
+from solvers.heuristic.regret_insertion import regret_insert
+from solvers.heuristic.scoring import ScoreModel, build_score_model
+from solvers.heuristic.task_units import FIT_TOLERANCE, PlanState, TaskUnits, build_units
+from solvers.shared.smoothed_dual import SmoothedDual, smoothed_dual
+from solvers.shared.timing import fill_timing
+
+__all__ = ["LINEAR_OBJECTIVES", "MAX_PAIRS", "LpGuidedSolver", "lp_guided_skip_reason"]
+
+#: The objectives the dual prices exactly (per-pair linear terms).
+LINEAR_OBJECTIVES = frozenset({"cost", "migrations", "unassigned"})
+#: Agents x units above which it does not run: each dual evaluation reads every pair
+#: into two float32 buffers (12M pairs: about 100 MiB, 0.1 s per evaluation).
+MAX_PAIRS = 12_000_000
+#: Share of the budget the dual climbs before the plan is built (about 50 evaluations
+#: at 20,000 x 500 on one quiet core; the construction, about 0.3 s there, and the
+#: local search take the rest).
+_DUAL_SHARE = 0.62
+#: Share of the budget by which the search ends: the rest is for the final evaluation
+#: and the result's trip to the portfolio (a solver stopped from outside loses its bound).
+_WORK_SHARE = 0.9
+#: Deterministic runs: pairs a dual evaluation reads per second (half the 1e8 measured
+#: at 20,000 x 500), and a local-search round's cost in dual evaluations (a shift round
+#: there takes about as long as five evaluations).
+_DETERMINISTIC_PAIR_RATE = 5e7
+_PAIRS_PER_ROUND = 5
+
+
+def lp_guided_skip_reason(problem: CompiledProblem) -> str | None:
+    """Why the method does not serve `problem` (None: it does)."""
+    spec = problem.objectives
+    if spec.mode != "weighted" or not set(spec.active) <= LINEAR_OBJECTIVES:
+        return "the dual prices only a weighted score of cost, migrations and unassigned"
+    if problem.workflow is not None:
+        return "tasks with dependencies: heft schedules them"
+    if problem.network is not None and problem.network.may_overload:
+        return "link bandwidth is not priced by the dual"
+    if problem.n_agents * problem.n_tasks > MAX_PAIRS:
+        pairs = problem.n_agents * problem.n_tasks
+        return f"{pairs:,} agent-task pairs > {MAX_PAIRS:,}: one dual evaluation would outrun it"
+    return None
+
+
+class LpGuidedSolver:
+    """Smoothed-dual prices, a priced first fit, local search; reports its bound."""
+
+    name = "lp_guided"
+    exact = False
+    multi_objective = False
+    anytime = True
+
+    def available(self) -> bool:
+        return True
+
+    def skip_reason(self, problem: CompiledProblem, options: SolveOptions) -> str | None:
+        return lp_guided_skip_reason(problem)
+
+    def solve(self, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
+        recorder = TraceRecorder()
+        why = lp_guided_skip_reason(problem)
+        if why is not None:
+            result = SolveResult(
+                self.name, SolveStatus.SKIPPED, StopReason.NOT_STARTED, notes=[why]
+            )
+            return fill_timing(result, recorder)
+        limit = options.time_limit_s
+        deadline = recorder.start + _WORK_SHARE * limit
+        units = build_units(problem)
+        model = build_score_model(problem, units)
+        evaluations, rounds = _work_counts(units, options)
+        dual_end = deadline if options.deterministic else recorder.start + _DUAL_SHARE * limit
+        dual = _dual(problem, units, model, dual_end, evaluations)
+        rng = np.random.default_rng(options.seed)
+        state = _priced_plan(units, model, dual.prices, rng, deadline)
+        _report(problem, units, state, recorder, options)
+        # The best bound's multipliers too, when a second first fit fits in the time: the
+        # first fit is cheap, and neither set of prices was better on every run.
+        took = time.perf_counter() - recorder.start - _DUAL_SHARE * limit
+        if options.deterministic or time.perf_counter() + 2 * max(took, 0.0) < deadline:
+            other = _priced_plan(units, model, dual.multipliers, rng, deadline)
+            if model.total(other) < model.total(state):
+                state = other
+                _report(problem, units, state, recorder, options)
+        local_search(state, model, deadline, rng, max_rounds=rounds)
+        assignment = units.to_assignment(state.assign)
+        evaluation = evaluate_plan(problem, assignment)
+        notes = [f"bound: {dual.method}; dual prices steered the construction"]
+        if evaluation.feasible:
+            status = SolveStatus.FEASIBLE
+            recorder.record(evaluation.score)
+            options.report_incumbent(assignment, evaluation.score)
+        else:
+            status = SolveStatus.NO_SOLUTION
+            kinds = sorted({v.kind for v in evaluation.violations})
+            notes.append(f"no feasible plan found; best attempt violates: {', '.join(kinds)}")
+        result = SolveResult(
+            solver=self.name,
+            status=status,
+            stop_reason=StopReason.TIME_LIMIT,
+            assignment=assignment,
+            objective=evaluation.score,
+            bound=dual.bound if np.isfinite(dual.bound) else None,
+            bound_method=dual.method,
+            notes=notes,
+        )
+        return fill_timing(result, recorder)
+
+
+def _work_counts(units: TaskUnits, options: SolveOptions) -> tuple[int | None, int]:
+    """Dual evaluations and local-search rounds: a deterministic run sizes them from its
+    work seconds (at half the measured rate, so a loaded machine still finishes them);
+    otherwise the clock decides (None evaluations, unbounded rounds)."""
+    if not options.deterministic:
+        return None, 10_000
+    pairs_per_s = _DETERMINISTIC_PAIR_RATE * options.work_s
+    pairs = max(1, units.n_agents * units.n_units)
+    evaluations = max(8, int(_DUAL_SHARE * pairs_per_s / pairs))
+    rounds = max(1, int((1 - _DUAL_SHARE) * pairs_per_s / (pairs * _PAIRS_PER_ROUND)))
+    return evaluations, rounds
+
+
+def _dual(
+    problem: CompiledProblem,
+    units: TaskUnits,
+    model: ScoreModel,
+    deadline: float,
+    evaluations: int | None,
+) -> SmoothedDual:
+    """The smoothed dual over the units' linear scores (inf where a unit may not go).
+
+    Anti-affinity and max-tasks rows are left out of the relaxation: fewer constraints
+    only lower the minimum, so the bound stays valid.
+    """
+    cost = np.where(units.eligible, model.linear, np.float32(np.inf)).astype(np.float32)
+    left_out = model.unassigned if problem.allow_unassigned else None
+    return smoothed_dual(
+        cost, units.usage, units.capacity, deadline, left_out=left_out, evaluations=evaluations
+    )
+
+
+def _priced_plan(
+    units: TaskUnits,
+    model: ScoreModel,
+    prices: np.ndarray,
+    rng: np.random.Generator,
+    deadline: float,
+) -> PlanState:
+    """Each unit on its agent of least priced score that has room, the dearest units
+    first; what is left by regret insertion, then ejection repair.
+
+    At near-LP prices almost every unit has several agents within a hair of its best
+    (20,000 x 500: all but 500 within 0.01), so regret (second best minus best) is
+    about zero everywhere and orders nothing. The units' cost level orders them
+    instead: a dear unit loses most when its priced best is full (measured at the same
+    prices: 85.1k in 0.6 s against regret insertion's 85.4k in 3.6 s; larger demand
+    first, as in bin packing, 91.6k).
+    """
+    state = PlanState(units)
+    level = np.where(units.eligible, model.linear, 0.0).sum(axis=0)
+    level /= np.maximum(units.eligible.sum(axis=0), 1)
+    order = np.argsort(-level, kind="stable")
+    placed = _first_fit(state, model, prices, order)
+    left = regret_insert(state, model, order[~placed], prices=prices, deadline=deadline)
+    if len(left):
+        repair_by_ejection(state, model, left, rng, deadline, prices=prices)
+    return state
+
+
+def _first_fit(
+    state: PlanState, model: ScoreModel, prices: np.ndarray, order: np.ndarray
+) -> np.ndarray:
+    """Place units in `order`, each on its least priced agent with room now; returns
+    which were placed (bool, in `order`'s positions). With tasks allowed out, a unit
+    whose true score there is no better than leaving it out waits for regret insertion.
+    """
+    un = state.units
+    priced = np.where(un.eligible, model.linear, np.float32(np.inf)).astype(np.float32)
+    for k in range(prices.shape[1]):
+        priced += prices[:, k, None].astype(np.float32) * un.usage[:, :, k]
+    by_unit = np.ascontiguousarray(priced.T)  # one unit's agents side by side
+    usage = np.ascontiguousarray(un.usage.transpose(1, 0, 2))  # [U, m, d], likewise
+    cap = un.capacity + FIT_TOLERANCE
+    in_groups = np.diff(un.aa.indptr) > 0
+    placed = np.zeros(len(order), dtype=bool)
+    for pos, u in enumerate(order.tolist()):
+        ok = np.all(state.used + usage[u] <= cap, axis=1)
+        ok &= state.count + un.size[u] <= un.max_tasks
+        if in_groups[u]:
+            groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
+            ok &= state.group_count[groups].sum(axis=0) == 0
+        column = np.where(ok, by_unit[u], np.inf)
+        i = int(np.argmin(column))
+        if not np.isfinite(column[i]):
+            continue
+        if model.allow_unassigned and model.linear[i, u] >= model.unassigned[u]:
+            continue
+        state.place(u, i)
+        placed[pos] = True
+    return placed
+
+
+def _report(
+    problem: CompiledProblem,
+    units: TaskUnits,
+    state: PlanState,
+    recorder: TraceRecorder,
+    options: SolveOptions,
+) -> None:
+    """Stream the constructed plan, so a portfolio keeps it if the search is cut short."""
+    assignment = units.to_assignment(state.assign)
+    evaluation = evaluate_plan(problem, assignment)
+    if evaluation.feasible:
+        recorder.record(evaluation.score)
+        options.report_incumbent(assignment, evaluation.score)
