@@ -14,6 +14,7 @@ of the time left), hints come only from finished results, and no proof stops the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from solvers.portfolio.strategy import (
     Strategy,
     strategy_for,
 )
+from solvers.registry import get_solver
 from solvers.shared.timing import to_request_clock
 
 __all__ = ["ScheduleRunner"]
@@ -48,6 +50,11 @@ _POLL_S = 0.02
 #: no work bound covers (process start, model building, HiGHS running to its limit).
 _NOMINAL_SHARE = 0.8
 _MAX_HINTS = 4
+#: A solver given at least this budget has its module imported here before the fork,
+#: so the solvers this process forks later start warm (a service, a job worker). Below
+#: it the child imports its module itself (OR-Tools with pandas: ~0.4 s), beside the
+#: others on the other cores: a one-shot CLI with a short limit must not wait for it.
+_WARM_PARENT_MIN_S = 2.0
 
 
 @dataclass
@@ -260,6 +267,11 @@ class ScheduleRunner:
             hints=hints,
             known_bound=known_bound(self.compiled, hints, self._bounds()),
         )
+        if budget_s >= _WARM_PARENT_MIN_S:
+            # Imports its module here once (see _WARM_PARENT_MIN_S); one that fails to
+            # import fails again in its own process, which reports the error.
+            with contextlib.suppress(Exception):
+                get_solver(member.name)
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
         problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
         takes = member.name in PEER_PLAN_TAKERS and not self.deterministic
