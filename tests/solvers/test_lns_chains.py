@@ -1,4 +1,4 @@
-"""LNS helpers: the shift / swap / chain descent and the adaptive rule choice."""
+"""LNS helpers: the shift / swap / chain descent, the adaptive rule choice, the LP task rule."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
 from solvers.lns.chains import applies, descend
+from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.rule_choice import FLOOR, RuleChooser
 from solvers.registry import get_solver
 
@@ -104,3 +105,24 @@ def test_rule_chooser_tries_every_rule_then_favours_the_one_that_gains() -> None
 def test_rule_chooser_needs_rules() -> None:
     with pytest.raises(ValueError, match="at least one rule"):
         RuleChooser((), np.random.default_rng(0))
+
+
+def test_lp_task_rule_frees_mostly_tasks_the_plan_places_off_the_lp_choice() -> None:
+    compiled = compile_gap(generate_gap("D", 4, 40, seed=7))
+    plan = (np.arange(40) % 4).astype(np.int32)
+    lp_choice = plan.copy()
+    off = np.arange(0, 40, 8)  # five tasks the LP puts one agent further on
+    lp_choice[off] = (plan[off] + 1) % 4
+    x_frac = np.zeros((4, 40), dtype=np.float32)
+    x_frac[lp_choice, np.arange(40)] = 1.0
+    picker = NeighbourhoodPicker(compiled, np.random.default_rng(0), None, x_frac)
+    drawn = 0
+    for _ in range(50):
+        free, agents = picker.pick_tasks(plan, 5, by_lp=True)
+        drawn += int(np.isin(free, off).sum())
+        allowed = picker.allowed(plan, free, agents)
+        lp_rows = np.searchsorted(agents, lp_choice[free])
+        assert allowed[lp_rows, np.arange(len(free))].all()  # the LP's agent is a move
+    # Weights 1 + 1/8 against 1/8 (the floor): the five off-LP tasks hold over half the
+    # weight, so draws of five without replacement give ~45% of them; a uniform draw 12.5%.
+    assert drawn > 0.3 * 250
