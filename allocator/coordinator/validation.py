@@ -113,6 +113,21 @@ def validate(state: CoordinatorState) -> None:
     state.index.validate(iter(state.agent_list), state.index_floor)
     if DONE in {t.state for t in state.tasks.values()}:
         _fail("a done task is still live")
+    _check_awaiting(state)
+
+
+def _check_awaiting(state: CoordinatorState) -> None:
+    """The line of agents waiting for work: each flagged agent in it once, no other."""
+    line = state.awaiting
+    if len({id(agent) for agent in line}) != len(line):
+        _fail("an agent is in the awaiting line twice")
+    if any(not agent.awaiting for agent in line):
+        _fail("an agent in the awaiting line is not flagged as awaiting")
+    flagged = sum(1 for agent in state.agent_list if agent.awaiting)
+    if flagged != sum(1 for agent in line if not agent.removed):
+        _fail(f"{flagged} registered agents flagged as awaiting, not the line's")
+    if line and not state.hand_to_awaiting:
+        _fail("an awaiting line without least_loaded placement")
 
 
 def _check_agent(agent: AgentRecord, place: object) -> float:
