@@ -3,7 +3,7 @@
 Exit codes: 0 solved, 2 bad input (one readable line), 3 infeasible (with the
 diagnosis), 4 no plan found within the time limit, 5 a plan, but the time limit was
 missed: the command's start alone used it up (see `cli_options` for what the limit
-covers), so only the greedy's first plan was computed.
+covers), so only the greedy's first plan was computed (a re-plan: in the least time).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rich.console import Console
 
 from allocator.cli_files import OutputFiles, prepare_outputs
 from allocator.cli_options import (
+    EXIT_LIMIT_MISSED,
     CommandClock,
     RunFlags,
     count_from_process_start,
@@ -40,7 +41,6 @@ __all__ = ["app", "main"]
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
-EXIT_LIMIT_MISSED = 5
 # Reports of `compare` go here unless --out-dir or an explicit path says otherwise.
 DEFAULT_OUT_DIR = Path("out")
 

@@ -28,6 +28,7 @@ from allocator.problem_files import format_validation_error
 from models import InputError, RunOptions
 
 __all__ = [
+    "EXIT_LIMIT_MISSED",
     "CommandClock",
     "RunFlags",
     "SolveBudget",
@@ -37,6 +38,8 @@ __all__ = [
     "solve_budget",
 ]
 
+#: Exit status when the start alone used the limit (documented in `allocator.cli`).
+EXIT_LIMIT_MISSED = 5
 #: After the solve: printing the report (or its JSON), writing files, ending the
 #: process (`cli.main` skips the interpreter's teardown). Measured with `python -m
 #: bench.time_limit --json` on the 2-core machine at load 7.6-7.9: 0.02-0.04 s up to
@@ -141,7 +144,8 @@ class SolveBudget:
     started_s: float  # spent before the solve: process start, imports, parsing
     load_s: float  # reading the problem file, not counted
     output_s: float  # kept back for the output and the exit
-    missed: bool  # nothing was left: the greedy's first plan only
+    missed: bool  # nothing was left: the shortest solve only (exit EXIT_LIMIT_MISSED)
+    note: str = ""  # what the budget changed, for the stderr line
 
     def line(self) -> str:
         """One line for stderr: where the limit goes."""
@@ -150,11 +154,7 @@ class SolveBudget:
             f"solve {self.options.time_limit_s:.2f} s, output and exit {self.output_s:.2f} s "
             f"(file loading {self.load_s:.2f} s, not counted)"
         )
-        if self.missed:
-            head += "; the start alone used the limit: returning the greedy's first plan"
-        elif self.options.solvers == ["greedy"]:
-            head += "; too short for the portfolio: the greedy alone"
-        return head
+        return f"{head}; {self.note}" if self.note else head
 
 
 def output_reserve(pairs: int) -> float:
@@ -162,19 +162,27 @@ def output_reserve(pairs: int) -> float:
     return _OUTPUT_FIXED_S + _OUTPUT_PER_PAIR_S * pairs
 
 
-def solve_budget(options: RunOptions, clock: CommandClock, pairs: int) -> SolveBudget:
+def solve_budget(
+    options: RunOptions, clock: CommandClock, pairs: int, *, replan: bool = False
+) -> SolveBudget:
     """The options with the limit the solve has left on `clock` (see the module docstring).
 
     A budget too short for the portfolio runs the greedy alone; none at all runs it for
-    its first plan (`missed`).
+    its first plan (`missed`). A re-plan (`replan`) keeps its own method and gets the
+    shortest limit when missed.
     """
     limit = options.time_limit_s
     started = clock.spent()
     output = output_reserve(pairs)
     left = limit - started - output
     update: dict[str, object] = {"time_limit_s": max(left, _FIRST_PLAN_S)}
-    if left < _MIN_PORTFOLIO_S:
-        update["solvers"] = ["greedy"]
-    solve_options = options.model_copy(update=update)
     missed = left <= 0
-    return SolveBudget(solve_options, limit, started, clock.load_s, output, missed)
+    note = ""
+    if missed:
+        what = "re-planning in the least time" if replan else "returning the greedy's first plan"
+        note = f"the start alone used the limit: {what}"
+    if not replan and left < _MIN_PORTFOLIO_S:
+        update["solvers"] = ["greedy"]
+        note = note or "too short for the portfolio: the greedy alone"
+    solve_options = options.model_copy(update=update)
+    return SolveBudget(solve_options, limit, started, clock.load_s, output, missed, note)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -211,9 +212,13 @@ def replan_command(
 ) -> None:
     """`solve --from-plan`, or a request document with `previous_plan`: re-plan with a
     move budget and print the new plan's diff. Flags override the document's fields."""
+    from allocator.cli_options import EXIT_LIMIT_MISSED, CommandClock, solve_budget
     from allocator.problem_files import parse_request
     from allocator.replanning import replan, split_replan_fields
-    from models import Plan
+    from models import Plan, RunOptions
+
+    clock = CommandClock.now()  # --time-limit: see allocator.cli_options
+    loading = time.perf_counter()
 
     if max_moves is not None and max_moves < 0:
         raise InputError(f"--max-moves is {max_moves}; use 0 or more")
@@ -240,6 +245,11 @@ def replan_command(
         max_moves = max_moves if max_moves is not None else request.max_moves
         pins = pins or request.pinned
     limit = time_limit if time_limit is not None else options.time_limit_s
+    clock = CommandClock(clock.started, time.perf_counter() - loading)
+    pairs = len(problem.tasks) * len(problem.agents)
+    # Not validated: the re-plan takes any positive limit (checked above).
+    budget = solve_budget(RunOptions.model_construct(time_limit_s=limit), clock, pairs, replan=True)
+    Console(stderr=True).print(budget.line(), highlight=False, soft_wrap=True, markup=False)
     result = _with_source(
         problem_file,
         replan,
@@ -247,7 +257,7 @@ def replan_command(
         previous,
         max_moves=max_moves,
         pinned=pins,
-        time_limit_s=limit,
+        time_limit_s=budget.options.time_limit_s,
     )
     if out is not None:
         out.write_text(json.dumps(result["plan"], indent=1))
@@ -257,6 +267,9 @@ def replan_command(
         _print_replan(result, out)
     if not result["feasible"]:
         raise typer.Exit(EXIT_VIOLATIONS)
+    if budget.missed:
+        Console(stderr=True).print("time limit missed: the command's start alone took longer")
+        raise typer.Exit(EXIT_LIMIT_MISSED)
 
 
 def has_replan_fields(problem_file: Path) -> bool:

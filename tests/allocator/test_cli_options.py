@@ -97,3 +97,12 @@ def test_a_budget_too_short_for_the_portfolio_runs_the_greedy_alone() -> None:
     assert "the greedy alone" in budget.line()
     roomy = solve_budget(RunOptions(time_limit_s=5.0), CommandClock.now(), 10)
     assert roomy.options.solvers is None
+
+
+def test_the_note_names_only_what_the_budget_changed() -> None:
+    asked = RunOptions(time_limit_s=5.0, solvers=["greedy"])
+    assert solve_budget(asked, CommandClock.now(), 10).note == ""
+    past = CommandClock(time.perf_counter() - 6.0)
+    replan = solve_budget(RunOptions(time_limit_s=5.0), past, 10, replan=True)
+    assert replan.missed and replan.options.solvers is None
+    assert "re-planning in the least time" in replan.line()

@@ -13,6 +13,7 @@ from allocator.commands import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+_SOLVE = (sys.executable, "-m", "allocator.cli", "solve")
 
 #: Packages no `solve` needs before its solve starts (solver backends load in the
 #: solver processes; the rest belongs to other commands or to networked requests).
@@ -84,3 +85,26 @@ def test_a_limit_the_start_used_up_exits_5_with_the_greedys_plan() -> None:
     assert [run["name"] for run in report["solvers"]] == ["greedy"]
     assert report["solvers"][0]["verified"] is True
     assert report["status"] == "solved"
+
+
+def test_a_re_plan_whose_limit_the_start_used_up_exits_5_with_a_plan(tmp_path: Path) -> None:
+    problem = EXAMPLES / "gap_c0560.json"
+    plan = tmp_path / "plan.json"
+    first = subprocess.run(
+        [*_SOLVE, str(problem), "-s", "greedy", "--time-limit", "5", "--out", str(plan)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        [*_SOLVE, str(problem), "--from-plan", str(plan), "--time-limit", "0.01", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert again.returncode == 5, again.stderr
+    assert "re-planning in the least time" in again.stderr
+    assert json.loads(again.stdout)["feasible"] is True

@@ -89,7 +89,7 @@ def test_cli_solve_from_plan(before: tuple[Problem, Plan], tmp_path: Path) -> No
             "10",
             "--json",
             "--time-limit",
-            "2",
+            "4",  # counted from the process start: a loaded machine's start can take 1.3 s
             "--out",
             str(tmp_path / "new.json"),
         ],
