@@ -5,11 +5,15 @@ transfer delays, the allocation rules `evaluate_plan` checks, and redundant cons
 that tighten the linear relaxation (end = start + chosen duration; no agent busy longer
 than the makespan; one "same agent" boolean per edge carrying its cheapest transfer).
 
-Times are integers: durations and transfers are scaled and rounded *up*, so every
-schedule of the model is a valid schedule of the real problem (re-timed with the exact
-durations it only gets earlier). A real schedule, re-timed with the rounded times, grows
-by at most one unit per task and per edge along a chain, so the model's bound less
-`slack` units is a valid lower bound on the real makespan.
+Times are integers: durations and transfers are scaled and rounded *down*, so the
+model is a relaxation. Every real schedule, its times scaled and floored, is a model
+schedule (floor(a) + floor(b) <= floor(a + b) keeps every precedence, transfer and
+agent sequence) of makespan at most floor(C * scale): the model's bound over `scale` is
+a lower bound on the real makespan, with no rounding slack. A model schedule is read
+back as agents and a start order and re-timed with the real durations (`decode`),
+later by at most one unit per task and edge along a chain. A coarse scale (about 10^6
+units over the makespan) keeps that below the gap a proof needs, and lets CP-SAT raise
+its bound in steps that matter (at 10^9 units it moved one unit per conflict).
 """
 
 from __future__ import annotations
@@ -46,13 +50,12 @@ class ScheduleModel:
     use: dict[tuple[int, int], cp_model.IntVar]
     makespan: cp_model.IntVar
     scale: float
-    slack: int
     #: A capacity was modelled with rounded amounts, which may cut real schedules out.
     rounded_capacity: bool
 
     def units(self, seconds: float) -> int:
-        """Seconds in model units, rounded up (every model time is a real one)."""
-        return math.ceil(seconds * self.scale) if seconds > 0 else 0
+        """Seconds in model units, rounded down (every real time fits the model)."""
+        return math.floor(seconds * self.scale) if seconds > 0 else 0
 
 
 def build_model(
@@ -70,9 +73,8 @@ def build_model(
     tasks' order per agent). `lower_bound`: a proven bound on the real makespan.
     """
     scale = horizon_units / max(warm.makespan, 1e-9)
-    slack = 2 * (graph.n + len(graph.data)) + 1
     model = cp_model.CpModel()
-    horizon = math.ceil(warm.makespan * scale) + slack
+    horizon = math.ceil(warm.makespan * scale)
     start = [model.new_int_var(0, horizon, f"s{j}") for j in range(graph.n)]
     end = [model.new_int_var(0, horizon, f"e{j}") for j in range(graph.n)]
     use: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -82,7 +84,7 @@ def build_model(
         sizes = []
         for i in allowed[j]:
             b = model.new_bool_var(f"b{j}_{i}")
-            size = math.ceil(graph.duration[i][j] * scale)
+            size = math.floor(graph.duration[i][j] * scale)
             per_agent[i].append(model.new_optional_interval_var(start[j], size, end[j], b, ""))
             use[j, i] = b
             busy[i].append((size, b))
@@ -96,7 +98,7 @@ def build_model(
         for first, then in itertools.pairwise(chain):
             model.add(start[then] >= end[first])
     makespan = model.new_int_var(0, horizon, "makespan")
-    out = ScheduleModel(model, start, end, use, makespan, scale, slack, False)
+    out = ScheduleModel(model, start, end, use, makespan, scale, False)
     _precedence(out, graph, allowed)
     out.rounded_capacity = _allocation_rules(model, problem, use)
     model.add_max_equality(out.makespan, end)
@@ -105,7 +107,8 @@ def build_model(
         if loads:
             model.add(sum(d * b for d, b in loads) <= out.makespan)
     if lower_bound > 0:
-        model.add(out.makespan >= math.floor(lower_bound * scale))
+        # A floored schedule's last finish, floor(s) + floor(d), may lose one unit.
+        model.add(out.makespan >= math.floor(lower_bound * scale) - 1)
     _hint(out, graph, warm)
     return out
 
@@ -262,8 +265,8 @@ def _allocation_rules(
 def _hint(out: ScheduleModel, graph: WorkflowGraph, warm: Schedule) -> None:
     """The warm schedule re-timed in model units, so the hint is feasible as given.
 
-    Rounding each time up on its own could break a tight precedence or agent sequence;
-    re-timing in start order (which respects both) keeps every constraint.
+    Flooring each time on its own could break a precedence or agent sequence by float
+    round-off; re-timing in start order (which respects both) keeps every constraint.
     """
     for (j, i), b in out.use.items():
         out.model.add_hint(b, warm.agent[j] == i)
@@ -272,11 +275,11 @@ def _hint(out: ScheduleModel, graph: WorkflowGraph, warm: Schedule) -> None:
     begin, finish = [0] * graph.n, [0] * graph.n
     for j in sorted(range(graph.n), key=lambda t: (warm.start[t], position[t])):
         i = warm.agent[j]
-        ready = max(agent_free[i], math.ceil(warm.start[j] * out.scale))
+        ready = max(agent_free[i], math.floor(warm.start[j] * out.scale))
         for p, e in graph.preds[j]:
             ready = max(ready, finish[p] + out.units(graph.transfer(e, warm.agent[p], i)))
         begin[j] = ready
-        finish[j] = agent_free[i] = ready + math.ceil(graph.duration[i][j] * out.scale)
+        finish[j] = agent_free[i] = ready + math.floor(graph.duration[i][j] * out.scale)
     for j in range(graph.n):
         out.model.add_hint(out.start[j], begin[j])
         out.model.add_hint(out.end[j], finish[j])
