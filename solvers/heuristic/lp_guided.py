@@ -6,8 +6,8 @@ entropy-smoothed Lagrangian dual of the capacity rows (`solvers.shared.smoothed_
 that gives the report's bound (an exact L(mu) over every eligible pair, valid whatever
 the climb did) and prices close to the LP's. A first fit on the priced scores, dearest
 units first, builds the plan; shift/swap local search on the true score polishes it.
-On the 20,000 x 500 bench.scale instance (one core at load 7): 46 evaluations (6.7 s of
-CPU) gave the bound 83.0k and a plan of 85.8k, where the subgradient had 80.9k after
+On the 20,000 x 500 bench.scale instance (6.7 s of CPU, one core at load 8): the
+bound 83.3k and a plan of 84.9k (gap 1.95 %), where the subgradient had 80.9k after
 7.5 s and the greedy's plan is 87.1k (figures in BENCHMARKS.md, issue 12 part 2).
 """
 

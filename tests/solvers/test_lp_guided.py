@@ -136,3 +136,16 @@ def test_a_deterministic_run_repeats_its_plan_and_bound() -> None:
     assert first.assignment is not None and second.assignment is not None
     assert np.array_equal(first.assignment, second.assignment)
     assert first.bound == second.bound
+
+
+def test_a_sampled_warm_start_keeps_the_bound_below_the_lp() -> None:
+    """Enough tasks per agent for the warm stages to run on a quarter of the tasks: their
+    values bound nothing, so the bound must still come from passes over every pair."""
+    compiled = compile_problem(generate_attribute_problem(2000, 20, seed=6))
+    lp, _ = lp_relaxation(compiled, 60.0)
+    assert lp is not None
+    result = _dual(compiled, 120)
+    assert result.sampled and result.evaluations >= 1
+    assert "quarter of the tasks" in result.method
+    assert result.bound <= lp + 1e-6 * abs(lp)
+    assert result.bound >= lp * (1 - 0.01)
