@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import CompiledProblem
-from models.placement_network import link_use, node_traffic
+from models.placement_network import node_traffic
+from models.topology_routing import route_within_bandwidth
 from solvers.shared.bandwidth_plan import EPS, TOLERANCE, Links, RepairPlan
 from solvers.shared.bandwidth_tabu import tabu_repair
 
@@ -127,14 +128,18 @@ def _try(plan: RepairPlan, moves: list[tuple[int, int]], overflow: float, score:
 
 
 def _routed_overflow(plan: RepairPlan) -> float:
-    """Traffic over bandwidth summed over links once routed around full links."""
+    """Traffic over bandwidth summed over links once routed around full links (the
+    heuristic router alone: the exact LP says only whether it fits, not by how much)."""
     net = plan.p.network
     assert net is not None
-    use = link_use(net, node_traffic(net, plan.p.comm_pairs, plan.p.comm_volume, plan.a))
-    if use is None:
+    traffic = node_traffic(net, plan.p.comm_pairs, plan.p.comm_volume, plan.a)
+    if not traffic.any():
         return 0.0
+    routed = route_within_bandwidth(
+        net.adjacency, net.latency, net.bandwidth, traffic, scale_steps=0
+    )
     iu, ku = net.link_ends
-    return float(np.maximum(use.routing.loads[iu, ku] - plan.links.bandwidth, 0.0).sum())
+    return float(np.maximum(routed.loads[iu, ku] - plan.links.bandwidth, 0.0).sum())
 
 
 def _best_routed_move(plan: RepairPlan, deadline: float) -> list[tuple[int, int]] | None:
@@ -189,7 +194,10 @@ def repair_bandwidth(
         step = [single] if single is not None else _best_swap(plan)
         routed = step is None
         if routed:
-            step = _best_routed_move(plan, deadline)
+            # One routing per candidate: at most half the time left, so the tabu
+            # phase below still gets its turn.
+            now = time.perf_counter()
+            step = _best_routed_move(plan, now + 0.5 * (deadline - now))
         if step is None:
             break
         for j, i in step:

@@ -6,8 +6,9 @@ current one (a heavy pair brought together first overloads another link, which a
 second move then clears). This phase walks: each iteration takes the neighbour with the
 least shortest-path overflow (then the least score increase), even when that is worse,
 among single moves of communicating tasks, moves of both ends of a communicating pair
-to one agent, and swaps of a task crossing an overloaded link with a task of another
-agent. A task moved stays put for `tenure` iterations unless moving it reaches an
+to one agent, moves of all of one agent's communicating tasks to another agent (traffic
+clusters in one step), and swaps of a task crossing an overloaded link with a task of
+another agent. A task moved stays put for `tenure` iterations unless moving it reaches an
 overflow below the best seen (aspiration). The router decides when the plan fits; when
 the walk ends without a fit, the least-overflow plan seen is restored.
 """
@@ -23,7 +24,7 @@ from solvers.shared.bandwidth_plan import EPS, TOLERANCE, RepairPlan
 __all__ = ["tabu_repair"]
 
 #: Swap partners tried per (task, agent): bounds a neighbourhood on large agents.
-_SWAP_PARTNERS = 12
+_SWAP_PARTNERS = 4
 
 Moves = list[tuple[int, int]]
 
@@ -51,25 +52,32 @@ def _crossing(plan: RepairPlan) -> set[int]:
 def _neighbours(
     plan: RepairPlan, movable: np.ndarray, deadline: float
 ) -> list[tuple[float, float, Moves]]:
-    """Every neighbour as (overflow after, score change, moves); those found by the
-    deadline when it passes (a large plan's neighbourhood takes a while)."""
+    """Every neighbour worth scoring as (overflow after, score change, moves); those
+    found by the deadline when it passes (a large plan's neighbourhood takes a while)."""
     m = plan.p.n_agents
     out: list[tuple[float, float, Moves]] = []
     for j in movable.tolist():
         if time.perf_counter() > deadline:
             return out
         allowed, scores = plan.allowed_targets(j), plan.delta_scores(j)
+        node = np.append(plan.links.node, -2)  # "out" is a node of its own here
+        over_at: dict[int, float] = {}  # link loads depend only on the target's node
         for i in np.flatnonzero(allowed).tolist():
             target = i if i < m else -1
-            over = plan.links.overflow(plan.load + plan.delta_load(j, target))
-            out.append((over, float(scores[i]), [(j, target)]))
+            if node[i] not in over_at:
+                delta = plan.delta_load(j, target)
+                over_at[node[i]] = plan.links.overflow(plan.load + delta)
+            out.append((over_at[node[i]], float(scores[i]), [(j, target)]))
     crossing = _crossing(plan)
     for x, y in plan.p.comm_pairs.tolist():
         if plan.fixed[x] or plan.fixed[y] or not ({x, y} & crossing):
             continue
+        if time.perf_counter() > deadline:
+            return out
         both = plan.allowed_targets(x, room=False)[:m] & plan.allowed_targets(y, room=False)[:m]
         for i in np.flatnonzero(both).tolist():
             out.extend(_scored(plan, [(x, i), (y, i)]))
+    out.extend(_merges(plan, deadline))
     for j in sorted(crossing):
         if time.perf_counter() > deadline:
             return out
@@ -81,6 +89,27 @@ def _neighbours(
             for k in on_i[~plan.fixed[on_i]][:_SWAP_PARTNERS].tolist():
                 if plan.allowed_targets(k, room=False)[home]:
                     out.extend(_scored(plan, [(j, i), (k, home)]))
+    return out
+
+
+def _merges(plan: RepairPlan, deadline: float) -> list[tuple[float, float, Moves]]:
+    """Every movable communicating task of one agent onto another agent at once: traffic
+    clusters form in one step that single moves reach only through worse plans."""
+    m = plan.p.n_agents
+    out: list[tuple[float, float, Moves]] = []
+    talking = _communicating(plan)
+    for source in np.unique(plan.a[talking]).tolist():
+        if source < 0:
+            continue
+        tasks = talking[plan.a[talking] == source].tolist()
+        for target in range(m):
+            if time.perf_counter() > deadline:
+                return out
+            if target == source or not all(
+                plan.allowed_targets(j, room=False)[target] for j in tasks
+            ):
+                continue
+            out.extend(_scored(plan, [(j, target) for j in tasks]))
     return out
 
 

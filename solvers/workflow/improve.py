@@ -6,6 +6,9 @@ first are re-timed in full), or trades agents with a task that runs beside it. A
 change is kept only when (makespan, sum of finishes) goes down with the makespan never
 up, so the result is never worse than the start. When no move helps, a random kick of
 a few tasks restarts the descent from the best schedule (iterated local search).
+`admits` (optional) vetoes assignments: a move, swap or kick whose plan it refuses is
+not made (the workflow engine's rounds on routed delays keep every plan within link
+bandwidth this way).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heft import Schedule
 from solvers.workflow.rules import PlacementRules
 
-__all__ = ["improve"]
+__all__ = ["Admits", "improve"]
+
+#: Whether an assignment (agent per task) may be taken; None admits every one.
+Admits = Callable[[list[int]], bool] | None
 
 _MOVES_TRIED = 40  # moves re-timed per descent step, largest estimated gain first
 _SWAP_PARTNERS = 6  # tasks per critical task tried as swap partners
@@ -39,29 +45,36 @@ def improve(
     deadline: float,
     rng: np.random.Generator,
     on_better: Callable[[Schedule], None] | None = None,
+    admits: Admits = None,
 ) -> Schedule:
     """Improve `start` until `deadline` (perf_counter); `rules` must hold its assignment."""
     best = current = start
     best_rules = rules
     while time.perf_counter() < deadline:
-        current = _descend(graph, rules, current, deadline)
+        current = _descend(graph, rules, current, deadline, admits)
         if _better(current, best):
             best, best_rules = current, _copy_rules(rules)
             if on_better is not None:
                 on_better(best)
         rules = _copy_rules(best_rules)
         current = _kick(graph, rules, best, rng)
+        if current is not best and admits is not None and not admits(current.agent):
+            rules, current = _copy_rules(best_rules), best
     return best
 
 
 def _descend(
-    graph: WorkflowGraph, rules: PlacementRules, current: Schedule, deadline: float
+    graph: WorkflowGraph,
+    rules: PlacementRules,
+    current: Schedule,
+    deadline: float,
+    admits: Admits = None,
 ) -> Schedule:
     while time.perf_counter() < deadline:
         found = (
             _best_reorder(graph, current, deadline)
-            or _best_move(graph, rules, current, deadline)
-            or _best_swap(graph, rules, current, deadline)
+            or _best_move(graph, rules, current, deadline, admits)
+            or _best_swap(graph, rules, current, deadline, admits)
         )
         if found is None:
             return current
@@ -147,13 +160,19 @@ def _best_reorder(graph: WorkflowGraph, current: Schedule, deadline: float) -> S
 
 
 def _best_move(
-    graph: WorkflowGraph, rules: PlacementRules, current: Schedule, deadline: float
+    graph: WorkflowGraph,
+    rules: PlacementRules,
+    current: Schedule,
+    deadline: float,
+    admits: Admits = None,
 ) -> Schedule | None:
     for j, i in _candidate_moves(graph, rules, current)[:_MOVES_TRIED]:
         if time.perf_counter() >= deadline:
             return None
         agent = list(current.agent)
         agent[j] = i
+        if admits is not None and not admits(agent):
+            continue
         trial = decode(graph, current.order, agent, current, first_position(current, [j]))
         if _better(trial, current):
             rules.remove(j)
@@ -171,7 +190,11 @@ def _partners(current: Schedule, j: int) -> list[int]:
 
 
 def _best_swap(
-    graph: WorkflowGraph, rules: PlacementRules, current: Schedule, deadline: float
+    graph: WorkflowGraph,
+    rules: PlacementRules,
+    current: Schedule,
+    deadline: float,
+    admits: Admits = None,
 ) -> Schedule | None:
     for j in current.critical_path():
         if not rules.movable(j):
@@ -186,6 +209,8 @@ def _best_swap(
                 continue
             agent = list(current.agent)
             agent[j], agent[t] = agent[t], agent[j]
+            if admits is not None and not admits(agent):
+                continue
             trial = decode(graph, current.order, agent, current, first_position(current, [j, t]))
             if _better(trial, current):
                 _apply_swap(rules, j, t)

@@ -55,6 +55,7 @@ def test_front_members_over_bandwidth_are_repaired_and_verified() -> None:
         assert ev.link_use is None or ev.link_use.max_utilisation <= 1 + 1e-6
         rows.append([ev.objectives["makespan"], ev.objectives["cost"]])
     assert len(non_dominated(np.array(rows))) == len(rows) >= 2
+    assert result.assignment is not None
     chosen = evaluate_plan(compiled, result.assignment, result.start)
     assert chosen.feasible
 
