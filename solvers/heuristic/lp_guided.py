@@ -95,13 +95,17 @@ class LpGuidedSolver:
         dual = _dual(problem, units, model, dual_end, evaluations)
         rng = np.random.default_rng(options.seed)
         built = time.perf_counter()
-        state = _priced_plan(units, model, dual.prices, rng, deadline)
+        # One first fit per set of prices (the coldest stage's first; then the earlier
+        # stages' and the best bound's) while the time allows: each is cheap, and plans
+        # from neighbouring near-LP prices differ by a percent.
+        prices = [*(dual.stage_prices[::-1] or [dual.prices]), dual.multipliers]
+        state = _priced_plan(units, model, prices[0], rng, deadline)
         _report(problem, units, state, recorder, options)
-        # The best bound's multipliers too, when a second first fit fits in the time: the
-        # first fit is cheap, and neither set of prices was better on every run.
-        took = time.perf_counter() - recorder.start - _DUAL_SHARE * limit
-        if options.deterministic or time.perf_counter() + 2 * max(took, 0.0) < deadline:
-            other = _priced_plan(units, model, dual.multipliers, rng, deadline)
+        took = time.perf_counter() - built
+        for other_prices in prices[1:]:
+            if not options.deterministic and time.perf_counter() + 2 * took > deadline:
+                break
+            other = _priced_plan(units, model, other_prices, rng, deadline)
             if model.total(other) < model.total(state):
                 state = other
                 _report(problem, units, state, recorder, options)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
@@ -32,12 +32,12 @@ __all__ = ["SmoothedDual", "smoothed_dual"]
 #: with a plan of 84.4k, all stages on every pair at 83.0k and 85.1k. Colder stages on
 #: each task's 32 best agents (an exact pass every 30 list steps) ended lower (82.3k)
 #: and their prices built a plan 11 % worse: the lists steer the prices astray.
-_WARM_STAGES = (0.05, 0.02)
-_COLD_STAGES = (0.01, 0.005)
+_WARM_STAGES = (0.05, 0.02, 0.01)
+_COLD_STAGES = (0.005, 0.0025)
 _SAMPLE = 0.25
 _SAMPLE_PER_AGENT = 10
 #: Share of the time the sampled stages take (an evaluation there costs about a quarter).
-_SAMPLE_TIME = 0.45
+_SAMPLE_TIME = 0.5
 #: L-BFGS memory (pairs of vectors kept).
 _MEMORY = 20
 
@@ -56,6 +56,9 @@ class SmoothedDual:
     temperature: float
 
     sampled: bool = False  # warm stages on a sample of the tasks
+    #: Each stage's best smoothed point from the coldest warm stage on, coldest last: a
+    #: plan built from near-LP prices changes by a percent between such neighbours.
+    stage_prices: list[np.ndarray] = field(default_factory=list)
 
     @property
     def method(self) -> str:
@@ -171,13 +174,14 @@ def smoothed_dual(
     finite = cost[np.isfinite(cost)]
     scale = float(np.abs(finite).mean()) if finite.size else 1.0
     x = np.zeros(m * d) if start is None else np.maximum(start, 0.0).ravel().astype(np.float64)
-    calls = None if evaluations is None else max(2, evaluations // 4)
+    calls = None if evaluations is None else max(2, evaluations // 5)
     sampled = _SAMPLE * n >= _SAMPLE_PER_AGENT * m
     stages: list[tuple[float, bool]] = [(e, sampled) for e in _WARM_STAGES]
     stages += [(e, False) for e in _COLD_STAGES]
     ends = _stage_ends(t0, deadline, [on_sample for _, on_sample in stages])
     full = _Evaluator(cost, usage, capacity, left_out, deadline)
     part = _sample_evaluator(cost, usage, capacity, left_out, deadline) if sampled else None
+    kept: list[np.ndarray] = []
     for (share, on_sample), end in zip(stages, ends, strict=True):
         evaluator = part if on_sample and part is not None else full
         evaluator.new_stage(max(share * scale, 1e-9), x)
@@ -186,6 +190,8 @@ def smoothed_dual(
         # A sampled evaluation costs about a quarter: three times the calls.
         _climb(evaluator, x, None if calls is None else calls * (3 if on_sample else 1))
         x = evaluator.stage_x  # the stage's best smoothed point (scipy keeps none on a stop)
+        if share <= _WARM_STAGES[-1]:
+            kept.append(x.reshape(m, d).copy())
         if time.perf_counter() > deadline:
             break
     if full.calls == 0 and time.perf_counter() < deadline:
@@ -198,6 +204,7 @@ def smoothed_dual(
         x.reshape(m, d),
         full.eps,
         sampled,
+        kept,
     )
 
 
