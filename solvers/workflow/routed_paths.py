@@ -7,6 +7,9 @@ paths (`models.evaluation.with_plan_routes`) and the plan is re-timed on those d
 in the engine's own priority order. `evaluate_plan` checks the schedule against exactly
 these delays.
 
+When the repair finds no fitting plan in its time, every task goes on the one agent
+that can take them all and runs them soonest (no traffic at all), where there is one.
+
 The engine's search runs on lowest-latency delays; with a network it keeps
 `ROUTED_SHARE` of its time for rounds of local search on the routed paths' delays
 (`improve_on_routed_paths`): the plan is repaired and re-timed, the local search
@@ -50,13 +53,34 @@ def on_routed_paths(
     if problem.network is None:
         return schedule
     agent = np.array(schedule.agent, dtype=np.int64)
-    repaired = repair_bandwidth(problem, agent, time_limit_s=repair_s).assignment
+    repair = repair_bandwidth(problem, agent, time_limit_s=repair_s)
+    repaired = repair.assignment
     if np.any(repaired < 0):  # leaving a task out breaks its successors' inputs
         repaired = agent
+    if not repair.fits:
+        gathered = _gathered(problem)
+        if gathered is not None:  # the last resort: no traffic at all
+            repaired = gathered
     routed = with_plan_routes(problem, repaired)
     if routed is problem and np.array_equal(repaired, agent):
         return schedule
     return decode(build_graph(routed), list(schedule.order), repaired.tolist())
+
+
+def _gathered(problem: CompiledProblem) -> np.ndarray | None:
+    """Every task on the one agent that can take them all (eligible, within capacity
+    and max_tasks) and runs them soonest: no transfer crosses a link. None if none can."""
+    n = problem.n_tasks
+    total = problem.usage.sum(axis=1)  # [m, d] all tasks' use on each agent
+    able = (
+        problem.eligible.all(axis=1)
+        & (problem.max_tasks >= n)
+        & np.all(total <= problem.capacity * (1 + 1e-9), axis=1)
+    )
+    if not able.any():
+        return None
+    busy = np.where(able, problem.duration.sum(axis=1), np.inf)
+    return np.full(n, int(np.argmin(busy)), dtype=np.int64)
 
 
 def routed_phase_start(problem: CompiledProblem, deadline: float) -> float:

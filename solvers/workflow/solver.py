@@ -111,8 +111,8 @@ class HeftSolver:
                     first, rules = exact, PlacementRules(problem, np.array(exact.agent))
                     on_better(first)
         proven = _proven(problem, first.makespan, lower, options.rel_gap)
-        if proven:
-            best = first
+        if proven:  # on lowest-latency delays: a network's routing may still cost time
+            best = improve_on_routed_paths(problem, first, deadline, rng)
         else:
             best = improve(graph, rules, first, search_end, rng, on_better)
             best = improve_on_routed_paths(problem, best, deadline, rng)

@@ -12,12 +12,13 @@ import pytest
 
 from models import Problem, compile_problem, evaluate_plan
 from models.generators.workflow import generate_workflow_problem
+from solvers.base import SolveOptions, SolveStatus
 from solvers.shared.bandwidth_repair import repair_bandwidth
 from solvers.workflow.graph import build_graph
 from solvers.workflow.improve import improve
 from solvers.workflow.routed_paths import improve_on_routed_paths, on_routed_paths
 from solvers.workflow.rules import PlacementRules
-from solvers.workflow.solver import heft_schedule
+from solvers.workflow.solver import HeftSolver, heft_schedule
 
 
 def _ring_workflow(seed: int, bandwidth: float, n: int = 30, m: int = 6) -> Problem:
@@ -89,3 +90,14 @@ def test_the_repair_gathers_a_workflow_whose_links_are_tight() -> None:
     repair = repair_bandwidth(compiled, np.array(start.agent), time_limit_s=8.0)
     ev = evaluate_plan(compiled, repair.assignment)
     assert repair.fits and not any(v.kind == "bandwidth" for v in ev.violations)
+
+
+def test_heft_returns_a_plan_within_bandwidth_when_links_are_tight() -> None:
+    # Before the routed rounds and the gathering fallback the engine returned no plan
+    # here: the repair of its plan did not fit in 0.5 s.
+    compiled = compile_problem(_ring_workflow(1, 3.0))
+    result = HeftSolver().solve(compiled, SolveOptions(time_limit_s=4.0, seed=0))
+    assert result.assignment is not None and result.start is not None, result.notes
+    ev = evaluate_plan(compiled, result.assignment, result.start)
+    assert ev.feasible, [v.message for v in ev.violations[:3]]
+    assert result.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
