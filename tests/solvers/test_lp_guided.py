@@ -149,3 +149,25 @@ def test_a_sampled_warm_start_keeps_the_bound_below_the_lp() -> None:
     assert "quarter of the tasks" in result.method
     assert result.bound <= lp + 1e-6 * abs(lp)
     assert result.bound >= lp * (1 - 0.01)
+
+
+@pytest.mark.parametrize(
+    ("extra", "weights"),
+    [
+        ({"n_anti_affinity": 20, "n_co_location": 20}, {"cost": 1.0}),
+        ({"allow_unassigned": True, "with_current": True}, {"cost": 1.0, "migrations": 2.0}),
+    ],
+)
+def test_groups_and_optional_tasks_keep_the_plan_feasible_and_the_bound_valid(
+    extra: dict, weights: dict
+) -> None:
+    problem = generate_attribute_problem(500, 20, seed=7, **extra)
+    problem.objectives = Objectives(weights=weights)
+    compiled = compile_problem(problem)
+    result = LpGuidedSolver().solve(compiled, SolveOptions(time_limit_s=2.0))
+    assert result.assignment is not None and result.bound is not None
+    evaluation = evaluate_plan(compiled, result.assignment)
+    assert evaluation.feasible
+    assert result.bound <= evaluation.score
+    lp, _ = lp_relaxation(compiled, 30.0)
+    assert lp is not None and result.bound <= lp + 1e-6 * abs(lp)
