@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 from models import CompiledProblem
 from solvers.cpsat.int_scaling import choose_scale, scale_down, scale_nearest, scale_up
 from solvers.cpsat.link_capacity import add_link_capacity
-from solvers.shared.link_flow import models_link_capacity
+from solvers.shared.link_flow import CPSAT_LINK_COLUMNS, models_link_capacity
 
 __all__ = ["MAX_COMM_PAIR_VARS", "CpSatModel", "LinearTerm", "formulate"]
 
@@ -106,7 +106,7 @@ def formulate(problem: CompiledProblem, objectives: tuple[str, ...], guarded: bo
     max_tasks(model, problem, by_agent)
     anti_affinity(model, problem)
     co_location(model, problem)
-    if models_link_capacity(problem):
+    if models_link_capacity(problem, CPSAT_LINK_COLUMNS):
         add_link_capacity(model, problem, _x_lookup(model, problem))
     _objective_terms(model, problem, objectives, unassigned, by_agent)
     return model

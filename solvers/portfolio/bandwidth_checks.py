@@ -23,7 +23,7 @@ from models.topology_metrics import LinkLoad
 from models.topology_routing import OVER_TOLERANCE
 from solvers.base import SolveResult, SolveStatus
 from solvers.shared.bandwidth_repair import repair_bandwidth
-from solvers.shared.link_flow import models_link_capacity
+from solvers.shared.link_flow import CPSAT_LINK_COLUMNS, MAX_LINK_COLUMNS, models_link_capacity
 
 __all__ = [
     "BANDWIDTH_AWARE",
@@ -40,10 +40,10 @@ __all__ = [
 #: without its network (a relaxation: their bounds stay valid) and the portfolio
 #: repairs their plans.
 BANDWIDTH_AWARE = frozenset({"greedy", "heft"})
-#: Engines with link-capacity rows (a multi-commodity flow), kept with the network on
-#: small topologies (`models_link_capacity`); beyond, treated as the others. The
+#: Engines with link-capacity rows (a multi-commodity flow) and the size up to which they
+#: get them and keep the network (`models_link_capacity`); beyond, treated as the others. The
 #: workflow NSGA-II keeps it too: it repairs its front members (`pareto_bandwidth`).
-LINK_ROWS = frozenset({"milp", "cpsat"})
+LINK_ROWS = {"milp": MAX_LINK_COLUMNS, "cpsat": CPSAT_LINK_COLUMNS}
 
 #: Seconds the repair of one solver's plan may take after the solvers stop.
 REPAIR_S = 0.5
@@ -53,7 +53,7 @@ def engine_view(name: str, compiled: CompiledProblem) -> CompiledProblem:
     """The problem as engine `name` receives it: without the network unless it is aware."""
     if compiled.network is None or name in BANDWIDTH_AWARE:
         return compiled
-    if name in LINK_ROWS and models_link_capacity(compiled):
+    if name in LINK_ROWS and models_link_capacity(compiled, LINK_ROWS[name]):
         return compiled
     if name == "nsga2" and compiled.workflow is not None:
         return compiled  # the workflow NSGA-II repairs and re-times its front members

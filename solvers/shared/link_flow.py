@@ -14,10 +14,21 @@ import numpy as np
 
 from models import CompiledProblem
 
-__all__ = ["MAX_LINK_COLUMNS", "arcs", "models_link_capacity", "node_columns", "ordered_pairs"]
+__all__ = [
+    "CPSAT_LINK_COLUMNS",
+    "MAX_LINK_COLUMNS",
+    "arcs",
+    "models_link_capacity",
+    "node_columns",
+    "ordered_pairs",
+]
 
 #: At most this many pair and flow variables: the rows go in only on small topologies.
 MAX_LINK_COLUMNS = 20_000
+#: CP-SAT's limit: its integer flows (units of 1/60 and finer) make a first plan hard
+#: to find; 60 tasks x 8 agents on 5 nodes (660 variables) gave none in 5 s, where the
+#: relaxation plus the repair gives one.
+CPSAT_LINK_COLUMNS = 500
 
 
 def ordered_pairs(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -38,14 +49,14 @@ def arcs(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.r_[iu, ku], np.r_[ku, iu], np.r_[link, link]
 
 
-def models_link_capacity(problem: CompiledProblem) -> bool:
+def models_link_capacity(problem: CompiledProblem, limit: int = MAX_LINK_COLUMNS) -> bool:
     """Whether the exact engines get link-capacity rows: a network on which some plan
-    could overload a link, with at most `MAX_LINK_COLUMNS` pair and flow variables."""
+    could overload a link, with at most `limit` pair and flow variables."""
     net = problem.network
     if net is None or not net.may_overload or not len(problem.comm_pairs):
         return False
     size = len(problem.comm_pairs) * len(ordered_pairs(problem)[0])
-    return size + len(net.nodes) * 2 * len(net.link_ends[0]) <= MAX_LINK_COLUMNS
+    return size + len(net.nodes) * 2 * len(net.link_ends[0]) <= limit
 
 
 def node_columns(var_of: np.ndarray, problem: CompiledProblem, task: int, node: int) -> np.ndarray:

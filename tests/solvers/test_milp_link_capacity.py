@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models import Problem, compile_problem, evaluate_plan
-from models.generators.networked import generate_networked_problem
+from models.generators.networked import generate_networked_problem, with_bandwidth
 from models.generators.tiny_networked import (
     brute_force_within_bandwidth,
     generate_tiny_networked_problem,
@@ -20,7 +20,7 @@ from solvers.cpsat.solver import CpSatSolver
 from solvers.milp.model import build_model
 from solvers.milp.solver import MilpSolver
 from solvers.portfolio.bandwidth_checks import engine_view
-from solvers.shared.link_flow import models_link_capacity
+from solvers.shared.link_flow import CPSAT_LINK_COLUMNS, models_link_capacity
 from tests.solvers.tiny_instances import tiny_gap
 
 # Seeds of `generate_tiny_networked_problem` whose cheapest plan overloads a link
@@ -113,3 +113,9 @@ def test_large_networks_leave_the_milp_without_link_rows_and_without_the_network
     assert engine_view("milp", small).network is not None
     assert engine_view("cpsat", small).network is not None
     assert engine_view("nsga2", small).network is None
+    # A mid-sized network: the MILP models it, CP-SAT (integer flows) gets the relaxation.
+    middle = compile_problem(with_bandwidth(generate_networked_problem(60, 8, 5, 0), 5.0))
+    assert models_link_capacity(middle)
+    assert not models_link_capacity(middle, CPSAT_LINK_COLUMNS)
+    assert engine_view("milp", middle).network is not None
+    assert engine_view("cpsat", middle).network is None
