@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from models import Problem, compile_problem, evaluate_plan
+from models.generators.networked_workflow import generate_ring_workflow
 from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.shared.bandwidth_repair import repair_bandwidth
@@ -21,30 +22,8 @@ from solvers.workflow.rules import PlacementRules
 from solvers.workflow.solver import HeftSolver, heft_schedule
 
 
-def _ring_workflow(seed: int, bandwidth: float, n: int = 30, m: int = 6) -> Problem:
-    """A CCR 5 layered workflow, agent i on node i of a ring with one chord; every
-    dependency also talks at 1 unit, so spreading a chain loads the links."""
-    doc = generate_workflow_problem(n, m, 5.0, seed).model_dump(mode="json", exclude_none=True)
-    for i, agent in enumerate(doc["agents"]):
-        agent["node"] = f"n{i}"
-    rng = np.random.default_rng(seed)
-    links = [
-        {
-            "a": f"n{i}",
-            "b": f"n{(i + 1) % m}",
-            "latency_ms": float(rng.integers(1, 4)),
-            "bandwidth": bandwidth,
-        }
-        for i in range(m)
-    ]
-    links.append({"a": "n0", "b": f"n{m // 2}", "latency_ms": 1.0, "bandwidth": bandwidth})
-    doc["topology"] = {"nodes": [{"id": f"n{i}"} for i in range(m)], "links": links}
-    doc["communication"] = [
-        {"a": p["task"], "b": t["id"], "volume": 1.0}
-        for t in doc["tasks"]
-        for p in t.get("after", [])
-    ]
-    return Problem.model_validate(doc)
+def _ring_workflow(seed: int, bandwidth: float) -> Problem:
+    return generate_ring_workflow(seed, bandwidth)
 
 
 def test_the_local_search_takes_no_assignment_the_veto_refuses() -> None:
