@@ -244,3 +244,27 @@ def test_milp_proves_optimality_when_the_latency_optimum_already_fits() -> None:
     assert result.milp.bound == pytest.approx(result.objective_after)
     assert result.objective_after == pytest.approx(90 + 90)
     assert result.routing_after is not None and result.routing_after.method == "shortest-path"
+
+
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_a_design_either_carries_its_traffic_or_says_by_how_much_it_falls_short(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = {
+        (a, b): float(rng.integers(20, 160))
+        for a, b in itertools.combinations(range(5), 2)
+        if rng.random() < 0.5
+    }
+    budget = float(rng.integers(4, 8))
+    request = _request(5, pairs, method="milp", link_budget=budget, max_degree=3)
+    space = build_space(request)
+    result = optimize_topology(request)
+    if result.status in ("optimal", "feasible"):
+        adj = _adjacency(request, result.topology)
+        assert space.routing(adj).max_utilisation(space.bandwidth) <= 1 + OVER_TOLERANCE
+        assert result.routing_after is not None and result.routing_after.fits
+    else:
+        short = result.bandwidth_shortfall
+        assert short is not None and short.congestion > 1 and short.proven
+        assert f"falls short by {short.congestion - 1:.0%}" in result.reason
