@@ -14,6 +14,7 @@ bound 83.3k and a plan of 84.9k (gap 1.95 %), where the subgradient had 80.9k af
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,6 +48,8 @@ _WORK_SHARE = 0.85
 #: there takes about as long as five evaluations).
 _DETERMINISTIC_PAIR_RATE = 5e7
 _PAIRS_PER_ROUND = 5
+#: Orders tried after the prices: cost level / size^power (see `_best_first_fit`).
+_SIZE_POWERS = (0.25, 0.5)
 
 
 def lp_guided_skip_reason(problem: CompiledProblem) -> str | None:
@@ -95,20 +98,15 @@ class LpGuidedSolver:
         dual = _dual(problem, units, model, dual_end, evaluations)
         rng = np.random.default_rng(options.seed)
         built = time.perf_counter()
-        # One first fit per set of prices (the coldest stage's first; then the earlier
-        # stages' and the best bound's) while the time allows: each is cheap, and plans
-        # from neighbouring near-LP prices differ by a percent.
-        prices = [*(dual.stage_prices[::-1] or [dual.prices]), dual.multipliers]
-        state = _priced_plan(units, model, prices[0], rng, deadline)
-        _report(problem, units, state, recorder, options)
-        took = time.perf_counter() - built
-        for other_prices in prices[1:]:
-            if not options.deterministic and time.perf_counter() + 2 * took > deadline:
-                break
-            other = _priced_plan(units, model, other_prices, rng, deadline)
-            if model.total(other) < model.total(state):
-                state = other
-                _report(problem, units, state, recorder, options)
+        state = _best_first_fit(
+            units,
+            model,
+            dual,
+            rng,
+            deadline,
+            options.deterministic,
+            lambda s: _report(problem, units, s, recorder, options),
+        )
         searched = time.perf_counter()
         local_search(state, model, deadline, rng, max_rounds=rounds)
         phases = (
@@ -171,12 +169,52 @@ def _dual(
     )
 
 
+def _best_first_fit(
+    units: TaskUnits,
+    model: ScoreModel,
+    dual: SmoothedDual,
+    rng: np.random.Generator,
+    deadline: float,
+    deterministic: bool,
+    report: Callable[[PlanState], None],
+) -> PlanState:
+    """The best of several first fits while the time allows (all in a deterministic run):
+    one per set of prices (the coldest stage's first, then the earlier stages' and the
+    best bound's), then the best prices with small units moved earlier.
+
+    Each is cheap, and the plan changes by about a percent between neighbouring near-LP
+    prices and between orders, with no set or order best on every instance: at two sets
+    of prices on 20,000 x 500, ordering by cost level / size^0.5 gave 84,841 and 85,311
+    where the cost level alone gave 85,124 and 84,116. Prices with 1-3 % noise were
+    worse than the prices themselves every time (12 of 12).
+    """
+    first = (*(dual.stage_prices[::-1] or [dual.prices]), dual.multipliers)
+    tries: list[tuple[np.ndarray | None, float]] = [(p, 0.0) for p in first]
+    tries += [(None, power) for power in _SIZE_POWERS]  # None: the best prices so far
+    start = time.perf_counter()
+    best: PlanState | None = None
+    best_prices = first[0]
+    for done, (prices, power) in enumerate(tries):
+        if done and not deterministic:
+            took = (time.perf_counter() - start) / done
+            if time.perf_counter() + 2 * took > deadline:
+                break
+        use = best_prices if prices is None else prices
+        state = _priced_plan(units, model, use, rng, deadline, power)
+        if best is None or model.total(state) < model.total(best):
+            best, best_prices = state, use
+            report(best)
+    assert best is not None
+    return best
+
+
 def _priced_plan(
     units: TaskUnits,
     model: ScoreModel,
     prices: np.ndarray,
     rng: np.random.Generator,
     deadline: float,
+    size_power: float = 0.0,
 ) -> PlanState:
     """Each unit on its agent of least priced score that has room, the dearest units
     first; what is left by regret insertion, then ejection repair.
@@ -191,6 +229,9 @@ def _priced_plan(
     state = PlanState(units)
     level = np.where(units.eligible, model.linear, 0.0).sum(axis=0)
     level /= np.maximum(units.eligible.sum(axis=0), 1)
+    if size_power:  # level / size^power: small units move earlier
+        size = (units.usage.mean(axis=0) / np.maximum(units.capacity.sum(axis=0), 1e-12)).sum(1)
+        level = level / np.maximum(size, 1e-12) ** size_power
     order = np.argsort(-level, kind="stable")
     placed = _first_fit(state, model, prices, order)
     left = regret_insert(state, model, order[~placed], prices=prices, deadline=deadline)
