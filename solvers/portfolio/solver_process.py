@@ -111,6 +111,8 @@ class SolverProcess:
 
     def poll(self) -> list[StreamedIncumbent]:
         """Drain pending messages; returns new incumbents (in arrival order)."""
+        if not self.process.is_alive():
+            self._read_what_is_there()
         fresh: list[StreamedIncumbent] = []
         while True:
             try:
@@ -174,6 +176,15 @@ class SolverProcess:
         if self.process.is_alive():
             self.process.kill()  # the child had not reached setsid() yet
         self.process.join(timeout=2)
+        self._read_what_is_there()
+
+    def _read_what_is_there(self) -> None:
+        """Once the child is gone: a child killed while writing a message leaves half of
+        it in the pipe, and other children hold its write end open, so a blocking read
+        would wait forever. Only what is already in the pipe is read from now on (a half
+        message reads as an error)."""
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            os.set_blocking(self.channel._reader.fileno(), False)
 
     def reap(self) -> None:
         """After a result: let the child exit, then stop any process it left behind."""
