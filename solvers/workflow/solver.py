@@ -221,9 +221,12 @@ def _verified(
 ) -> tuple[Schedule | None, Evaluation | None]:
     passed: list[tuple[Schedule, Evaluation]] = []
     for schedule in schedules:
-        if passed and problem.network is not None and time.perf_counter() >= deadline:
+        left = deadline - time.perf_counter()
+        if passed and problem.network is not None and left <= 0:
             break  # another repair and re-timing would run past the limit
-        schedule = on_routed_paths(problem, schedule)  # transfers on the routed paths
+        # Transfers on the routed paths; a second repair only in the time left.
+        repair_s = 0.5 if not passed else max(0.05, min(0.5, left))
+        schedule = on_routed_paths(problem, schedule, repair_s=repair_s)
         ev = evaluate_plan(problem, np.array(schedule.agent), np.array(schedule.start))
         if ev.feasible:
             passed.append((schedule, ev))
