@@ -44,6 +44,8 @@ SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
 _REPAIR_ATTEMPTS_PER_AGENT = 4
 #: Share of the time left one descent over shifts, swaps and chains may take at most.
 _POLISH_SHARE = 0.25
+#: Seconds one descent may take at most, per second of the time limit.
+_POLISH_MAX_S = 0.05
 #: Rounds without a better plan after which the tabu walk past a local optimum stops.
 _POLISH_PATIENCE = 100
 #: Tasks above which a round costs ~0.1 s or more (900 tasks, loaded machine): descent
@@ -192,7 +194,8 @@ class _Search:
             return
         if not applies(self.problem, self.best):
             return
-        deadline = time.perf_counter() + max(0.0, _POLISH_SHARE * self.left())
+        took = min(_POLISH_SHARE * self.left(), _POLISH_MAX_S * self.options.time_limit_s)
+        deadline = time.perf_counter() + max(0.0, took)
         patience = _POLISH_PATIENCE if self.problem.n_tasks <= _TABU_MAX_TASKS else 0
         plan, moves = descend(self.problem, self.best, self.pair_cost, deadline, patience, self.rng)
         self.offer(plan)
