@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
-from models import Problem, compile_problem
+from models import Problem, compile_problem, evaluate_plan
 from models.generators.workflow import generate_workflow_problem
+from solvers.base import SolveOptions, SolveStatus
+from solvers.registry import get_solver
+from solvers.shared.proof import relative_gap
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.cpsat_schedule import fastest_transfers
 from solvers.workflow.graph import build_graph
@@ -76,3 +79,18 @@ def test_transfers_kept_when_no_plan_can_overload() -> None:
     assert problem.network is not None and not problem.network.may_overload
     graph = build_graph(problem)
     assert fastest_transfers(problem, graph) is graph
+
+
+@pytest.mark.parametrize(("ccr", "seed"), [(5.0, 0), (1.0, 1)])
+def test_a_proof_holds_for_the_evaluators_makespan(ccr: float, seed: int) -> None:
+    """OPTIMAL means the evaluator's makespan (not the model's rounded one) is within
+    rel_gap of the reported bound."""
+    problem = compile_problem(generate_workflow_problem(12, 3, ccr, seed))
+    options = SolveOptions(time_limit_s=20.0, workers=1)
+    result = get_solver("heft").solve(problem, options)
+    assert result.assignment is not None and result.start is not None
+    ev = evaluate_plan(problem, result.assignment, result.start)
+    assert ev.feasible
+    assert result.status == SolveStatus.OPTIMAL and result.bound is not None
+    gap = relative_gap(ev.objectives["makespan"], result.bound)
+    assert gap is not None and gap <= options.rel_gap
