@@ -106,3 +106,12 @@ def test_the_note_names_only_what_the_budget_changed() -> None:
     replan = solve_budget(RunOptions(time_limit_s=5.0), past, 10, replan=True)
     assert replan.missed and replan.options.solvers is None
     assert "re-planning in the least time" in replan.line()
+
+
+def test_a_missed_limit_still_leaves_a_large_request_time_for_its_first_plan() -> None:
+    past = CommandClock(time.perf_counter() - 2.0)
+    small = solve_budget(RunOptions(time_limit_s=0.5), past, 100)
+    large = solve_budget(RunOptions(time_limit_s=0.5), past, 10_000_000)
+    assert small.missed and large.missed
+    assert small.options.time_limit_s < 0.05  # 20 x 5: the first plan takes milliseconds
+    assert large.options.time_limit_s > 1.0  # 20,000 x 500: its construction takes seconds
