@@ -5,7 +5,8 @@ The placement's traffic is a multi-commodity flow aggregated by source node: for
 communicating pair and ordered node pair (s, w) joined by a path, a pair variable says
 the pair's volume goes from s to w; per source node, a flow on each directed arc; per
 link, both directions' flow within bandwidth. Built only when some plan could overload
-a link and the rows stay small.
+a link, the rows stay small, and the evaluator routes every possible traffic exactly
+(`models.routing_exact.EXACT_VARIABLES`: up to about 9 nodes), so rows and evaluator agree.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from models import CompiledProblem
+from models.routing_exact import EXACT_VARIABLES
 
 __all__ = [
     "CPSAT_LINK_COLUMNS",
@@ -54,6 +56,11 @@ def models_link_capacity(problem: CompiledProblem, limit: int = MAX_LINK_COLUMNS
     could overload a link, with at most `limit` pair and flow variables."""
     net = problem.network
     if net is None or not net.may_overload or not len(problem.comm_pairs):
+        return False
+    v, links = len(net.nodes), len(net.link_ends[0])
+    if v * (v - 1) // 2 * 2 * links > EXACT_VARIABLES:
+        # The evaluator's routing would be heuristic for some plans: a plan the flow
+        # rows accept could fail it (about 9 nodes and beyond).
         return False
     size = len(problem.comm_pairs) * len(ordered_pairs(problem)[0])
     return size + len(net.nodes) * 2 * len(net.link_ends[0]) <= limit
