@@ -6,9 +6,9 @@ entropy-smoothed Lagrangian dual of the capacity rows (`solvers.shared.smoothed_
 that gives the report's bound (an exact L(mu) over every eligible pair, valid whatever
 the climb did) and prices close to the LP's. A first fit on the priced scores, dearest
 units first, builds the plan; shift/swap local search on the true score polishes it.
-On the 20,000 x 500 bench.scale instance (6.7 s of CPU, one core at load 8): the
-bound 83.3k and a plan of 84.9k (gap 1.95 %), where the subgradient had 80.9k after
-7.5 s and the greedy's plan is 87.1k (figures in BENCHMARKS.md, issue 12 part 2).
+On the 20,000 x 500 bench.scale instance (10 s of CPU, one core at load 6): the bound
+83.4k and a plan of 84.8k (gap 1.64 %), where the subgradient had 80.9k after 7.5 s and
+the greedy's plan is 87.0k (figures in BENCHMARKS.md, issue 12 part 2).
 """
 
 from __future__ import annotations
