@@ -7,6 +7,7 @@ gap (see `verdict`), never from one status flag alone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,10 @@ class MilpSolver:
         done = _run_stages(model, problem, backend, options, planned, incumbents)
         for stage in done:
             notes += stage.outcome.notes
-        return conclude(problem, options, clock, incumbents.best, model, done, len(planned), notes)
+        out = conclude(problem, options, clock, incumbents.best, model, done, len(planned), notes)
+        if out.status == SolveStatus.INFEASIBLE and model.link_columns is not None:
+            out.notes.append(_bandwidth_to_blame(problem, backend, options, clock))
+        return out
 
 
 def _run_stages(
@@ -190,6 +194,33 @@ def _final_assignment(
         return None
     incumbents.offer(assignment)
     return assignment
+
+
+def _bandwidth_to_blame(
+    problem: CompiledProblem, backend: str, options: SolveOptions, clock: TraceRecorder
+) -> str:
+    """After a proof of infeasibility with link rows, in the time left: does a plan exist
+    without them? (Then bandwidth alone rules every placement out.)"""
+    blind = replace(problem, network=None)
+    left = options.time_limit_s - clock.elapsed()
+    if left < 0.2:
+        return "the proof includes link bandwidth; no time left to tell if it alone is to blame"
+    # No incumbents or peers: a plan of the problem without bandwidth is no answer.
+    quiet = replace(options, time_limit_s=left, on_incumbent=None, peer_plans=None, hints=[])
+    try:
+        model = build_model(blind, objective_names(blind))
+    except ModelInfeasibleError:
+        return "even without link bandwidth no plan exists: other rules rule every plan out"
+    found = _Incumbents(blind, quiet, TraceRecorder())
+    done = _run_stages(model, blind, backend, quiet, stages(blind, model)[:1], found)
+    if found.best is not None:
+        return (
+            "without link bandwidth a plan exists: the links' bandwidth is what rules every "
+            "placement out (put communicating tasks on fewer nodes or add bandwidth)"
+        )
+    if done and done[0].outcome.infeasible:
+        return "even without link bandwidth no plan exists: other rules rule every plan out"
+    return "the proof includes link bandwidth; whether it alone is to blame is not known"
 
 
 def _extract(model: MilpModel, problem: CompiledProblem, x_values: np.ndarray) -> np.ndarray:

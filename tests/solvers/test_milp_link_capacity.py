@@ -70,6 +70,8 @@ def test_exact_engines_prove_that_no_placement_fits(
     result = engine().solve(compiled, SolveOptions(time_limit_s=5.0))
     assert result.status == SolveStatus.INFEASIBLE
     assert result.assignment is None
+    if engine is MilpSolver:
+        assert any("bandwidth is what rules every placement out" in n for n in result.notes)
 
 
 def test_a_problem_without_a_network_gets_the_same_model() -> None:
