@@ -8,6 +8,7 @@ covers), so only the greedy's first plan was computed (a re-plan: in the least t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -337,8 +338,9 @@ def main() -> None:
         # Everything is printed and written, solver processes are joined: skip the
         # interpreter's teardown (0.1-0.3 s on the loaded 2-core machine, counted
         # against --time-limit). Other commands (serve, ...) exit normally.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # a reader that closed the pipe early
+                stream.flush()
         os._exit(code)
     sys.exit(code)
 
