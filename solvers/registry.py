@@ -14,7 +14,13 @@ import sys
 
 from solvers.base import Solver
 
-__all__ = ["SOLVER_NAMES", "UnknownSolverError", "get_solver", "registered_solvers"]
+__all__ = [
+    "SOLVER_NAMES",
+    "UnknownSolverError",
+    "get_solver",
+    "registered_solvers",
+    "solver_modules",
+]
 
 # name -> (module, class). Order is the default run order in reports.
 _REGISTRY: dict[str, tuple[str, str]] = {
@@ -74,6 +80,12 @@ def registered_solvers() -> list[str]:
         except ImportError:
             continue
     return out
+
+
+def solver_modules() -> tuple[str, ...]:
+    """Every registered solver's module, for a long-lived process to import before it
+    forks (the job runner's forkserver preloads them, so each job's solvers start warm)."""
+    return tuple(module for module, _ in _REGISTRY.values())
 
 
 def _found_without_import(name: str) -> bool:

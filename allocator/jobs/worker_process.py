@@ -20,17 +20,12 @@ from allocator.jobs.execution import execute_job
 from allocator.jobs.lifeline import exit_now, release_fork_server, watch_service
 from allocator.store import JobOutcome
 from models.progress import ProgressEvent
+from solvers.registry import solver_modules
 
 __all__ = ["PRELOAD_MODULES", "init_pool_worker", "job_process_main", "pool_ready", "pool_solve"]
 
 # Imported once in the fork server, so each job's process starts warm.
-PRELOAD_MODULES: tuple[str, ...] = (
-    "allocator.jobs.worker_process",
-    "solvers.heuristic.solver",
-    "solvers.cpsat.solver",
-    "solvers.milp.solver",
-    "solvers.nsga2.solver",
-)
+PRELOAD_MODULES: tuple[str, ...] = ("allocator.jobs.worker_process", *solver_modules())
 
 # After the service died, a job's solvers get this long to stop before the group is killed.
 ORPHAN_GRACE_S = 2.0
