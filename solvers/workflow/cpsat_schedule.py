@@ -17,6 +17,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from models import CompiledProblem
+from models.run_options import DEFAULT_REL_GAP
 from solvers.workflow.cpsat_model import break_symmetry, build_model, identical_agent_runs
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heft import Schedule
@@ -112,7 +113,7 @@ def solve_schedule(
     time_limit_s: float,
     workers: int,
     seed: int,
-    rel_gap: float = 0.0,
+    rel_gap: float = DEFAULT_REL_GAP,
 ) -> CpScheduleOutcome:
     """Minimise the makespan from `warm` (a valid schedule) within the time limit, or
     until the model's gap is within half of `rel_gap`."""

@@ -102,7 +102,9 @@ class HeftSolver:
             )
             rules = PlacementRules(problem, np.array(first.agent))
             budget = _CP_SHARE * left
-            outcome = solve_schedule(problem, graph, first, budget, options.workers, options.seed)
+            outcome = solve_schedule(
+                problem, graph, first, budget, options.workers, options.seed, options.rel_gap
+            )
             lower = outcome.lower_bound
             if outcome.agent is not None and outcome.order is not None:
                 exact = decode(graph, outcome.order, outcome.agent)
