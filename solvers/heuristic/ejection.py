@@ -116,8 +116,8 @@ def _victims(
     un = state.units
     on_i = np.flatnonzero(state.assign == i)
     partners = np.zeros(len(on_i), dtype=bool)
-    if un.aa.shape[1]:
-        mine = un.aa[u].indices
+    if un.n_groups:
+        mine = un.groups_of(u)
         if len(mine):
             partners = np.asarray((un.aa[on_i][:, mine]).sum(axis=1)).ravel() > 0
     # Recently placed units stay put, so the walk does not undo its own last steps.

@@ -254,13 +254,13 @@ def _first_fit(
     by_unit = np.ascontiguousarray(priced.T)  # one unit's agents side by side
     usage = np.ascontiguousarray(un.usage.transpose(1, 0, 2))  # [U, m, d], likewise
     cap = un.capacity + FIT_TOLERANCE
-    in_groups = np.diff(un.aa.indptr) > 0
+    in_groups = np.diff(un.aa_indptr) > 0
     placed = np.zeros(len(order), dtype=bool)
     for pos, u in enumerate(order.tolist()):
         ok = np.all(state.used + usage[u] <= cap, axis=1)
         ok &= state.count + un.size[u] <= un.max_tasks
         if in_groups[u]:
-            groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
+            groups = un.groups_of(u)
             ok &= state.group_count[groups].sum(axis=0) == 0
         column = np.where(ok, by_unit[u], np.inf)
         i = int(np.argmin(column))

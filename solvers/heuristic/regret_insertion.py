@@ -164,7 +164,7 @@ def _place_batch(
     un = state.units
     step = max(1, _BATCH_SCORE_ELEMENTS // max(un.n_agents, 1))
     cap = un.capacity + FIT_TOLERANCE
-    in_groups = np.diff(un.aa.indptr) > 0
+    in_groups = np.diff(un.aa_indptr) > 0
     placed = np.zeros(len(batch), dtype=bool)
     for start in range(0, len(batch), step):
         part = batch[start : start + step]
@@ -204,7 +204,7 @@ def _place_one(
     ok &= np.all(state.used + un.usage[:, u, :] <= cap, axis=1)
     ok &= state.count + un.size[u] <= un.max_tasks
     if in_groups[u]:
-        groups = un.aa.indices[un.aa.indptr[u] : un.aa.indptr[u + 1]]
+        groups = un.groups_of(u)
         ok &= state.group_count[groups].sum(axis=0) == 0
     column = np.where(ok, own, np.inf)
     i = int(np.argmin(column))
@@ -252,7 +252,7 @@ def relaxed_start(state: PlanState, model: ScoreModel, prices: np.ndarray) -> np
             state.remove(u)
             shed.append(u)
     # Anti-affinity clashes the relaxation ignored: shed all but one per agent.
-    if un.aa.shape[1]:
+    if un.n_groups:
         for u in np.flatnonzero(state.assign >= 0).tolist():
             i = int(state.assign[u])
             if not state.fits_after_removal(u, i):

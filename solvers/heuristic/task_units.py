@@ -2,16 +2,23 @@
 
 The heuristics move units, never single tasks, so co-location holds by construction.
 Without co-location groups every array is a view of the compiled problem (no copy).
+scipy is imported only for requests with co-location or anti-affinity groups: its
+import (about 0.16 s of CPU, most of it numpy.f2py through scipy's array-API layer)
+is a third of a small request's time limit on the CLI.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from models.compiled import CompiledProblem
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["FIT_TOLERANCE", "PlanState", "TaskUnits", "build_units"]
 
@@ -31,7 +38,12 @@ class TaskUnits:
     weight: np.ndarray  # float64[U] summed task weights
     rank: np.ndarray  # int8[U] best (lowest) priority rank among members
     unit_of_task: np.ndarray  # int64[n]
-    aa: sp.csr_matrix  # int32[U, G] anti-affinity membership counts
+    # Anti-affinity membership counts int32[U, G] as CSR arrays: unit u's groups are
+    # aa_indices[aa_indptr[u]:aa_indptr[u + 1]]; `aa` is the same as a scipy matrix.
+    aa_indptr: np.ndarray  # int32[U + 1]
+    aa_indices: np.ndarray  # int32[nnz]
+    aa_counts: np.ndarray  # int32[nnz]
+    n_groups: int  # G
     capacity: np.ndarray  # float64[m, d]
     max_tasks: np.ndarray  # int64[m]
     self_conflict: np.ndarray  # bool[U] two members share an anti-affinity group
@@ -43,6 +55,19 @@ class TaskUnits:
     @property
     def n_agents(self) -> int:
         return int(self.capacity.shape[0])
+
+    def groups_of(self, u: int) -> np.ndarray:
+        """Anti-affinity groups unit u belongs to."""
+        return self.aa_indices[self.aa_indptr[u] : self.aa_indptr[u + 1]]
+
+    @cached_property
+    def aa(self) -> sp.csr_matrix:
+        """Membership counts as a scipy matrix, for the moves that need matrix products
+        (only reached when `n_groups` > 0)."""
+        import scipy.sparse as sp  # lazily: see the module docstring
+
+        shape = (self.n_units, self.n_groups)
+        return sp.csr_matrix((self.aa_counts, self.aa_indices, self.aa_indptr), shape=shape)
 
     def to_assignment(self, unit_assign: np.ndarray) -> np.ndarray:
         """Agent per task (int32[n]) from agent per unit."""
@@ -61,6 +86,8 @@ def build_units(problem: CompiledProblem) -> TaskUnits:
     """Merge co-location groups (transitively) into units. O(m * n * d) with groups."""
     n = problem.n_tasks
     if problem.co_location:
+        import scipy.sparse as sp  # lazily: see the module docstring
+
         unit_of_task = _co_location_labels(n, problem.co_location)
         n_units = int(unit_of_task.max()) + 1
         member = sp.csr_matrix(
@@ -85,22 +112,10 @@ def build_units(problem: CompiledProblem) -> TaskUnits:
         size = np.ones(n, dtype=np.int64)
         weight = problem.task_weight.astype(np.float64)
         rank = problem.priority_rank.astype(np.int8)
-    rows, cols = [], []
-    for g, group in enumerate(problem.anti_affinity):
-        rows.append(unit_of_task[group])
-        cols.append(np.full(len(group), g))
-    if rows:
-        aa = sp.csr_matrix(
-            (
-                np.ones(sum(len(r) for r in rows), dtype=np.int32),
-                (np.concatenate(rows), np.concatenate(cols)),
-            ),
-            shape=(n_units, len(problem.anti_affinity)),
-        )
-        aa.sum_duplicates()
-    else:
-        aa = sp.csr_matrix((n_units, 0), dtype=np.int32)
-    self_conflict = np.asarray((aa > 1).sum(axis=1)).ravel() > 0
+    indptr, indices, counts = _anti_affinity_csr(problem.anti_affinity, unit_of_task, n_units)
+    # A unit counted twice in one group holds two of its members.
+    self_conflict = np.zeros(n_units, dtype=bool)
+    self_conflict[np.repeat(np.arange(n_units), np.diff(indptr))[counts > 1]] = True
     return TaskUnits(
         cost=cost,
         usage=usage,
@@ -110,19 +125,45 @@ def build_units(problem: CompiledProblem) -> TaskUnits:
         weight=weight,
         rank=rank,
         unit_of_task=unit_of_task,
-        aa=aa,
+        aa_indptr=indptr,
+        aa_indices=indices,
+        aa_counts=counts,
+        n_groups=len(problem.anti_affinity),
         capacity=problem.capacity.astype(np.float64),
         max_tasks=problem.max_tasks.astype(np.int64),
         self_conflict=self_conflict,
     )
 
 
+def _anti_affinity_csr(
+    groups: list[np.ndarray], unit_of_task: np.ndarray, n_units: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays (indptr, group ids, member counts) of units x anti-affinity groups."""
+    if not groups:
+        return (
+            np.zeros(n_units + 1, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+        )
+    import scipy.sparse as sp  # lazily: see the module docstring
+
+    rows = np.concatenate([unit_of_task[group] for group in groups])
+    cols = np.concatenate([np.full(len(group), g) for g, group in enumerate(groups)])
+    ones = np.ones(len(rows), dtype=np.int32)
+    aa = sp.csr_matrix((ones, (rows, cols)), shape=(n_units, len(groups)))
+    aa.sum_duplicates()
+    return aa.indptr, aa.indices, aa.data
+
+
 def _co_location_labels(n: int, groups: list[np.ndarray]) -> np.ndarray:
     """Connected components of the co-location relation, labelled 0..U-1."""
+    import scipy.sparse as sp  # lazily: see the module docstring
+    from scipy.sparse.csgraph import connected_components
+
     rows = np.concatenate([g[:-1] for g in groups])
     cols = np.concatenate([g[1:] for g in groups])
     graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, labels = sp.csgraph.connected_components(graph, directed=False)
+    _, labels = connected_components(graph, directed=False)
     return labels.astype(np.int64)
 
 
@@ -140,7 +181,7 @@ class PlanState:
         self.used = np.zeros((m, d), dtype=np.float64)
         self.load = np.zeros(m, dtype=np.float64)
         self.count = np.zeros(m, dtype=np.int64)
-        self.group_count = np.zeros((units.aa.shape[1], m), dtype=np.int32)
+        self.group_count = np.zeros((units.n_groups, m), dtype=np.int32)
         if assign is not None:
             for u in np.flatnonzero(np.asarray(assign) >= 0):
                 self.place(int(u), int(assign[u]))
@@ -152,8 +193,7 @@ class PlanState:
         return self.units.capacity - self.used
 
     def _groups(self, u: int) -> np.ndarray:
-        aa = self.units.aa
-        return aa.indices[aa.indptr[u] : aa.indptr[u + 1]]
+        return self.units.groups_of(u)
 
     def place(self, u: int, i: int) -> None:
         un = self.units
@@ -215,7 +255,7 @@ class PlanState:
 
     def forbidden(self, cols: np.ndarray) -> np.ndarray | None:
         """bool[len(cols), m]: agent i holds an anti-affinity partner of unit cols[k]."""
-        if self.units.aa.shape[1] == 0:
+        if self.units.n_groups == 0:
             return None
         sub = self.units.aa[cols]
         conflicts = np.asarray((sub @ self.group_count).astype(np.int64))

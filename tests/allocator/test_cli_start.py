@@ -53,6 +53,27 @@ def test_the_cli_imports_no_heavy_package_at_start() -> None:
     assert json.loads(proc.stdout) == []
 
 
+def test_a_small_request_without_groups_solves_without_scipy() -> None:
+    # The greedy runs in the command's own process; scipy's import alone was a third
+    # of a 0.5 s limit. Requests with co-location or anti-affinity groups still use it.
+    code = (
+        "import sys\n"
+        "from allocator.facade import solve\n"
+        "from models import RunOptions\n"
+        "from models.generators.instances import generate_attribute_problem\n"
+        "problem = generate_attribute_problem(20, 5, seed=0)\n"
+        "assert not problem.groups\n"
+        "report = solve(problem, RunOptions(solvers=['greedy'], time_limit_s=5))\n"
+        "assert report.status == 'solved', report.status\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_simulate_help_names_match_the_simulation() -> None:
     from allocator.simulation import POLICY_NAMES
     from allocator.simulation.workflows import WORKFLOW_SHAPES
