@@ -12,7 +12,6 @@ rest of the time.
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -25,8 +24,8 @@ from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
 from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
-from solvers.lns.chains import applies, descend
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
+from solvers.lns.polish import Polisher
 from solvers.lns.repair import shift_repair
 from solvers.lns.rule_choice import RuleChooser
 from solvers.lns.steps import Lanes, Step, StepSizes
@@ -42,15 +41,6 @@ __all__ = ["SEPARABLE", "LnsSolver"]
 SEPARABLE = frozenset({"cost", "migrations", "unassigned"})
 #: Neighbourhoods of the rounded LP plan tried at most per agent while repairing it.
 _REPAIR_ATTEMPTS_PER_AGENT = 4
-#: Share of the time left one descent over shifts, swaps and chains may take at most.
-_POLISH_SHARE = 0.25
-#: Seconds one descent may take at most, per second of the time limit.
-_POLISH_MAX_S = 0.05
-#: Rounds without a better plan after which the tabu walk past a local optimum stops.
-_POLISH_PATIENCE = 100
-#: Tasks above which a round costs ~0.1 s or more (900 tasks, loaded machine): descent
-#: only, no tabu walk.
-_TABU_MAX_TASKS = 500
 #: Waiting (unassigned) tasks an agent-rule cut also frees, at most.
 _WAITING_TAKERS = 50
 
@@ -112,10 +102,9 @@ class _Search:
         self.best_score = np.inf
         self.target = -np.inf  # the bound the incumbent must meet to be optimal
         self.peer_plans_taken = 0
-        self.chain_moves = 0
-        self.polished_score = np.inf  # the last incumbent score the descent started from
         self.rules = RuleChooser(RULES, self.rng)
-        self.pair_cost = pair_costs(problem)[0].astype(np.float64)
+        cost = pair_costs(problem)[0]
+        self.polisher = Polisher(problem, cost, options.time_limit_s, self.rng)
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()
@@ -154,8 +143,9 @@ class _Search:
             f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
-        if self.chain_moves:
-            self.notes.append(f"{self.chain_moves} shift / swap / chain moves between sub-solves")
+        polish_note = self.polisher.note()
+        if polish_note:
+            self.notes.append(polish_note)
         if self.peer_plans_taken:
             self.notes.append(
                 f"{self.peer_plans_taken} better plan(s) of other solvers taken as incumbent"
@@ -190,17 +180,10 @@ class _Search:
     def _polish(self) -> None:
         """Descend from a new incumbent over every shift, swap and two-step chain
         (cheap next to a sub-solve, and it spans all agents at once)."""
-        if self.best is None or self.best_score >= self.polished_score - 1e-9:
-            return
-        if not applies(self.problem, self.best):
-            return
-        took = min(_POLISH_SHARE * self.left(), _POLISH_MAX_S * self.options.time_limit_s)
-        deadline = time.perf_counter() + max(0.0, took)
-        patience = _POLISH_PATIENCE if self.problem.n_tasks <= _TABU_MAX_TASKS else 0
-        plan, moves = descend(self.problem, self.best, self.pair_cost, deadline, patience, self.rng)
-        self.offer(plan)
-        self.chain_moves += moves
-        self.polished_score = self.best_score
+        plan = self.polisher.polish(self.best, self.best_score, self.left())
+        if plan is not None:
+            self.offer(plan)
+            self.polisher.last_score = self.best_score  # the next descent waits for better
 
     def _take_peer_plans(self) -> None:
         """Cut the next neighbourhoods around a better plan another solver found."""

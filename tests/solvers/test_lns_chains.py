@@ -14,6 +14,7 @@ from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
 from solvers.lns.chains import applies, descend
 from solvers.lns.neighbourhoods import NeighbourhoodPicker
+from solvers.lns.polish import TOTAL, Polisher
 from solvers.lns.rule_choice import FLOOR, RuleChooser
 from solvers.registry import get_solver
 
@@ -126,3 +127,19 @@ def test_lp_task_rule_frees_mostly_tasks_the_plan_places_off_the_lp_choice() -> 
     # Weights 1 + 1/8 against 1/8 (the floor): the five off-LP tasks hold over half the
     # weight, so draws of five without replacement give ~45% of them; a uniform draw 12.5%.
     assert drawn > 0.3 * 250
+
+
+def test_polisher_descends_once_per_better_incumbent_and_keeps_to_its_total() -> None:
+    compiled = compile_gap(generate_gap("D", 6, 48, seed=9))
+    start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
+    assert start.assignment is not None
+    score = evaluate_plan(compiled, start.assignment).score
+    cost = pair_costs(compiled)[0]
+    polisher = Polisher(compiled, cost, 10.0, np.random.default_rng(0))
+    better = polisher.polish(start.assignment, score, left_s=10.0)
+    assert better is not None and evaluate_plan(compiled, better).feasible
+    assert evaluate_plan(compiled, better).score <= score
+    assert polisher.polish(start.assignment, score, left_s=10.0) is None  # not better
+    spent = Polisher(compiled, cost, 10.0, np.random.default_rng(0))
+    spent.seconds = TOTAL * 10.0  # the descents' share of the limit is used up
+    assert spent.polish(start.assignment, score, left_s=10.0) is None
