@@ -93,6 +93,7 @@ def _solvers_to_run(
         registered_solvers(),
         options.workers,
         deterministic=options.deterministic,
+        time_limit_s=options.time_limit_s,
     )
     skipped = dict(choice.skipped)
     run = []

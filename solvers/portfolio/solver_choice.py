@@ -1,6 +1,7 @@
 """Which solvers a request gets: the ones asked for (or all), minus those a size limit,
-the objective mode or a workflow rules out, each skipped one with its reason. The
-limits themselves are in `strategy.py`."""
+the objective mode or a workflow rules out, each skipped one with its reason, and the
+greedy alone when the time limit is too short for the portfolio (`greedy_alone_below`).
+The size limits themselves are in `strategy.py`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,26 @@ from dataclasses import dataclass
 from models import CompiledProblem
 from solvers.portfolio.strategy import CLOCK_DRIVEN, PER_CORE, SizeLimits
 
-__all__ = ["SolverChoice", "choose_solvers"]
+__all__ = ["SolverChoice", "choose_solvers", "greedy_alone_below"]
+
+#: Below `greedy_alone_below(pairs)` seconds the greedy alone finds better plans than the
+#: portfolio, which gives it a share of the limit and splits the cores: `python -m
+#: bench.tiny_budget_choice` (library, warm process, 2 shared cores, load 3-4, 3-6 seeds)
+#: had the automatic choice worse than the greedy alone at 20 x 5 up to 0.5 s (never at
+#: 0.75 s), 200 x 20 up to 0.75 s (never at 1 s), 500 x 40 up to 1.5 s, 2,000 x 100 up
+#: to 2 s (even at 3 s). Above `_GREEDY_ALONE_MAX_PAIRS` nothing was measured.
+_GREEDY_ALONE_FIXED_S = 0.75
+_GREEDY_ALONE_PER_PAIR_S = 5e-5
+_GREEDY_ALONE_MAX_S = 2.5
+_GREEDY_ALONE_MAX_PAIRS = 200_000
+
+
+def greedy_alone_below(pairs: int) -> float:
+    """Time limit (s) under which a request of `pairs` eligible pairs runs the greedy alone
+    (0 above the sizes measured)."""
+    if pairs > _GREEDY_ALONE_MAX_PAIRS:
+        return 0.0
+    return min(_GREEDY_ALONE_FIXED_S + _GREEDY_ALONE_PER_PAIR_S * pairs, _GREEDY_ALONE_MAX_S)
 
 
 @dataclass(frozen=True)
@@ -27,12 +47,15 @@ def choose_solvers(
     cores: int = 2,
     *,
     deterministic: bool = False,
+    time_limit_s: float | None = None,
 ) -> SolverChoice:
     """Pick by size and mode when `requested` is None; otherwise honour the request.
 
     `cores` is the request's workers: the size limits scale with it (`for_cores`).
     A deterministic run leaves out the solvers whose work follows the clock
-    (`CLOCK_DRIVEN`), and whole-model CP-SAT then serves classic GAPs too.
+    (`CLOCK_DRIVEN`), and whole-model CP-SAT then serves classic GAPs too. A
+    `time_limit_s` below `greedy_alone_below` runs the greedy alone (not for
+    workflows or Pareto fronts, which need heft or a front).
     """
     if requested is not None:
         run = [n for n in requested if n in available]
@@ -40,6 +63,8 @@ def choose_solvers(
         return SolverChoice(run=run, skipped=missing)
     limits = PER_CORE.for_cores(cores)
     run, skipped = _by_size_and_mode(problem, limits)
+    if time_limit_s is not None and "greedy" in available:
+        _greedy_alone_if_short(problem, time_limit_s, run, skipped)
     if deterministic:
         for name, why in CLOCK_DRIVEN.items():
             if name in run:
@@ -52,6 +77,23 @@ def choose_solvers(
             run.remove(name)
             skipped[name] = "backend not available on this machine"
     return SolverChoice(run=run, skipped=skipped)
+
+
+def _greedy_alone_if_short(
+    problem: CompiledProblem, limit_s: float, run: list[str], skipped: dict[str, str]
+) -> None:
+    """Leave the greedy alone in `run` when `limit_s` is below `greedy_alone_below`."""
+    if problem.workflow is not None or problem.objectives.mode == "pareto":
+        return
+    below = greedy_alone_below(int(problem.eligible.sum()))
+    if limit_s >= below:
+        return
+    for name in [n for n in run if n != "greedy"]:
+        run.remove(name)
+        skipped[name] = (
+            f"time limit {limit_s:g} s < {below:.2f} s: at this size the greedy alone "
+            "finds better plans in it than the portfolio"
+        )
 
 
 def _by_size_and_mode(
