@@ -5,7 +5,7 @@ kinds Yagiura and Ibaraki's ejection-chain searches are built on, over all agent
 once: move one task (shift), exchange two tasks (swap), or move task j onto agent b
 while b's task k moves on to a third agent (chain). A sub-solve over a few chosen
 agents contains such a move only when it happens to pick all of its agents. Each round
-takes the best improving feasible move; O(n^2) work per round.
+takes the best improving feasible move; O(n x min(n, ROWS)) work per round.
 
 Applies to plans whose score is a sum of per-pair costs (`pair_costs`) with every task
 placed and no group rules; `applies` says when.
@@ -21,10 +21,12 @@ from models import CompiledProblem
 
 __all__ = ["applies", "descend"]
 
-#: Tasks above which the n x n swap and chain tables are not built: at 1,600 tasks a
-#: round took 0.25-1 s on the loaded 2-core machine and the LNS made 6 sub-solves in
-#: 10 s instead of 46 (d401600: 0.35% -> 0.42% alone, 0.29% -> 1.62% in the portfolio).
-MAX_TASKS = 1_000
+#: Tasks above which the descent does not run (memory: ROWS x n tables, time per round).
+MAX_TASKS = 2_000
+#: Tasks that may move onto another task's agent (swap, chain) per round: larger plans
+#: cycle through blocks of this many, so a round is O(ROWS x n) instead of O(n^2) (at
+#: 1,600 tasks a full round took 0.25-1 s on the loaded 2-core machine).
+ROWS = 400
 
 
 def applies(problem: CompiledProblem, plan: np.ndarray) -> bool:
@@ -54,11 +56,17 @@ def descend(
     where a task may not go."""
     rng = rng if rng is not None else np.random.default_rng(0)
     walk = _Walk(problem, plan, cost)
-    best, best_score, stale, moves = walk.plan.copy(), walk.score, 0, 0
+    blocks = np.array_split(rng.permutation(len(plan)), -(-len(plan) // ROWS))
+    best, best_score, stale, moves, misses = walk.plan.copy(), walk.score, 0, 0, 0
     while time.perf_counter() < deadline and stale <= patience:
-        move, delta = walk.best_move(walk.tabu_mask(), best_score - walk.score)
+        rows = blocks[(moves + misses) % len(blocks)]
+        move, delta = walk.best_move(walk.tabu_mask(), best_score - walk.score, rows)
         if move is None or (patience == 0 and delta >= -1e-9):
-            break
+            misses += 1  # on large plans, another block of tasks may still move
+            if misses >= len(blocks):
+                break
+            continue
+        misses = 0
         walk.apply(move, moves + _TENURE + int(rng.integers(0, _TENURE)))
         moves += 1
         if walk.score < best_score - 1e-9:
@@ -90,7 +98,7 @@ class _Walk:
         return self.until > self.round
 
     def best_move(
-        self, tabu: np.ndarray, aspiration: float
+        self, tabu: np.ndarray, aspiration: float, rows: np.ndarray
     ) -> tuple[list[tuple[int, int]] | None, float]:
         return _best_move(
             self.problem,
@@ -102,6 +110,7 @@ class _Walk:
             self.count,
             tabu,
             aspiration,
+            rows,
         )
 
     def apply(self, move: list[tuple[int, int]], until: int) -> None:
@@ -135,10 +144,12 @@ def _best_move(
     count: np.ndarray,
     tabu: np.ndarray,
     aspiration: float,
+    rows: np.ndarray,
 ) -> tuple[list[tuple[int, int]] | None, float]:
     """The best feasible move as (task, new agent) steps in order, and its change of
-    score; (None, inf) when no move is feasible. A move putting a task onto a `tabu`
-    pair is left out unless it changes the score by less than `aspiration`."""
+    score; (None, inf) when no move is feasible. Swaps and chains move one of `rows`
+    onto another task's agent. A move putting a task onto a `tabu` pair is left out
+    unless it changes the score by less than `aspiration`."""
     n = len(plan)
     tasks = np.arange(n)
     here = cost[plan, tasks]  # float[n]
@@ -151,27 +162,27 @@ def _best_move(
     # Best way for each task k to leave its agent (the chain's second step).
     leave = free_shift.min(axis=0)
     leave_to = free_shift.argmin(axis=0)
-    # onto[j, k]: j moves onto k's agent b = plan[k] (k leaves b or swaps into j's agent).
-    b = plan  # indexed by k
-    onto = cost[b[None, :], tasks[:, None]] - here[:, None]  # C[b_k, j] - C[a_j, j]
-    same = plan[:, None] == plan[None, :]
+    # onto[r, k]: j = rows[r] moves onto k's agent b = plan[k] (k leaves b or swaps
+    # into j's agent a).
+    b, a = plan, plan[rows]
+    onto = cost[b[None, :], rows[:, None]] - here[rows][:, None]  # C[b_k, j] - C[a_j, j]
+    same = a[:, None] == b[None, :]
     # Room on b_k after j arrives and k leaves: room[b] + u[b,k] - u[b,j] >= 0.
-    ok_b = np.ones((n, n), dtype=bool)
+    ok_b = np.ones((len(rows), n), dtype=bool)
     for d in range(usage.shape[2]):
         u_bk = usage[b, tasks, d]  # float[n] (k)
-        u_bj = usage[b[None, :], tasks[:, None], d]  # float[n(j), n(k)]
+        u_bj = usage[b[None, :], rows[:, None], d]  # float[rows (j), n (k)]
         ok_b &= u_bj <= room[b, d][None, :] + u_bk[None, :]
     chain = np.where(ok_b & ~same, onto + leave[None, :], np.inf)
     # Swap: k goes to j's agent a instead; room on a after k arrives and j leaves.
-    a = plan  # indexed by j
     back = cost[a[:, None], tasks[None, :]] - here[None, :]  # C[a_j, k] - C[b_k, k]
-    ok_a = np.ones((n, n), dtype=bool)
+    ok_a = np.ones((len(rows), n), dtype=bool)
     for d in range(usage.shape[2]):
-        u_aj = usage[a, tasks, d]
+        u_aj = usage[a, rows, d]
         u_ak = usage[a[:, None], tasks[None, :], d]
         ok_a &= u_ak <= room[a, d][:, None] + u_aj[:, None]
     swap = np.where(ok_b & ok_a & ~same, onto + back, np.inf)
-    onto_tabu = tabu[b[None, :], tasks[:, None]]  # j onto b_k
+    onto_tabu = tabu[b[None, :], rows[:, None]]  # j onto b_k
     back_tabu = tabu[a[:, None], tasks[None, :]]  # k onto a_j
     shift = np.where(tabu & (shift >= aspiration), np.inf, shift)
     chain = np.where(onto_tabu & (chain >= aspiration), np.inf, chain)
@@ -184,9 +195,11 @@ def _best_move(
         i, j = np.unravel_index(int(shift.argmin()), shift.shape)
         return [(int(j), int(i))], best
     if best == best_swap:
-        j, k = np.unravel_index(int(swap.argmin()), swap.shape)
+        r, k = np.unravel_index(int(swap.argmin()), swap.shape)
+        j = rows[r]
         return [(int(j), int(plan[k])), (int(k), int(plan[j]))], best
-    j, k = np.unravel_index(int(chain.argmin()), chain.shape)
+    r, k = np.unravel_index(int(chain.argmin()), chain.shape)
+    j = rows[r]
     # k leaves first so that b has room when j arrives; k's destination was checked
     # against loads before j left its agent, which only frees room.
     return [(int(k), int(leave_to[k])), (int(j), int(plan[k]))], best

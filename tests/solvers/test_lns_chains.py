@@ -12,7 +12,7 @@ from models.gap_reader import GapInstance
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
-from solvers.lns.chains import applies, descend
+from solvers.lns.chains import ROWS, applies, descend
 from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.polish import TOTAL, Polisher
 from solvers.lns.rule_choice import FLOOR, RuleChooser
@@ -24,18 +24,24 @@ def _tiny(costs: list[list[float]], usage: list[list[float]], capacity: list[flo
     return gap_to_problem(instance)
 
 
-@pytest.mark.parametrize(("kind", "seed"), [("D", 1), ("E", 2), ("C", 3)])
-def test_descent_keeps_plans_feasible_and_never_worse(kind: str, seed: int) -> None:
-    compiled = compile_gap(generate_gap(kind, 8, 60, seed=seed))
+@pytest.mark.parametrize(
+    ("kind", "seed", "n_tasks"), [("D", 1, 60), ("E", 2, 60), ("C", 3, 60), ("D", 4, 2 * ROWS + 50)]
+)
+def test_descent_keeps_plans_feasible_and_never_worse(kind: str, seed: int, n_tasks: int) -> None:
+    # The last case has three blocks of tasks per round cycle (plans above ROWS tasks).
+    compiled = compile_gap(generate_gap(kind, 8, n_tasks, seed=seed))
     start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
     assert start.assignment is not None and applies(compiled, start.assignment)
     before = evaluate_plan(compiled, start.assignment)
     cost = pair_costs(compiled)[0].astype(np.float64)
-    plan, moves = descend(compiled, start.assignment, cost, time.perf_counter() + 5)
+    plan, moves = descend(compiled, start.assignment, cost, time.perf_counter() + 60)
     after = evaluate_plan(compiled, plan)
     assert after.feasible
     assert after.score <= before.score + 1e-9
     assert (moves == 0) == (after.score == before.score)
+    # It stopped at a local optimum over every task, not at the end of one block.
+    _, more = descend(compiled, plan, cost, time.perf_counter() + 60, 0, np.random.default_rng(7))
+    assert more == 0
 
 
 @pytest.mark.parametrize("seed", [5, 6])
