@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from allocator.cli_files import OutputFiles, prepare_outputs
 from allocator.cli_options import (
@@ -52,7 +51,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+
+
+def _note(line: str) -> None:
+    """One plain line on stderr (no Rich: `solve --json` does not load it, see cli_rich)."""
+    sys.stderr.write(line + "\n")
+
 
 SolverOpt = Annotated[
     list[str] | None, typer.Option("--solver", "-s", help="Solver to run (repeatable).")
@@ -127,7 +131,7 @@ def _prepare(
             raise UnknownSolverError(name)
     outputs = prepare_outputs(wanted, force=force, together=("html", "json"))
     budget = solve_budget(requested, clock, len(problem.tasks) * len(problem.agents))
-    err.print(budget.line(), highlight=False, soft_wrap=True)
+    _note(budget.line())
     sense = profit_sense() if maximise else MINIMISE
     return _Run(
         problem_file,
@@ -147,10 +151,10 @@ def _execute(run: _Run) -> None:
         run.problem, run.options, compare_all=run.compare_all, quiet=run.as_json, sense=run.sense
     )
     solved_s = time.perf_counter() - solving
-    err.print(f"solved in {solved_s:.2f} s of {run.options.time_limit_s:.2f} s", highlight=False)
+    _note(f"solved in {solved_s:.2f} s of {run.options.time_limit_s:.2f} s")
     written = write_outputs(result, run.outputs, sense=run.sense)
     for line in run.outputs.renamed + written.fallbacks:
-        err.print(line, highlight=False)
+        _note(line)
     if run.as_json:
         sys.stdout.write(report_json(result, run.sense, indent=None) + "\n")
     else:
@@ -158,12 +162,12 @@ def _execute(run: _Run) -> None:
     _solve_output.done = True
     if result.status == "infeasible":
         if run.as_json:
-            err.print(f"infeasible: {'; '.join(result.diagnosis) or 'proven by a solver'}")
+            _note(f"infeasible: {'; '.join(result.diagnosis) or 'proven by a solver'}")
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status == "no_solution":
         raise typer.Exit(EXIT_NO_SOLUTION)
     if run.limit_missed:
-        err.print("time limit missed: the command's start alone took longer", highlight=False)
+        _note("time limit missed: the command's start alone took longer")
         raise typer.Exit(EXIT_LIMIT_MISSED)
 
 
@@ -297,7 +301,7 @@ def convert(
         problem = gap_to_problem(inst, maximise=maximise)
         target = out_dir / f"{problem.name}.json"
         target.write_text(problem.model_dump_json(exclude_defaults=True, indent=1))
-        err.print(f"wrote {target} ({inst.shape[0]} agents x {inst.shape[1]} tasks)")
+        _note(f"wrote {target} ({inst.shape[0]} agents x {inst.shape[1]} tasks)")
 
 
 @app.command()
@@ -319,7 +323,7 @@ def export(
         raise InputError(f"--format is {fmt!r}; use lp or mps")
     problem, _ = load_request(problem_file)
     export_problem(problem, out, fmt)
-    err.print(f"wrote {out}")
+    _note(f"wrote {out}")
 
 
 register_all(app)

@@ -6,11 +6,10 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from allocator.cli_files import OutputFiles, write_text_atomic
+from allocator.cli_rich import new_console, new_table
 from allocator.reports.objective_sense import (
     MINIMISE,
     ObjectiveSense,
@@ -18,6 +17,9 @@ from allocator.reports.objective_sense import (
     sense_document,
 )
 from models.report import ComparisonReport, SolverRun
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["WrittenFiles", "print_report", "report_json", "write_outputs"]
 
@@ -44,9 +46,9 @@ def print_report(
     sense: ObjectiveSense = MINIMISE,
 ) -> None:
     """The comparison as a table, then the chosen plan and why (figures in the user's sense)."""
-    console = Console()
+    console = new_console()
     if not console.is_terminal:
-        console = Console(width=160)  # pipes and CI logs: do not squeeze the table to 80
+        console = new_console(width=160)  # pipes and CI logs: do not squeeze the table to 80
     shown = in_user_sense(report, sense)
     p = report.problem
     console.print(
@@ -87,7 +89,7 @@ def print_report(
 
 
 def _solver_table(shown: ComparisonReport, sense: ObjectiveSense) -> Table:
-    table = Table(
+    table = new_table(
         title="Solvers compared (every plan re-checked by the evaluator)",
         caption="start, first, best: seconds from the request's start; wall: run time from start",
     )

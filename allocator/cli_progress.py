@@ -1,9 +1,7 @@
-"""Solve with a Rich progress bar that shows the best objective and bound so far."""
+"""Solve with a Rich progress bar that shows the best objective and bound so far
+(Rich is imported only for the bar: `--json` runs quiet)."""
 
 from __future__ import annotations
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from allocator.facade import ProgressEvent, compare, solve
 from allocator.reports.objective_sense import MINIMISE, ObjectiveSense
@@ -25,6 +23,9 @@ def solve_with_progress(
     run = compare if compare_all else solve
     if quiet:
         return run(problem, options)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     best: dict[str, float | None] = {"objective": None, "bound": None}
     with Progress(

@@ -10,14 +10,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from allocator.cli_rich import new_console, new_table
 from models.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["has_replan_fields", "read_json_file", "register", "replan_command"]
 
@@ -75,7 +77,7 @@ def evaluate(problem_file: ProblemArg, plan_file: PlanArg, as_json: JsonOpt = Fa
     if as_json:
         _emit(result)
     else:
-        console = Console()
+        console = new_console()
         console.print(f"score {_fmt(result['score'])}; feasible: {result['feasible']}")
         objs = ", ".join(f"{k}={_fmt(v)}" for k, v in result["objectives"].items() if v)
         console.print(f"objectives: {objs or 'all 0'}")
@@ -104,7 +106,7 @@ def explain(
     if as_json:
         _emit(result)
         return
-    console = Console()
+    console = new_console()
     for task_id, info in result["tasks"].items():
         where = info["agent"] or "unassigned"
         share = _fmt(info["score_contribution"])
@@ -120,7 +122,7 @@ def explain(
 
 
 def _print_agents(console: Console, agents: dict[str, Any]) -> None:
-    table = Table(title="Agents: binding resources and slack")
+    table = new_table(title="Agents: binding resources and slack")
     for col in ("agent", "tasks", "binding", "slack"):
         table.add_column(col)
     for agent_id, info in agents.items():
@@ -157,7 +159,7 @@ def recommend(
     if as_json:
         _emit(result)
         return
-    table = Table(title=f"Recommendations for {result.get('task') or 'agent ' + str(agent)}")
+    table = new_table(title=f"Recommendations for {result.get('task') or 'agent ' + str(agent)}")
     for col in ("agent", "task", "feasible", "score_delta", "reasons"):
         table.add_column(col)
     for rec in result["recommendations"]:
@@ -169,7 +171,7 @@ def recommend(
             f"{rec['score_delta']:+.6g}",
             reasons or "-",
         )
-    Console().print(table)
+    new_console().print(table)
 
 
 def diff(
@@ -187,7 +189,7 @@ def diff(
     if as_json:
         _emit(result)
         return
-    console = Console()
+    console = new_console()
     console.print(
         f"{len(result['moved'])} moved, {len(result['added'])} added, "
         f"{len(result['dropped'])} dropped; score {_fmt(result['score_a'])} -> "
@@ -249,7 +251,7 @@ def replan_command(
     pairs = len(problem.tasks) * len(problem.agents)
     # Not validated: the re-plan takes any positive limit (checked above).
     budget = solve_budget(RunOptions.model_construct(time_limit_s=limit), clock, pairs, replan=True)
-    Console(stderr=True).print(budget.line(), highlight=False, soft_wrap=True, markup=False)
+    sys.stderr.write(budget.line() + "\n")
     result = _with_source(
         problem_file,
         replan,
@@ -268,7 +270,7 @@ def replan_command(
     if not result["feasible"]:
         raise typer.Exit(EXIT_VIOLATIONS)
     if budget.missed:
-        Console(stderr=True).print("time limit missed: the command's start alone took longer")
+        sys.stderr.write("time limit missed: the command's start alone took longer\n")
         raise typer.Exit(EXIT_LIMIT_MISSED)
 
 
@@ -289,7 +291,7 @@ def has_replan_fields(problem_file: Path) -> bool:
 
 
 def _print_replan(result: dict[str, Any], out: Path | None) -> None:
-    console = Console()
+    console = new_console()
     diff = result["diff"]
     budget = "no limit" if result["max_moves"] is None else str(result["max_moves"])
     console.print(

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from allocator.cli_files import prepare_outputs, write_text_atomic
 from allocator.cli_options import RunFlags, run_options
+from allocator.cli_rich import new_console, new_table
 from allocator.reports.svg_axes import fmt_number
 from models import InputError, RunOptions
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from allocator.reports.batch import BatchReport
     from models.report import ComparisonReport
 
@@ -29,7 +30,7 @@ __all__ = ["BatchOutputs", "compare_batch", "compare_batch_run", "register"]
 
 
 def _print_summary(batch: BatchReport, console: Console) -> None:
-    table = Table(title=f"{batch.name}: {len(batch.instances)} instances")
+    table = new_table(title=f"{batch.name}: {len(batch.instances)} instances")
     cols = ("solver", "solved", "mean gap", "median gap", "reached", "sgm to target s", "w/t/l")
     for col in cols:
         table.add_column(col, justify="left" if col == "solver" else "right")
@@ -95,7 +96,7 @@ def compare_batch_run(
     files = prepare_outputs(
         outputs.wanted(instances), force=outputs.force, together=("html", "json")
     )
-    err = Console(stderr=True)
+    err = new_console(stderr=True)
     for line in files.renamed:
         err.print(line, highlight=False)
     plans: dict[str, object] = {}
@@ -117,7 +118,7 @@ def compare_batch_run(
     if as_json:
         sys.stdout.write(batch.model_dump_json() + "\n")
         return
-    _print_summary(batch, Console())
+    _print_summary(batch, new_console())
     err.print(f"wrote {', '.join(written)}", highlight=False)
 
 
@@ -131,7 +132,7 @@ def _run(
     plans: dict[str, object],
 ) -> BatchReport:
     """Run the batch locally or on Dask; `plans` collects each instance's chosen plan."""
-    err = Console(stderr=True)
+    err = new_console(stderr=True)
 
     def progress(name: str, index: int, total: int) -> None:
         if not as_json:

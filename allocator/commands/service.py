@@ -12,13 +12,23 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from allocator.cli_rich import new_console, new_table
 
 if TYPE_CHECKING:
     import httpx
+    from rich.console import Console
 
 __all__ = ["register"]
+
+
+def _out() -> Console:
+    return new_console()
+
+
+def _err() -> Console:
+    return new_console(stderr=True)
+
 
 APP_IMPORT = "api.app:create_app"
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -30,9 +40,6 @@ UrlOpt = Annotated[
     typer.Option("--url", envvar="ALLOCATOR_URL", help="Base URL of the running service."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
-_out = Console()
-_err = Console(stderr=True)
 
 
 def serve(
@@ -83,7 +90,7 @@ def serve(
         os.environ["ALLOCATOR_TRUSTED_HOSTS"] = json.dumps([*_LOOPBACK_NAMES, host])
 
     where = f"http://{host}:{port}"
-    _err.print(
+    _err().print(
         f"allocator service on {where}  (API docs {where}/docs, health {where}/readyz, "
         f"metrics {where}/metrics)"
     )
@@ -135,14 +142,14 @@ def _call(url: str, method: str, path: str, **kwargs: Any) -> Any:
         with _client(url) as client:
             response = client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
-        _err.print(f"error: cannot reach the service at {url}: {exc}; is it running?")
+        _err().print(f"error: cannot reach the service at {url}: {exc}; is it running?")
         raise typer.Exit(2) from exc
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        _err.print(f"error: {response.status_code}: {detail}", markup=False, highlight=False)
+        _err().print(f"error: {response.status_code}: {detail}", markup=False, highlight=False)
         raise typer.Exit(2)
     if "json" in response.headers.get("content-type", ""):
         return response.json()
@@ -160,15 +167,15 @@ def _emit(data: Any, as_json: bool, title: str) -> None:
 def _print_tables(data: Any, title: str) -> None:
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
         columns = list(dict.fromkeys(k for row in data for k in row))
-        table = Table(title=title)
+        table = new_table(title=title)
         for column in columns:
             table.add_column(column)
         for row in data:
             table.add_row(*(_cell(row.get(c)) for c in columns))
-        _out.print(table)
+        _out().print(table)
         return
     if isinstance(data, dict):
-        table = Table(title=title, show_header=False)
+        table = new_table(title=title, show_header=False)
         table.add_column("key", style="bold")
         table.add_column("value")
         nested: list[tuple[str, Any]] = []
@@ -184,11 +191,11 @@ def _print_tables(data: Any, title: str) -> None:
             else:
                 table.add_row(str(key), _cell(value))
         if table.row_count:
-            _out.print(table)
+            _out().print(table)
         for key, rows in nested:
             _print_tables(rows, f"{title}: {key}")
         return
-    _out.print(data)
+    _out().print(data)
 
 
 def _cell(value: Any) -> str:
@@ -207,7 +214,7 @@ def load_balance(
 ) -> None:
     """Trigger rebalancing of a swarm and show what moved and the KPIs before and after."""
     if strategy not in ("threshold", "adaptive"):
-        _err.print(f"error: --strategy is {strategy!r}; use threshold or adaptive")
+        _err().print(f"error: --strategy is {strategy!r}; use threshold or adaptive")
         raise typer.Exit(2)
     data = _call(url, "POST", f"/v1/swarms/{swarm}/rebalance", params={"strategy": strategy})
     _emit(data, as_json, f"rebalance {swarm}")
@@ -236,11 +243,11 @@ def config(
         try:
             changes = json.loads(value or "")
         except ValueError as exc:
-            _err.print("error: give the settings as a JSON object, e.g. '{\"aging_boost\": 10}'")
+            _err().print("error: give the settings as a JSON object, e.g. '{\"aging_boost\": 10}'")
             raise typer.Exit(2) from exc
         data = _call(url, "PATCH", "/v1/config", json=changes)
     else:
-        _err.print(f"error: action is {action!r}; use show or set")
+        _err().print(f"error: action is {action!r}; use show or set")
         raise typer.Exit(2)
     _emit(data, as_json, "configuration")
 
@@ -251,7 +258,7 @@ def performance_report(
 ) -> None:
     """Service performance: jobs, solver times, coordinator KPIs across swarms."""
     if fmt not in ("summary", "detailed", "json"):
-        _err.print(f"error: --format is {fmt!r}; use summary, detailed or json")
+        _err().print(f"error: --format is {fmt!r}; use summary, detailed or json")
         raise typer.Exit(2)
     data = _call(
         url, "GET", "/v1/performance", params={"detail": fmt == "detailed" or fmt == "json"}

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from allocator.cli_rich import new_console, new_table
 from models.errors import InputError
 
 # The simulation (the coordinator core, SimPy) is imported when `simulate` runs: every
@@ -22,6 +21,8 @@ from models.errors import InputError
 # its time limit. The names for the help are therefore spelled out here;
 # tests/allocator/test_cli_start.py checks them against allocator.simulation's.
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from allocator.simulation import SimResult, Workload
 
 __all__ = ["POLICY_NAMES", "WORKFLOW_SHAPES", "WORKLOADS", "register"]
@@ -41,7 +42,9 @@ WORKLOADS: tuple[str, ...] = (
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    new_console(stderr=True).print(
+        f"error: {message}", markup=False, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -92,7 +95,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
 
 
 def _table(results: list[SimResult], workload: Workload) -> Table:
-    table = Table(
+    table = new_table(
         title=f"{workload.name}: {workload.n_tasks} tasks, {len(workload.speeds)} agents",
         caption="makespan ratio = makespan / max(total work / total speed, longest / fastest)",
     )

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from allocator.cli_rich import new_console, new_table
 from models.errors import InputError
 from models.topology_metrics import TopologyMetrics, topology_metrics
 
@@ -23,6 +22,9 @@ from models.topology_metrics import TopologyMetrics, topology_metrics
 # them, since every `allocator` command registers these and `solve` counts its process
 # start against its time limit.
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from models.topology_request import TopologyRequest
     from models.topology_routing import RoutingSummary
     from solvers.topology import TopologyResult
@@ -41,7 +43,9 @@ SvgOpt = Annotated[Path | None, typer.Option("--svg", help="Write an SVG drawing
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    new_console(stderr=True).print(
+        f"error: {message}", markup=False, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -55,8 +59,8 @@ def _load(path: Path) -> TopologyRequest:
 
 
 def _console() -> Console:
-    console = Console()
-    return console if console.is_terminal else Console(width=140)
+    console = new_console()
+    return console if console.is_terminal else new_console(width=140)
 
 
 def _fmt(value: float | None) -> str:
@@ -75,7 +79,7 @@ def _metrics_of(request: TopologyRequest, source: Path) -> TopologyMetrics:
 
 
 def _summary_table(title: str, columns: dict[str, TopologyMetrics]) -> Table:
-    table = Table(title=title)
+    table = new_table(title=title)
     table.add_column("metric")
     for name in columns:
         table.add_column(name, justify="right")
@@ -111,12 +115,12 @@ def _summary_table(title: str, columns: dict[str, TopologyMetrics]) -> Table:
 
 
 def _bottleneck_tables(m: TopologyMetrics) -> list[Table]:
-    nodes = Table(title="Bottleneck nodes (traffic relayed for others)")
+    nodes = new_table(title="Bottleneck nodes (traffic relayed for others)")
     for col in ("node", "traffic through", "share"):
         nodes.add_column(col, justify="left" if col == "node" else "right")
     for n in m.bottleneck_nodes:
         nodes.add_row(n.node, _fmt(n.traffic_through), f"{100 * n.share:.1f}%")
-    links = Table(title="Busiest links (shortest-path routing)")
+    links = new_table(title="Busiest links (shortest-path routing)")
     for col in ("link", "traffic", "bandwidth", "utilisation", ""):
         links.add_column(col, justify="left" if col in ("link", "") else "right")
     seen = set()
@@ -238,7 +242,7 @@ def _print_result(result: TopologyResult) -> None:
             {"before": result.before, "after": result.after},
         )
     )
-    diff = Table(title="Link changes")
+    diff = new_table(title="Link changes")
     for col in ("change", "link", "latency ms", "cost"):
         diff.add_column(col)
     for change, links in (("add", result.links_to_add), ("remove", result.links_to_remove)):
@@ -269,7 +273,7 @@ def _routing_table(result: TopologyResult) -> Table | None:
     columns = {"before": result.routing_before, "after": result.routing_after}
     if all(r is None for r in columns.values()):
         return None
-    table = Table(title="Routed within bandwidth (multi-commodity flow)")
+    table = new_table(title="Routed within bandwidth (multi-commodity flow)")
     table.add_column("")
     for name in columns:
         table.add_column(name, justify="right")

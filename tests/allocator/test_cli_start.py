@@ -35,6 +35,7 @@ HEAVY = (
     "matplotlib",
     "simpy",
     "mcp",
+    "rich",
     "allocator.coordinator",
     "allocator.simulation",
 )
