@@ -19,7 +19,7 @@ __all__ = ["SolverChoice", "choose_solvers", "greedy_alone_below"]
 #: 0.75 s), 200 x 20 up to 0.75 s (never at 1 s), 500 x 40 up to 1.5 s. Not applied
 #: above `_GREEDY_ALONE_MAX_PAIRS`: at 2,000 x 100 the greedy alone was better from 0.5
 #: to 2 s but worse at 0.3 s (its plan inside the portfolio beat its plan alone, 3 of 3).
-_GREEDY_ALONE_FIXED_S = 0.75
+_GREEDY_ALONE_FIXED_S = 0.7
 _GREEDY_ALONE_PER_PAIR_S = 5e-5
 _GREEDY_ALONE_MAX_PAIRS = 20_000
 
