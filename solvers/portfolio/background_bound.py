@@ -13,6 +13,11 @@ from collections.abc import Callable
 from models import RunOptions
 from models.compiled import CompiledProblem
 
+# Imported here, not in the thread: the runner forks solver processes while this thread
+# runs, and a fork taken while the thread holds a module's import lock leaves the child
+# waiting on it for good (a cold CLI process lost its greedy plan that way).
+from solvers.bounds.lagrangian import lagrangian_dual
+
 __all__ = ["BackgroundBound"]
 
 _ITERATIONS = 300
@@ -90,8 +95,6 @@ class BackgroundBound:
 
     def _work(self) -> None:
         try:
-            from solvers.bounds.lagrangian import lagrangian_dual
-
             dual = lagrangian_dual(
                 self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS
             )
