@@ -17,7 +17,14 @@ import numpy as np
 
 from models.topology_routing import Routing
 
-__all__ = ["EXACT_VARIABLES", "decompose_flow", "flow_variables", "route_exact"]
+__all__ = [
+    "EXACT_VARIABLES",
+    "arcs",
+    "decompose_flow",
+    "flow_variables",
+    "route_exact",
+    "routing_from_flows",
+]
 
 #: The evaluator solves the LP up to this many flow variables (pairs x directed arcs;
 #: 6 nodes, 8 links and all 15 pairs: 240). Beyond, the heuristic decides.
@@ -25,7 +32,7 @@ EXACT_VARIABLES = 1_000
 _EPS = 1e-9
 
 
-def _arcs(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def arcs(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed arcs (tail, head) of the links and each arc's undirected link index."""
     iu, ku = np.nonzero(np.triu(adj, 1))
     link = np.arange(len(iu))
@@ -47,7 +54,7 @@ def route_exact(
 
     n = len(adj)
     pairs = [(int(s), int(t)) for s, t in zip(*np.nonzero(np.triu(traffic, 1)), strict=True)]
-    tails, heads, link = _arcs(adj)
+    tails, heads, link = arcs(adj)
     if not pairs:
         return Routing("lp", np.zeros((n, n)))
     volume = np.array([traffic[p] for p in pairs], dtype=np.float64)
@@ -73,6 +80,22 @@ def route_exact(
     if found.status != 0:
         return None
     flows = np.maximum(found.x, 0.0).reshape(len(pairs), n_arcs)
+    return routing_from_flows(pairs, volume, flows, tails, heads, latency)
+
+
+def routing_from_flows(
+    pairs: list[tuple[int, int]],
+    volume: np.ndarray,
+    flows: np.ndarray,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    latency: np.ndarray,
+    congestion: float | None = None,
+) -> Routing | None:
+    """The routing an LP's per-pair arc flows (fractions of each pair's `volume`) carry:
+    paths from `decompose_flow`, loads and traffic x latency re-counted from them (what
+    the routing says, not the LP's values); None when a pair's flow does not decompose."""
+    n = len(latency)
     loads = np.zeros((n, n))
     paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
     total = 0.0
@@ -86,7 +109,7 @@ def route_exact(
                 loads[a, b] += amount
                 loads[b, a] += amount
                 total += amount * float(latency[a, b])
-    return Routing("lp", loads, paths, total)
+    return Routing("lp", loads, paths, total, congestion)
 
 
 def decompose_flow(

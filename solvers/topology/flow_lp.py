@@ -10,13 +10,11 @@ up to `MAX_LP_VARIABLES` (pairs x directed arcs) and the heuristic router beyond
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import highspy
 import numpy as np
 from scipy.sparse import coo_matrix
 
-from models.routing_exact import decompose_flow
+from models.routing_exact import arcs, routing_from_flows
 from models.topology_routing import Routing, route_shortest, route_within_bandwidth
 from solvers.shared.quiet_highs import QuietHighs, use_threads
 
@@ -30,15 +28,6 @@ MAX_LP_VARIABLES = 60_000
 #: The local search routes every design it scores: there the LP stops here (~0.2 s).
 SEARCH_LP_VARIABLES = 8_000
 _EPS = 1e-9
-
-
-def _arcs(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directed arcs (tail, head) of the built links and each arc's undirected link index."""
-    iu, ku = np.nonzero(np.triu(adj, 1))
-    tails = np.concatenate([iu, ku])
-    heads = np.concatenate([ku, iu])
-    link = np.concatenate([np.arange(len(iu)), np.arange(len(iu))])
-    return tails, heads, link
 
 
 def _solve(
@@ -120,7 +109,7 @@ def route_lp(
     """
     n = len(adj)
     pairs = [(int(s), int(t)) for s, t in zip(*np.nonzero(np.triu(traffic, 1)), strict=True)]
-    tails, heads, link = _arcs(adj)
+    tails, heads, link = arcs(adj)
     if not pairs:
         return Routing("lp", np.zeros((n, n)))
     volume = np.array([traffic[p] for p in pairs], dtype=np.float64)
@@ -134,22 +123,8 @@ def route_lp(
         if solved is None:
             return None
         congestion = solved[1]
-    flows = solved[0]
     # Loads and latency are re-counted from the decomposed paths: what the routing says.
-    loads = np.zeros((n, n))
-    paths: dict[tuple[int, int], list[tuple[list[int], float]]] = {}
-    total = 0.0
-    for p, (s, t) in enumerate(pairs):
-        pieces = decompose_flow(s, t, flows[p], tails, heads, n)
-        if not pieces:
-            return None
-        paths[(s, t)] = [(path, frac * volume[p]) for path, frac in pieces]
-        for path, amount in paths[(s, t)]:
-            for a, b in pairwise(path):
-                loads[a, b] += amount
-                loads[b, a] += amount
-                total += amount * float(latency[a, b])
-    return Routing("lp", loads, paths, total, congestion)
+    return routing_from_flows(pairs, volume, solved[0], tails, heads, latency, congestion)
 
 
 def route_design(
