@@ -74,18 +74,24 @@ def plain_cpsat(inst: GapInstance, limit: float, workers: int) -> float | None:
     return None
 
 
-def plain_highs(inst: GapInstance, limit: float, workers: int) -> float | None:
-    """The 20 lines a user would write with highspy."""
+def plain_highs_model(inst: GapInstance, limit: float, threads: int) -> highspy.Highs:
+    """The 20 lines a user would write with highspy, up to `run()`."""
     m, n = inst.shape
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", limit)
-    h.setOptionValue("threads", workers)
+    h.setOptionValue("threads", threads)
     x = {(i, j): h.addBinary(obj=float(inst.cost[i, j])) for i in range(m) for j in range(n)}
     for j in range(n):
         h.addConstr(sum(x[i, j] for i in range(m)) == 1)
     for i in range(m):
         h.addConstr(sum(float(inst.usage[i, j]) * x[i, j] for j in range(n)) <= inst.capacity[i])
+    return h
+
+
+def plain_highs(inst: GapInstance, limit: float, workers: int) -> float | None:
+    """The plain model, run as a user would run it."""
+    h = plain_highs_model(inst, limit, workers)
     h.run()
     info = h.getInfo()
     if info.primal_solution_status == 2:  # feasible point available

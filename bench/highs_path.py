@@ -14,10 +14,9 @@ import argparse
 import time
 from typing import Any
 
-import highspy
 import numpy as np
 
-from bench.gap import SHARED, instance_paths
+from bench.gap import SHARED, instance_paths, plain_highs_model
 from models import compile_problem, gap_to_problem, read_gap_file
 from models.gap_reader import GapInstance
 from solvers.milp.backends import BackendSettings
@@ -27,17 +26,8 @@ from solvers.milp.stages import objective_names, stage_objective
 
 
 def plain_path(inst: GapInstance, limit: float, threads: int) -> list[float]:
-    """Improving objectives of the plain model (built as bench.gap.plain_highs builds it)."""
-    m, n = inst.shape
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", limit)
-    h.setOptionValue("threads", threads)
-    x = {(i, j): h.addBinary(obj=float(inst.cost[i, j])) for i in range(m) for j in range(n)}
-    for j in range(n):
-        h.addConstr(sum(x[i, j] for i in range(m)) == 1)
-    for i in range(m):
-        h.addConstr(sum(float(inst.usage[i, j]) * x[i, j] for j in range(n)) <= inst.capacity[i])
+    """Improving objectives of the plain model (bench.gap's, the same build)."""
+    h = plain_highs_model(inst, limit, threads)
     found: list[float] = []
 
     def improved(event: Any) -> None:
