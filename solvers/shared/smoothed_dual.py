@@ -11,7 +11,8 @@ reads the exact min per task from the same reduced costs, so each one yields L(m
 and the bound is the best of those: valid whatever the smoothing did.
 Measured on 20,000 x 500 (bench.scale instance, load 7): 41 evaluations gave L = 81.5k,
 83 gave 82.7k, where the subgradient had 80.9k after 211 steps.
-An evaluation reads every pair: O(m n d) float32 work, two m x n buffers.
+An evaluation reads every pair once, in cache-sized blocks of tasks: O(m n d) float32 work
+(20,000 x 500: about 0.04 s of CPU; 0.2 s before the blocks and the exponent floor).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ _SAMPLE_PER_AGENT = 10
 _SAMPLE_TIME = 0.5
 #: L-BFGS memory (pairs of vectors kept).
 _MEMORY = 20
+#: Soft-min exponents are floored here (see `_Evaluator._soft`).
+_LEAST_EXPONENT = np.float32(-80.0)
+#: Pairs per block of an evaluation's pass (float32: 512 KiB per buffer; see `_Evaluator`).
+_BLOCK_ELEMENTS = 1 << 17
 
 
 @dataclass
@@ -71,7 +76,13 @@ class SmoothedDual:
 
 
 class _Evaluator:
-    """mu -> (-smoothed dual, -gradient) for L-BFGS; records the exact L(mu) of each call."""
+    """mu -> (-smoothed dual, -gradient) for L-BFGS; records the exact L(mu) of each call.
+
+    One pass reads the pairs in blocks of tasks small enough to stay in cache while the
+    reduced costs, their minimum, the soft-min and its usage are taken from them: over
+    the whole m x n array at once each of those steps went out to memory again (20,000 x
+    500: 0.09 s of CPU per evaluation against 0.04 s in blocks).
+    """
 
     def __init__(self, cost, usage, capacity, left_out, deadline):
         self.cost = cost  # float32[m, n], inf where not eligible
@@ -83,8 +94,9 @@ class _Evaluator:
         self.capacity = capacity.astype(np.float64)
         self.left_out = left_out
         self.deadline = deadline
-        self.work = np.empty((m, n), dtype=np.float32)
-        self.spare = np.empty((m, n), dtype=np.float32)
+        self.block = max(1, min(n, _BLOCK_ELEMENTS // max(m, 1)))
+        self.work = np.empty((m, self.block), dtype=np.float32)
+        self.spare = np.empty((m, self.block), dtype=np.float32)
         self.best, self.best_mu, self.calls = -np.inf, np.zeros((m, d)), 0
         self.eps = 1.0
         self.stage_best, self.stage_x = -np.inf, np.zeros(m * d)  # smoothed value at eps
@@ -92,58 +104,82 @@ class _Evaluator:
     def new_stage(self, eps: float, x: np.ndarray) -> None:
         self.eps, self.stage_best, self.stage_x = eps, -np.inf, x.copy()
 
-    def reduced(self, mu32: np.ndarray) -> np.ndarray:
-        red = self.work
-        np.copyto(red, self.cost)
+    def _reduced(self, mu32: np.ndarray, a: int, b: int) -> np.ndarray:
+        """c_ij + mu_i . a_ij for the tasks a..b-1, in the work buffer."""
+        red, spare = self.work[:, : b - a], self.spare[:, : b - a]
+        np.copyto(red, self.cost[:, a:b])
         for k in range(self.shape[1]):
             if not np.any(mu32[:, k]):
                 continue
             if self.shared_usage:
-                np.multiply(mu32[:, k, None], self.usage[None, :, k], out=self.spare)
+                np.multiply(mu32[:, k, None], self.usage[None, a:b, k], out=spare)
             else:
-                np.multiply(mu32[:, k, None], self.usage[:, :, k], out=self.spare)
-            red += self.spare
+                np.multiply(mu32[:, k, None], self.usage[:, a:b, k], out=spare)
+            red += spare
         return red
 
-    def exact(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """(reduced costs, each task's least one, mu . capacity); records L(mu)."""
-        self.calls += 1
-        red = self.reduced(mu.astype(np.float32))
-        low = red.min(axis=0).astype(np.float64)
+    def _soft(self, red: np.ndarray, low: np.ndarray, a: int, b: int):
+        """Each task's soft-min at eps and its usage expected under the soft-min's
+        probabilities, from the block's reduced costs (overwritten)."""
+        red -= low.astype(np.float32)[None, :]
+        red *= np.float32(-1.0 / self.eps)
+        # Floor the exponents where exp stays a normal float32 (exp(-87.3) is the least):
+        # subnormal terms made the exp and the usage product 2-8x slower (most of the
+        # pairs at the cold stages), and the floor moves each term by under 1e-34.
+        np.maximum(red, _LEAST_EXPONENT, out=red)
+        np.exp(red, out=red)
+        total = red.sum(axis=0, dtype=np.float64)
         if self.left_out is not None:
-            low = np.minimum(low, self.left_out)
+            total += np.exp(-(self.left_out[a:b] - low) / self.eps)
+        soft = low - self.eps * np.log(total)
+        weight = (1.0 / total).astype(np.float32)  # each task's probabilities sum to one
+        if self.shared_usage:
+            used = red @ (self.usage[a:b] * weight[:, None])
+        else:
+            used = np.stack(
+                [(red * self.usage[:, a:b, k]) @ weight for k in range(self.shape[1])], axis=1
+            )
+        return soft, used
+
+    def evaluate(self, mu: np.ndarray, smooth: bool) -> tuple[float, np.ndarray | None]:
+        """One pass over every pair: records the exact L(mu); with `smooth`, returns the
+        smoothed dual at eps and its gradient (else nan, None)."""
+        self.calls += 1
+        mu32 = mu.astype(np.float32)
+        n = self.cost.shape[1]
+        low = np.empty(n)
+        soft = np.empty(n) if smooth else None
+        used = np.zeros(self.shape)
+        for a in range(0, n, self.block):
+            b = min(n, a + self.block)
+            red = self._reduced(mu32, a, b)
+            low[a:b] = red.min(axis=0)
+            if self.left_out is not None:
+                low[a:b] = np.minimum(low[a:b], self.left_out[a:b])
+            if soft is not None:
+                soft[a:b], block_used = self._soft(red, low[a:b], a, b)
+                used += block_used
         priced = float((mu * self.capacity).sum())
         exact = float(low.sum()) - priced
         # float32 reduced costs are exact to ~1e-7 relative per term.
         exact -= 1e-6 * (float(np.abs(low).sum()) + abs(priced) + 1.0)
         if exact > self.best:
             self.best, self.best_mu = exact, mu.copy()
-        return red, low, priced
+        if soft is None:
+            return np.nan, None
+        return float(soft.sum()) - priced, used - self.capacity
+
+    def exact(self, mu: np.ndarray) -> None:
+        """Record L(mu) (one pass, no smoothing)."""
+        self.evaluate(mu, smooth=False)
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         if time.perf_counter() > self.deadline:
             raise _OutOfTime
-        mu = np.maximum(x.reshape(self.shape), 0.0)
-        red, low, priced = self.exact(mu)
-        # Soft-min: sum_i exp(-(red - low) / eps), in place.
-        red -= low.astype(np.float32)[None, :]
-        red *= np.float32(-1.0 / self.eps)
-        np.exp(red, out=red)
-        total = red.sum(axis=0, dtype=np.float64)
-        if self.left_out is not None:
-            total += np.exp(-(self.left_out - low) / self.eps)
-        soft = low - self.eps * np.log(total)
-        weight = (1.0 / total).astype(np.float32)  # each task's probabilities sum to one
-        if self.shared_usage:
-            used = red @ (self.usage * weight[:, None])
-        else:
-            used = np.stack(
-                [(red * self.usage[:, :, k]) @ weight for k in range(self.shape[1])], axis=1
-            )
-        value = float(soft.sum()) - priced
+        value, gradient = self.evaluate(np.maximum(x.reshape(self.shape), 0.0), smooth=True)
+        assert gradient is not None
         if value > self.stage_best:
             self.stage_best, self.stage_x = value, x.copy()
-        gradient = used.astype(np.float64) - self.capacity
         return -value, -gradient.ravel()
 
 
