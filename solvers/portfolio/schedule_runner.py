@@ -50,10 +50,12 @@ _POLL_S = 0.02
 #: no work bound covers (process start, model building, HiGHS running to its limit).
 _NOMINAL_SHARE = 0.8
 _MAX_HINTS = 4
-#: A solver given at least this budget has its module imported here before the fork,
-#: so the solvers this process forks later start warm (a service, a job worker). Below
-#: it the child imports its module itself (OR-Tools with pandas: ~0.4 s), beside the
-#: others on the other cores: a one-shot CLI with a short limit must not wait for it.
+#: A solver given at least this budget has its module imported here once the solvers
+#: of its phase have started, so the solvers this process forks later start warm (a
+#: service, a job worker). Not before the fork: the child imports its module itself
+#: anyway, and importing first in turn held each start back (cold: milp 0.36 s, then
+#: lns 0.5 s more). Below it no import here: a one-shot CLI with a short limit must
+#: not share its cores with one.
 _WARM_PARENT_MIN_S = 2.0
 
 
@@ -105,6 +107,7 @@ class ScheduleRunner:
         self.first_proof: str | None = None  # skips `unless_proven` phases
         self._on_progress = on_progress
         self._emit_lock = threading.Lock()  # the bound thread emits too
+        self._to_warm: list[str] = []  # started solvers whose modules to import here
 
     @property
     def lagrangian_bound(self) -> float | None:
@@ -210,6 +213,7 @@ class ScheduleRunner:
     ) -> None:
         """Poll until every started solver is done; late starters join on time."""
         while procs:
+            self._warm_parent()
             now = time.perf_counter()
             while waiting and waiting[0].start_at <= now:
                 m = waiting.pop(0)
@@ -268,16 +272,21 @@ class ScheduleRunner:
             known_bound=known_bound(self.compiled, hints, self._bounds()),
         )
         if budget_s >= _WARM_PARENT_MIN_S:
-            # Imports its module here once (see _WARM_PARENT_MIN_S); one that fails to
-            # import fails again in its own process, which reports the error.
-            with contextlib.suppress(Exception):
-                get_solver(member.name)
+            self._to_warm.append(member.name)
         self._emit(ProgressEvent("started", member.name, self._elapsed()))
         problem = engine_view(member.name, self.compiled)  # bandwidth: see bandwidth_checks
         takes = member.name in PEER_PLAN_TAKERS and not self.deterministic
         proc = SolverProcess.start(member.name, problem, opts, self.ctx, takes)
         self.running[member.name] = proc
         return proc
+
+    def _warm_parent(self) -> None:
+        """Import the modules of the solvers just started (see _WARM_PARENT_MIN_S); one
+        that fails to import fails again in its own process, which reports the error."""
+        for name in self._to_warm:
+            with contextlib.suppress(Exception):
+                get_solver(name)
+        self._to_warm.clear()
 
     def _poll(self, proc: SolverProcess) -> SolveResult | None:
         """The solver's result once it is over (finished, died, stopped); else None."""
