@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     for run in report.solvers:
         why = run.notes[0] if run.notes else ""
         print(f"  {run.name:9} {run.status:12} verified={run.verified} {why[:90]}")
+        phases = [note for note in run.notes if note.startswith("set-up ")]
+        if phases:  # lp_guided's own account of where its time went
+            print(f"  {'':9} {phases[0]}")
     print(f"peak RSS: parent {self_mib:.0f} MiB, largest solver process {child_mib:.0f} MiB")
     return 0
 
