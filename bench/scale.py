@@ -4,8 +4,9 @@
 [--solvers greedy ...]`
 prints the wall time (generation excluded) and its ratio to the limit (`bench.time_limit`
 checks the promise at several sizes), the workers used, the verified objective, the
-bound, how it was obtained (method, steps, time) and the gap, which solvers ran or were
-skipped and why, and the peak memory of this process and its solver processes.
+bound, how it was obtained (method, steps, time) and the gap, which solvers ran (when each
+started, how long it ran; lp_guided's phases in wall and CPU seconds) or were skipped and
+why, and the peak memory of this process and its solver processes.
 `--size 20k` is 20,000 x 500 in 10 s (issue 12: gap at most 2%), `--size 100k` is
 100,000 x 2,000 in 60 s (a verified plan under 8 GiB, gap stated); --tasks, --agents
 and --time-limit override the preset. --solvers names the solvers (default: the
@@ -66,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bound by {report.best_bound_by}: {report.best_bound_method or '-'}")
     for run in report.solvers:
         why = run.notes[0] if run.notes else ""
-        print(f"  {run.name:9} {run.status:12} verified={run.verified} {why[:90]}")
+        ran = (
+            ""
+            if run.started_at_s is None
+            else f"started {run.started_at_s:.2f} s, ran {run.wall_time_s:.2f} s; "
+        )
+        print(f"  {run.name:9} {run.status:12} verified={run.verified} {ran}{why[:70]}")
         phases = [note for note in run.notes if note.startswith("set-up ")]
         if phases:  # lp_guided's own account of where its time went
             print(f"  {'':9} {phases[0]}")
