@@ -1,6 +1,6 @@
 """The small classic GAP schedule (issue 12): HiGHS and the LNS get the whole budget side
-by side, one core each, beside a short greedy; a phase that would start with almost
-nothing left is not started."""
+by side beside a short greedy (HiGHS with the request's threads, the LNS on one core of
+two); a phase that would start with almost nothing left is not started."""
 
 from __future__ import annotations
 
@@ -23,8 +23,22 @@ def test_highs_and_the_lns_share_the_whole_budget_beside_a_short_greedy() -> Non
     assert phase.budget.share is None  # the whole budget
     for name in ("milp", "lns"):
         assert placed[name].budget is None and placed[name].start_share == 0.0
-        assert placed[name].core_share == 0.5  # one core each of two
+    assert placed["lns"].core_share == 0.5  # one core of two
     assert placed["greedy"].budget is not None and placed["greedy"].budget.max_s <= 0.5
+
+
+def test_highs_gets_the_thread_count_a_plain_model_gets() -> None:
+    """HiGHS's path depends on its thread count: the portfolio's HiGHS is given the
+    request's workers, as a plain model run on the machine would be, and the LNS beside
+    it one core of two."""
+    compiled = compile_problem(tiny_gap(1))
+    strategy = strategy_for(compiled, _NAMES)
+    placed = dict(strategy.slots_for(strategy.phases[0], _NAMES))
+    for workers in (1, 2, 4):
+        options = RunOptions(time_limit_s=4.0, workers=workers, seed=0)
+        runner = ScheduleRunner(compiled, options, time.perf_counter(), None, None)
+        assert runner._workers(placed["milp"], parallel=3) == workers
+        assert runner._workers(placed["lns"], parallel=3) == max(1, workers // 2)
 
 
 def test_a_phase_with_too_little_left_is_not_started() -> None:
