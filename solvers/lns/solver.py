@@ -26,6 +26,7 @@ from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
 from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
+from solvers.lns.greedy_start import greedy_start
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
 from solvers.lns.polish import Polisher
 from solvers.lns.repair import shift_repair
@@ -311,9 +312,7 @@ class _Search:
         self._take_peer_plans()
         # A portfolio hints with greedy's plan already, or passes it on while this runs.
         if not self.options.hints and self.best is None:
-            greedy = _greedy_plan(self.problem, self.options, min(0.1 * self.left(), 1.0))
-            if greedy is not None:
-                self.offer(greedy)
+            greedy_start(self.problem, self.options, self.left(), self.offer)
         roundings = [reduced.argmin(axis=0)] if reduced is not None else []
         if x_frac is not None:
             roundings.append(np.where(x_frac.max(axis=0) > 0, x_frac.argmax(axis=0), -1))
@@ -372,16 +371,6 @@ class _Search:
         if result.bound is None and np.isfinite(bound):
             result.bound = bound
         return result
-
-
-def _greedy_plan(
-    problem: CompiledProblem, options: SolveOptions, limit_s: float
-) -> np.ndarray | None:
-    """The greedy heuristic's plan, reached through the registry (it is another engine)."""
-    result = get_solver("greedy").solve(
-        problem, SolveOptions(time_limit_s=max(0.05, limit_s), seed=options.seed, workers=1)
-    )
-    return result.assignment
 
 
 def _integral_target(problem: CompiledProblem, bound: float) -> float:
