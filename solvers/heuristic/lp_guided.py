@@ -48,6 +48,9 @@ _WORK_SHARE = 0.85
 #: there takes about as long as five evaluations).
 _DETERMINISTIC_PAIR_RATE = 5e7
 _PAIRS_PER_ROUND = 5
+#: A further first fit starts only when this many times the mean fit's time is left (a fit
+#: is not cut at the deadline; the local search uses whatever is left).
+_FIT_MARGIN = 1.25
 #: Orders tried after the prices: cost level / size^power (see `_best_first_fit`).
 _SIZE_POWERS = (0.25, 0.5)
 
@@ -109,9 +112,9 @@ class LpGuidedSolver:
             options.deterministic,
             lambda s: _report(problem, units, s, recorder, options),
         )
-        clock.lap(f"{tried} priced first fits")
+        clock.lap(f"{tried} priced first fits to {model.total(state):.6g}")
         local_search(state, model, deadline, rng, max_rounds=rounds)
-        clock.lap("local search")
+        clock.lap(f"local search to {model.total(state):.6g}")
         phases = clock.text()
         assignment = units.to_assignment(state.assign)
         evaluation = evaluate_plan(problem, assignment)
@@ -217,7 +220,7 @@ def _best_first_fit(
     for prices, power in tries:
         if done and not deterministic:
             took = (time.perf_counter() - start) / done
-            if time.perf_counter() + 2 * took > deadline:
+            if time.perf_counter() + _FIT_MARGIN * took > deadline:
                 break
         done += 1
         use = best_prices if prices is None else prices
