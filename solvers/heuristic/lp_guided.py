@@ -6,9 +6,10 @@ entropy-smoothed Lagrangian dual of the capacity rows (`solvers.shared.smoothed_
 that gives the report's bound (an exact L(mu) over every eligible pair, valid whatever
 the climb did) and prices close to the LP's. A first fit on the priced scores, dearest
 units first, builds the plan; shift/swap local search on the true score polishes it.
-On the 20,000 x 500 bench.scale instance (10 s of CPU, one core at load 6): the bound
-83.4k and a plan of 84.8k (gap 1.64 %), where the subgradient had 80.9k after 7.5 s and
-the greedy's plan is 87.0k (figures in BENCHMARKS.md, issue 12 part 2).
+On the 20,000 x 500 bench.scale instance, `bench.scale --time-limit 20` at load 5-6
+(lp_guided had about 6 s of CPU, less than a quiet 10 s run gives it): the bound 83.36k
+and a plan of 84.38k (gap 1.21 %), where the subgradient had 80.9k after 7.5 s and the
+greedy's plan is 87.0k (figures in BENCHMARKS.md, issue 12 part 2).
 """
 
 from __future__ import annotations
@@ -33,19 +34,21 @@ __all__ = ["LINEAR_OBJECTIVES", "MAX_PAIRS", "LpGuidedSolver", "lp_guided_skip_r
 #: The objectives the dual prices exactly (per-pair linear terms).
 LINEAR_OBJECTIVES = frozenset({"cost", "migrations", "unassigned"})
 #: Agents x units above which it does not run: each dual evaluation reads every pair
-#: into two float32 buffers (12M pairs: about 100 MiB, 0.1 s per evaluation).
+#: (12M pairs: about 0.05 s of CPU), and the method keeps several float32 copies of the
+#: pairs (costs, the first fits' transposed scores and usage).
 MAX_PAIRS = 12_000_000
-#: Share of the budget the dual climbs before the plan is built (about 50 evaluations
-#: at 20,000 x 500 on one quiet core; the construction, about 0.3 s there, and the
-#: local search take the rest).
+#: Share of the budget the dual climbs before the plan is built (at 20,000 x 500 in a
+#: quiet 10 s run about 4.5 s of CPU, some 30 exact evaluations after the sampled
+#: stages); the first fits, 0.5 s of CPU each there, and the local search take the rest.
 _DUAL_SHARE = 0.6
 #: Share of the budget by which the search ends: the rest is for the final evaluation
 #: and the result's trip to the portfolio (a solver stopped from outside loses its bound:
 #: at load 8 on 2 cores, 0.9 lost it in one of three runs at 20,000 x 500).
 _WORK_SHARE = 0.85
-#: Deterministic runs: pairs a dual evaluation reads per second (half the 1e8 measured
-#: at 20,000 x 500), and a local-search round's cost in dual evaluations (a shift round
-#: there takes about as long as five evaluations).
+#: Deterministic runs: pairs a dual evaluation reads per second (a fifth of the 2.4e8
+#: measured at 20,000 x 500 on a loaded machine: the counts must fit the budget under
+#: load), and a local-search round's cost in dual evaluations (a shift round there takes
+#: about as long as three evaluations, a swap sweep much longer).
 _DETERMINISTIC_PAIR_RATE = 5e7
 _PAIRS_PER_ROUND = 5
 #: A further first fit starts only when this many times the mean fit's time is left (a fit
