@@ -119,23 +119,25 @@ def batch_order(
     return [(by_id[t], rank[t]) for t in order]
 
 
-def open_predecessors(
-    state: CoordinatorState, spec: TaskSpec
-) -> tuple[list[TaskRecord], str | None] | None:
-    """`spec`'s unfinished predecessors (live records) and the dead task blocking it, if any;
-    None when every predecessor has completed (the task need not wait).
+def open_predecessors(state: CoordinatorState, spec: TaskSpec) -> list[TaskRecord] | str | None:
+    """`spec`'s unfinished predecessors (live records); or the dead task blocking it, if
+    any predecessor is dead or held; None when every predecessor has completed.
 
     Raises DependencyError naming an unknown id. One pass over `after` (the submit path
-    of every dependent task, so kept lean). The small live dicts are asked before the
-    done set, which holds every id ever completed (a likely cache miss).
+    of every dependent task, so kept lean: no tuple, no list until a live predecessor).
+    The small live dicts are asked before the done set, which holds every id ever
+    completed (a likely cache miss).
     """
     tasks, waiting = state.tasks, state.deps.waiting
-    out: list[TaskRecord] = []
+    out: list[TaskRecord] | None = None
     blocker: str | None = None
     for pred in spec.after:
         record = waiting.get(pred) or tasks.get(pred)
         if record is not None:
-            out.append(record)
+            if out is None:
+                out = [record]
+            else:
+                out.append(record)
         elif pred in state.done:
             continue
         elif pred in state.dead:
@@ -144,35 +146,36 @@ def open_predecessors(
             blocker = blocker or state.deps.blocked_by[pred]
         else:
             check_known(TaskSpec(spec.id, after=(pred,)), lambda p: False)  # raises, naming it
-    return (out, blocker) if out or blocker is not None else None
+    return out if blocker is None else blocker
 
 
 def file_dependent(
     state: CoordinatorState,
     task: TaskRecord,
-    found: tuple[list[TaskRecord], str | None],
+    found: list[TaskRecord] | str,
     rank: float | None,
 ) -> None:
     """Park `task` until the open predecessors `found` lists complete, or hold it behind
     the dead task `found` names. `rank`: its upward rank when the caller computed one."""
-    preds, blocker = found
     if rank is not None:
         task.rank = rank
-    if blocker is not None:
-        _hold(state, task, blocker)
+    if isinstance(found, str):
+        _hold(state, task, found)
         return
     task.state = WAITING
     state.deps.waiting[task.id] = task
-    task.missing = len(preds)
+    task.missing = len(found)
     rank = task.rank
-    for pred in preds:
+    for pred in found:
         kids = pred.kids
         if kids is None:
             pred.kids = [task]
         else:
             kids.append(task)
-        if pred.state == WAITING and pred.est + rank > pred.rank:
-            pred.rank = pred.est + rank  # one level only: see the module docstring
+        if pred.state == WAITING:
+            up = pred.est + rank
+            if up > pred.rank:
+                pred.rank = up  # one level only: see the module docstring
 
 
 def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -> None:
@@ -182,14 +185,22 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
     dependants costs one attribute read and no call). O(len(kids)), plus a sort of
     the ready ones when more than one became ready at once.
     """
-    ready: list[TaskRecord] = []
-    for kid in kids:
+    if len(kids) == 1:  # one dependant (every chain): no second list
+        kid = kids[0]
         left = kid.missing - 1
         kid.missing = left
-        if not left:
-            ready.append(kid)
-    if not ready:
-        return
+        if left:
+            return
+        ready = kids  # detached from the completed record by the caller: ours to reuse
+    else:
+        ready = []
+        for kid in kids:
+            left = kid.missing - 1
+            kid.missing = left
+            if not left:
+                ready.append(kid)
+        if not ready:
+            return
     deps = state.deps
     planned = deps.planned
     if planned:
@@ -198,7 +209,11 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
         for task in ready:
             _queue_released(state, task, _planned_agent(state, task), now)
         return
-    if len(ready) > 1:
+    n = len(ready)
+    if n == 2:  # the usual pair: one comparison, not a keyed sort (same order)
+        if ready[1].rank > ready[0].rank:
+            ready.reverse()
+    elif n > 2:
         ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
     tasks, waiting = state.tasks, deps.waiting
     home = state.home_for_released
