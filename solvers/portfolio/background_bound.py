@@ -1,7 +1,10 @@
 """The Lagrangian cost bound, computed in a thread beside the solver processes.
 
-Used when the LP relaxation is not run (large requests). The thread writes its value
-once, under a lock; the runner reads it through `value`.
+Used when the LP relaxation is not run (large requests). From `SMOOTHED_FROM_PAIRS`
+agent-task pairs the multipliers come from the smoothed dual (L-BFGS), below from
+subgradient steps; either way the value is an exact L(mu) evaluation, so valid, and
+`method` says which produced it. The thread writes its value once, under a lock; the
+runner reads it through `value`.
 """
 
 from __future__ import annotations
@@ -10,20 +13,27 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from models import RunOptions
 from models.compiled import CompiledProblem
 
 # Imported here, not in the thread: the runner forks solver processes while this thread
 # runs, and a fork taken while the thread holds a module's import lock leaves the child
 # waiting on it for good (a cold CLI process lost its greedy plan that way).
-from solvers.bounds.lagrangian import lagrangian_dual
+from solvers.bounds.lagrangian import LagrangianResult, lagrangian_dual
+from solvers.bounds.smoothed_bound import smoothed_lagrangian_dual
 
 __all__ = ["BackgroundBound"]
 
 _ITERATIONS = 300
-#: Solvers that report a bound at least as good (the LP; lp_guided's smoothed dual,
-#: 83.0k against this thread's 80.9k at 20,000 x 500): the thread would only take
-#: their core.
+#: Agents x tasks from which the bound is the smoothed dual's rather than the
+#: subgradient's. Same budget, load 6-7 (BENCHMARKS.md, issue 12 part 2, background
+#: bound): 4,000 x 250 in 0.4 s 17.8k against 15.6k, 20,000 x 500 in 2 s 82.7k against
+#: 67.5k; at 2,000 x 40 the two tie (8.3k), the subgradient's exact steps being cheap.
+SMOOTHED_FROM_PAIRS = 1_000_000
+#: Solvers that report a bound at least as good (the LP; lp_guided climbs the same
+#: smoothed dual, and longer): the thread would only take their core.
 _BOUND_ELSEWHERE = frozenset({"lp_bound", "lp_guided"})
 
 
@@ -95,14 +105,21 @@ class BackgroundBound:
 
     def _work(self) -> None:
         try:
-            dual = lagrangian_dual(
-                self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS
-            )
+            dual = self._dual()
             # The dual's pair costs carry the weights already (pair_costs); every other
             # objective is >= 0, so the value bounds the weighted score.
             value = float(dual.bound)
         except Exception:  # a failed bound only costs us the gap figure
             return
+        if not np.isfinite(value):  # no exact evaluation finished in the budget
+            return
         with self._lock:
             self._value, self.method = value, dual.method
         self._on_bound(value)
+
+    def _dual(self) -> LagrangianResult:
+        """The smoothed dual on large requests, the subgradient on the others."""
+        m, n, _ = self._compiled.usage.shape
+        if m * n >= SMOOTHED_FROM_PAIRS:
+            return smoothed_lagrangian_dual(self._compiled, time.perf_counter() + self._budget_s)
+        return lagrangian_dual(self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS)

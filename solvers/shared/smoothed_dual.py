@@ -89,7 +89,8 @@ class _Evaluator:
         m, n, d = usage.shape
         self.shape = (m, d)
         # Attribute form (usage the same on every agent): the gradient is one product.
-        self.shared_usage = bool(np.all(usage == usage[:1]))
+        # A broadcast view (stride 0 over agents) is shared without the m x n x d compare.
+        self.shared_usage = usage.strides[0] == 0 or bool(np.all(usage == usage[:1]))
         self.usage = usage[0] if self.shared_usage else usage
         self.capacity = capacity.astype(np.float64)
         self.left_out = left_out
@@ -196,19 +197,23 @@ def smoothed_dual(
     left_out: np.ndarray | None = None,
     start: np.ndarray | None = None,
     evaluations: int | None = None,
+    scale: float | None = None,
 ) -> SmoothedDual:
     """Climb the smoothed dual until `deadline` (perf_counter) or about `evaluations` calls.
 
     cost: float32[m, n] (inf where a task may not go); usage: float32[m, n, d] >= 0;
     capacity: float[m, d]; left_out: float64[n] cost of leaving a task out, or None when
     every task must be placed. With `evaluations` each stage gets a quarter of them
-    (sampled stages three times that); otherwise the clock splits the stages.
+    (sampled stages three times that); otherwise the clock splits the stages. `scale`
+    is the mean |eligible cost| when the caller has it (the temperatures are shares of
+    it); None computes it here, with a copy of every eligible cost.
     """
     t0 = time.perf_counter()
     m, n, d = usage.shape
     cost = np.asarray(cost, dtype=np.float32)
-    finite = cost[np.isfinite(cost)]
-    scale = float(np.abs(finite).mean()) if finite.size else 1.0
+    if scale is None:
+        finite = cost[np.isfinite(cost)]
+        scale = float(np.abs(finite).mean()) if finite.size else 1.0
     x = np.zeros(m * d) if start is None else np.maximum(start, 0.0).ravel().astype(np.float64)
     calls = None if evaluations is None else max(2, evaluations // 5)
     sampled = _SAMPLE * n >= _SAMPLE_PER_AGENT * m
@@ -249,9 +254,16 @@ def _sample_evaluator(cost, usage, capacity, left_out, deadline) -> _Evaluator:
     prices approximate the whole problem's; its values bound nothing."""
     n = usage.shape[1]
     tasks = np.sort(np.random.default_rng(0).choice(n, int(_SAMPLE * n), replace=False))
+    # A broadcast usage stays one (a copy is m x n / 4 x d: 400 MB at 100,000 x 2,000).
+    if usage.strides[0] == 0:
+        sampled_usage = np.broadcast_to(
+            usage[0, tasks][None], (usage.shape[0], len(tasks), usage.shape[2])
+        )
+    else:
+        sampled_usage = np.ascontiguousarray(usage[:, tasks])
     return _Evaluator(
         np.ascontiguousarray(cost[:, tasks]),
-        np.ascontiguousarray(usage[:, tasks]),
+        sampled_usage,
         np.asarray(capacity, dtype=np.float64) * (len(tasks) / n),
         None if left_out is None else left_out[tasks],
         deadline,
