@@ -70,7 +70,9 @@ def _weighted_cost(problem: CompiledProblem) -> tuple[np.ndarray, float]:
         block = cost[rows]
         np.multiply(problem.cost[rows], weight, out=block)
         eligible = problem.eligible[rows]
-        total += float(np.abs(block, where=eligible, out=np.zeros_like(block)).sum())
+        total += float(
+            np.abs(block, where=eligible, out=np.zeros_like(block)).sum(dtype=np.float64)
+        )
         count += int(eligible.sum())
         block[~eligible] = np.inf
     return cost, total / count if count else 1.0
