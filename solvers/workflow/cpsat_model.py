@@ -3,7 +3,9 @@
 An optional interval per allowed (task, agent), no overlap per agent, precedence with
 transfer delays, the allocation rules `evaluate_plan` checks, and redundant constraints
 that tighten the linear relaxation (end = start + chosen duration; no agent busy longer
-than the makespan; one "same agent" boolean per edge carrying its cheapest transfer).
+than the makespan; one "same agent" boolean per edge carrying its cheapest transfer) or
+the propagation (all agents as one cumulative resource, each at its speed). The hint
+covers every variable.
 
 Times are integers: durations and transfers are scaled and rounded *down*, so the
 model is a relaxation. Every real schedule, its times scaled and floored, is a model
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 _USAGE_UNITS = 1_000  # resource amounts per unit, rounded against the plan
+_RATE_UNITS = 1_000  # the fastest agent's demand in the all-agents resource
 
 
 @dataclass
@@ -94,12 +97,13 @@ def build_model(
         model.add(end[j] == start[j] + sum(d * b for d, b in sizes))
     for intervals in per_agent:
         model.add_no_overlap(intervals)
+    _all_agents(model, graph, allowed, per_agent)
     for chain in chains:
         for first, then in itertools.pairwise(chain):
             model.add(start[then] >= end[first])
     makespan = model.new_int_var(0, horizon, "makespan")
     out = ScheduleModel(model, start, end, use, makespan, scale, False)
-    _precedence(out, graph, allowed)
+    _precedence(out, graph, allowed, warm.agent)
     out.rounded_capacity = _allocation_rules(model, problem, use)
     model.add_max_equality(out.makespan, end)
     # Redundant, for the linear relaxation: no agent is busy longer than the makespan.
@@ -113,7 +117,36 @@ def build_model(
     return out
 
 
-def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
+def _all_agents(
+    model: cp_model.CpModel,
+    graph: WorkflowGraph,
+    allowed: list[list[int]],
+    per_agent: list[list[cp_model.IntervalVar]],
+) -> None:
+    """Redundant: all agents as one resource, a task on agent i using i's relative speed.
+
+    Each agent runs one task at a time, so the agents busy at any moment never use more
+    than the sum of all demands, whatever (non-negative) demands are chosen: this cuts
+    no schedule. With demands in proportion to speed a task's energy is its work, so
+    CP-SAT's energetic reasoning sees work that no longer fits before the makespan on
+    any agent, which no single agent's no-overlap sees while tasks are unassigned.
+    """
+    fastest = [min(graph.duration[i][j] for i in allowed[j]) for j in range(graph.n)]
+    rates = [0] * graph.m
+    for j in range(graph.n):
+        for i in allowed[j]:
+            if graph.duration[i][j] > 0:
+                rate = round(_RATE_UNITS * fastest[j] / graph.duration[i][j])
+                rates[i] = max(rates[i], rate)
+    if sum(rates) > 0:
+        intervals = [iv for i in range(graph.m) for iv in per_agent[i]]
+        demands = [rates[i] for i in range(graph.m) for _ in per_agent[i]]
+        model.add_cumulative(intervals, demands, sum(rates))
+
+
+def _precedence(
+    out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int]], hint: Sequence[int] | None
+) -> None:
     """start[s] >= end[p] + transfer when p and s run on different agents.
 
     The cheapest transfer over the allowed pairs of distinct agents is carried by one
@@ -136,7 +169,7 @@ def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int
                     dearer.append((a, b, delay))
             base = out.units(cheapest) if math.isfinite(cheapest) else 0
             if base > 0:
-                same = same_agent_literal(model, use, pred, succ, allowed)
+                same = same_agent_literal(model, use, pred, succ, allowed, hint)
                 model.add(out.start[succ] + base * same >= out.end[pred] + base)
             else:
                 model.add(out.start[succ] >= out.end[pred])
@@ -154,8 +187,13 @@ def same_agent_literal(
     pred: int,
     succ: int,
     allowed: Sequence[list[int]] | Mapping[int, list[int]],
+    hint: Sequence[int] | None = None,
 ) -> cp_model.IntVar | int:
-    """A literal true exactly when `pred` and `succ` run on the same agent."""
+    """A literal true exactly when `pred` and `succ` run on the same agent.
+
+    With `hint` (an agent per task) the new literals are hinted too: a complete hint
+    lets CP-SAT take the warm schedule as its first solution without a repair search.
+    """
     shared = [i for i in allowed[pred] if i in allowed[succ]]
     if not shared:
         return 0
@@ -170,7 +208,11 @@ def same_agent_literal(
         model.add_bool_and([use[pred, i], use[succ, i]]).only_enforce_if(both_i)
         model.add_bool_or([use[pred, i].Not(), use[succ, i].Not(), both_i])
         both.append(both_i)
+        if hint is not None:
+            model.add_hint(both_i, hint[pred] == i == hint[succ])
     model.add(sum(both) == same)
+    if hint is not None:
+        model.add_hint(same, hint[pred] == hint[succ])
     return same
 
 

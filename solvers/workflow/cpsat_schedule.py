@@ -49,6 +49,10 @@ class CpScheduleOutcome:
     order: list[int] | None
     lower_bound: float
     proven: bool
+    #: CP-SAT's effort: search branches and deterministic time (s), which unlike the wall
+    #: time do not grow when other processes load the machine.
+    branches: int = 0
+    deterministic_s: float = 0.0
 
 
 def makespan_lower_bound(problem: CompiledProblem, graph: WorkflowGraph) -> float:
@@ -146,8 +150,9 @@ def solve_schedule(
     else:
         model_bound = solver.best_objective_bound / built.scale
         bound = max(0.0, floor, model_bound) if status != cp_model.UNKNOWN else floor
+    branches, deterministic_s = solver.num_branches, solver.deterministic_time
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return CpScheduleOutcome(None, None, bound, False)
+        return CpScheduleOutcome(None, None, bound, False, branches, deterministic_s)
     agent = [-1] * graph.n
     for (j, i), b in built.use.items():
         if solver.boolean_value(b):
@@ -157,4 +162,5 @@ def solve_schedule(
     # and transfers are >= 0), so re-timing in it never starts a task later.
     order = sorted(range(graph.n), key=lambda j: (solver.value(built.start[j]), position[j]))
     proven = status == cp_model.OPTIMAL and not built.rounded_capacity
-    return CpScheduleOutcome(agent, order, bound, proven and not math.isnan(bound))
+    proven = proven and not math.isnan(bound)
+    return CpScheduleOutcome(agent, order, bound, proven, branches, deterministic_s)
