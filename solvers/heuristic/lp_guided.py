@@ -34,9 +34,9 @@ __all__ = ["LINEAR_OBJECTIVES", "MAX_PAIRS", "LpGuidedSolver", "lp_guided_skip_r
 #: The objectives the dual prices exactly (per-pair linear terms).
 LINEAR_OBJECTIVES = frozenset({"cost", "migrations", "unassigned"})
 #: Agents x units above which it does not run: each dual evaluation reads every pair
-#: (12M pairs: about 0.05 s of CPU), and the method keeps several float32 copies of the
-#: pairs (costs, the first fits' transposed scores and usage).
-MAX_PAIRS = 12_000_000
+#: (40M pairs: about 0.2 s of CPU), and the method keeps several float32 copies of the
+#: pairs (costs, the first fits' transposed scores and usage): 1.2 GiB at 40M.
+MAX_PAIRS = 40_000_000
 #: Share of the budget the dual climbs before the plan is built (at 20,000 x 500 in a
 #: quiet 10 s run about 4.5 s of CPU, some 30 exact evaluations after the sampled
 #: stages); the first fits, 0.3 s of CPU each there, and the local search take the rest.
