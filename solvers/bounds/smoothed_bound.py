@@ -26,8 +26,11 @@ __all__ = ["smoothed_lagrangian_dual"]
 _AGENT_BLOCK = 64
 
 
-def smoothed_lagrangian_dual(problem: CompiledProblem, deadline: float) -> LagrangianResult:
-    """The best exact L(mu) the smoothed dual reaches by `deadline` (perf_counter).
+def smoothed_lagrangian_dual(
+    problem: CompiledProblem, deadline: float, evaluations: int | None = None
+) -> LagrangianResult:
+    """The best exact L(mu) the smoothed dual reaches by `deadline` (perf_counter), or
+    in about `evaluations` passes over the pairs (deterministic runs) if that is sooner.
 
     Every task must be placed here or not (`left_out` from `pair_costs`). The bound is
     -inf when not one exact evaluation finished in time; the method says how many did
@@ -44,6 +47,7 @@ def smoothed_lagrangian_dual(problem: CompiledProblem, deadline: float) -> Lagra
         problem.capacity.astype(np.float64),
         deadline,
         left_out=left_out,
+        evaluations=evaluations,
         scale=scale,
     )
     seconds = time.perf_counter() - t0

@@ -32,6 +32,10 @@ _ITERATIONS = 300
 #: bound): 4,000 x 250 in 0.4 s 17.8k against 15.6k, 20,000 x 500 in 2 s 82.7k against
 #: 67.5k; at 2,000 x 40 the two tie (8.3k), the subgradient's exact steps being cheap.
 SMOOTHED_FROM_PAIRS = 1_000_000
+#: Deterministic runs: pairs the smoothed dual reads per second, for its evaluation
+#: count (a fifth of the rate measured at 20,000 x 500 on a loaded machine, as
+#: lp_guided's, so that the count and not the clock ends it).
+_DETERMINISTIC_PAIR_RATE = 5e7
 #: Solvers that report a bound at least as good (the LP; lp_guided climbs the same
 #: smoothed dual, and longer): the thread would only take their core.
 _BOUND_ELSEWHERE = frozenset({"lp_bound", "lp_guided"})
@@ -45,8 +49,10 @@ class BackgroundBound:
         compiled: CompiledProblem,
         budget_s: float,
         on_bound: Callable[[float], None],
+        deterministic: bool = False,
     ):
         self._compiled = compiled
+        self._deterministic = deterministic
         self._budget_s = budget_s
         self._on_bound = on_bound
         self._lock = threading.Lock()
@@ -84,7 +90,7 @@ class BackgroundBound:
         alone = set(names) <= {"greedy"}
         budget = 0.8 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
         budget = max(0.0, min(budget, 0.9 * (deadline - time.perf_counter())))
-        bound = cls(compiled, budget, on_bound)
+        bound = cls(compiled, budget, on_bound, deterministic=wait)
         bound._thread.start()
         if wait:
             bound._thread.join()
@@ -121,5 +127,9 @@ class BackgroundBound:
         """The smoothed dual on large requests, the subgradient on the others."""
         m, n, _ = self._compiled.usage.shape
         if m * n >= SMOOTHED_FROM_PAIRS:
-            return smoothed_lagrangian_dual(self._compiled, time.perf_counter() + self._budget_s)
+            count = None
+            if self._deterministic:
+                count = max(8, int(self._budget_s * _DETERMINISTIC_PAIR_RATE / (m * n)))
+            deadline = time.perf_counter() + self._budget_s
+            return smoothed_lagrangian_dual(self._compiled, deadline, evaluations=count)
         return lagrangian_dual(self._compiled, time_limit_s=self._budget_s, iterations=_ITERATIONS)

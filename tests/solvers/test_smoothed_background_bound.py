@@ -121,3 +121,23 @@ def test_the_smoothed_bound_thread_imports_nothing() -> None:
         [sys.executable, "-c", _NO_IMPORT_IN_THREAD], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_deterministic_run_counts_evaluations_not_seconds(monkeypatch) -> None:
+    """With `deterministic` the smoothed dual stops on its evaluation count: two runs,
+    the same bound, well inside a budget the clock would otherwise fill."""
+    monkeypatch.setattr(background_bound, "SMOOTHED_FROM_PAIRS", 0)
+    compiled = compile_problem(generate_attribute_problem(600, 15, seed=9))
+    budget = 20.0
+    # 12 evaluations in the budget: the count ends the climb long before the clock.
+    monkeypatch.setattr(background_bound, "_DETERMINISTIC_PAIR_RATE", 12 * 600 * 15 / budget)
+    values = []
+    for _ in range(2):
+        bound = BackgroundBound(compiled, budget, lambda _value: None, deterministic=True)
+        started = time.perf_counter()
+        bound._thread.start()
+        bound.join(started + 60.0)
+        assert time.perf_counter() - started < budget / 2
+        assert bound.value is not None
+        values.append(bound.value)
+    assert values[0] == values[1]
