@@ -17,10 +17,13 @@ __all__ = ["LoadIndex", "NodeLoadIndex"]
 class _BucketIndex:
     """Buckets of agents by queued count; subclasses say where an agent's slot is kept."""
 
-    __slots__ = ("_buckets", "max_count")
+    __slots__ = ("buckets", "max_count")
+
+    # `buckets[c]`: the agents filed under count c. Public so a steal policy can read
+    # the top bucket without a call (every empty-handed pull looks); only `update` writes.
 
     def __init__(self) -> None:
-        self._buckets: list[list[AgentRecord]] = [[]]
+        self.buckets: list[list[AgentRecord]] = [[]]
         self.max_count = 0
 
     # Where an agent's slot is kept differs per subclass; ABC's abstractmethod would say
@@ -42,7 +45,7 @@ class _BucketIndex:
         old = self._count_of(agent)
         if old == count:
             return
-        buckets = self._buckets
+        buckets = self.buckets
         if old:
             # Swap-remove: the bucket's last agent takes the leaving agent's slot.
             bucket = buckets[old]
@@ -66,14 +69,14 @@ class _BucketIndex:
 
     def top(self, limit: int) -> list[AgentRecord]:
         """`heaviest(limit)` as a list (safe to refile agents while walking it). O(limit)."""
-        bucket = self._buckets[self.max_count]
+        bucket = self.buckets[self.max_count]
         if self.max_count and len(bucket) >= limit:
             return bucket[: -limit - 1 : -1]  # the common case: the top bucket alone
         return list(self.heaviest(limit))
 
     def heaviest(self, limit: int) -> Iterator[AgentRecord]:
         """Up to `limit` agents from the heaviest buckets down. O(limit + empty buckets)."""
-        buckets = self._buckets
+        buckets = self.buckets
         count = self.max_count
         while count and limit > 0:
             for agent in reversed(buckets[count]):
@@ -102,7 +105,7 @@ class LoadIndex(_BucketIndex):
     def validate(self, agents: Iterator[AgentRecord], floor: int = 1) -> None:
         """Each agent filed under its queue length (if >= floor), positions right. O(n)."""
         filed = 0
-        for count, bucket in enumerate(self._buckets):
+        for count, bucket in enumerate(self.buckets):
             for pos, agent in enumerate(bucket):
                 if agent.bcount != count or agent.bpos != pos:
                     raise AssertionError(f"load index: {agent.id} misfiled at {count}/{pos}")

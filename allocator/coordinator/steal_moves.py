@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from allocator.coordinator.dispatch import eligible
+from allocator.coordinator.kpis import KpiCounters
 from allocator.coordinator.loadindex import LoadIndex, NodeLoadIndex
 from allocator.coordinator.records import AgentRecord, TaskRecord
 
@@ -33,6 +34,7 @@ class StealHost(Protocol):
     hunters: int
     busy_agents: int
     min_est: float  # no task ever accepted had a smaller est (a bound for the gain test)
+    kpi: KpiCounters  # steal_attempts / steal_successes (`count_steal_attempt` adds them)
 
     def node_index(self, node: str) -> NodeLoadIndex | None: ...
 
@@ -138,7 +140,10 @@ def take_from(
         moved = _take_and_put_back(host, victim, thief, now, max_tasks, transfer_s, params)
     else:
         moved = _look_then_take(host, victim, thief, now, max_tasks, transfer_s, params, candidates)
-    host.count_steal_attempt(moved > 0)
+    kpi = host.kpi  # count_steal_attempt(moved > 0), inlined: a steal's one bookkeeping call
+    kpi.steal_attempts += 1
+    if moved:
+        kpi.steal_successes += 1
     return moved
 
 

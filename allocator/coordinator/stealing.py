@@ -77,7 +77,8 @@ class HeaviestVictim:
     def steal(self, host: StealHost, thief: AgentRecord, now: float) -> int:
         threshold = self.threshold
         index = host.index
-        if index.max_count < threshold:
+        top = index.max_count
+        if top < threshold:
             return 0
         params = self.params
         # payback_bar(host, thief, 0.0, params), inlined: every empty-handed pull runs it.
@@ -89,8 +90,12 @@ class HeaviestVictim:
             bar -= 1e-9 * (1.0 + abs(bar))
         else:
             bar = -NO_TASK
-        passed = moved = 0  # victims passed over in O(1): counted as attempts in one call
-        for victim in index.top(self.probe):
+        passed = moved = 0  # victims passed over in O(1): counted as attempts at once
+        probe = self.probe
+        bucket = index.buckets[top]
+        # index.top(probe) without a call in the common case (the top bucket alone).
+        victims = bucket[: -probe - 1 : -1] if len(bucket) >= probe else index.top(probe)
+        for victim in victims:
             if victim.bcount < threshold:
                 break
             if victim is thief:
@@ -102,7 +107,7 @@ class HeaviestVictim:
             if moved:
                 break
         if passed:
-            host.count_steal_attempt(False, passed)
+            host.kpi.steal_attempts += passed  # count_steal_attempt(False, passed), inlined
         return moved
 
 
