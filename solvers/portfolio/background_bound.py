@@ -32,6 +32,10 @@ _ITERATIONS = 300
 #: bound): 4,000 x 250 in 0.4 s 17.8k against 15.6k, 20,000 x 500 in 2 s 82.7k against
 #: 67.5k; at 2,000 x 40 the two tie (8.3k), the subgradient's exact steps being cheap.
 SMOOTHED_FROM_PAIRS = 1_000_000
+#: Beside other solvers (not alone with the greedy) the thread takes this share of the
+#: limit, at most `_BESIDE_MAX_S` seconds: it shares their cores.
+_BESIDE_SHARE = 0.2
+_BESIDE_MAX_S = 2.0
 #: Deterministic runs: pairs the smoothed dual reads per second, for its evaluation
 #: count (a fifth of the rate measured at 20,000 x 500 on a loaded machine, as
 #: lp_guided's, so that the count and not the clock ends it).
@@ -88,7 +92,8 @@ class BackgroundBound:
             return None
         # Alone with the heuristic (large requests) the bound has a core to itself.
         alone = set(names) <= {"greedy"}
-        budget = 0.8 * options.time_limit_s if alone else min(2.0, 0.2 * options.time_limit_s)
+        limit = options.time_limit_s
+        budget = 0.8 * limit if alone else min(_BESIDE_MAX_S, _BESIDE_SHARE * limit)
         budget = max(0.0, min(budget, 0.9 * (deadline - time.perf_counter())))
         bound = cls(compiled, budget, on_bound, deterministic=wait)
         bound._thread.start()
