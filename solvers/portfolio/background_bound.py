@@ -23,6 +23,7 @@ from models.compiled import CompiledProblem
 # waiting on it for good (a cold CLI process lost its greedy plan that way).
 from solvers.bounds.lagrangian import LagrangianResult, lagrangian_dual
 from solvers.bounds.smoothed_bound import smoothed_lagrangian_dual
+from solvers.shared import smoothed_dual
 
 __all__ = ["BackgroundBound"]
 
@@ -63,6 +64,8 @@ class BackgroundBound:
         self._value: float | None = None
         self.method: str | None = None  # how the value was obtained, once it exists
         self._thread = threading.Thread(target=self._work, name="lagrangian-bound", daemon=True)
+        if self._smoothed:
+            smoothed_dual.preload()  # in this thread: see the imports above
 
     @classmethod
     def start_if_useful(
@@ -102,6 +105,12 @@ class BackgroundBound:
         return bound
 
     @property
+    def _smoothed(self) -> bool:
+        """Whether the multipliers come from the smoothed dual (large requests)."""
+        m, n, _ = self._compiled.usage.shape
+        return m * n >= SMOOTHED_FROM_PAIRS
+
+    @property
     def budget_s(self) -> float:
         return self._budget_s
 
@@ -130,8 +139,8 @@ class BackgroundBound:
 
     def _dual(self) -> LagrangianResult:
         """The smoothed dual on large requests, the subgradient on the others."""
-        m, n, _ = self._compiled.usage.shape
-        if m * n >= SMOOTHED_FROM_PAIRS:
+        if self._smoothed:
+            m, n, _ = self._compiled.usage.shape
             count = None
             if self._deterministic:
                 count = max(8, int(self._budget_s * _DETERMINISTIC_PAIR_RATE / (m * n)))

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
 __all__ = ["SmoothedDual", "smoothed_dual"]
 
@@ -288,9 +287,20 @@ def _stage_ends(t0: float, deadline: float, on_sample: list[bool]) -> list[float
     return ends
 
 
+def preload() -> None:
+    """Import scipy's optimizer now. Call it from the thread that forks, before a thread
+    climbs: a fork taken while another thread holds an import lock leaves the child
+    waiting on it for good."""
+    import scipy.optimize  # noqa: F401
+
+
 def _climb(fun, x: np.ndarray, calls: int | None) -> None:
     """L-BFGS-B on mu >= 0 from x for `calls` evaluations (None: until the clock stops it);
     the evaluator keeps the best point itself."""
+    # Imported here, not at the top: the CLI's start must not load scipy (a third of a
+    # 0.5 s limit), and only large requests climb.
+    from scipy.optimize import minimize
+
     with contextlib.suppress(_OutOfTime):  # the clock ended the climb
         minimize(
             fun,

@@ -107,8 +107,8 @@ from models.generators.instances import generate_attribute_problem
 from solvers.portfolio import background_bound
 background_bound.SMOOTHED_FROM_PAIRS = 0
 compiled = compile_problem(generate_attribute_problem(200, 10, seed=2))
-before = set(sys.modules)
 bound = background_bound.BackgroundBound(compiled, 0.5, lambda _value: None)
+before = set(sys.modules)  # construction, in this thread, preloads what the climb needs
 bound._thread.start()
 bound.join(time.perf_counter() + 30.0)
 assert bound.value is not None and "smoothed" in bound.method
