@@ -26,8 +26,12 @@ from solvers.heuristic.local_search import local_search
 from solvers.heuristic.regret_insertion import regret_insert
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import FIT_TOLERANCE, PlanState, TaskUnits, build_units
-from solvers.shared.smoothed_dual import SmoothedDual, smoothed_dual
+from solvers.shared.smoothed_dual import SmoothedDual, preload, smoothed_dual
 from solvers.shared.timing import fill_timing
+
+# scipy's optimizer with this module, as before the dual's import of it became lazy: a
+# forkserver that preloads the solvers (the service's job runner) then forks it warm.
+preload()
 
 __all__ = ["LINEAR_OBJECTIVES", "MAX_PAIRS", "LpGuidedSolver", "lp_guided_skip_reason"]
 
