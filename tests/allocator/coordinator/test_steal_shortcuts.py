@@ -117,3 +117,16 @@ def test_the_bound_lets_a_paying_move_through() -> None:
     task = coord.next_for("idle")  # busy needs 4 s for its last task, idle 1 s
     assert task is not None and task.prev_agent is coord.agents["busy"]
     coord.validate()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_each_successful_steal_is_counted_once_with_its_one_task(seed: int) -> None:
+    # The heaviest-victim policy moves one task per successful steal (batch 1), and a
+    # victim passed over at the payback bar is an attempt that moved nothing.
+    clock = _Clock()
+    coord = Coordinator(CoordinatorConfig(placement="least_loaded"), clock=clock)
+    _trace(coord, clock, seed)
+    m = coord.metrics()
+    assert m.tasks_stolen > 0
+    assert m.steals_succeeded == m.tasks_stolen
+    assert m.steal_attempts > m.steals_succeeded
