@@ -35,12 +35,10 @@ from solvers.base import SolveResult, SolveStatus
 from solvers.portfolio.bandwidth_checks import bandwidth_diagnosis, link_loads, repair_overload
 from solvers.portfolio.plan_choice import Candidate, choose
 from solvers.portfolio.report_bounds import BoundSummary, check_optimal_claim, summarise_bounds
-from solvers.portfolio.report_front import FrontSummary, merged_front
+from solvers.portfolio.report_front import FrontSummary, merged_front, verified_front
 from solvers.shared.proof import bounded_value, relative_gap
 
 __all__ = ["build_report", "infeasible_report", "summarise_problem"]
-
-_MAX_FRONT_MEMBERS = 200
 
 
 def summarise_problem(problem: Problem, compiled: CompiledProblem) -> ProblemSummary:
@@ -120,11 +118,7 @@ def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Veri
             cand = Candidate(name, np.asarray(result.assignment), ev, found, result.start)
             out.candidates.append(cand)
             out.front.append(cand)
-        for k, member in enumerate(result.front[:_MAX_FRONT_MEMBERS]):
-            start = result.front_start[k] if k < len(result.front_start) else None
-            mev = evaluate_plan(compiled, member, start)
-            if mev.feasible:
-                out.front.append(Candidate(name, np.asarray(member), mev, start=start))
+        out.front.extend(verified_front(compiled, name, result))  # overloads repaired
     return out
 
 
