@@ -4,8 +4,7 @@ An optional interval per allowed (task, agent), no overlap per agent, precedence
 transfer delays, the allocation rules `evaluate_plan` checks, and redundant constraints
 that tighten the linear relaxation (end = start + chosen duration; no agent busy longer
 than the makespan; one "same agent" boolean per edge carrying its cheapest transfer) or
-the propagation (all agents as one cumulative resource, each at its speed). The hint
-covers every variable.
+the propagation (all agents as one cumulative resource, each at its speed).
 
 Times are integers: durations and transfers are scaled and rounded *down*, so the
 model is a relaxation. Every real schedule, its times scaled and floored, is a model
@@ -103,7 +102,7 @@ def build_model(
             model.add(start[then] >= end[first])
     makespan = model.new_int_var(0, horizon, "makespan")
     out = ScheduleModel(model, start, end, use, makespan, scale, False)
-    _precedence(out, graph, allowed, warm.agent)
+    _precedence(out, graph, allowed)
     out.rounded_capacity = _allocation_rules(model, problem, use)
     model.add_max_equality(out.makespan, end)
     # Redundant, for the linear relaxation: no agent is busy longer than the makespan.
@@ -144,9 +143,7 @@ def _all_agents(
         model.add_cumulative(intervals, demands, sum(rates))
 
 
-def _precedence(
-    out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int]], hint: Sequence[int] | None
-) -> None:
+def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
     """start[s] >= end[p] + transfer when p and s run on different agents.
 
     The cheapest transfer over the allowed pairs of distinct agents is carried by one
@@ -169,7 +166,7 @@ def _precedence(
                     dearer.append((a, b, delay))
             base = out.units(cheapest) if math.isfinite(cheapest) else 0
             if base > 0:
-                same = same_agent_literal(model, use, pred, succ, allowed, hint)
+                same = same_agent_literal(model, use, pred, succ, allowed)
                 model.add(out.start[succ] + base * same >= out.end[pred] + base)
             else:
                 model.add(out.start[succ] >= out.end[pred])
@@ -187,13 +184,8 @@ def same_agent_literal(
     pred: int,
     succ: int,
     allowed: Sequence[list[int]] | Mapping[int, list[int]],
-    hint: Sequence[int] | None = None,
 ) -> cp_model.IntVar | int:
-    """A literal true exactly when `pred` and `succ` run on the same agent.
-
-    With `hint` (an agent per task) the new literals are hinted too: a complete hint
-    lets CP-SAT take the warm schedule as its first solution without a repair search.
-    """
+    """A literal true exactly when `pred` and `succ` run on the same agent."""
     shared = [i for i in allowed[pred] if i in allowed[succ]]
     if not shared:
         return 0
@@ -208,11 +200,7 @@ def same_agent_literal(
         model.add_bool_and([use[pred, i], use[succ, i]]).only_enforce_if(both_i)
         model.add_bool_or([use[pred, i].Not(), use[succ, i].Not(), both_i])
         both.append(both_i)
-        if hint is not None:
-            model.add_hint(both_i, hint[pred] == i == hint[succ])
     model.add(sum(both) == same)
-    if hint is not None:
-        model.add_hint(same, hint[pred] == hint[succ])
     return same
 
 
