@@ -4,9 +4,10 @@ Every solver's verified plans (its chosen plan and its front, CP-SAT's epsilon p
 included) are merged; ideal and nadir of the merged non-dominated front normalise
 both the merged hypervolume and each solver's, so the figures compare.
 
-A front member whose only fault is a link loaded past its bandwidth (the allocation
-NSGA-II is given the problem without its network) gets the same repair as a solver's
-chosen plan before it is judged; it joins the front when the repaired plan passes
+A front member without a schedule whose only fault is a link loaded past its bandwidth
+(the allocation NSGA-II is given the problem without its network) gets the same repair
+as a solver's chosen plan before it is judged (workflow members are the workflow
+NSGA-II's to repair and re-time); it joins the front when the repaired plan passes
 `evaluate_plan`, so the front and its hypervolume count only plans that fit.
 """
 
