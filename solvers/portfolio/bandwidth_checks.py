@@ -60,7 +60,8 @@ def engine_view(name: str, compiled: CompiledProblem) -> CompiledProblem:
     return replace(compiled, network=None)
 
 
-def _only_bandwidth(ev: Evaluation) -> bool:
+def only_bandwidth(ev: Evaluation) -> bool:
+    """Whether the plan breaks link bandwidth and nothing else."""
     return bool(ev.violations) and all(v.kind == "bandwidth" for v in ev.violations)
 
 
@@ -71,7 +72,7 @@ def repair_overload(compiled: CompiledProblem, result: SolveResult, ev: Evaluati
         return ev
     if result.start is not None and compiled.workflow is not None:
         ev = _retimed(compiled, result, ev)
-    if not _only_bandwidth(ev):
+    if not only_bandwidth(ev):
         return ev
     # The others were given no network; an aware engine's own repair may have run
     # out of time: both get one more try here.
@@ -129,7 +130,7 @@ def bandwidth_diagnosis(evaluations: dict[str, Evaluation]) -> list[str]:
     over = {
         name: ev.link_use
         for name, ev in evaluations.items()
-        if _only_bandwidth(ev) and ev.link_use is not None
+        if only_bandwidth(ev) and ev.link_use is not None
     }
     if not over:
         return []

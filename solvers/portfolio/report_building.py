@@ -104,7 +104,9 @@ class _Verified:
         return out
 
 
-def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Verified:
+def _verify(
+    compiled: CompiledProblem, results: dict[str, SolveResult], repairs_until: float
+) -> _Verified:
     out = _Verified()
     for name, result in results.items():
         if result.assignment is None:
@@ -118,7 +120,8 @@ def _verify(compiled: CompiledProblem, results: dict[str, SolveResult]) -> _Veri
             cand = Candidate(name, np.asarray(result.assignment), ev, found, result.start)
             out.candidates.append(cand)
             out.front.append(cand)
-        out.front.extend(verified_front(compiled, name, result))  # overloads repaired
+        # Front members that only overloaded a link are repaired (within the time limit).
+        out.front.extend(verified_front(compiled, name, result, repairs_until))
     return out
 
 
@@ -133,9 +136,13 @@ def build_report(
     extra_bound_method: str | None = None,
     wall_time_s: float,
     requested: list[str],
+    repairs_until: float = float("inf"),
 ) -> ComparisonReport:
-    """Verify every plan, compute gaps against the best bound, choose, and summarise."""
-    verified = _verify(compiled, results)
+    """Verify every plan, compute gaps against the best bound, choose, and summarise.
+
+    `repairs_until` (perf_counter): front members' bandwidth repairs stop by then.
+    """
+    verified = _verify(compiled, results, repairs_until)
     best_value, best_each = verified.best_value(compiled), verified.best_per_objective(compiled)
     bounds = summarise_bounds(compiled, results, extra_bound, best_value, best_each)
     pareto = compiled.objectives.mode == "pareto"

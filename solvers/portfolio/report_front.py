@@ -21,6 +21,7 @@ import numpy as np
 from models import CompiledProblem, Evaluation, evaluate_plan, plan_from_array
 from models.report import ParetoPoint
 from solvers.base import SolveResult
+from solvers.portfolio.bandwidth_checks import only_bandwidth
 from solvers.portfolio.plan_choice import Candidate, knee_index
 from solvers.shared.bandwidth_repair import repair_bandwidth
 from solvers.shared.pareto import non_dominated, normalised_hypervolume
@@ -30,21 +31,25 @@ __all__ = ["FrontSummary", "merged_front", "verified_front"]
 _MAX_FRONT_PLANS = 50
 _MAX_FRONT_MEMBERS = 200  # of one solver's front, re-checked by the report
 #: Seconds the bandwidth repairs of one solver's front members may take together after
-#: the solvers stop, and one member's at most; members left at the deadline are dropped.
+#: the solvers stop, and one member's at most, never past the request's own deadline;
+#: members left at the deadline are dropped.
 FRONT_REPAIR_S = 1.0
 MEMBER_REPAIR_S = 0.2
 
 
-def verified_front(compiled: CompiledProblem, name: str, result: SolveResult) -> list[Candidate]:
+def verified_front(
+    compiled: CompiledProblem, name: str, result: SolveResult, until: float = float("inf")
+) -> list[Candidate]:
     """`result`'s front members that pass `evaluate_plan`, those that only overloaded a
-    link repaired first; a note on `result` says how many needed it and how many fit."""
+    link repaired first (until `until`, perf_counter, at the latest: the request's time
+    limit is a promise); a note on `result` says how many needed it and how many fit."""
     out: list[Candidate] = []
-    deadline = time.perf_counter() + FRONT_REPAIR_S
+    deadline = min(until, time.perf_counter() + FRONT_REPAIR_S)
     over = repaired = 0
     for k, member in enumerate(result.front[:_MAX_FRONT_MEMBERS]):
         start = result.front_start[k] if k < len(result.front_start) else None
         plan, ev = np.asarray(member), evaluate_plan(compiled, member, start)
-        if _only_bandwidth(ev) and start is None:
+        if only_bandwidth(ev) and start is None:
             over += 1
             fixed = _repaired(compiled, plan, deadline)
             if fixed is not None:
@@ -58,10 +63,6 @@ def verified_front(compiled: CompiledProblem, name: str, result: SolveResult) ->
             f"{over - repaired} dropped"
         )
     return out
-
-
-def _only_bandwidth(ev: Evaluation) -> bool:
-    return bool(ev.violations) and all(v.kind == "bandwidth" for v in ev.violations)
 
 
 def _repaired(

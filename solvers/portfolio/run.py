@@ -80,6 +80,7 @@ def run_portfolio(
         extra_bound_method=method,
         wall_time_s=time.perf_counter() - t0,
         requested=run + list(skipped),
+        repairs_until=t0 + options.time_limit_s - after_s,
     )
 
 
