@@ -3,8 +3,7 @@
 An optional interval per allowed (task, agent), no overlap per agent, precedence with
 transfer delays, the allocation rules `evaluate_plan` checks, and redundant constraints
 that tighten the linear relaxation (end = start + chosen duration; no agent busy longer
-than the makespan; one "same agent" boolean per edge carrying its cheapest transfer) or
-the propagation (all agents as one cumulative resource, each at its speed).
+than the makespan; one "same agent" boolean per edge carrying its cheapest transfer).
 
 Times are integers: durations and transfers are scaled and rounded *down*, so the
 model is a relaxation. Every real schedule, its times scaled and floored, is a model
@@ -39,7 +38,6 @@ __all__ = [
 ]
 
 _USAGE_UNITS = 1_000  # resource amounts per unit, rounded against the plan
-_RATE_UNITS = 1_000  # the fastest agent's demand in the all-agents resource
 
 
 @dataclass
@@ -96,7 +94,6 @@ def build_model(
         model.add(end[j] == start[j] + sum(d * b for d, b in sizes))
     for intervals in per_agent:
         model.add_no_overlap(intervals)
-    _all_agents(model, graph, allowed, per_agent)
     for chain in chains:
         for first, then in itertools.pairwise(chain):
             model.add(start[then] >= end[first])
@@ -114,33 +111,6 @@ def build_model(
         model.add(out.makespan >= math.floor(lower_bound * scale) - 1)
     _hint(out, graph, warm)
     return out
-
-
-def _all_agents(
-    model: cp_model.CpModel,
-    graph: WorkflowGraph,
-    allowed: list[list[int]],
-    per_agent: list[list[cp_model.IntervalVar]],
-) -> None:
-    """Redundant: all agents as one resource, a task on agent i using i's relative speed.
-
-    Each agent runs one task at a time, so the agents busy at any moment never use more
-    than the sum of all demands, whatever (non-negative) demands are chosen: this cuts
-    no schedule. With demands in proportion to speed a task's energy is its work, so
-    CP-SAT's energetic reasoning sees work that no longer fits before the makespan on
-    any agent, which no single agent's no-overlap sees while tasks are unassigned.
-    """
-    fastest = [min(graph.duration[i][j] for i in allowed[j]) for j in range(graph.n)]
-    rates = [0] * graph.m
-    for j in range(graph.n):
-        for i in allowed[j]:
-            if graph.duration[i][j] > 0:
-                rate = round(_RATE_UNITS * fastest[j] / graph.duration[i][j])
-                rates[i] = max(rates[i], rate)
-    if sum(rates) > 0:
-        intervals = [iv for i in range(graph.m) for iv in per_agent[i]]
-        demands = [rates[i] for i in range(graph.m) for _ in per_agent[i]]
-        model.add_cumulative(intervals, demands, sum(rates))
 
 
 def _precedence(out: ScheduleModel, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
