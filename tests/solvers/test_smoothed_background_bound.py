@@ -10,15 +10,13 @@ import time
 import numpy as np
 import pytest
 
-from models import Objectives, RunOptions, compile_problem
+from models import Objectives, compile_problem
 from models.generators.instances import generate_attribute_problem
 from solvers.bounds.lagrangian import pair_costs
 from solvers.bounds.smoothed_bound import _weighted_cost, smoothed_lagrangian_dual
 from solvers.bounds.solver import lp_relaxation
 from solvers.portfolio import background_bound
 from solvers.portfolio.background_bound import BackgroundBound
-from solvers.portfolio.breaker import SolverBreaker
-from solvers.portfolio.run import run_portfolio
 from solvers.shared.smoothed_dual import smoothed_dual
 
 
@@ -143,18 +141,3 @@ def test_a_deterministic_run_counts_evaluations_not_seconds(monkeypatch) -> None
         assert bound.value is not None
         values.append(bound.value)
     assert values[0] == values[1]
-
-
-def test_the_report_names_the_smoothed_dual_and_its_bound_is_below_the_plan(monkeypatch) -> None:
-    monkeypatch.setattr(background_bound, "SMOOTHED_FROM_PAIRS", 0)
-    problem = generate_attribute_problem(1200, 20, seed=2)  # above the inline size
-    report = run_portfolio(
-        problem, RunOptions(time_limit_s=2.0, solvers=["greedy"]), breaker=SolverBreaker()
-    )
-    assert report.chosen is not None
-    assert report.best_bound_by == "lagrangian"
-    assert report.best_bound is not None
-    assert report.best_bound <= report.chosen.objective
-    assert report.best_bound_method is not None
-    assert "L-BFGS on the entropy-smoothed dual" in report.best_bound_method
-    assert " s)" in report.best_bound_method  # its time is stated
