@@ -26,7 +26,12 @@ from solvers.heuristic.local_search import local_search
 from solvers.heuristic.regret_insertion import regret_insert
 from solvers.heuristic.scoring import ScoreModel, build_score_model
 from solvers.heuristic.task_units import FIT_TOLERANCE, PlanState, TaskUnits, build_units
-from solvers.shared.smoothed_dual import SmoothedDual, preload, smoothed_dual
+from solvers.shared.smoothed_dual import (
+    SmoothedDual,
+    preload,
+    same_on_every_agent,
+    smoothed_dual,
+)
 from solvers.shared.timing import fill_timing
 
 # scipy's optimizer with this module, as before the dual's import of it became lazy: a
@@ -247,8 +252,8 @@ def _priced_plan(
     prices: np.ndarray,
     rng: np.random.Generator,
     deadline: float,
-    size_power: float = 0.0,
-    tables: _UnitTables | None = None,
+    size_power: float,
+    tables: _UnitTables,
 ) -> PlanState:
     """Each unit on its agent of least priced score that has room, the dearest units
     first; what is left by regret insertion, then ejection repair.
@@ -267,7 +272,7 @@ def _priced_plan(
         size = (units.usage.mean(axis=0) / np.maximum(units.capacity.sum(axis=0), 1e-12)).sum(1)
         level = level / np.maximum(size, 1e-12) ** size_power
     order = np.argsort(-level, kind="stable")
-    placed = _first_fit(state, model, tables or _UnitTables(units, model), prices, order)
+    placed = _first_fit(state, model, tables, prices, order)
     left = regret_insert(state, model, order[~placed], prices=prices, deadline=deadline)
     if len(left):
         repair_by_ejection(state, model, left, rng, deadline, prices=prices)
@@ -284,7 +289,7 @@ class _UnitTables:
         self.usage = np.ascontiguousarray(units.usage.transpose(1, 0, 2))  # [U, m, d]
         # Attribute form (a unit uses the same on every agent): the prices' term is one
         # product of [U, d] and [d, m] instead of d strided passes over [U, m, d].
-        self.shared = self.usage[:, 0, :] if np.all(units.usage == units.usage[:1]) else None
+        self.shared = self.usage[:, 0, :] if same_on_every_agent(units.usage) else None
 
     def priced(self, prices: np.ndarray) -> np.ndarray:
         """c_ij + mu_i . a_ij as [U, m] float32."""

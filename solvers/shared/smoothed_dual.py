@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SmoothedDual", "smoothed_dual"]
+__all__ = ["SmoothedDual", "preload", "same_on_every_agent", "smoothed_dual"]
 
 #: Temperatures of the stages, as shares of the mean eligible pair cost. The warm ones
 #: run on a random quarter of the tasks (capacities scaled to match) when that leaves
@@ -74,6 +74,12 @@ class SmoothedDual:
         )
 
 
+def same_on_every_agent(usage: np.ndarray) -> bool:
+    """Whether usage[m, n, d] is the same on every agent (attribute form); a broadcast
+    view (stride 0 over agents) says so without the m x n x d comparison."""
+    return usage.strides[0] == 0 or bool(np.all(usage == usage[:1]))
+
+
 class _Evaluator:
     """mu -> (-smoothed dual, -gradient) for L-BFGS; records the exact L(mu) of each call.
 
@@ -89,7 +95,7 @@ class _Evaluator:
         self.shape = (m, d)
         # Attribute form (usage the same on every agent): the gradient is one product.
         # A broadcast view (stride 0 over agents) is shared without the m x n x d compare.
-        self.shared_usage = usage.strides[0] == 0 or bool(np.all(usage == usage[:1]))
+        self.shared_usage = same_on_every_agent(usage)
         self.usage = usage[0] if self.shared_usage else usage
         self.capacity = capacity.astype(np.float64)
         self.left_out = left_out
