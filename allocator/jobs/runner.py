@@ -134,11 +134,12 @@ class JobRunner:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._lock:
-            fast = list(self._fast)
-        for job_id in fast:
-            self.jobs.release(job_id, self.owner)
+            # Fast jobs already running finish (their limit is at most
+            # fast_max_time_limit_s) and are stored; queued ones are cancelled and go
+            # back to the queue (_fast_done). Waiting also joins the pool's workers and
+            # queues: with wait=False the queues' semaphores outlived the interpreter's
+            # clean-up and the resource tracker warned about "leaked semaphore objects".
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- requests from the API ---------------------------------------------------
     def wake(self) -> None:
@@ -308,8 +309,9 @@ class JobRunner:
             started = self._fast.pop(record.id, time.monotonic())
         try:
             outcome: JobOutcome | None = future.result()
-        except Exception as exc:  # pool broken or cancelled at shutdown
+        except Exception as exc:  # pool broken, or cancelled at shutdown
             if self._closing.is_set():
+                self.jobs.release(record.id, self.owner)  # the next start runs it
                 return
             log.warning("fast path failed; job re-queued", extra={"job_id": record.id})
             with self._lock:
