@@ -10,6 +10,7 @@ least congested one falls short.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -148,6 +149,22 @@ def _decide(
     )
 
 
+@dataclass
+class _Design:
+    """The design a job proposes so far, and what the exact model said about it."""
+
+    adj: np.ndarray
+    objective: float
+    method: str = "none"
+    start: str = "none"
+    moves: int = 0
+    optimal: bool = False
+    # The exact model's least congested design when none fits, and whether it proved so.
+    least_congested: np.ndarray | None = None
+    proven: bool = False
+    milp: MilpSummary | None = None
+
+
 def optimize_topology(request: TopologyRequest) -> TopologyResult:
     """Design a topology for the request's traffic under its constraints.
 
@@ -161,73 +178,81 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
         )
     space = build_space(request)
     candidates = candidate_designs(space, request.seed)
-    before_obj = space.objective(space.current)
-    current_violations = space.violations(space.current)
-    scores = [
-        CandidateScore(name=c.name, objective=_finite(c.objective), feasible=c.feasible)
-        for c in candidates
-    ]
+    design = _Design(space.current.copy(), space.objective(space.current))
     best = _start(space, candidates)
-    adj, obj, moves, method, start = space.current.copy(), before_obj, 0, "none", "none"
-    optimal = proven = False
-    least_congested: np.ndarray | None = None
-    milp_summary: MilpSummary | None = None
     if best is not None and request.method in ("heuristic", "auto"):
         # Scoring the candidates (routing each) counts against the time limit too.
         left = request.time_limit_s - (time.perf_counter() - started)
         budget = max(0.1, left / (2 if request.method == "auto" else 1))
         outcome = improve(space, best.adj, time_limit_s=budget, seed=request.seed)
-        adj, obj, moves, method, start = (
-            outcome.adj,
-            outcome.objective,
-            outcome.moves,
-            "heuristic",
-            best.name,
-        )
+        design.adj, design.objective, design.moves = outcome.adj, outcome.objective, outcome.moves
+        design.method, design.start = "heuristic", best.name
     run_milp = request.method == "milp" or (request.method == "auto" and space.n <= AUTO_MILP_NODES)
-    if run_milp and space.n <= MAX_MILP_NODES:
-        left = max(1.0, request.time_limit_s - (time.perf_counter() - started))
-        exact = design_milp(space, time_limit_s=left)
-        feasible_heuristic = method == "heuristic" and space.feasible(adj)
-        heuristic_obj = obj if feasible_heuristic else float("inf")
-        gap = (
-            (heuristic_obj - exact.objective) / exact.objective
-            if exact.adj is not None and exact.objective > 0 and np.isfinite(heuristic_obj)
-            else None
+    if run_milp:
+        _exact_stage(
+            space, design, max(1.0, request.time_limit_s - (time.perf_counter() - started))
         )
-        milp_summary = MilpSummary(
-            objective=_finite(exact.objective),
-            bound=exact.bound,
-            optimal=exact.optimal,
-            status=exact.status,
-            heuristic_gap=gap,
-        )
-        if exact.congestion is not None:
-            least_congested, proven = exact.adj, exact.status.endswith("kOptimal")
-        elif exact.adj is not None and (exact.objective <= obj or not feasible_heuristic):
-            adj, obj, optimal = exact.adj, exact.objective, exact.optimal
-            method = "milp" if method == "none" else "heuristic+milp"
-    elif run_milp:
-        milp_summary = MilpSummary(
+    # The final word on bandwidth: exact routing where the LP is affordable.
+    space.refine()
+    return _result(request, space, design, candidates, started)
+
+
+def _exact_stage(space: DesignSpace, design: _Design, time_limit_s: float) -> None:
+    """Run the design MILP (small topologies) and keep its design when it is better."""
+    if space.n > MAX_MILP_NODES:
+        design.milp = MilpSummary(
             objective=None,
             bound=None,
             optimal=False,
             status=f"skipped: over {MAX_MILP_NODES} nodes",
             heuristic_gap=None,
         )
-    # The final word on bandwidth: exact routing where the LP is affordable.
-    space.refine()
+        return
+    exact = design_milp(space, time_limit_s=time_limit_s)
+    feasible_heuristic = design.method == "heuristic" and space.feasible(design.adj)
+    heuristic_obj = design.objective if feasible_heuristic else float("inf")
+    gap = (
+        (heuristic_obj - exact.objective) / exact.objective
+        if exact.adj is not None and exact.objective > 0 and np.isfinite(heuristic_obj)
+        else None
+    )
+    design.milp = MilpSummary(
+        objective=_finite(exact.objective),
+        bound=exact.bound,
+        optimal=exact.optimal,
+        status=exact.status,
+        heuristic_gap=gap,
+    )
+    if exact.congestion is not None:
+        design.least_congested = exact.adj
+        design.proven = exact.status.endswith("kOptimal")
+    elif exact.adj is not None and (exact.objective <= design.objective or not feasible_heuristic):
+        design.adj, design.objective, design.optimal = exact.adj, exact.objective, exact.optimal
+        design.method = "milp" if design.method == "none" else "heuristic+milp"
+
+
+def _result(
+    request: TopologyRequest,
+    space: DesignSpace,
+    design: _Design,
+    candidates: list[Candidate],
+    started: float,
+) -> TopologyResult:
+    """The decision on the refined space: apply the design, keep the current one, or say
+    why no design fits (with the least congested one's shortfall)."""
     before_obj, current_violations = space.objective(space.current), space.violations(space.current)
-    obj = space.objective(adj) if method != "none" else before_obj
-    found = method != "none" and space.feasible(adj)
+    adj = design.adj
+    obj = space.objective(adj) if design.method != "none" else before_obj
+    found = design.method != "none" and space.feasible(adj)
     shortfall: BandwidthShortfall | None = None
     if found:
         applied, gain, reason = _decide(before_obj, obj, request.threshold, current_violations)
     else:
-        if least_congested is None and method != "none" and space.structurally_feasible(adj):
-            least_congested = adj
+        least_congested = design.least_congested
+        if least_congested is None and design.method != "none":
+            least_congested = adj if space.structurally_feasible(adj) else None
         if least_congested is not None:
-            shortfall = _shortfall(space, least_congested, proven)
+            shortfall = _shortfall(space, least_congested, design.proven)
         adj, obj = space.current.copy(), before_obj
         applied, gain = False, None
         reason = "no design meets the constraints: " + (
@@ -238,8 +263,8 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
     traffic = space.traffic
     return TopologyResult(
         name=request.name,
-        status="optimal" if found and optimal else "feasible" if found else "infeasible",
-        method=method,
+        status="optimal" if found and design.optimal else "feasible" if found else "infeasible",
+        method=design.method,
         topology=graph_to_topology(space.graph_of(adj)),
         links_to_add=_links(space, adj & ~space.current),
         links_to_remove=_links(space, space.current & ~adj),
@@ -252,10 +277,13 @@ def optimize_topology(request: TopologyRequest) -> TopologyResult:
         current_violations=current_violations,
         before=topology_metrics(space.graph_of(space.current), traffic),
         after=topology_metrics(space.graph_of(adj), traffic),
-        candidates=scores,
-        start=start,
-        search_moves=moves,
-        milp=milp_summary,
+        candidates=[
+            CandidateScore(name=c.name, objective=_finite(c.objective), feasible=c.feasible)
+            for c in candidates
+        ],
+        start=design.start,
+        search_moves=design.moves,
+        milp=design.milp,
         routing_before=routing_summary(space, space.current),
         routing_after=routing_summary(space, adj),
         bandwidth_shortfall=shortfall,
