@@ -24,12 +24,58 @@ EPSILON_LEVELS = 6
 
 
 @dataclass
-class _SweepState:
+class _Sweep:
+    """The epsilon sweep's shared model and clock: each `lexmin` is one front point."""
+
+    model: CpSatModel
+    problem: CompiledProblem
+    options: SolveOptions
+    recorder: TraceRecorder
     hint: np.ndarray | None
+    planned: int  # solves planned in all: each takes a share of what the clock has left
     solves: int = 0
     exact: bool = True
     # Proven minimum per objective (unconstrained first solves), the front's ideal point.
     ideal: dict[str, float] = field(default_factory=dict)
+
+    def lexmin(
+        self,
+        first: tuple[ScaledObjective, _Cap],
+        second: tuple[ScaledObjective, _Cap],
+        eps: int | None,
+        first_name: str | None = None,
+    ) -> np.ndarray | None:
+        """min first subject to second <= eps, then min second at that first value.
+
+        Unconstrained (eps None), the first solve's bound is `first_name`'s proven minimum.
+        """
+        (first_objective, cap_first), (second_objective, cap_second) = first, second
+        cap_first.set(None)
+        cap_second.set(eps)
+        values = None
+        for objective, cap in ((first_objective, cap_first), (second_objective, None)):
+            left = self.options.time_limit_s - self.recorder.elapsed()
+            share = left / max(1, self.planned - self.solves)
+            if self.options.deterministic:  # a share of the limit, not of what the clock left
+                share = self.options.time_limit_s / max(1, self.planned)
+            self.solves += 1
+            if left <= 0.05:
+                self.exact = False
+                return values
+            out = run_model(
+                self.model, objective, self.problem, self.options, share, self.recorder, self.hint
+            )
+            if eps is None and cap is not None and first_name and out.bound is not None:
+                self.ideal[first_name] = out.bound
+            if out.values is None:
+                if out.status != cp_model.INFEASIBLE:
+                    self.exact = False
+                return values
+            self.exact &= out.status == cp_model.OPTIMAL
+            values, self.hint = out.values, out.assignment
+            if cap is not None:
+                cap.set(objective.scaled_value(values))
+        return values
 
 
 class _Cap:
@@ -77,43 +123,11 @@ def pareto_sweep(
             front=[plan] if plan is not None else [],
             notes=notes,
         )
-    cap1, cap2 = _Cap(model, o1), _Cap(model, o2)
-    planned = 2 * (2 + EPSILON_LEVELS)
-    state = _SweepState(hint=hint)
-
-    def lexmin(first, cap_first, second, cap_second, eps: int | None, first_name=None):
-        """min first subject to second <= eps, then min second at that first value.
-
-        Unconstrained (eps None), the first solve's bound is `first_name`'s proven minimum.
-        """
-        cap_first.set(None)
-        cap_second.set(eps)
-        values = None
-        for objective, cap in ((first, cap_first), (second, None)):
-            left = options.time_limit_s - recorder.elapsed()
-            share = left / max(1, planned - state.solves)
-            if options.deterministic:  # a share of the limit, not of what the clock left
-                share = options.time_limit_s / max(1, planned)
-            state.solves += 1
-            if left <= 0.05:
-                state.exact = False
-                return values
-            out = run_model(model, objective, problem, options, share, recorder, state.hint)
-            if eps is None and cap is not None and first_name and out.bound is not None:
-                state.ideal[first_name] = out.bound
-            if out.values is None:
-                if out.status != cp_model.INFEASIBLE:
-                    state.exact = False
-                return values
-            state.exact &= out.status == cp_model.OPTIMAL
-            values, state.hint = out.values, out.assignment
-            if cap is not None:
-                cap.set(objective.scaled_value(values))
-        return values
-
+    one, two = (o1, _Cap(model, o1)), (o2, _Cap(model, o2))
+    sweep = _Sweep(model, problem, options, recorder, hint, planned=2 * (2 + EPSILON_LEVELS))
     plans: list[np.ndarray] = []
-    end_a = lexmin(o1, cap1, o2, cap2, None, f1)
-    end_b = lexmin(o2, cap2, o1, cap1, None, f2)
+    end_a = sweep.lexmin(one, two, None, f1)
+    end_b = sweep.lexmin(two, one, None, f2)
     for values in (end_a, end_b):
         if values is not None:
             plans.append(model.assignment(values, problem.n_tasks))
@@ -122,13 +136,13 @@ def pareto_sweep(
         levels = np.unique(np.floor(np.linspace(hi, lo, EPSILON_LEVELS + 2)[1:-1]).astype(int))
         for eps in levels[::-1]:
             if recorder.elapsed() >= options.time_limit_s:
-                state.exact = False
+                sweep.exact = False
                 break
-            values = lexmin(o1, cap1, o2, cap2, int(eps))
+            values = sweep.lexmin(one, two, int(eps))
             if values is not None:
                 plans.append(model.assignment(values, problem.n_tasks))
-    result = _front_result(problem, plans, state.exact, notes, recorder, solver_name)
-    result.ideal = dict(state.ideal) or None
+    result = _front_result(problem, plans, sweep.exact, notes, recorder, solver_name)
+    result.ideal = dict(sweep.ideal) or None
     return result
 
 
