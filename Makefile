@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m solvers.lns.tabu  # compile the LNS's tabu kernel into numba's cache once
 	touch $(STAMP)
 
 install: $(STAMP)

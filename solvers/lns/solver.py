@@ -14,7 +14,7 @@ rest of the time.
 from __future__ import annotations
 
 import multiprocessing as mp
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import highspy
@@ -33,6 +33,7 @@ from solvers.lns.repair import shift_repair
 from solvers.lns.rule_choice import RuleChooser
 from solvers.lns.steps import Lanes, Step, StepSizes
 from solvers.lns.subproblem import SubProblem, cut_subproblem
+from solvers.lns.tabu import TabuBursts
 from solvers.registry import get_solver
 from solvers.shared.hints import best_hint
 from solvers.shared.proof import checked_known_bound
@@ -108,6 +109,7 @@ class _Search:
         self.rules = RuleChooser(RULES, self.rng)
         cost = pair_costs(problem)[0]
         self.polisher = Polisher(problem, cost, options.time_limit_s, self.rng)
+        self.tabu = TabuBursts(problem, cost, options.seed, options.time_limit_s)
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()
@@ -146,9 +148,7 @@ class _Search:
             f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
-        polish_note = self.polisher.note()
-        if polish_note:
-            self.notes.append(polish_note)
+        self.notes += [n for n in (self.polisher.note(), self.tabu.note()) if n]
         if self.peer_plans_taken:
             self.notes.append(
                 f"{self.peer_plans_taken} better plan(s) of other solvers taken as incumbent"
@@ -175,7 +175,8 @@ class _Search:
                     if cut is not None:
                         running[self._submit(pool, cut, lanes)] = cut
                 if running:
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    incumbent = lambda: (self.best, self.best_score)  # noqa: E731
+                    finished = self.tabu.wait(running, incumbent, self.offer, self.left)
                     for future in finished:
                         self._learn(running.pop(future), future.result(), sizes)
         return steps

@@ -1,0 +1,198 @@
+"""Penalty tabu search over shifts and swaps (kernel: `tabu_kernel.py`), run in bursts.
+
+After Yagiura, Ibaraki & Glover's searches for the GAP: the walk crosses infeasible
+plans under an adaptively weighted penalty on capacity excess and keeps the best
+feasible plan it sees. A heuristic: it never proves anything. `PenaltyTabu` keeps its
+weights and tabu memory between bursts; `TabuBursts` runs bursts from the LNS's
+incumbent while the LNS waits for its CP-SAT lanes (the kernel releases the GIL).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
+
+import numpy as np
+
+from models import CompiledProblem
+from solvers.lns.chains import applies
+
+__all__ = ["PenaltyTabu", "TabuBursts", "preload", "serves"]
+
+#: Agents per task a step considers: its cheapest ones (10 left e40400 at 0.82 % from
+#: a 0.82 % start in 3 s, 20 took it to 0.26-0.40 %).
+CANDIDATES = 20
+#: Weight raise on the most overloaded agent after an infeasible step (others pro rata).
+RAISE = 0.1
+#: Weight cut on every agent after a feasible step.
+CUT = 0.05
+#: Steps a moved task may not return to the agent it left: this plus up to as many again.
+TENURE = 5
+#: Tasks whose moves one step compares (a window from a random task), at most.
+SPAN = 400
+#: Seconds one call of the kernel should take (the clock is read between calls).
+_CHUNK_S = 0.01
+#: Seconds of one burst from the incumbent (the walk restarts from the incumbent after).
+BURST_S = 0.05
+#: Share of the time limit all bursts together may take: the main thread's bursts take
+#: a core from the CP-SAT lanes (at load 6, bursts over all the waiting time took e40400
+#: from 0.655 % to 0.379 % but left D no better).
+SHARE = 0.3
+#: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
+#: machine, from the cache, in a thread that also takes the GIL).
+LOAD_MIN_S = 2.0
+#: Bursts in a row that may fail to beat one same incumbent; then waiting is plain
+#: waiting until the sub-solves find a better one (on D bursts rarely pay).
+PATIENCE = 10
+
+
+def serves(problem: CompiledProblem, plan: np.ndarray) -> bool:
+    """The kernel's moves keep every rule of `problem`: one resource, per-pair costs,
+    every task placed, no group rules."""
+    return problem.n_dims == 1 and applies(problem, plan)
+
+
+class PenaltyTabu:
+    """One search's weights, tabu memory and step counter over one problem."""
+
+    def __init__(self, problem: CompiledProblem, cost: np.ndarray, seed: int = 0):
+        """`cost`: float[m, n] per-pair score, inf where a task may not go."""
+        self.cost = np.ascontiguousarray(cost, dtype=np.float64)
+        self.usage = np.ascontiguousarray(problem.usage[:, :, 0], dtype=np.float64)
+        self.capacity = np.ascontiguousarray(problem.capacity[:, 0], dtype=np.float64)
+        self.max_tasks = problem.max_tasks.astype(np.int64)
+        self.cand, self.n_cand = _candidates(self.cost, CANDIDATES)
+        self.alpha = np.full(problem.n_agents, _initial_weight(self.cost, self.usage))
+        self.tabu = np.zeros(self.cost.shape, dtype=np.int64)
+        self.params = np.array([RAISE, CUT, TENURE, SPAN], dtype=np.float64)
+        self.step = 1 + 1_000_003 * seed  # also the kernel's seed for each call
+        self.chunk = 20  # steps per call, adapted to _CHUNK_S
+        self.seconds = 0.0
+
+    def run(
+        self, plan: np.ndarray, seconds: float, beat: float = np.inf
+    ) -> tuple[np.ndarray | None, float]:
+        """(best feasible plan seen cheaper than `beat`, its cost) after `seconds` of
+        search from `plan` (every task placed, feasible or not); (None, beat) if none."""
+        from solvers.lns.tabu_kernel import rounds
+
+        stop = time.perf_counter() + seconds
+        current = plan.astype(np.int64)
+        best = current.copy()
+        best_cost = np.array([beat], dtype=np.float64)
+        while (began := time.perf_counter()) < stop:
+            args = (self.cost, self.usage, self.capacity, self.max_tasks, self.cand)
+            rounds(current, *args, self.n_cand, self.alpha, self.tabu, self.step,
+                   self.chunk, self.params, best, best_cost)  # fmt: skip
+            self.step += self.chunk
+            took = time.perf_counter() - began
+            self.seconds += took
+            # Aim the next call at _CHUNK_S, growing or shrinking by at most 2x.
+            self.chunk = max(1, int(self.chunk * min(2.0, max(0.5, _CHUNK_S / max(took, 1e-6)))))
+        found = bool(best_cost[0] < beat)
+        return (best.astype(np.int32) if found else None), float(best_cost[0])
+
+
+class TabuBursts:
+    """Runs tabu bursts from the LNS's incumbent while its lanes are busy.
+
+    The kernel is loaded (from numba's on-disk cache, or compiled once) in a thread of
+    its own; until it is ready, waiting is plain waiting.
+    """
+
+    def __init__(self, problem: CompiledProblem, cost: np.ndarray, seed: int, limit_s: float):
+        self.problem, self.cost, self.seed = problem, cost, seed
+        self.allowed_s = SHARE * limit_s
+        self.search: PenaltyTabu | None = None
+        self.found = 0  # bursts that improved the incumbent
+        self.failed_on, self.failures = np.inf, 0  # incumbent score the last bursts missed
+        self.ready = threading.Event()
+        if limit_s >= LOAD_MIN_S:
+            threading.Thread(target=self._load, daemon=True).start()
+
+    def _load(self) -> None:
+        preload()
+        self.ready.set()
+
+    def wait(
+        self,
+        running: dict[Future[Any], Any],
+        incumbent: Callable[[], tuple[np.ndarray | None, float]],
+        offer: Callable[[np.ndarray], bool],
+        left: Callable[[], float],
+    ) -> set[Future[Any]]:
+        """The lanes that finished, searching from the incumbent until one does (plain
+        waiting while the kernel loads, past the time share, with under a burst left,
+        after PATIENCE misses on one incumbent, or when the kernel does not serve)."""
+        while True:
+            plan, score = incumbent()
+            usable = (
+                plan is not None
+                and self.ready.is_set()
+                and left() > BURST_S
+                and self._spent() < self.allowed_s
+                and (score != self.failed_on or self.failures < PATIENCE)
+                and serves(self.problem, plan)
+            )
+            done, _ = wait(running, timeout=0 if usable else None, return_when=FIRST_COMPLETED)
+            if done or not usable:
+                return done
+            assert plan is not None
+            self._burst(plan, score, BURST_S, offer)
+
+    def _burst(
+        self, plan: np.ndarray, score: float, seconds: float, offer: Callable[[np.ndarray], bool]
+    ) -> None:
+        if self.search is None:
+            self.search = PenaltyTabu(self.problem, self.cost, self.seed)
+        better, _ = self.search.run(plan, seconds, beat=score)
+        if better is not None and offer(better):
+            self.found += 1
+            return
+        self.failures = self.failures + 1 if score == self.failed_on else 1
+        self.failed_on = score
+
+    def _spent(self) -> float:
+        return self.search.seconds if self.search is not None else 0.0
+
+    def note(self) -> str | None:
+        if self.search is None:
+            return None
+        return (
+            f"penalty tabu search: {self.search.step - 1 - 1_000_003 * self.seed} steps in "
+            f"{self.search.seconds:.2f} s between sub-solves, {self.found} better plan(s)"
+        )
+
+
+def _candidates(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each task's up to `k` cheapest eligible agents (int64[n, k]) and how many."""
+    order = np.argsort(cost, axis=0, kind="stable")[:k].T
+    finite = np.isfinite(np.take_along_axis(cost.T, order, axis=1))
+    return np.ascontiguousarray(order.astype(np.int64)), finite.sum(axis=1).astype(np.int64)
+
+
+def _initial_weight(cost: np.ndarray, usage: np.ndarray) -> float:
+    """Cost per unit of usage at which an overload starts to cost like a bad assignment."""
+    finite = np.where(np.isfinite(cost), cost, np.nan)
+    spread = float(np.nanmedian(np.nanmax(finite, axis=0) - np.nanmin(finite, axis=0)))
+    typical = float(np.median(usage[usage > 0])) if (usage > 0).any() else 1.0
+    return max(spread, 1.0) / max(typical, 1e-9)
+
+
+def preload() -> None:
+    """Load the kernel (from numba's cache; compiled on the first use after an install)."""
+    from solvers.lns.tabu_kernel import rounds
+
+    plan = np.zeros(2, dtype=np.int64)
+    cost = np.ones((1, 2))
+    ints = np.ones(1, dtype=np.int64)
+    rounds(plan, cost, cost.copy(), np.ones(1), ints * 2, np.zeros((2, 1), dtype=np.int64),
+           ints.repeat(2), np.ones(1), np.zeros((1, 2), dtype=np.int64), 1, 1,
+           np.array([RAISE, CUT, TENURE, SPAN]), plan.copy(), np.array([np.inf]))  # fmt: skip
+
+
+if __name__ == "__main__":  # `python -m solvers.lns.tabu`: compile into the cache (install)
+    preload()
