@@ -12,6 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -28,6 +29,20 @@ _POLL_S = 0.1
 _PROGRESS_WRITE_S = 0.5
 # A solve that ignores its time limit by this much (plus 50 %) is stopped from outside.
 _OVERRUN_GRACE_S = 30.0
+
+
+@dataclass
+class _Watch:
+    """What the supervisor has heard from a job's worker so far, and its clocks."""
+
+    hard_deadline: float
+    next_renew: float
+    next_progress_write: float = 0.0
+    best: tuple[float | None, float | None, str] | None = None
+    plan: tuple[float, str] | None = None  # the best verified plan not yet stored
+    stop_sent_at: float | None = None
+    outcome: JobOutcome | None = None
+    lost_lease: bool = False
 
 
 class JobProcess(JobSupervisor):
@@ -59,6 +74,25 @@ class JobProcess(JobSupervisor):
         self._ctx = ctx
 
     def _supervise(self) -> JobOutcome | None:
+        process, conn = self._start_worker()
+        started = time.monotonic()
+        watch = _Watch(
+            hard_deadline=started + 1.5 * self.job.time_limit_s + _OVERRUN_GRACE_S,
+            next_renew=started + self._lease_s / 3,
+        )
+        try:
+            while self._watch_once(process, conn, watch):
+                pass
+        finally:  # a store error ends the watch too: the worker never outlives it
+            _kill_group(process.pid)
+            if process.is_alive():
+                process.kill()  # it may not have made its own group yet
+            process.join(timeout=5)
+            conn.close()
+        return self._conclude(process, watch)
+
+    def _start_worker(self) -> tuple[Any, Connection]:
+        """The job's worker process, started, and our end of its pipe."""
         parent_conn, child_conn = self._ctx.Pipe()
         # A retry (the last worker died) starts from the best plan that worker left.
         warm_start = self._jobs.best_plan(self.job.id)
@@ -77,73 +111,67 @@ class JobProcess(JobSupervisor):
         )
         process.start()
         child_conn.close()
-        started = time.monotonic()
-        hard_deadline = started + 1.5 * self.job.time_limit_s + _OVERRUN_GRACE_S
-        next_renew = started + self._lease_s / 3
-        next_progress_write = 0.0
-        best: tuple[float | None, float | None, str] | None = None
-        plan: tuple[float, str] | None = None  # the best verified plan not yet stored
-        stop_sent_at: float | None = None
-        outcome: JobOutcome | None = None
-        lost_lease = False
-        try:
-            while True:
-                if parent_conn.poll(_POLL_S):
-                    try:
-                        message = parent_conn.recv()
-                    except (EOFError, OSError):
-                        break
-                    if message[0] == "done":
-                        outcome = message[1]
-                        break
-                    if message[0] == "progress":
-                        best = _merge_progress(best, message)
-                    elif message[0] == "plan":  # verified by the worker; better than the last
-                        plan = (float(message[1]), str(message[3]))
-                    elif message[0] == "instances":  # a batch: written at once (rare, coarse)
-                        self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
-                elif not process.is_alive():
-                    # It may have sent its result between our poll and this check.
-                    outcome = _last_outcome(parent_conn)
-                    break
-                now = time.monotonic()
-                if self._shutdown.is_set():
-                    break
-                if (best is not None or plan is not None) and now >= next_progress_write:
-                    if best is not None:
-                        self._jobs.record_progress(self.job.id, self._owner, *best)
-                    self._store_plan(plan)
-                    plan = None
-                    next_progress_write = now + _PROGRESS_WRITE_S
-                if now >= next_renew:
-                    cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
-                    next_renew = now + self._lease_s / 3
-                    if cancel_requested is None:
-                        lost_lease = True  # another runner took the job over; its result counts
-                        break
-                    if cancel_requested:
-                        self._cancel.set()
-                if (self._cancel.is_set() or now > hard_deadline) and stop_sent_at is None:
-                    stop_sent_at = now
-                    try:
-                        parent_conn.send("stop")
-                    except (BrokenPipeError, OSError):
-                        break
-                if stop_sent_at is not None and now - stop_sent_at > self._cancel_grace_s:
-                    break
-        finally:  # a store error ends the watch too: the worker never outlives it
-            _kill_group(process.pid)
-            if process.is_alive():
-                process.kill()  # it may not have made its own group yet
-            process.join(timeout=5)
-            parent_conn.close()
-        if lost_lease:
+        return process, parent_conn
+
+    def _watch_once(self, process: Any, conn: Connection, watch: _Watch) -> bool:
+        """One poll of the worker and the store; False once the watch is over."""
+        if conn.poll(_POLL_S):
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return False
+            if message[0] == "done":
+                watch.outcome = message[1]
+                return False
+            self._take(message, watch)
+        elif not process.is_alive():
+            # It may have sent its result between our poll and this check.
+            watch.outcome = _last_outcome(conn)
+            return False
+        if self._shutdown.is_set():
+            return False
+        now = time.monotonic()
+        if (watch.best is not None or watch.plan is not None) and now >= watch.next_progress_write:
+            if watch.best is not None:
+                self._jobs.record_progress(self.job.id, self._owner, *watch.best)
+            self._store_plan(watch.plan)
+            watch.plan = None
+            watch.next_progress_write = now + _PROGRESS_WRITE_S
+        if now >= watch.next_renew:
+            cancel_requested = self._jobs.renew(self.job.id, self._owner, self._lease_s)
+            watch.next_renew = now + self._lease_s / 3
+            if cancel_requested is None:
+                watch.lost_lease = True  # another runner took the job over; its result counts
+                return False
+            if cancel_requested:
+                self._cancel.set()
+        if (self._cancel.is_set() or now > watch.hard_deadline) and watch.stop_sent_at is None:
+            watch.stop_sent_at = now
+            try:
+                conn.send("stop")
+            except (BrokenPipeError, OSError):
+                return False
+        return watch.stop_sent_at is None or now - watch.stop_sent_at <= self._cancel_grace_s
+
+    def _take(self, message: tuple[Any, ...], watch: _Watch) -> None:
+        """A progress, plan or batch-instances message from the worker."""
+        if message[0] == "progress":
+            watch.best = _merge_progress(watch.best, message)
+        elif message[0] == "plan":  # verified by the worker; better than the last
+            watch.plan = (float(message[1]), str(message[3]))
+        elif message[0] == "instances":  # a batch: written at once (rare, coarse)
+            self._jobs.record_instances(self.job.id, self._owner, *message[1:3])
+
+    def _conclude(self, process: Any, watch: _Watch) -> JobOutcome | None:
+        """Store the job's end: its result, a re-queue, or nothing when the lease was lost."""
+        if watch.lost_lease:
             return None
-        self._store_plan(plan)  # what arrived since the last write (a killed worker's last)
+        self._store_plan(watch.plan)  # what arrived since the last write (a killed worker's last)
+        outcome = watch.outcome
         if self._shutdown.is_set() and outcome is None:
             self._jobs.release(self.job.id, self._owner)
             return None
-        if outcome is None and stop_sent_at is None and process.exitcode != 0:
+        if outcome is None and watch.stop_sent_at is None and process.exitcode != 0:
             # The worker died (killed, out of memory): run the job again, per the attempts
             # policy; the best objective it reported stays visible in the job's progress.
             log.warning(
@@ -153,7 +181,7 @@ class JobProcess(JobSupervisor):
             self._jobs.release(self.job.id, self._owner, count_attempt=True)
             return None
         if outcome is None:
-            outcome = self._without_result(stop_sent_at is not None, process.exitcode)
+            outcome = self._without_result(watch.stop_sent_at is not None, process.exitcode)
         if not self._jobs.finish(self.job.id, self._owner, outcome):
             return None
         return outcome
