@@ -172,7 +172,7 @@ def file_dependent(
             pred.kids = [task]
         else:
             kids.append(task)
-        if pred.state == WAITING:
+        if pred.missing:  # waiting (only a waiting task counts missing predecessors)
             up = pred.est + rank
             if up > pred.rank:
                 pred.rank = up  # one level only: see the module docstring
@@ -183,67 +183,89 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
 
     The caller takes `kids` off the completed record (so a completion without
     dependants costs one attribute read and no call). O(len(kids)), plus a sort of
-    the ready ones when more than one became ready at once.
+    the ready ones when more than one became ready at once. One and two dependants
+    (every chain, most DAGs) take a path without a list or a sort.
     """
-    if len(kids) == 1:  # one dependant (every chain): no second list
+    n = len(kids)
+    if n == 1:
         kid = kids[0]
         left = kid.missing - 1
         kid.missing = left
-        if left:
-            return
-        ready = kids  # detached from the completed record by the caller: ours to reuse
-    else:
-        ready = []
-        for kid in kids:
-            left = kid.missing - 1
-            kid.missing = left
-            if not left:
-                ready.append(kid)
-        if not ready:
-            return
-    deps = state.deps
-    planned = deps.planned
-    if planned:
-        if len(ready) > 1:
-            ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
-        for task in ready:
-            _queue_released(state, task, _planned_agent(state, task), now)
+        if not left:
+            if state.deps.planned:
+                _release_planned(state, kids, now)
+            else:
+                _queue_released(state, kid, now)
         return
-    n = len(ready)
-    if n == 2:  # the usual pair: one comparison, not a keyed sort (same order)
-        if ready[1].rank > ready[0].rank:
-            ready.reverse()
-    elif n > 2:
-        ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
-    tasks, waiting = state.tasks, deps.waiting
-    home = state.home_for_released
-    for task in ready:
-        task_id = task.id
-        del waiting[task_id]
-        task.state = QUEUED
-        tasks[task_id] = task
-        state.queued_work += task.est
-        agent = home(task)
-        if agent is None:
-            state._file_global(task, now)
+    if n == 2:
+        first, second = kids
+        left = first.missing - 1
+        first.missing = left
+        left2 = second.missing - 1
+        second.missing = left2
+        if left:
+            if not left2:
+                if state.deps.planned:
+                    _release_planned(state, [second], now)
+                else:
+                    _queue_released(state, second, now)
+            return
+        if left2:
+            if state.deps.planned:
+                _release_planned(state, [first], now)
+            else:
+                _queue_released(state, first, now)
+            return
+        if state.deps.planned:
+            _release_planned(state, kids, now)
+        elif second.rank > first.rank:  # highest rank first; a tie keeps listed order
+            _queue_released(state, second, now)
+            _queue_released(state, first, now)
         else:
-            state._file_local(task, agent, now)
+            _queue_released(state, first, now)
+            _queue_released(state, second, now)
+        return
+    ready = []
+    for kid in kids:
+        left = kid.missing - 1
+        kid.missing = left
+        if not left:
+            ready.append(kid)
+    if not ready:
+        return
+    if state.deps.planned:
+        _release_planned(state, ready, now)
+        return
+    ready.sort(key=_RANK, reverse=True)  # stable: equal ranks keep their order
+    for task in ready:
+        _queue_released(state, task, now)
+
+
+def _release_planned(state: CoordinatorState, ready: list[TaskRecord], now: float) -> None:
+    """With a schedule: earliest planned start first (then upward rank), each on its
+    planned agent when that agent can take it."""
+    planned = state.deps.planned
+    if len(ready) > 1:
+        ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+    for task in ready:
+        _queue_released(state, task, now, _planned_agent(state, task))
 
 
 def _queue_released(
-    state: CoordinatorState, task: TaskRecord, agent: AgentRecord | None, now: float
+    state: CoordinatorState, task: TaskRecord, now: float, agent: AgentRecord | None = None
 ) -> None:
-    """Queue a released task on `agent` (None: where the dispatcher says)."""
-    del state.deps.waiting[task.id]
+    """Queue a released task on `agent` (None: where `home_for_released` says)."""
+    task_id = task.id
+    del state.deps.waiting[task_id]
     task.state = QUEUED
-    state.tasks[task.id] = task
+    state.tasks[task_id] = task
     state.queued_work += task.est
     if agent is None:
         agent = state.home_for_released(task)
-    if agent is None:
-        state._file_global(task, now)
-    else:
-        state._file_local(task, agent, now)
+        if agent is None:
+            state._file_global(task, now)
+            return
+    state._file_local(task, agent, now)
 
 
 def _planned_agent(state: CoordinatorState, task: TaskRecord) -> AgentRecord | None:
