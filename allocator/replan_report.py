@@ -60,7 +60,10 @@ def replan_report(
         wall_time_s=result["wall_time_s"],
         time_to_first_s=result["wall_time_s"],
         time_to_best_s=result["wall_time_s"],
-        notes=[f"{result['moves_used']} kept tasks moved; {len(result['freed'])} freed"],
+        notes=[
+            f"{result['moves_used']} kept tasks moved; {len(result['freed'])} freed",
+            *result["notes"],
+        ],
     )
     chosen = None
     if result["feasible"]:
@@ -85,7 +88,8 @@ def replan_report(
         ),
         solvers=[run],
         chosen=chosen,
-        diagnosis=[v["message"] for v in result["violations"]],
+        diagnosis=[v["message"] for v in result["violations"]]
+        + ([] if result["feasible"] else result["notes"]),
         wall_time_s=result["wall_time_s"],
         replan={k: v for k, v in result.items() if k != "plan"},
     )

@@ -3,6 +3,9 @@ move at most `max_moves` of the rest, and return the new plan with its diff.
 
 The previous plan may name agents that are gone (their tasks become free) and
 tasks that are gone (ignored); `pinned` tasks stay where the previous plan put them.
+On a topology the plan's traffic must fit every link (the evaluator judges it); when
+no plan within the budget and pins is found that fits, `notes` say by how much the
+re-plan falls short, in the words a batch solve uses.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models import InputError, Plan, Problem, compile_problem, plan_from_array
 from models.compiled import CompiledProblem
+from models.evaluation import Evaluation
 from models.plan_checks import coded_violations
 from models.plan_diff import diff_plans
 from solvers.replan.search import replan_assignment
@@ -123,6 +127,23 @@ def replan(
         "max_moves": max_moves,
         "pinned": sorted(pinned or []),
         "stopped": outcome.stopped,
+        "notes": [*outcome.notes, *_bandwidth_shortfall(ev, max_moves)],
         "wall_time_s": time.perf_counter() - start,
         "diff": diff_plans(compiled, previous, outcome.assignment, eval_b=ev),
     }
+
+
+def _bandwidth_shortfall(ev: Evaluation, max_moves: int | None) -> list[str]:
+    """When the re-plan overloads a link and breaks nothing else: by how much it falls
+    short (the portfolio's diagnosis: the least congestion any routing reaches)."""
+    if not any(v.kind == "bandwidth" for v in ev.violations):
+        return []
+    # Imported here: the portfolio package pulls in every engine, which a re-plan that
+    # fits (or a problem without a topology) never needs.
+    from solvers.portfolio.bandwidth_checks import bandwidth_diagnosis
+
+    within = "any number of" if max_moves is None else f"at most {max_moves}"
+    return [
+        f"with {within} move(s) of kept tasks, {line}"
+        for line in bandwidth_diagnosis({"the re-plan": ev})
+    ]

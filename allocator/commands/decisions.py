@@ -306,5 +306,7 @@ def _print_replan(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"  {move['task']}: {move['from']} -> {move['to']}", markup=False)
     for v in result["violations"]:
         console.print(f"  [{v['code']}] {v['message']}", markup=False)
+    for note in result["notes"]:
+        console.print(f"  note: {note}", markup=False)
     if out is not None:
         console.print(f"wrote {out}", markup=False)

@@ -18,6 +18,8 @@ from models.compiled import CompiledProblem
 from models.evaluation import Evaluation, evaluate_plan
 from models.placement_reasons import feasible_mask
 from models.plan_state import PlanState, column_of
+from solvers.replan.bandwidth import fit_links
+from solvers.replan.link_guard import LinkGuard
 from solvers.replan.search_limits import MAX_REPAIR_PAIRS
 
 __all__ = ["ReplanOutcome", "replan_assignment"]
@@ -25,6 +27,8 @@ __all__ = ["ReplanOutcome", "replan_assignment"]
 _EPS = 1e-9
 #: Moves spent at most to make room for one freed task on one agent.
 _MAX_EJECTIONS = 3
+#: Share of the time kept for the bandwidth repair when some plan could overload a link.
+_LINK_SHARE = 0.3
 
 
 @dataclass
@@ -36,6 +40,7 @@ class ReplanOutcome:
     freed: dict[int, str] = field(default_factory=dict)
     moved_kept: list[int] = field(default_factory=list)
     stopped: str = "no improving move left"
+    notes: list[str] = field(default_factory=list)
 
 
 class _Search:
@@ -56,6 +61,7 @@ class _Search:
         # Greedy placing gets at most 40% of the time; CP-SAT repair and polishing the rest.
         self.place_deadline = time.perf_counter() + 0.4 * max(deadline - time.perf_counter(), 0)
         self.freed: dict[int, str] = {}
+        self.links = LinkGuard(problem)
 
     # -- budget ------------------------------------------------------------------
 
@@ -145,6 +151,9 @@ class _Search:
             deltas = state.place_deltas(detached, agents)
         scores = state.score_deltas(deltas)
         ok = feasible_mask(state, col, agents)
+        within = self.links.allowed(state.assignment, j, agents[ok])
+        if within is not None:  # among agents it may go to, those the links can carry
+            ok[np.flatnonzero(ok)[~within]] = False
         if not ok.any():
             return np.inf, -1
         k = int(np.flatnonzero(ok)[np.argmin(scores[ok])])
@@ -185,15 +194,16 @@ class _Search:
     def _place_together(self, group: np.ndarray) -> None:
         """Put a whole co-location group on the agent where the full plan scores best."""
         p = self.problem
-        best: tuple[float, int] | None = None
+        best: tuple[tuple[bool, float], int] | None = None
         for b in np.flatnonzero(p.eligible[:, group].all(axis=1)).tolist():
             trial = self.a.copy()
             trial[group] = b
             ev = evaluate_plan(p, trial)
             if any(v.agent == p.agent_ids[b] or v.kind == "anti_affinity" for v in ev.violations):
                 continue
-            if best is None or ev.score < best[0]:
-                best = (ev.score, b)
+            key = (any(v.kind == "bandwidth" for v in ev.violations), ev.score)
+            if best is None or key < best[0]:
+                best = (key, b)
         if best is not None:
             self.a[group] = best[1]
 
@@ -331,18 +341,30 @@ def replan_assignment(
     `max_moves` of the tasks that could have stayed; `pinned` tasks never move."""
     if max_moves is not None and max_moves < 0:
         raise ValueError(f"max_moves is {max_moves}; use 0 or more")
+    started = time.perf_counter()
+    guard_links = LinkGuard(problem).active
+    # Links that can overload keep the last part of the time for the bandwidth repair.
+    search_s = time_limit_s * (1 - _LINK_SHARE) if guard_links else time_limit_s
     search = _Search(
         problem,
         np.asarray(previous, dtype=np.int64),
         max_moves,
         pinned or set(),
-        time.perf_counter() + time_limit_s,
+        started + search_s,
     )
     search.freed.update(freed or {})
     search.free_what_no_longer_fits()
     search.place_free()
     search.repair_if_incomplete()
     stopped = search.improve()
+    notes: list[str] = []
+    if guard_links:
+        kept = np.array([search.kept(j) for j in range(problem.n_tasks)], dtype=bool)
+        left = started + time_limit_s - time.perf_counter()
+        fit = fit_links(
+            problem, search.previous, search.a, kept, search.pinned, max_moves, max(left, 0.05)
+        )
+        search.a, notes = fit.assignment, fit.notes
     used = search.moves_used()
     if max_moves is not None and used > max_moves:  # the search never allows it
         raise AssertionError(f"re-plan moved {used} kept tasks, budget {max_moves}")
@@ -353,4 +375,5 @@ def replan_assignment(
         freed=search.freed,
         moved_kept=moved,
         stopped=stopped,
+        notes=notes,
     )

@@ -171,9 +171,16 @@ def _best_routed_move(plan: RepairPlan, deadline: float) -> list[tuple[int, int]
 
 
 def repair_bandwidth(
-    problem: CompiledProblem, assignment: np.ndarray, *, time_limit_s: float = 1.0
+    problem: CompiledProblem,
+    assignment: np.ndarray,
+    *,
+    time_limit_s: float = 1.0,
+    fixed: np.ndarray | None = None,
 ) -> BandwidthRepair:
     """Move communicating tasks until the plan's routed traffic fits every link.
+
+    `fixed` (bool[n]) marks tasks that must stay where they are, as co-located ones do
+    (a re-plan's pins and the kept tasks its move budget cannot afford to move).
 
     Returns the plan unchanged (moved 0) when there is no network or it already fits.
     When no sequence of moves fits within `time_limit_s`, returns the least-overflow
@@ -185,6 +192,8 @@ def repair_bandwidth(
         return BandwidthRepair(a, 0, True)
     deadline = time.perf_counter() + time_limit_s
     plan = RepairPlan(problem, a, Links(problem.network))
+    if fixed is not None:
+        plan.fixed |= np.asarray(fixed, dtype=bool)
     if plan.fits():
         return BandwidthRepair(a, 0, True)
     moves: list[tuple[int, int]] = []
