@@ -8,9 +8,11 @@ plus the longest chain of dependants' work, highest first: the critical path fir
 When a predecessor is dead-lettered, its dependants (transitively) are held, reported
 with the dead predecessor that blocks them, and never run.
 
-Edges live on the records: a live task's `kids` are its waiting dependants and a
-waiting task's `missing` counts its unfinished predecessors, so a completion with no
-dependants costs one attribute read; releasing k dependants costs O(k log k). Ranks
+Edges live on the records: a live task's `kids` are its waiting dependants (a tuple
+while there are few, one object to allocate and read; a list past `_FEW_KIDS`, so
+adding one stays O(1)) and a waiting task's `missing` counts its unfinished
+predecessors, so a completion with no dependants costs one attribute read; releasing
+k dependants costs O(k log k). Ranks
 are exact within a submitted batch (`submit_all`); a task submitted later raises the
 ranks of its direct waiting predecessors only (one level, so a submission stays
 O(|after|); their own predecessors keep the ranks they had).
@@ -21,7 +23,7 @@ from __future__ import annotations
 import graphlib
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from allocator.coordinator.dispatch import available, eligible
@@ -52,6 +54,9 @@ __all__ = [
 ]
 
 _RANK = operator.attrgetter("rank")
+# A task's dependants are a tuple up to this many (one object, no separate item array
+# to allocate and fetch: most tasks have one or two), then a list.
+_FEW_KIDS = 8
 _UNPLANNED = ("", math.inf)  # tasks no plan placed go after planned ones, by rank
 
 
@@ -169,16 +174,21 @@ def file_dependent(
     for pred in found:
         kids = pred.kids
         if kids is None:
-            pred.kids = [task]
+            pred.kids = (task,)
+        elif len(kids) < _FEW_KIDS:  # a list is only made past _FEW_KIDS: this is a tuple
+            # Concatenation, not (*kids, task): that builds a list first.
+            pred.kids = kids + (task,)  # type: ignore[operator]  # noqa: RUF005
+        elif kids.__class__ is tuple:
+            pred.kids = [*kids, task]  # many: a list, so adding stays O(1)
         else:
-            kids.append(task)
+            kids.append(task)  # type: ignore[union-attr]
         if pred.missing:  # waiting (only a waiting task counts missing predecessors)
             up = pred.est + rank
             if up > pred.rank:
                 pred.rank = up  # one level only: see the module docstring
 
 
-def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -> None:
+def release_after(state: CoordinatorState, kids: Sequence[TaskRecord], now: float) -> None:
     """A predecessor completed; `kids` were waiting on it: queue those now ready.
 
     The caller takes `kids` off the completed record (so a completion without
@@ -206,13 +216,13 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
         if left:
             if not left2:
                 if state.deps.planned:
-                    _release_planned(state, [second], now)
+                    _release_planned(state, (second,), now)
                 else:
                     _queue_released(state, second, now)
             return
         if left2:
             if state.deps.planned:
-                _release_planned(state, [first], now)
+                _release_planned(state, (first,), now)
             else:
                 _queue_released(state, first, now)
             return
@@ -241,12 +251,12 @@ def release_after(state: CoordinatorState, kids: list[TaskRecord], now: float) -
         _queue_released(state, task, now)
 
 
-def _release_planned(state: CoordinatorState, ready: list[TaskRecord], now: float) -> None:
+def _release_planned(state: CoordinatorState, ready: Sequence[TaskRecord], now: float) -> None:
     """With a schedule: earliest planned start first (then upward rank), each on its
     planned agent when that agent can take it."""
     planned = state.deps.planned
     if len(ready) > 1:
-        ready.sort(key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
+        ready = sorted(ready, key=lambda t: (planned.get(t.id, _UNPLANNED)[1], -t.rank))
     for task in ready:
         _queue_released(state, task, now, _planned_agent(state, task))
 
@@ -300,7 +310,7 @@ def _unlink(state: CoordinatorState, task: TaskRecord) -> None:
     for pred_id in task.after:
         pred = state.tasks.get(pred_id) or state.deps.waiting.get(pred_id)
         if pred is not None and pred.kids is not None:
-            pred.kids = [k for k in pred.kids if k is not task] or None
+            pred.kids = tuple(k for k in pred.kids if k is not task) or None
 
 
 def _hold(state: CoordinatorState, task: TaskRecord, blocker: str) -> None:

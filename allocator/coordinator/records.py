@@ -161,7 +161,8 @@ class TaskRecord(_TaskHot):
         self.after = spec.after
         self.rank = est  # upward rank: own work plus the longest chain of dependants' work
         self.missing = 0  # predecessors not completed yet (while WAITING)
-        self.kids: list[TaskRecord] | None = None  # waiting dependants, released on completion
+        # Waiting dependants, released on completion: a tuple while few, then a list.
+        self.kids: tuple[TaskRecord, ...] | list[TaskRecord] | None = None
         # Unconstrained tasks may run anywhere, so pull paths skip the eligibility filter.
         self.constrained = bool(spec.requires or spec.pinned_agent or spec.demand or spec.group)
         self.state = QUEUED

@@ -101,3 +101,28 @@ def test_the_trace_sees_holds_plans_and_releases() -> None:
     assert text.count("<t") > 900
     held = text.splitlines()[-2]
     assert held.startswith("[(") and "'t" in held
+
+
+def test_a_task_with_many_dependants_releases_them_all_by_rank() -> None:
+    # Past a few dependants their storage changes (tuple -> list); order and holds do not.
+    coord = Coordinator(CoordinatorConfig(placement="global", max_retries=0), clock=lambda: 0.0)
+    coord.register_agent(AgentSpec("a0"))
+    coord.submit(TaskSpec("root"))
+    coord.submit(TaskSpec("doomed"))
+    works = [float((k * 7) % 5 + 1) for k in range(20)]
+    for k, work in enumerate(works):
+        after = ("root", "doomed") if k == 13 else ("root",)
+        coord.submit(TaskSpec(f"k{k}", work=work, after=after))
+    assert len(coord.tasks["root"].kids or ()) == 20
+    first = coord.next_for("a0")
+    assert first is not None and first.id == "root"
+    assert coord.complete("root", "a0") is None  # releases all but k13
+    coord.validate()
+    task = coord.next_for("a0")
+    assert task is not None and task.id == "doomed"
+    assert coord.fail("doomed", "a0") is None  # dead-lettered: k13 is held
+    coord.validate()
+    assert coord.deps.blocked_by == {"k13": "doomed"}
+    order = [t.id for t in coord.global_queue.tasks()]
+    expected = sorted((f"k{k}" for k in range(20) if k != 13), key=lambda t: -works[int(t[1:])])
+    assert order == expected  # highest rank (here: own work) first, ties in submit order
