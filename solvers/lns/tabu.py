@@ -33,6 +33,9 @@ CUT = 0.05
 TENURE = 5
 #: Tasks whose moves one step compares (a window from a random task), at most.
 SPAN = 400
+#: 1: steps also compare two-step ejection chains (j onto b, one of b's tasks on to a
+#: third agent); 0: shifts and swaps only.
+CHAINS = 1
 #: Seconds one call of the kernel should take (the clock is read between calls).
 _CHUNK_S = 0.01
 #: Seconds of one burst from the incumbent (the walk restarts from the incumbent after).
@@ -67,7 +70,7 @@ class PenaltyTabu:
         self.cand, self.n_cand = _candidates(self.cost, CANDIDATES)
         self.alpha = np.full(problem.n_agents, _initial_weight(self.cost, self.usage))
         self.tabu = np.zeros(self.cost.shape, dtype=np.int64)
-        self.params = np.array([RAISE, CUT, TENURE, SPAN], dtype=np.float64)
+        self.params = np.array([RAISE, CUT, TENURE, SPAN, CHAINS], dtype=np.float64)
         self.step = 1 + 1_000_003 * seed  # also the kernel's seed for each call
         self.chunk = 20  # steps per call, adapted to _CHUNK_S
         self.seconds = 0.0
@@ -187,11 +190,15 @@ def preload() -> None:
     from solvers.lns.tabu_kernel import rounds
 
     plan = np.zeros(2, dtype=np.int64)
-    cost = np.ones((1, 2))
     ints = np.ones(1, dtype=np.int64)
-    rounds(plan, cost, cost.copy(), np.ones(1), ints * 2, np.zeros((2, 1), dtype=np.int64),
-           ints.repeat(2), np.ones(1), np.zeros((1, 2), dtype=np.int64), 1, 1,
-           np.array([RAISE, CUT, TENURE, SPAN]), plan.copy(), np.array([np.inf]))  # fmt: skip
+    params = np.array([RAISE, CUT, TENURE, SPAN, CHAINS], dtype=np.float64)
+    matrix, cand, tabu = (
+        np.ones((1, 2)),
+        np.zeros((2, 1), dtype=np.int64),
+        np.zeros((1, 2), dtype=np.int64),
+    )
+    rounds(plan, matrix, matrix.copy(), np.ones(1), ints * 2, cand, ints.repeat(2), np.ones(1),
+           tabu, 1, 1, params, plan.copy(), np.array([np.inf]))  # fmt: skip
 
 
 if __name__ == "__main__":  # `python -m solvers.lns.tabu`: compile into the cache (install)

@@ -6,14 +6,16 @@ import itertools
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from models import evaluate_plan
+from models import CompiledProblem, evaluate_plan
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
+from solvers.lns import tabu
 from solvers.lns.tabu import PenaltyTabu, TabuBursts, preload, serves
 from solvers.registry import get_solver
 
@@ -23,8 +25,12 @@ def _kernel() -> None:
     preload()  # compiled once per install (numba's cache); loaded here, not in a test's clock
 
 
+@pytest.mark.parametrize("chains", [0, 1])
 @pytest.mark.parametrize(("kind", "seed"), [("C", 1), ("D", 2), ("E", 3), ("D", 4)])
-def test_plans_are_feasible_and_their_cost_is_the_evaluators(kind: str, seed: int) -> None:
+def test_plans_are_feasible_and_their_cost_is_the_evaluators(
+    kind: str, seed: int, chains: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tabu, "CHAINS", chains)  # with and without ejection chains
     compiled = compile_gap(generate_gap(kind, 8, 80, seed=seed))
     cost = pair_costs(compiled)[0]
     # From every task on its cheapest agent: far over capacity, so the walk must
@@ -56,9 +62,7 @@ def test_improves_a_deliberately_bad_start(kind: str) -> None:
     assert evaluate_plan(compiled, plan).score == pytest.approx(found)
 
 
-def compile_gap_with_cost(compiled, cost):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
+def compile_gap_with_cost(compiled: CompiledProblem, cost: np.ndarray) -> CompiledProblem:
     return replace(compiled, cost=cost.astype(np.float32))
 
 
@@ -87,8 +91,6 @@ def test_serves_one_resource_with_every_task_placed_only() -> None:
     plan = pair_costs(compiled)[0].argmin(axis=0)
     assert serves(compiled, plan)
     assert not serves(compiled, np.where(np.arange(20) == 0, -1, plan))
-    from dataclasses import replace
-
     two = replace(
         compiled,
         usage=np.repeat(compiled.usage, 2, axis=2),
@@ -103,14 +105,15 @@ def test_bursts_run_while_lanes_are_busy_and_offer_only_better_plans() -> None:
     cost = pair_costs(compiled)[0]
     start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
     assert start.assignment is not None
-    incumbent = {"plan": start.assignment, "score": evaluate_plan(compiled, start.assignment).score}
+    incumbent: dict[str, np.ndarray] = {"plan": start.assignment}
+    score = [evaluate_plan(compiled, start.assignment).score]
     offered: list[float] = []
 
     def offer(plan: np.ndarray) -> bool:
         ev = evaluate_plan(compiled, plan)
-        assert ev.feasible and ev.score < incumbent["score"]
+        assert ev.feasible and ev.score < score[0]
         offered.append(ev.score)
-        incumbent.update(plan=plan, score=ev.score)
+        incumbent["plan"], score[0] = plan, ev.score
         return True
 
     bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0)
@@ -118,9 +121,7 @@ def test_bursts_run_while_lanes_are_busy_and_offer_only_better_plans() -> None:
     lane: Future[int] = Future()
     threading.Timer(0.5, lambda: lane.set_result(1)).start()
     began = time.perf_counter()
-    done = bursts.wait(
-        {lane: None}, lambda: (incumbent["plan"], incumbent["score"]), offer, lambda: 10.0
-    )
+    done = bursts.wait({lane: None}, lambda: (incumbent["plan"], score[0]), offer, lambda: 10.0)
     assert done == {lane}
     assert time.perf_counter() - began < 0.5 + 0.5  # a burst is short: the lane is not kept
     assert bursts.found == len(offered) >= 1
