@@ -20,6 +20,7 @@ from models import CompiledProblem
 from models.run_options import DEFAULT_REL_GAP
 from solvers.workflow.cpsat_model import break_symmetry, build_model, identical_agent_runs
 from solvers.workflow.graph import WorkflowGraph
+from solvers.workflow.heads_tails import add_heads_and_tails
 from solvers.workflow.heft import Schedule
 
 __all__ = [
@@ -127,6 +128,7 @@ def solve_schedule(
     relaxed = fastest_transfers(problem, graph)
     built = build_model(problem, relaxed, warm, _HORIZON_UNITS, allowed, lower_bound=floor)
     break_symmetry(built, identical_agent_runs(problem, relaxed), graph.n)
+    add_heads_and_tails(built, relaxed, allowed)
     model = built.model
     model.minimize(built.makespan)
     model.add_decision_strategy(

@@ -1,0 +1,110 @@
+"""Heads and tails per (task, agent) (`solvers/workflow/heads_tails.py`): never later
+than any schedule starts a task there, never longer than any schedule leaves after it,
+so the redundant constraints keep the CP-SAT model's optimum."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import networkx as nx
+import pytest
+
+from models import Problem, compile_problem, evaluate_plan
+from models.compiled import CompiledProblem
+from models.generators.workflow import generate_workflow_problem
+from solvers.base import SolveOptions, SolveStatus
+from solvers.registry import get_solver
+from solvers.workflow.decode import decode
+from solvers.workflow.graph import WorkflowGraph, build_graph
+from solvers.workflow.heads_tails import heads_and_tails
+from solvers.workflow.heft import Schedule
+
+
+def _restricted(n: int, m: int, ccr: float, seed: int) -> CompiledProblem:
+    """A generated workflow where only agent 0 may run the first three tasks."""
+    doc = generate_workflow_problem(n, m, ccr, seed).model_dump()
+    doc["agents"][0]["capabilities"] = ["gpu"]
+    for task in doc["tasks"][:3]:
+        task["requires"] = ["gpu"]
+    return compile_problem(Problem.model_validate(doc))
+
+
+def _allowed(problem: CompiledProblem) -> list[list[int]]:
+    return [
+        [i for i in range(problem.n_agents) if problem.eligible[i, j]]
+        for j in range(problem.n_tasks)
+    ]
+
+
+def _every_schedule(graph: WorkflowGraph, allowed: list[list[int]]) -> Iterator[Schedule]:
+    """Every eligible assignment re-timed in every topological order (the optimum is
+    among them: an optimal schedule sorted by start is one of these, re-timed no later)."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(graph.n))
+    dag.add_edges_from((p, s) for s in range(graph.n) for p, _ in graph.preds[s])
+    orders = [list(o) for o in nx.all_topological_sorts(dag)]
+    for agent in itertools.product(*allowed):
+        for order in orders:
+            yield decode(graph, order, list(agent))
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "ccr", "seed", "restricted"),
+    [(6, 2, 0.5, 1, False), (6, 3, 1.0, 4, True), (7, 2, 5.0, 2, False), (6, 3, 10.0, 3, True)],
+)
+def test_no_schedule_starts_before_a_head_or_ends_inside_a_tail(
+    n: int, m: int, ccr: float, seed: int, restricted: bool
+) -> None:
+    problem = (
+        _restricted(n, m, ccr, seed)
+        if restricted
+        else compile_problem(generate_workflow_problem(n, m, ccr, seed))
+    )
+    graph, allowed = build_graph(problem), _allowed(problem)
+    head, tail = heads_and_tails(graph, allowed, graph.duration, graph.transfer)
+    assert any(head[j][i] > 0 for j in range(n) for i in allowed[j])  # not vacuous
+    assert any(tail[j][i] > 0 for j in range(n) for i in allowed[j])
+    for schedule in _every_schedule(graph, allowed):
+        for j, i in enumerate(schedule.agent):
+            assert schedule.start[j] >= head[j][i] - 1e-9
+            assert schedule.finish[j] + tail[j][i] <= schedule.makespan + 1e-9
+
+
+def test_a_predecessor_pinned_elsewhere_pays_its_transfer() -> None:
+    # a (only on agent 0) -> b (only on agent 1): b starts after a's end plus the
+    # transfer, and a leaves at least the transfer and b's duration after it.
+    doc = {
+        "agents": [
+            {"id": "x", "speed": 1.0, "capabilities": ["x"]},
+            {"id": "y", "speed": 2.0, "capabilities": ["y"]},
+        ],
+        "tasks": [
+            {"id": "a", "work": 4.0, "requires": ["x"]},
+            {"id": "b", "work": 6.0, "requires": ["y"], "after": [{"task": "a", "data": 3.0}]},
+        ],
+        "objectives": {"weights": {"makespan": 1.0}},
+    }
+    problem = compile_problem(Problem.model_validate(doc))
+    graph = build_graph(problem)
+    head, tail = heads_and_tails(graph, _allowed(problem), graph.duration, graph.transfer)
+    transfer = graph.transfer(0, 0, 1)
+    assert transfer > 0
+    assert head[1][1] == pytest.approx(4.0 + transfer)
+    assert tail[0][0] == pytest.approx(transfer + 3.0)
+    assert math.isinf(head[1][0]) and math.isinf(tail[0][1])  # not allowed there
+
+
+@pytest.mark.parametrize(("ccr", "seed"), [(1.0, 4), (10.0, 3)])
+def test_engine_optimum_with_eligibility_matches_brute_force(ccr: float, seed: int) -> None:
+    problem = _restricted(6, 3, ccr, seed)
+    graph = build_graph(problem)
+    optimum = min(s.makespan for s in _every_schedule(graph, _allowed(problem)))
+    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
+    assert result.assignment is not None and result.start is not None
+    ev = evaluate_plan(problem, result.assignment, result.start)
+    assert ev.feasible
+    assert result.bound is not None and result.bound <= optimum + 1e-9
+    assert result.status == SolveStatus.OPTIMAL
+    assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
