@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import CompiledProblem, Problem, compile_problem, evaluate_plan
 from models.generators.tiny_networked import (
@@ -17,6 +19,7 @@ from models.generators.tiny_networked import (
     generate_tiny_networked_problem,
 )
 from solvers.replan.search import replan_assignment
+from tests.models.decision_problems import plans, problems
 
 
 def _problem(
@@ -170,3 +173,35 @@ def test_a_plan_within_bandwidth_and_budget_is_found_when_one_exists(
     out = replan_assignment(compiled, previous, max_moves=budget, time_limit_s=1.0)
     assert out.evaluation.feasible, [v.message for v in out.evaluation.violations]
     assert len(out.moved_kept) <= budget
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_on_tight_links_the_budget_and_pins_hold_and_the_notes_agree_with_the_evaluator(
+    data: st.DataObject,
+) -> None:
+    drawn = data.draw(problems(max_agents=4, max_tasks=8))
+    assert drawn.topology is not None
+    tight = drawn.model_copy(deep=True)
+    assert tight.topology is not None
+    for link in tight.topology.links:  # narrow enough that plans overload them
+        link.bandwidth = float(data.draw(st.sampled_from([2.0, 5.0, 9.0])))
+    compiled = compile_problem(tight)
+    previous = data.draw(plans(tight))
+    budget = data.draw(st.one_of(st.none(), st.integers(0, 3)))
+    placed = np.flatnonzero(previous >= 0).tolist()
+    pinned = set(data.draw(st.lists(st.sampled_from(placed), max_size=2))) if placed else set()
+    out = replan_assignment(compiled, previous, max_moves=budget, pinned=pinned, time_limit_s=0.5)
+    for j in pinned:
+        assert out.assignment[j] == previous[j]
+    moved = [
+        j
+        for j in range(len(previous))
+        if j not in out.freed and j not in pinned and out.assignment[j] != previous[j]
+    ]
+    assert sorted(moved) == sorted(out.moved_kept)
+    assert budget is None or len(moved) <= budget
+    over = any(v.kind == "bandwidth" for v in out.evaluation.violations)
+    text = " ".join(out.notes)
+    assert not (over and "so every link fits" in text)  # a fit is claimed only when true
+    assert ("found no plan within every link's bandwidth" in text) == over
