@@ -119,60 +119,89 @@ def simulate(
     such as tenant shares, where draining the backlog would even shares out).
     """
     started = time.perf_counter()
-    env = simpy.Environment()
-    coord = Coordinator(
-        _config(policy, workload, seed),
-        queue=policy.queue,
-        steal=policy.steal,
-        clock=lambda: env.now,
-        tenant_weights=workload.tenant_weights,
-        distance_ms=workload.distance_ms() if workload.racks else None,
-    )
-    faults: dict[str, list[Fault]] = {}
-    for f in workload.faults:
-        faults.setdefault(f.agent, []).append(f)
-    agents: dict[str, _SimAgent] = {}
-    for spec in workload.agents():
-        coord.register_agent(spec)
-        agents[spec.id] = _SimAgent(spec.id, spec.speed, faults.get(spec.id, []))
-    idle: list[tuple[float, int, _SimAgent]] = []
-    seq = itertools.count()
-    total = workload.n_tasks
-    state = {"arrived": 0, "last_done": 0.0}
-    finished = env.event()
-    kpi = coord.kpi
-    fails: dict[str, int] = {}
-    opened: dict[str, tuple[int, float]] = {}
+    run = _Simulation(workload, policy, seed, tick_s, until_last_arrival)
+    run.run()
+    first = next(iter(run.opened.values()), (None, None))
+    return _result(workload, policy, run.coord, run.last_done, time.perf_counter() - started, first)
 
-    def now_fault(agent: _SimAgent) -> float:
-        return min(f.start_s for f in agent.faults if f.kind == "fail")
 
-    def hand_out(limit: int) -> None:
+class _Simulation:
+    """One run's SimPy processes (agents, arrivals, a ticker) around one coordinator."""
+
+    def __init__(
+        self,
+        workload: Workload,
+        policy: SimPolicy,
+        seed: int,
+        tick_s: float,
+        until_last_arrival: bool,
+    ) -> None:
+        self.workload, self.tick_s, self.until_last_arrival = workload, tick_s, until_last_arrival
+        self.env = env = simpy.Environment()
+        self.coord = Coordinator(
+            _config(policy, workload, seed),
+            queue=policy.queue,
+            steal=policy.steal,
+            clock=lambda: env.now,
+            tenant_weights=workload.tenant_weights,
+            distance_ms=workload.distance_ms() if workload.racks else None,
+        )
+        faults: dict[str, list[Fault]] = {}
+        for f in workload.faults:
+            faults.setdefault(f.agent, []).append(f)
+        self.agents: dict[str, _SimAgent] = {}
+        for spec in workload.agents():
+            self.coord.register_agent(spec)
+            self.agents[spec.id] = _SimAgent(spec.id, spec.speed, faults.get(spec.id, []))
+        self.idle: list[tuple[float, int, _SimAgent]] = []  # (-speed, seq, agent): fastest first
+        self.seq = itertools.count()
+        self.arrived = 0
+        self.last_done = 0.0
+        self.finished = env.event()
+        self.fails: dict[str, int] = {}
+        # Per agent whose breaker opened: (failures it took, seconds since its faults began).
+        self.opened: dict[str, tuple[int, float]] = {}
+
+    def run(self) -> None:
+        for agent in self.agents.values():
+            self.env.process(self.agent_loop(agent))
+        self.env.process(self.arrivals())
+        self.env.process(self.ticker())
+        self.env.run(until=self.finished)
+
+    def hand_out(self, limit: int) -> None:
         """Offer work to idle agents, fastest first; stop at the first refusal."""
+        idle = self.idle
         while idle and limit > 0:
             _neg, _seq, agent = idle[0]
             if not agent.idle:
                 heapq.heappop(idle)
                 continue
             limit -= 1
-            task = coord.next_for(agent.id)
+            task = self.coord.next_for(agent.id)
             if task is None:
                 return
             heapq.heappop(idle)
-            agent.idle = False
-            assert agent.wake is not None
-            agent.wake.succeed(task)
+            self.give(agent, task)
 
-    def check_finished() -> None:
+    def give(self, agent: _SimAgent, task: TaskRecord) -> None:
+        """Wake an idle agent with `task`."""
+        agent.idle = False
+        assert agent.wake is not None
+        agent.wake.succeed(task)
+
+    def check_finished(self) -> None:
+        kpi = self.coord.kpi
         if (
-            state["arrived"] == total
-            and kpi.completed + kpi.dead_lettered == total
-            and not finished.triggered
+            self.arrived == self.workload.n_tasks
+            and kpi.completed + kpi.dead_lettered == self.workload.n_tasks
+            and not self.finished.triggered
         ):
-            state["last_done"] = env.now
-            finished.succeed()
+            self.last_done = self.env.now
+            self.finished.succeed()
 
-    def agent_loop(agent: _SimAgent) -> Generator[simpy.Event, Any, None]:
+    def agent_loop(self, agent: _SimAgent) -> Generator[simpy.Event, Any, None]:
+        env, coord = self.env, self.coord
         task: TaskRecord | None = None
         while True:
             if task is None:
@@ -180,7 +209,7 @@ def simulate(
             if task is None:
                 agent.idle = True
                 agent.wake = env.event()
-                heapq.heappush(idle, (-agent.speed, next(seq), agent))
+                heapq.heappush(self.idle, (-agent.speed, next(self.seq), agent))
                 task = yield agent.wake
                 continue
             now = env.now
@@ -195,61 +224,54 @@ def simulate(
                 agent.crashed = False
             elif failing:
                 coord.fail(task.id, agent.id, "injected failure")
-                if agent.id not in opened:
-                    fails[agent.id] = fails.get(agent.id, 0) + 1
-                    if coord.agents[agent.id].breaker.state == "open":
-                        opened[agent.id] = (fails[agent.id], env.now - now_fault(agent))
-                hand_out(2)
+                self.count_failure(agent)
+                self.hand_out(2)
             else:
                 coord.complete(task.id, agent.id, run_s)
             task = None
-            check_finished()
+            self.check_finished()
 
-    def arrivals() -> Generator[simpy.Event, Any, None]:
+    def count_failure(self, agent: _SimAgent) -> None:
+        """Count an injected failure until the agent's breaker opens; note when it did."""
+        if agent.id in self.opened:
+            return
+        self.fails[agent.id] = self.fails.get(agent.id, 0) + 1
+        if self.coord.agents[agent.id].breaker.state == "open":
+            first_fault = min(f.start_s for f in agent.faults if f.kind == "fail")
+            self.opened[agent.id] = (self.fails[agent.id], self.env.now - first_fault)
+
+    def arrivals(self) -> Generator[simpy.Event, Any, None]:
+        env, coord, total = self.env, self.coord, self.workload.n_tasks
         steal_on = coord.steal_policy is not None
-        for at, spec in workload.arrivals():
+        for at, spec in self.workload.arrivals():
             if at > env.now:
                 yield env.timeout(at - env.now)
             where = coord.submit(spec)
-            state["arrived"] += 1
-            if until_last_arrival and state["arrived"] == total:
-                state["last_done"] = env.now
-                finished.succeed()
+            self.arrived += 1
+            if self.until_last_arrival and self.arrived == total:
+                self.last_done = env.now
+                self.finished.succeed()
                 return
             if where is None:
-                hand_out(2)
-            else:
-                target = agents[where]
-                if target.idle:
-                    task = coord.next_for(where)
-                    if task is not None:
-                        target.idle = False
-                        assert target.wake is not None
-                        target.wake.succeed(task)
-                elif steal_on and idle:
-                    hand_out(1)
-        check_finished()
+                self.hand_out(2)
+            elif self.agents[where].idle:
+                task = coord.next_for(where)
+                if task is not None:
+                    self.give(self.agents[where], task)
+            elif steal_on and self.idle:
+                self.hand_out(1)
+        self.check_finished()
 
-    def ticker() -> Generator[simpy.Event, Any, None]:
-        beats = any(f.kind == "crash" for f in workload.faults)
-        while not finished.triggered:
-            yield env.timeout(tick_s)
+    def ticker(self) -> Generator[simpy.Event, Any, None]:
+        beats = any(f.kind == "crash" for f in self.workload.faults)
+        while not self.finished.triggered:
+            yield self.env.timeout(self.tick_s)
             if beats:
-                for agent in agents.values():
+                for agent in self.agents.values():
                     if not agent.crashed:
-                        coord.heartbeat(agent.id)
-            coord.tick()
-            hand_out(4)
-
-    for agent in agents.values():
-        env.process(agent_loop(agent))
-    env.process(arrivals())
-    env.process(ticker())
-    env.run(until=finished)
-    first = next(iter(opened.values()), (None, None))
-    return _result(
-        workload, policy, coord, state["last_done"], time.perf_counter() - started, first
-    )
+                        self.coord.heartbeat(agent.id)
+            self.coord.tick()
+            self.hand_out(4)
 
 
 def _result(
