@@ -113,11 +113,16 @@ class TabuBursts:
         self.found = 0  # bursts that improved the incumbent
         self.failed_on, self.failures = np.inf, 0  # incumbent score the last bursts missed
         self.ready = threading.Event()
+        self.unavailable: str | None = None
         if limit_s >= LOAD_MIN_S:
             threading.Thread(target=self._load, daemon=True).start()
 
     def _load(self) -> None:
-        preload()
+        try:
+            preload()
+        except Exception as exc:  # no numba, or no compiler here: the LNS runs without
+            self.unavailable = f"penalty tabu search not run: {type(exc).__name__}: {exc}"
+            return
         self.ready.set()
 
     def wait(
@@ -163,7 +168,7 @@ class TabuBursts:
 
     def note(self) -> str | None:
         if self.search is None:
-            return None
+            return self.unavailable
         return (
             f"penalty tabu search: {self.search.step - 1 - 1_000_003 * self.seed} steps in "
             f"{self.search.seconds:.2f} s between sub-solves, {self.found} better plan(s)"

@@ -127,3 +127,24 @@ def test_bursts_run_while_lanes_are_busy_and_offer_only_better_plans() -> None:
     assert bursts.found == len(offered) >= 1
     note = bursts.note()
     assert note is not None and f"{len(offered)} better plan(s)" in note
+
+
+def test_without_a_kernel_waiting_is_plain_waiting_and_the_note_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_numba() -> None:
+        raise ImportError("No module named 'numba'")
+
+    monkeypatch.setattr(tabu, "preload", no_numba)
+    compiled = compile_gap(generate_gap("C", 4, 20, seed=2))
+    cost = pair_costs(compiled)[0]
+    bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0)
+    deadline = time.perf_counter() + 5
+    while bursts.unavailable is None and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    lane: Future[int] = Future()
+    threading.Timer(0.2, lambda: lane.set_result(1)).start()
+    plan = cost.argmin(axis=0)
+    done = bursts.wait({lane: None}, lambda: (plan, 0.0), lambda p: True, lambda: 10.0)
+    assert done == {lane} and bursts.search is None
+    assert bursts.note() == "penalty tabu search not run: ImportError: No module named 'numba'"
