@@ -4,7 +4,10 @@ Tasks whose agent vanished, that no longer fit or that break a group rule become
 free; free tasks are placed greedily by exact score delta (making room with one
 move where needed), then a first-improvement local search spends the move budget.
 A kept task counts against the budget once, while it sits away from its previous
-agent; the budget holds by construction and is re-checked at the end.
+agent; the budget holds by construction and is re-checked at the end. On a topology
+whose links some plan could overload, moves are kept off agents where a task's traffic
+would add link overflow (`link_guard`), and a plan still over bandwidth after the search
+gets the shared bandwidth repair within the budget and pins (`bandwidth`).
 """
 
 from __future__ import annotations
@@ -342,18 +345,16 @@ def replan_assignment(
     if max_moves is not None and max_moves < 0:
         raise ValueError(f"max_moves is {max_moves}; use 0 or more")
     started = time.perf_counter()
-    guard_links = LinkGuard(problem).active
-    # Links that can overload: the CP-SAT repair and the local search leave the last part
-    # of the time to the bandwidth repair; placing freed tasks keeps its 40% of the whole.
-    search_s = time_limit_s * (1 - _LINK_SHARE) if guard_links else time_limit_s
     search = _Search(
         problem,
         np.asarray(previous, dtype=np.int64),
         max_moves,
         pinned or set(),
-        started + search_s,
+        started + time_limit_s,
     )
-    search.place_deadline = started + 0.4 * time_limit_s
+    guard_links = search.links.active
+    if guard_links:  # the CP-SAT repair and the local search leave time to the link repair
+        search.deadline = started + time_limit_s * (1 - _LINK_SHARE)
     search.freed.update(freed or {})
     search.free_what_no_longer_fits()
     search.place_free()
