@@ -10,16 +10,19 @@ from collections.abc import Iterator
 
 import networkx as nx
 import pytest
+from ortools.sat.python import cp_model
 
 from models import Problem, compile_problem, evaluate_plan
 from models.compiled import CompiledProblem
 from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.registry import get_solver
+from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.graph import WorkflowGraph, build_graph
-from solvers.workflow.heads_tails import heads_and_tails
-from solvers.workflow.heft import Schedule
+from solvers.workflow.heads_tails import add_heads_and_tails, heads_and_tails
+from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
+from solvers.workflow.rules import PlacementRules
 
 
 def _restricted(n: int, m: int, ccr: float, seed: int) -> CompiledProblem:
@@ -108,3 +111,34 @@ def test_engine_optimum_with_eligibility_matches_brute_force(ccr: float, seed: i
     assert result.bound is not None and result.bound <= optimum + 1e-9
     assert result.status == SolveStatus.OPTIMAL
     assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
+
+
+def _model_optimum(problem: CompiledProblem, units: int, with_heads: bool) -> int:
+    graph, allowed = build_graph(problem), _allowed(problem)
+    rules = PlacementRules(problem)
+    warm = list_schedule(graph, rules, priority_order(graph, upward_ranks(graph, rules)))
+    assert warm is not None
+    built = build_model(problem, graph, warm, units, allowed)
+    if with_heads:
+        add_heads_and_tails(built, graph, allowed)
+    built.model.minimize(built.makespan)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 20.0
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
+@pytest.mark.parametrize("units", [7, 40, 1_000_000])
+@pytest.mark.parametrize(("ccr", "seed", "restricted"), [(0.5, 1, False), (10.0, 3, True)])
+def test_heads_and_tails_keep_the_model_optimum(
+    units: int, ccr: float, seed: int, restricted: bool
+) -> None:
+    """In the model's own rounded-down units: the redundant constraints cut no model
+    schedule, so the optimum (and CP-SAT's bound) is the same with and without them."""
+    problem = (
+        _restricted(6, 3, ccr, seed)
+        if restricted
+        else compile_problem(generate_workflow_problem(6, 2, ccr, seed))
+    )
+    assert _model_optimum(problem, units, True) == _model_optimum(problem, units, False)
