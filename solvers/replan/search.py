@@ -352,13 +352,13 @@ def replan_assignment(
         pinned or set(),
         started + time_limit_s,
     )
-    guard_links = search.links.active
-    if guard_links:  # the CP-SAT repair and the local search leave time to the link repair
-        search.deadline = started + time_limit_s * (1 - _LINK_SHARE)
     search.freed.update(freed or {})
     search.free_what_no_longer_fits()
     search.place_free()
-    search.repair_if_incomplete()
+    search.repair_if_incomplete()  # placing every task comes first: it keeps the whole time
+    guard_links = search.links.active
+    if guard_links:  # the local search leaves time to the bandwidth repair
+        search.deadline = started + time_limit_s * (1 - _LINK_SHARE)
     stopped = search.improve()
     notes: list[str] = []
     if guard_links:
