@@ -33,6 +33,11 @@ CUT = 0.05
 TENURE = 5
 #: Tasks whose moves one step compares (a window from a random task), at most.
 SPAN = 400
+#: Swap / chain pairs one step should compare, about: fewer tasks per step when agents
+#: hold many tasks (c15900, 60 per agent: 290 steps in 1.9 s with SPAN tasks a step).
+PAIRS_PER_STEP = 40_000
+#: Tasks per step at least.
+MIN_SPAN = 30
 #: 1: steps also compare two-step ejection chains (j onto b, one of b's tasks on to a
 #: third agent); 0: shifts and swaps only.
 CHAINS = 1
@@ -44,6 +49,15 @@ BURST_S = 0.05
 #: a core from the CP-SAT lanes (at load 6, bursts over all the waiting time took e40400
 #: from 0.655 % to 0.379 % but left D no better).
 SHARE = 0.3
+#: Seconds of bursts before they must pay: then bursts go on only while they improve
+#: the incumbent by at least as much per second as the lanes do per lane-second (on C
+#: the CP-SAT sub-solves gain more, and bursts cost them a core).
+PROBE_S = 0.3
+#: Correlation of pair cost with pair usage above which bursts do not run. The walk
+#: through overloads pays where the cheapest assignments are the heaviest (types D, E:
+#: about -0.98 and -0.57); on C (independent, about 0) the bursts left c60900 worse in all
+#: six A/B rounds (0.086-0.118 % without, 0.097-0.172 % with).
+MAX_CORRELATION = -0.3
 #: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
 #: machine, from the cache, in a thread that also takes the GIL).
 LOAD_MIN_S = 2.0
@@ -70,7 +84,9 @@ class PenaltyTabu:
         self.cand, self.n_cand = _candidates(self.cost, CANDIDATES)
         self.alpha = np.full(problem.n_agents, _initial_weight(self.cost, self.usage))
         self.tabu = np.zeros(self.cost.shape, dtype=np.int64)
-        self.params = np.array([RAISE, CUT, TENURE, SPAN, CHAINS], dtype=np.float64)
+        per_task = max(1.0, self.n_cand.mean() * problem.n_tasks / problem.n_agents)
+        span = min(SPAN, max(MIN_SPAN, int(PAIRS_PER_STEP / per_task)))
+        self.params = np.array([RAISE, CUT, TENURE, span, CHAINS], dtype=np.float64)
         self.step = 1 + 1_000_003 * seed  # also the kernel's seed for each call
         self.chunk = 20  # steps per call, adapted to _CHUNK_S
         self.seconds = 0.0
@@ -106,15 +122,25 @@ class TabuBursts:
     its own; until it is ready, waiting is plain waiting.
     """
 
-    def __init__(self, problem: CompiledProblem, cost: np.ndarray, seed: int, limit_s: float):
-        self.problem, self.cost, self.seed = problem, cost, seed
+    def __init__(
+        self, problem: CompiledProblem, cost: np.ndarray, seed: int, limit_s: float, lanes: int
+    ):
+        self.problem, self.cost, self.seed, self.lanes = problem, cost, seed, max(1, lanes)
         self.allowed_s = SHARE * limit_s
         self.search: PenaltyTabu | None = None
         self.found = 0  # bursts that improved the incumbent
+        self.gain = 0.0  # by how much, together
+        self.first: tuple[float, float] | None = None  # (time, score) of the first incumbent
         self.failed_on, self.failures = np.inf, 0  # incumbent score the last bursts missed
         self.ready = threading.Event()
         self.unavailable: str | None = None
-        if limit_s >= LOAD_MIN_S:
+        self.correlation = _cost_usage_correlation(problem, cost)
+        if self.correlation > MAX_CORRELATION:
+            self.unavailable = (
+                f"penalty tabu search not run: pair costs do not fall as usage grows "
+                f"(correlation {self.correlation:.2f} > {MAX_CORRELATION})"
+            )
+        elif limit_s >= LOAD_MIN_S:
             threading.Thread(target=self._load, daemon=True).start()
 
     def _load(self) -> None:
@@ -143,6 +169,7 @@ class TabuBursts:
                 and left() > BURST_S
                 and self._spent() < self.allowed_s
                 and (score != self.failed_on or self.failures < PATIENCE)
+                and self._pays(score)
                 and serves(self.problem, plan)
             )
             done, _ = wait(running, timeout=0 if usable else None, return_when=FIRST_COMPLETED)
@@ -156,12 +183,25 @@ class TabuBursts:
     ) -> None:
         if self.search is None:
             self.search = PenaltyTabu(self.problem, self.cost, self.seed)
-        better, _ = self.search.run(plan, seconds, beat=score)
+        better, found = self.search.run(plan, seconds, beat=score)
         if better is not None and offer(better):
             self.found += 1
+            self.gain += score - found
             return
         self.failures = self.failures + 1 if score == self.failed_on else 1
         self.failed_on = score
+
+    def _pays(self, score: float) -> bool:
+        """Within the probe, or gaining at least the lanes' rate per lane-second."""
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (now, score)
+        spent = self._spent()
+        if spent < PROBE_S:
+            return True
+        by_lanes = self.first[1] - score - self.gain
+        lane_seconds = max(1e-9, (now - self.first[0]) * self.lanes - spent)
+        return self.gain / spent >= by_lanes / lane_seconds
 
     def _spent(self) -> float:
         return self.search.seconds if self.search is not None else 0.0
@@ -173,6 +213,18 @@ class TabuBursts:
             f"penalty tabu search: {self.search.step - 1 - 1_000_003 * self.seed} steps in "
             f"{self.search.seconds:.2f} s between sub-solves, {self.found} better plan(s)"
         )
+
+
+def _cost_usage_correlation(problem: CompiledProblem, cost: np.ndarray) -> float:
+    """Pearson correlation of cost and first-resource usage over the eligible pairs (0 when
+    either is constant or there is no resource)."""
+    if problem.n_dims == 0:
+        return 0.0
+    eligible = np.isfinite(cost)
+    c, u = cost[eligible].astype(np.float64), problem.usage[:, :, 0][eligible].astype(np.float64)
+    if len(c) < 2 or c.std() == 0 or u.std() == 0:
+        return 0.0
+    return float(np.corrcoef(c, u)[0, 1])
 
 
 def _candidates(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
