@@ -109,7 +109,7 @@ class _Search:
         self.rules = RuleChooser(RULES, self.rng)
         cost = pair_costs(problem)[0]
         self.polisher = Polisher(problem, cost, options.time_limit_s, self.rng)
-        self.tabu = TabuBursts(problem, cost, options.seed, options.time_limit_s, options.workers)
+        self.tabu = TabuBursts(problem, cost, options.seed, options.time_limit_s)
 
     def left(self) -> float:
         return self.options.time_limit_s - self.recorder.elapsed()

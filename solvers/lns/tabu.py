@@ -49,14 +49,10 @@ BURST_S = 0.05
 #: a core from the CP-SAT lanes (at load 6, bursts over all the waiting time took e40400
 #: from 0.655 % to 0.379 % but left D no better).
 SHARE = 0.3
-#: Seconds of bursts before they must pay: then bursts go on only while they improve
-#: the incumbent by at least as much per second as the lanes do per lane-second (on C
-#: the CP-SAT sub-solves gain more, and bursts cost them a core).
-PROBE_S = 0.3
 #: Correlation of pair cost with pair usage above which bursts do not run. The walk
 #: through overloads pays where the cheapest assignments are the heaviest (types D, E:
-#: about -0.98 and -0.57); on C (independent, about 0) the bursts left c60900 worse in all
-#: six A/B rounds (0.086-0.118 % without, 0.097-0.172 % with).
+#: about -0.98 and -0.57); on C (independent, about 0) the bursts left c60900 worse in
+#: all six A/B rounds (0.086-0.118 % without, 0.097-0.172 % with).
 MAX_CORRELATION = -0.3
 #: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
 #: machine, from the cache, in a thread that also takes the GIL).
@@ -122,15 +118,11 @@ class TabuBursts:
     its own; until it is ready, waiting is plain waiting.
     """
 
-    def __init__(
-        self, problem: CompiledProblem, cost: np.ndarray, seed: int, limit_s: float, lanes: int
-    ):
-        self.problem, self.cost, self.seed, self.lanes = problem, cost, seed, max(1, lanes)
+    def __init__(self, problem: CompiledProblem, cost: np.ndarray, seed: int, limit_s: float):
+        self.problem, self.cost, self.seed = problem, cost, seed
         self.allowed_s = SHARE * limit_s
         self.search: PenaltyTabu | None = None
         self.found = 0  # bursts that improved the incumbent
-        self.gain = 0.0  # by how much, together
-        self.first: tuple[float, float] | None = None  # (time, score) of the first incumbent
         self.failed_on, self.failures = np.inf, 0  # incumbent score the last bursts missed
         self.ready = threading.Event()
         self.unavailable: str | None = None
@@ -169,7 +161,6 @@ class TabuBursts:
                 and left() > BURST_S
                 and self._spent() < self.allowed_s
                 and (score != self.failed_on or self.failures < PATIENCE)
-                and self._pays(score)
                 and serves(self.problem, plan)
             )
             done, _ = wait(running, timeout=0 if usable else None, return_when=FIRST_COMPLETED)
@@ -183,25 +174,12 @@ class TabuBursts:
     ) -> None:
         if self.search is None:
             self.search = PenaltyTabu(self.problem, self.cost, self.seed)
-        better, found = self.search.run(plan, seconds, beat=score)
+        better, _ = self.search.run(plan, seconds, beat=score)
         if better is not None and offer(better):
             self.found += 1
-            self.gain += score - found
             return
         self.failures = self.failures + 1 if score == self.failed_on else 1
         self.failed_on = score
-
-    def _pays(self, score: float) -> bool:
-        """Within the probe, or gaining at least the lanes' rate per lane-second."""
-        now = time.perf_counter()
-        if self.first is None:
-            self.first = (now, score)
-        spent = self._spent()
-        if spent < PROBE_S:
-            return True
-        by_lanes = self.first[1] - score - self.gain
-        lane_seconds = max(1e-9, (now - self.first[0]) * self.lanes - spent)
-        return self.gain / spent >= by_lanes / lane_seconds
 
     def _spent(self) -> float:
         return self.search.seconds if self.search is not None else 0.0

@@ -116,7 +116,7 @@ def test_bursts_run_while_lanes_are_busy_and_offer_only_better_plans() -> None:
         incumbent["plan"], score[0] = plan, ev.score
         return True
 
-    bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0, lanes=1)
+    bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0)
     assert bursts.ready.wait(60)
     lane: Future[int] = Future()
     threading.Timer(0.5, lambda: lane.set_result(1)).start()
@@ -138,7 +138,7 @@ def test_without_a_kernel_waiting_is_plain_waiting_and_the_note_says_why(
     monkeypatch.setattr(tabu, "preload", no_numba)
     compiled = compile_gap(generate_gap("D", 4, 20, seed=2))
     cost = pair_costs(compiled)[0]
-    bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0, lanes=1)
+    bursts = TabuBursts(compiled, cost, seed=0, limit_s=10.0)
     deadline = time.perf_counter() + 5
     while bursts.unavailable is None and time.perf_counter() < deadline:
         time.sleep(0.01)
@@ -150,28 +150,13 @@ def test_without_a_kernel_waiting_is_plain_waiting_and_the_note_says_why(
     assert bursts.note() == "penalty tabu search not run: ImportError: No module named 'numba'"
 
 
-def test_bursts_go_on_only_while_they_gain_at_the_lanes_rate() -> None:
-    compiled = compile_gap(generate_gap("C", 4, 20, seed=2))
-    cost = pair_costs(compiled)[0]
-    bursts = TabuBursts(compiled, cost, seed=0, limit_s=1.0, lanes=2)  # no kernel load
-    assert bursts._pays(100.0)  # the probe: nothing spent yet
-    bursts.search = PenaltyTabu(compiled, cost)
-    bursts.search.seconds = 1.0
-    assert bursts.first is not None
-    bursts.first = (time.perf_counter() - 2.0, 100.0)  # two lanes for 2 s: ~3 lane-seconds
-    bursts.gain = 1.0  # bursts gained 1 in 1 s; the lanes 19 in ~3 lane-seconds
-    assert not bursts._pays(80.0)
-    bursts.gain = 19.0  # bursts gained 19 in 1 s; the lanes 1
-    assert bursts._pays(80.0)
-
-
 def test_no_bursts_where_costs_do_not_fall_as_usage_grows() -> None:
     # Type C: cost independent of usage; D: cost = 111 - usage + noise.
     c_type = compile_gap(generate_gap("C", 4, 40, seed=2))
-    bursts = TabuBursts(c_type, pair_costs(c_type)[0], seed=0, limit_s=10.0, lanes=1)
+    bursts = TabuBursts(c_type, pair_costs(c_type)[0], seed=0, limit_s=10.0)
     assert bursts.correlation > tabu.MAX_CORRELATION
     note = bursts.note()
     assert note is not None and note.startswith("penalty tabu search not run: pair costs")
     assert not bursts.ready.wait(0.3)  # the kernel is not even loaded
     d_type = compile_gap(generate_gap("D", 4, 40, seed=2))
-    assert TabuBursts(d_type, pair_costs(d_type)[0], 0, 10.0, 1).correlation < -0.9
+    assert TabuBursts(d_type, pair_costs(d_type)[0], 0, 10.0).correlation < -0.9
