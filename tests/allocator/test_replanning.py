@@ -22,8 +22,9 @@ LIMIT_S = 2.0
 @pytest.fixture(scope="module")
 def before() -> tuple[Problem, Plan]:
     problem = load_problem(MIXED)
-    # A good previous plan: the re-plan keeps most of it, so its quality carries over.
-    report = solve(problem, RunOptions(time_limit_s=8.0, seed=1))
+    # A good previous plan, the same on every run (a plan that depends on the load made
+    # the re-plan below infeasible in some runs): the re-plan keeps most of it.
+    report = solve(problem, RunOptions(time_limit_s=8.0, seed=1, deterministic=True))
     assert report.chosen is not None
     return problem, report.chosen.plan
 
