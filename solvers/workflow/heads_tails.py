@@ -10,7 +10,7 @@ model's own constraints (integer durations, transfers, no overlap per agent), so
 `start[j] >= sum_i head[j][i] * use[j, i]` and `makespan >= end[j] + sum_i tail[j][i] *
 use[j, i]` keeps every model schedule, and with it the model's optimum and bound.
 Measured on 30 x 4 workflows at CCR 1: the same proofs with less search (BENCHMARKS.md,
-"Issue 15, workflow proofs: heads and tails").
+"Issue 15, workflow proofs, fourth pass").
 """
 
 from __future__ import annotations
