@@ -57,6 +57,11 @@ MAX_CORRELATION = -0.3
 #: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
 #: machine, from the cache, in a thread that also takes the GIL).
 LOAD_MIN_S = 2.0
+#: Eligible pairs above which bursts do not run. On larger instances a burst makes only a
+#: few hundred steps a second and its core is worth more to the CP-SAT lanes (quiet A/B,
+#: 2 rounds, 10 s: e801600 0.65 / 0.67 % with bursts vs 0.22 / 0.21 % without, d60900
+#: 0.55 / 0.58 vs 0.40 / 0.44 %); up to here they paid (d10100-d20200, e40400).
+MAX_PAIRS = 20_000
 #: Bursts in a row that may fail to beat one same incumbent; then waiting is plain
 #: waiting until the sub-solves find a better one (on D bursts rarely pay).
 PATIENCE = 10
@@ -127,7 +132,13 @@ class TabuBursts:
         self.ready = threading.Event()
         self.unavailable: str | None = None
         self.correlation = _cost_usage_correlation(problem, cost)
-        if self.correlation > MAX_CORRELATION:
+        pairs = int(np.isfinite(cost).sum())
+        if pairs > MAX_PAIRS:
+            self.unavailable = (
+                f"penalty tabu search not run: {pairs:,} eligible pairs > {MAX_PAIRS:,} "
+                "(its core serves the sub-solves better there)"
+            )
+        elif self.correlation > MAX_CORRELATION:
             self.unavailable = (
                 f"penalty tabu search not run: pair costs do not fall as usage grows "
                 f"(correlation {self.correlation:.2f} > {MAX_CORRELATION})"

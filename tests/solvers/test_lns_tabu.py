@@ -160,3 +160,16 @@ def test_no_bursts_where_costs_do_not_fall_as_usage_grows() -> None:
     assert not bursts.ready.wait(0.3)  # the kernel is not even loaded
     d_type = compile_gap(generate_gap("D", 4, 40, seed=2))
     assert TabuBursts(d_type, pair_costs(d_type)[0], 0, 10.0).correlation < -0.9
+
+
+def test_no_bursts_above_the_pair_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    d_type = compile_gap(generate_gap("D", 4, 40, seed=2))  # 160 pairs, costs fall with usage
+    monkeypatch.setattr(tabu, "MAX_PAIRS", 159)
+    bursts = TabuBursts(d_type, pair_costs(d_type)[0], seed=0, limit_s=10.0)
+    assert bursts.note() == (
+        "penalty tabu search not run: 160 eligible pairs > 159 (its core serves the sub-solves "
+        "better there)"
+    )
+    assert not bursts.ready.wait(0.3)  # the kernel is not even loaded
+    monkeypatch.setattr(tabu, "MAX_PAIRS", 160)
+    assert TabuBursts(d_type, pair_costs(d_type)[0], 0, 10.0).ready.wait(60)
