@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from models import compile_problem
 from solvers.replan.search import replan_assignment
 from tests.models.decision_problems import plans, problems
+from tests.solvers.replan_checks import assert_pins_and_moves
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -21,15 +22,7 @@ def test_moves_of_kept_tasks_stay_within_the_budget(data: st.DataObject) -> None
     placed = np.flatnonzero(previous >= 0).tolist()
     pinned = set(data.draw(st.lists(st.sampled_from(placed), max_size=2))) if placed else set()
     out = replan_assignment(compiled, previous, max_moves=budget, pinned=pinned, time_limit_s=1.0)
-    for j in pinned:
-        assert out.assignment[j] == previous[j]
-    kept = [
-        j
-        for j in range(len(previous))
-        if j not in out.freed and j not in pinned and out.assignment[j] != previous[j]
-    ]
-    assert sorted(kept) == sorted(out.moved_kept)
-    assert len(kept) <= budget
+    assert_pins_and_moves(previous, out, pinned, budget)
     assert all(out.freed.values())  # every freed task says why
 
 

@@ -10,8 +10,6 @@ import pytest
 
 from models import Problem, compile_problem, evaluate_plan
 from models.generators.workflow import generate_workflow_problem
-from solvers.base import SolveOptions, SolveStatus
-from solvers.registry import get_solver
 from solvers.workflow.cpsat_model import identical_agent_runs
 from solvers.workflow.cpsat_schedule import makespan_lower_bound
 from solvers.workflow.graph import build_graph
@@ -19,6 +17,7 @@ from solvers.workflow.heft import list_schedule, priority_order, upward_ranks
 from solvers.workflow.lns import lns_improve
 from solvers.workflow.rules import PlacementRules
 from tests.solvers.test_workflow_cpsat import _brute_force_makespan
+from tests.solvers.workflow_checks import assert_engine_proves
 
 
 def _same_speed(doc: dict, agents: list[int]) -> Problem:
@@ -40,13 +39,7 @@ def test_symmetry_breaking_keeps_the_optimum(seed: int) -> None:
     problem = compile_problem(_same_speed(doc, [0, 1, 2]))
     assert identical_agent_runs(problem, build_graph(problem)) == [[0, 1, 2]]
     optimum = _brute_force_makespan(problem)
-    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
-    assert result.assignment is not None and result.start is not None
-    ev = evaluate_plan(problem, result.assignment, result.start)
-    assert ev.feasible
-    assert result.bound is not None and result.bound <= optimum + 1e-9
-    assert result.status == SolveStatus.OPTIMAL
-    assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
+    assert_engine_proves(problem, optimum)
 
 
 def test_agents_that_differ_are_not_interchangeable() -> None:
@@ -101,10 +94,4 @@ def test_proof_with_transfers_that_differ_by_agent_pair(seed: int) -> None:
     assert identical_agent_runs(problem, graph) == [[0, 1]]
     assert graph.transfer(0, 0, 2) > graph.transfer(0, 0, 1) > 0
     optimum = _brute_force_makespan(problem)
-    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
-    assert result.assignment is not None and result.start is not None
-    ev = evaluate_plan(problem, result.assignment, result.start)
-    assert ev.feasible
-    assert result.bound is not None and result.bound <= optimum + 1e-9
-    assert result.status == SolveStatus.OPTIMAL
-    assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
+    assert_engine_proves(problem, optimum)

@@ -12,17 +12,16 @@ import networkx as nx
 import pytest
 from ortools.sat.python import cp_model
 
-from models import Problem, compile_problem, evaluate_plan
+from models import Problem, compile_problem
 from models.compiled import CompiledProblem
 from models.generators.workflow import generate_workflow_problem
-from solvers.base import SolveOptions, SolveStatus
-from solvers.registry import get_solver
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.heads_tails import add_heads_and_tails, heads_and_tails
 from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
 from solvers.workflow.rules import PlacementRules
+from tests.solvers.workflow_checks import assert_engine_proves
 
 
 def _restricted(n: int, m: int, ccr: float, seed: int) -> CompiledProblem:
@@ -104,13 +103,7 @@ def test_engine_optimum_with_eligibility_matches_brute_force(ccr: float, seed: i
     problem = _restricted(6, 3, ccr, seed)
     graph = build_graph(problem)
     optimum = min(s.makespan for s in _every_schedule(graph, _allowed(problem)))
-    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
-    assert result.assignment is not None and result.start is not None
-    ev = evaluate_plan(problem, result.assignment, result.start)
-    assert ev.feasible
-    assert result.bound is not None and result.bound <= optimum + 1e-9
-    assert result.status == SolveStatus.OPTIMAL
-    assert ev.objectives["makespan"] == pytest.approx(optimum, rel=1e-4)
+    assert_engine_proves(problem, optimum)
 
 
 def _model_optimum(problem: CompiledProblem, units: int, with_heads: bool) -> int:
