@@ -21,6 +21,7 @@ from models.compiled import CompiledProblem
 from models.evaluation import Evaluation
 from models.plan_checks import coded_violations
 from models.plan_diff import diff_plans
+from solvers.replan.bandwidth import overloads_a_link
 from solvers.replan.search import replan_assignment
 
 __all__ = ["ReplanRequest", "replan", "split_replan_fields"]
@@ -136,7 +137,7 @@ def replan(
 def _bandwidth_shortfall(ev: Evaluation, max_moves: int | None) -> list[str]:
     """When the re-plan overloads a link and breaks nothing else: by how much it falls
     short (the portfolio's diagnosis: the least congestion any routing reaches)."""
-    if not any(v.kind == "bandwidth" for v in ev.violations):
+    if not overloads_a_link(ev):
         return []
     # Imported here: the portfolio package pulls in every engine, which a re-plan that
     # fits (or a problem without a topology) never needs.

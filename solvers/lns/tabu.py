@@ -88,7 +88,8 @@ class PenaltyTabu:
         per_task = max(1.0, self.n_cand.mean() * problem.n_tasks / problem.n_agents)
         span = min(SPAN, max(MIN_SPAN, int(PAIRS_PER_STEP / per_task)))
         self.params = np.array([RAISE, CUT, TENURE, span, CHAINS], dtype=np.float64)
-        self.step = 1 + 1_000_003 * seed  # also the kernel's seed for each call
+        self.steps = 0  # steps taken so far
+        self.first_step = 1 + 1_000_003 * seed  # the kernel seeds each call by its step
         self.chunk = 20  # steps per call, adapted to _CHUNK_S
         self.seconds = 0.0
 
@@ -105,9 +106,10 @@ class PenaltyTabu:
         best_cost = np.array([beat], dtype=np.float64)
         while (began := time.perf_counter()) < stop:
             args = (self.cost, self.usage, self.capacity, self.max_tasks, self.cand)
-            rounds(current, *args, self.n_cand, self.alpha, self.tabu, self.step,
-                   self.chunk, self.params, best, best_cost)  # fmt: skip
-            self.step += self.chunk
+            rounds(current, *args, self.n_cand, self.alpha, self.tabu,
+                   self.first_step + self.steps, self.chunk, self.params, best,
+                   best_cost)  # fmt: skip
+            self.steps += self.chunk
             took = time.perf_counter() - began
             self.seconds += took
             # Aim the next call at _CHUNK_S, growing or shrinking by at most 2x.
@@ -199,7 +201,7 @@ class TabuBursts:
         if self.search is None:
             return self.unavailable
         return (
-            f"penalty tabu search: {self.search.step - 1 - 1_000_003 * self.seed} steps in "
+            f"penalty tabu search: {self.search.steps} steps in "
             f"{self.search.seconds:.2f} s between sub-solves, {self.found} better plan(s)"
         )
 

@@ -204,7 +204,7 @@ class _Search:
             ev = evaluate_plan(p, trial)
             if any(v.agent == p.agent_ids[b] or v.kind == "anti_affinity" for v in ev.violations):
                 continue
-            key = (any(v.kind == "bandwidth" for v in ev.violations), ev.score)
+            key = (overloads_a_link(ev), ev.score)
             if best is None or key < best[0]:
                 best = (key, b)
         if best is not None:
