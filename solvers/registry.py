@@ -18,6 +18,7 @@ __all__ = [
     "SOLVER_NAMES",
     "UnknownSolverError",
     "get_solver",
+    "load_kernels",
     "registered_solvers",
     "solver_modules",
 ]
@@ -48,6 +49,11 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "lp_guided": (),
     "heft": ("ortools", "deap"),
 }
+
+
+# Compiled kernels a solver loads on first use (numba, from its on-disk cache), as
+# (module, function loading it). A long-lived process that forks solvers loads them once.
+_KERNELS: tuple[tuple[str, str], ...] = (("solvers.lns.tabu", "preload"),)
 
 
 class UnknownSolverError(ValueError):
@@ -86,6 +92,23 @@ def solver_modules() -> tuple[str, ...]:
     """Every registered solver's module, for a long-lived process to import before it
     forks (the job runner's forkserver preloads them, so each job's solvers start warm)."""
     return tuple(module for module, _ in _REGISTRY.values())
+
+
+def load_kernels() -> list[str]:
+    """Load every solver's compiled kernel in this process; the reasons of those that failed.
+
+    For a process that forks solvers (the job runner's fork server): each child then has
+    them instead of loading them itself (the LNS's tabu kernel: about 1.3 s per process).
+    A kernel that cannot load here (no numba, no compiler) is left to its solver, which
+    runs without it and says so.
+    """
+    failed = []
+    for module_name, function in _KERNELS:
+        try:
+            getattr(importlib.import_module(module_name), function)()
+        except Exception as exc:  # the solver reports it when it runs
+            failed.append(f"{module_name}.{function}: {type(exc).__name__}: {exc}")
+    return failed
 
 
 def _found_without_import(name: str) -> bool:

@@ -24,8 +24,13 @@ from solvers.registry import solver_modules
 
 __all__ = ["PRELOAD_MODULES", "init_pool_worker", "job_process_main", "pool_ready", "pool_solve"]
 
-# Imported once in the fork server, so each job's process starts warm.
-PRELOAD_MODULES: tuple[str, ...] = ("allocator.jobs.worker_process", *solver_modules())
+# Imported once in the fork server, so each job's process starts warm (the last one loads
+# the solvers' compiled kernels there).
+PRELOAD_MODULES: tuple[str, ...] = (
+    "allocator.jobs.worker_process",
+    *solver_modules(),
+    "allocator.jobs.warm_kernels",
+)
 
 # After the service died, a job's solvers get this long to stop before the group is killed.
 ORPHAN_GRACE_S = 2.0
