@@ -64,6 +64,21 @@ def test_ready_tasks_go_by_upward_rank_without_a_plan() -> None:
     assert order == ["root", "long", "short", "tail"]
 
 
+def test_a_later_submission_raises_its_waiting_predecessors_rank_one_level() -> None:
+    # root -> a (1), root -> b (2); later c (4) after a: a's rank 1 -> 5 passes b's 2,
+    # so a is released first; root's own rank is not raised (one level only).
+    coord = _coord()
+    coord.submit(TaskSpec("root"))
+    coord.submit(TaskSpec("a", after=("root",)))
+    coord.submit(TaskSpec("b", work=2.0, after=("root",)))
+    coord.submit(TaskSpec("c", work=4.0, after=("a",)))
+    assert coord.deps.waiting["a"].rank == 5.0
+    assert coord.tasks["root"].rank == 1.0  # queued, and one level only
+    coord.validate()
+    order = [_run_one(coord) for _ in range(4)]
+    assert order == ["root", "a", "b", "c"]
+
+
 def test_ready_tasks_follow_the_applied_schedule_and_its_agents() -> None:
     coord = _coord(agents=2)
     coord.submit_all(
