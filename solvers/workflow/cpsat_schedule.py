@@ -25,6 +25,7 @@ from solvers.workflow.heft import Schedule
 
 __all__ = [
     "CpScheduleOutcome",
+    "configure_workers",
     "fastest_transfers",
     "load_lower_bound",
     "makespan_lower_bound",
@@ -36,6 +37,8 @@ __all__ = [
 #: at 10^9 units CP-SAT raised its bound one unit per conflict and its proofs on 30 x 4
 #: workflows at CCR 1 took 1.6-3x the effort of 10^5 units.
 _HORIZON_UNITS = 1_000_000
+#: CP-SAT's full-problem searches, in the order workers take them (`configure_workers`).
+_PROOF_SUBSOLVERS = ("no_lp", "max_lp")
 
 
 @dataclass
@@ -112,6 +115,23 @@ def fastest_transfers(problem: CompiledProblem, graph: WorkflowGraph) -> Workflo
     return replace(graph, per_data=per_data.tolist(), fixed=fixed.tolist())
 
 
+def configure_workers(solver: cp_model.CpSolver, workers: int) -> None:
+    """Full-problem searches only, the first without the LP relaxation.
+
+    Without the LP the proofs on 30 x 4 workflows at CCR 1 took about a seventh of the
+    CPU time (BENCHMARKS.md, "Workflow proofs (sixth session, helper)"); with two or
+    more workers the second keeps the no-overlaps' linearisation (cuts), whose bound
+    moves where propagation alone does not. CP-SAT's default for 2 workers runs one
+    full search beside a first-solution worker, idle here (the warm start is hinted).
+    """
+    solver.parameters.num_workers = max(1, workers)
+    if workers <= 1:
+        solver.parameters.linearization_level = 0
+        return
+    solver.parameters.subsolvers.extend(_PROOF_SUBSOLVERS)
+    solver.parameters.num_full_subsolvers = min(workers, len(_PROOF_SUBSOLVERS))
+
+
 def solve_schedule(
     problem: CompiledProblem,
     graph: WorkflowGraph,
@@ -138,10 +158,8 @@ def solve_schedule(
     )
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
-    solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    # Cuts from the no-overlaps' linearisation: proofs at CCR 1 took 35-60% of the effort.
-    solver.parameters.linearization_level = 2
+    configure_workers(solver, workers)
     # Half the caller's gap: the rest is for re-timing with real durations.
     solver.parameters.relative_gap_limit = rel_gap / 2
     status = solver.solve(model)
