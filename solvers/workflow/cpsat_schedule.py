@@ -4,8 +4,8 @@ real (unrounded) durations (the model is in `cpsat_model`).
 Before the search the makespan is bounded below by the longest chain of fastest
 durations (no transfer) and by a load bound (total work over total speed when every
 agent may take every task); the incumbent bounds it above. Interchangeable agents are
-ordered by the first task each holds. The search fixes assignments first (tasks in
-topological order), then times.
+ordered by the first task each holds. A decision strategy (assignments first, tasks in
+topological order) is given; one CP-SAT worker searched the same branches without it.
 """
 
 from __future__ import annotations
@@ -118,11 +118,11 @@ def fastest_transfers(problem: CompiledProblem, graph: WorkflowGraph) -> Workflo
 def configure_workers(solver: cp_model.CpSolver, workers: int) -> None:
     """Full-problem searches only, the first without the LP relaxation.
 
-    Without the LP the proofs on 30 x 4 workflows at CCR 1 took about a seventh of the
-    CPU time (BENCHMARKS.md, "Workflow proofs (sixth session, helper)"); with two or
-    more workers the second keeps the no-overlaps' linearisation (cuts), whose bound
-    moves where propagation alone does not. CP-SAT's default for 2 workers runs one
-    full search beside a first-solution worker, idle here (the warm start is hinted).
+    Without the LP the proofs on 30 x 4 workflows at CCR 1 took a seventh to a tenth of
+    the CPU time (BENCHMARKS.md, "Workflow proofs (sixth session, helper)"); with two or
+    more workers the second keeps the no-overlaps' linearisation (cuts), a different
+    search beside it. CP-SAT's default for 2 workers runs one full search beside a
+    first-solution worker, idle here (the warm start is hinted).
     """
     solver.parameters.num_workers = max(1, workers)
     if workers <= 1:

@@ -36,11 +36,16 @@ def _brute_force_makespan(problem: CompiledProblem) -> float:
     return best
 
 
-@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 1), (5.0, 2), (10.0, 3)])
-def test_cpsat_proof_matches_brute_force(ccr: float, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("ccr", "seed", "workers"),
+    # One worker searches without the LP; two run a search without and one with it.
+    [(0.5, 1, 1), (5.0, 2, 1), (10.0, 3, 1), (1.0, 5, 2), (0.5, 6, 2)],
+)
+def test_cpsat_proof_matches_brute_force(ccr: float, seed: int, workers: int) -> None:
     problem = compile_problem(generate_workflow_problem(6, 2, ccr, seed))
     optimum = _brute_force_makespan(problem)
-    result = get_solver("heft").solve(problem, SolveOptions(time_limit_s=20.0, workers=1))
+    options = SolveOptions(time_limit_s=20.0, workers=workers)
+    result = get_solver("heft").solve(problem, options)
     assert result.assignment is not None and result.start is not None
     ev = evaluate_plan(problem, result.assignment, result.start)
     assert ev.feasible
