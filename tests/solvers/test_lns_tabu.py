@@ -200,3 +200,24 @@ def test_without_continue_every_run_starts_from_the_plan_given() -> None:
     search = PenaltyTabu(compiled, cost, seed=1)
     search.run(start, 0.1, beat=-1.0)
     assert np.array_equal(search.start(start, -1.0), start)
+
+
+def test_a_kicked_start_moves_its_share_of_tasks_onto_eligible_agents_and_towards_an_elite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tabu, "KICK", 0.1)
+    compiled = compile_gap(generate_gap("D", 6, 60, seed=3))
+    cost = pair_costs(compiled)[0]
+    bursts = TabuBursts(compiled, cost, seed=0, limit_s=1.0)
+    bursts.search = PenaltyTabu(compiled, cost)
+    plan = cost.argmin(axis=0)
+    kicked = bursts._kicked(plan)  # no earlier incumbent: kicks only
+    moved = np.flatnonzero(kicked != plan)
+    assert 1 <= len(moved) <= 6  # int(0.1 x 60) tasks drawn; a draw may keep its agent
+    assert np.isfinite(cost[kicked, np.arange(60)]).all()
+    earlier = np.roll(plan, 7)  # differs from `plan` on most tasks
+    differ = np.flatnonzero(earlier != plan)
+    bursts.elites = [(2.0, earlier), (1.0, plan)]
+    relinked = bursts._kicked(plan)
+    towards = np.flatnonzero(relinked[differ] == earlier[differ])
+    assert len(towards) == (len(differ) + 1) // 2  # half the way to the earlier incumbent
