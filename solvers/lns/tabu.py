@@ -4,7 +4,9 @@ After Yagiura, Ibaraki & Glover's searches for the GAP: the walk crosses infeasi
 plans under an adaptively weighted penalty on capacity excess and keeps the best
 feasible plan it sees. A heuristic: it never proves anything. `PenaltyTabu` keeps its
 weights and tabu memory between bursts; `TabuBursts` runs bursts from the LNS's
-incumbent while the LNS waits for its CP-SAT lanes (the kernel releases the GIL).
+incumbent while the LNS waits for its CP-SAT lanes (the kernel releases the GIL), and
+once bursts keep missing one incumbent, from it relinked towards an earlier incumbent
+and kicked (after their path relinking).
 """
 
 from __future__ import annotations
