@@ -42,12 +42,6 @@ SPAN = 400
 #: Swap / chain pairs one step should compare, about: fewer tasks per step when agents
 #: hold many tasks (c15900, 60 per agent: 290 steps in 1.9 s with SPAN tasks a step).
 PAIRS_PER_STEP = 40_000
-#: 1: a run goes on from where the previous one stopped while the plan to beat is the
-#: one that run left (its own find or the same incumbent); 0: every run starts from the
-#: plan it is given. 0: in the portfolio (A/B, 2 rounds, load 2-6, 10 s) going on left
-#: d20100 0.96 % and e20100 0.64 % against 0.69 % and 0.34 % restarting (mean of six
-#: small D/E 0.576 % vs 0.491 %): a burst is short, and the incumbent is the better start.
-CONTINUE = 0
 #: Tasks per step at least.
 MIN_SPAN = 30
 #: 1: steps also compare two-step ejection chains (j onto b, one of b's tasks on to a
@@ -114,8 +108,6 @@ class PenaltyTabu:
         self.first_step = 1 + 1_000_003 * seed  # the kernel seeds each call by its step
         self.chunk = 20  # steps per call, adapted to _CHUNK_S
         self.seconds = 0.0
-        self.current: np.ndarray | None = None  # where the walk stands after a run
-        self.left_at = np.inf  # the `beat` the last run ended with
 
     def run(
         self, plan: np.ndarray, seconds: float, beat: float = np.inf
@@ -125,7 +117,9 @@ class PenaltyTabu:
         from solvers.lns.tabu_kernel import rounds
 
         stop = time.perf_counter() + seconds
-        current = self.start(plan, beat)
+        # Every run starts from the plan given: a walk going on from where the last run
+        # stood measured worse (BENCHMARKS.md, "GAP small instances (sixth session, helper)").
+        current = plan.astype(np.int64)
         best = plan.astype(np.int64)
         best_cost = np.array([beat], dtype=np.float64)
         while (began := time.perf_counter()) < stop:
@@ -139,17 +133,7 @@ class PenaltyTabu:
             # Aim the next call at _CHUNK_S, growing or shrinking by at most 2x.
             self.chunk = max(1, int(self.chunk * min(2.0, max(0.5, _CHUNK_S / max(took, 1e-6)))))
         found = bool(best_cost[0] < beat)
-        self.current, self.left_at = current, float(best_cost[0])
         return (best.astype(np.int32) if found else None), float(best_cost[0])
-
-    def start(self, plan: np.ndarray, beat: float) -> np.ndarray:
-        """Where the next run walks from: where the last one stood while the plan to beat
-        is still the one it left (its own find, or the same incumbent), else `plan`
-        (another method found a better one: the walk restarts there)."""
-        same = beat == self.left_at or abs(beat - self.left_at) <= 1e-9 * max(1.0, abs(beat))
-        if CONTINUE and self.current is not None and same:
-            return self.current
-        return plan.astype(np.int64)
 
 
 class TabuBursts:

@@ -175,33 +175,6 @@ def test_no_bursts_above_the_pair_limit(monkeypatch: pytest.MonkeyPatch) -> None
     assert TabuBursts(d_type, pair_costs(d_type)[0], 0, 10.0).ready.wait(60)
 
 
-def test_a_walk_goes_on_where_it_stood_until_the_plan_to_beat_changes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(tabu, "CONTINUE", 1)
-    compiled = compile_gap(generate_gap("D", 6, 60, seed=3))
-    cost = pair_costs(compiled)[0]
-    start = cost.argmin(axis=0)
-    search = PenaltyTabu(compiled, cost, seed=1)
-    assert np.array_equal(search.start(start, np.inf), start)  # nothing walked yet
-    search.run(start, 0.1, beat=-1.0)  # nothing can beat -1: the walk only moves
-    stood = search.current
-    assert stood is not None and search.steps > 0
-    assert search.start(start, -1.0) is stood  # the same plan to beat: it goes on
-    other = np.roll(start, 1)
-    assert np.array_equal(search.start(other, -2.0), other)  # a better plan came: restart
-
-
-def test_without_continue_every_run_starts_from_the_plan_given() -> None:
-    assert not tabu.CONTINUE  # the default: each burst restarts from the incumbent
-    compiled = compile_gap(generate_gap("D", 6, 60, seed=3))
-    cost = pair_costs(compiled)[0]
-    start = cost.argmin(axis=0)
-    search = PenaltyTabu(compiled, cost, seed=1)
-    search.run(start, 0.1, beat=-1.0)
-    assert np.array_equal(search.start(start, -1.0), start)
-
-
 def test_a_kicked_start_moves_its_share_of_tasks_onto_eligible_agents_and_towards_an_elite(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
