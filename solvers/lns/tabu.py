@@ -21,7 +21,6 @@ import numpy as np
 
 from models import CompiledProblem
 from solvers.lns.chains import applies
-from solvers.shared.cost_usage import COSTS_FALL_BELOW, cost_usage_correlation
 
 __all__ = ["PenaltyTabu", "TabuBursts", "preload", "serves"]
 
@@ -60,7 +59,7 @@ SHARE = 0.3
 #: through overloads pays where the cheapest assignments are the heaviest (types D, E:
 #: about -0.98 and -0.57); on C (independent, about 0) the bursts left c60900 worse in
 #: all six A/B rounds (0.086-0.118 % without, 0.097-0.172 % with).
-MAX_CORRELATION = COSTS_FALL_BELOW
+MAX_CORRELATION = -0.3
 #: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
 #: machine, from the cache, in a thread that also takes the GIL).
 LOAD_MIN_S = 2.0
@@ -154,7 +153,7 @@ class TabuBursts:
         self.rng = np.random.default_rng(seed)
         self.ready = threading.Event()
         self.unavailable: str | None = None
-        self.correlation = cost_usage_correlation(problem, cost)
+        self.correlation = _cost_usage_correlation(problem, cost)
         pairs = int(np.isfinite(cost).sum())
         if pairs > MAX_PAIRS:
             self.unavailable = (
@@ -246,6 +245,18 @@ class TabuBursts:
             f"penalty tabu search: {self.search.steps} steps in "
             f"{self.search.seconds:.2f} s between sub-solves, {self.found} better plan(s)"
         )
+
+
+def _cost_usage_correlation(problem: CompiledProblem, cost: np.ndarray) -> float:
+    """Pearson correlation of cost and first-resource usage over the eligible pairs (0 when
+    either is constant or there is no resource)."""
+    if problem.n_dims == 0:
+        return 0.0
+    eligible = np.isfinite(cost)
+    c, u = cost[eligible].astype(np.float64), problem.usage[:, :, 0][eligible].astype(np.float64)
+    if len(c) < 2 or c.std() == 0 or u.std() == 0:
+        return 0.0
+    return float(np.corrcoef(c, u)[0, 1])
 
 
 def _candidates(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

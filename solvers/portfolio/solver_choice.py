@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from models import CompiledProblem
 from solvers.portfolio.strategy import CLOCK_DRIVEN, PER_CORE, SizeLimits
-from solvers.shared.cost_usage import COSTS_FALL_BELOW, cost_usage_correlation
 
 __all__ = ["SolverChoice", "choose_solvers", "greedy_alone_below"]
 
@@ -74,7 +71,7 @@ def choose_solvers(
                 run.remove(name)
                 skipped[name] = f"deterministic run: {why}"
     elif problem.is_pure_gap() and "lns" in run and "lns" in available:
-        _lns_covers_pure_gap(problem, run, skipped, limits)
+        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()), limits)
     for name in list(run):
         if name not in available:
             run.remove(name)
@@ -183,15 +180,14 @@ def _for_workflow(pareto: bool) -> tuple[list[str], dict[str, str]]:
 
 
 def _lns_covers_pure_gap(
-    problem: CompiledProblem, run: list[str], skipped: dict[str, str], limits: SizeLimits
+    run: list[str], skipped: dict[str, str], pairs: int, limits: SizeLimits
 ) -> None:
     """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
 
     On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
     a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md). HiGHS
     runs beside it on smaller GAPs, where it proved C instances optimal in 1-5 s that
-    the LNS only approached, and on somewhat larger ones of type C (`_highs_beside_lns`).
-    `compare` names every solver and still runs them.
+    the LNS only approached. `compare` names every solver and still runs them.
     """
     why = {
         "cpsat": "classic GAP: the LNS runs CP-SAT on neighbourhoods of the incumbent "
@@ -199,25 +195,12 @@ def _lns_covers_pure_gap(
         "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
         "its bound (rounded up, costs are integers)",
     }
-    pairs = int(problem.eligible.sum())
-    if not _highs_beside_lns(problem, pairs, limits):
+    if pairs > limits.highs_beside_lns_pairs:
         why["milp"] = (
-            f"classic GAP with {pairs:,} variables > {limits.highs_beside_lns_pairs:,} "
-            f"({limits.highs_beside_lns_pairs_flat_costs:,} where pair costs do not fall as "
-            "usage grows): HiGHS rarely improves on the LNS there and would take a core from it"
+            f"classic GAP with {pairs:,} variables > {limits.highs_beside_lns_pairs:,}: "
+            "HiGHS rarely improves on the LNS at this size and would take a core from it"
         )
     for name, reason in why.items():
         if name in run:
             run.remove(name)
             skipped[name] = reason
-
-
-def _highs_beside_lns(problem: CompiledProblem, pairs: int, limits: SizeLimits) -> bool:
-    """Up to `highs_beside_lns_pairs`; up to `highs_beside_lns_pairs_flat_costs` when pair
-    costs do not fall as usage grows (see there)."""
-    if pairs <= limits.highs_beside_lns_pairs:
-        return True
-    if pairs > limits.highs_beside_lns_pairs_flat_costs:
-        return False
-    cost = np.where(problem.eligible, problem.cost, np.inf)
-    return cost_usage_correlation(problem, cost) > COSTS_FALL_BELOW

@@ -69,12 +69,6 @@ class SizeLimits:
     nsga2_max_tasks: int = 5_000
     #: Classic GAPs up to this many pairs run HiGHS beside the LNS.
     highs_beside_lns_pairs: int = 20_000
-    #: ... and up to this many when pair costs do not fall as usage grows (type C: HiGHS
-    #: leads there). bench.gap, quiet machine, 2 rounds alternated, 10 s, LNS alone /
-    #: HiGHS beside: c201600 0.043 / 0.027 % (plain HiGHS 0.027), c30900 0.110 / 0.100 %;
-    #: where costs fall it cost the LNS's core: d201600 0.045 / 0.067, e201600 0.016 /
-    #: 0.022 % (BENCHMARKS.md, sixth session).
-    highs_beside_lns_pairs_flat_costs: int = 35_000
     #: Greedy-only requests up to this many pairs run in the calling process.
     inline_max_pairs: int = 20_000
     #: Agents x tasks up to which `lp_guided` runs beside the greedy on requests too large
