@@ -25,7 +25,6 @@ from solvers.workflow.heft import Schedule
 
 __all__ = [
     "CpScheduleOutcome",
-    "configure_workers",
     "fastest_transfers",
     "load_lower_bound",
     "makespan_lower_bound",
@@ -37,7 +36,7 @@ __all__ = [
 #: at 10^9 units CP-SAT raised its bound one unit per conflict and its proofs on 30 x 4
 #: workflows at CCR 1 took 1.6-3x the effort of 10^5 units.
 _HORIZON_UNITS = 1_000_000
-#: CP-SAT's full-problem searches, in the order workers take them (`configure_workers`).
+#: CP-SAT's full-problem searches, in the order workers take them (`_configure_workers`).
 _PROOF_SUBSOLVERS = ("no_lp", "max_lp")
 
 
@@ -115,7 +114,7 @@ def fastest_transfers(problem: CompiledProblem, graph: WorkflowGraph) -> Workflo
     return replace(graph, per_data=per_data.tolist(), fixed=fixed.tolist())
 
 
-def configure_workers(solver: cp_model.CpSolver, workers: int) -> None:
+def _configure_workers(solver: cp_model.CpSolver, workers: int) -> None:
     """Full-problem searches only, the first without the LP relaxation.
 
     Without the LP the proofs on 30 x 4 workflows at CCR 1 took a seventh to a tenth of
@@ -159,7 +158,7 @@ def solve_schedule(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
     solver.parameters.random_seed = seed
-    configure_workers(solver, workers)
+    _configure_workers(solver, workers)
     # Half the caller's gap: the rest is for re-timing with real durations.
     solver.parameters.relative_gap_limit = rel_gap / 2
     status = solver.solve(model)
