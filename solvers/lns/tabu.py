@@ -50,12 +50,12 @@ MIN_SPAN = 30
 CHAINS = 1
 #: Kernel: "best" (`tabu_kernel.py`: the best shift, swap or two-step chain each step)
 #: or "ejection" (`tabu_ejection.py`: the best chain of up to CHAIN_LINKS tasks each
-#: step, fewer steps a second). "ejection" gets further in one long walk (same start
-#: plans, 3 CPU s, 4 seeds, mean gap on d10100 / d20100 / d20200 / d40400 / e20100 /
-#: e40400: 0.835 % vs 0.891 %) but not in what the LNS runs, 50 ms bursts from its
-#: incumbent (2 CPU s of them, 3 seeds: worse on d20100, d40400, e40400) nor in the
-#: portfolio (A/B, rounds alternated: no gain); BENCHMARKS.md, "GAP tabu kernel
-#: (seventh session, helper)".
+#: step, fewer steps a second). Mean gap on d10100 / d20100 / d20200 / d40400 / e20100 /
+#: e40400, CPU-time based: from 1.0-2.5 % starts, one 3 s walk, "ejection" 0.835 % vs
+#: 0.891 %; from better starts (`python -m bench.tabu_kernels`) it loses, in 50 ms
+#: bursts as the LNS runs them (0.736 vs 0.676 %) and in one walk (0.812 vs 0.745 %),
+#: and the portfolio A/B showed no gain (0.548 vs 0.520 %); BENCHMARKS.md, "GAP tabu
+#: kernel (seventh session, helper)".
 KERNEL = "best"
 #: Tasks one ejection chain may move, at most ("ejection"; 1.5 CPU s walks, same six:
 #: 3 links 0.952 %, 4 0.902 %, 5 1.015 %).

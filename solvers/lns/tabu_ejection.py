@@ -10,10 +10,11 @@ j's agent) and cycles are chains too. On an infeasible plan chains start only fr
 tasks of overloaded agents, at most `span` of them. A chain that lands on a feasible
 plan cheaper than the best one wins over any other (aspiration). Weights, tabu memory
 and the `rounds` signature as in `tabu_kernel.py` (which compares shifts, swaps and
-two-step chains only); p[4] is the chain length. Not the default: it gets further in
-one long walk but not in the LNS's 50 ms bursts (`tabu.py`, KERNEL). TS-EC's order
-(first improving shift or swap, chains only at a local minimum) measured slower to good
-plans here (BENCHMARKS.md, "GAP tabu kernel (seventh session, helper)").
+two-step chains only); p[4] is the chain length. Not the default: it gets further than
+that kernel only in long walks from weak plans, not in the LNS's 50 ms bursts from its
+incumbent (`tabu.py`, KERNEL). TS-EC's order (first improving shift or swap, chains
+only at a local minimum) measured slower to good plans here (BENCHMARKS.md, "GAP tabu
+kernel (seventh session, helper)").
 """
 
 from __future__ import annotations
