@@ -1,0 +1,146 @@
+"""The exact branch and bound (`solvers/workflow/exact_search.py`): on tiny workflows its
+optimum equals brute force over every assignment and topological order, its bound never
+exceeds that optimum; on larger ones it agrees with CP-SAT's proven model optimum."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+
+import networkx as nx
+import pytest
+from ortools.sat.python import cp_model
+
+from models import Problem, compile_problem
+from models.compiled import CompiledProblem
+from models.generators.workflow import generate_workflow_problem
+from solvers.workflow.cpsat_model import build_model
+from solvers.workflow.decode import decode
+from solvers.workflow.exact_search import bisect_makespan, branch_and_bound
+from solvers.workflow.graph import WorkflowGraph, build_graph
+from solvers.workflow.heft import Schedule
+from solvers.workflow.solver import heft_schedule
+
+_FAR = 120.0  # seconds: the searches below end long before this
+
+
+def _problem(n: int, m: int, ccr: float, seed: int, restricted: bool) -> CompiledProblem:
+    doc = generate_workflow_problem(n, m, ccr, seed).model_dump()
+    if restricted:  # only agent 0 may run the first three tasks
+        doc["agents"][0]["capabilities"] = ["gpu"]
+        for task in doc["tasks"][:3]:
+            task["requires"] = ["gpu"]
+    return compile_problem(Problem.model_validate(doc))
+
+
+def _allowed(problem: CompiledProblem) -> list[list[int]]:
+    return [
+        [i for i in range(problem.n_agents) if problem.eligible[i, j]]
+        for j in range(problem.n_tasks)
+    ]
+
+
+def _every_schedule(graph: WorkflowGraph, allowed: list[list[int]]) -> Iterator[Schedule]:
+    """Every eligible assignment re-timed in every topological order."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(graph.n))
+    dag.add_edges_from((p, s) for s in range(graph.n) for p, _ in graph.preds[s])
+    orders = [list(o) for o in nx.all_topological_sorts(dag)]
+    for agent in itertools.product(*allowed):
+        for order in orders:
+            yield decode(graph, order, list(agent))
+
+
+_TINY = [
+    (6, 2, 0.5, 1, False),
+    (6, 3, 0.5, 2, True),
+    (6, 3, 1.0, 4, True),
+    (7, 2, 5.0, 2, False),
+    (6, 3, 10.0, 3, False),
+]
+
+
+@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
+def test_bisection_finds_and_proves_the_brute_force_optimum(
+    n: int, m: int, ccr: float, seed: int, restricted: bool
+) -> None:
+    problem = _problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), _allowed(problem)
+    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    heft = heft_schedule(problem)
+    assert heft is not None
+    gap = 1e-6
+    out = bisect_makespan(graph, allowed, 0.0, heft.makespan, gap, time.monotonic() + _FAR)
+    assert out is not None and out.complete
+    assert out.lower_bound <= optimum + 1e-9
+    best = min(out.makespan, heft.makespan)
+    assert best == pytest.approx(optimum, rel=2 * gap)
+    assert best - out.lower_bound <= gap * best + 1e-9
+    if out.agent is not None and out.start is not None:  # the schedule it reports is real
+        order = sorted(range(n), key=lambda j: out.start[j])  # type: ignore[index]
+        assert decode(graph, order, out.agent).makespan <= out.makespan + 1e-9
+
+
+@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
+def test_one_pass_search_ends_at_the_brute_force_optimum(
+    n: int, m: int, ccr: float, seed: int, restricted: bool
+) -> None:
+    problem = _problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), _allowed(problem)
+    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    out = branch_and_bound(graph, allowed, 2 * optimum, 1e-6, time.monotonic() + _FAR)
+    assert out is not None and out.complete
+    assert out.makespan == pytest.approx(optimum, rel=1e-9)
+    assert out.lower_bound <= optimum + 1e-9
+
+
+def test_an_unreachable_target_is_refuted_and_a_reachable_one_found() -> None:
+    problem = _problem(7, 2, 0.5, 3, False)
+    graph, allowed = build_graph(problem), _allowed(problem)
+    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    below = branch_and_bound(graph, allowed, optimum * 0.999, 0.0, time.monotonic() + _FAR)
+    assert below is not None and below.complete and below.agent is None
+    at = branch_and_bound(graph, allowed, optimum * 1.000001, 0.0, time.monotonic() + _FAR)
+    assert at is not None and at.makespan == pytest.approx(optimum, rel=1e-9)
+
+
+def _cp_sat_optimum(problem: CompiledProblem) -> tuple[float, float]:
+    """(CP-SAT's proven bound in seconds, its schedule re-timed in seconds), no exact search."""
+    graph, allowed = build_graph(problem), _allowed(problem)
+    heft = heft_schedule(problem)
+    assert heft is not None
+    built = build_model(problem, graph, heft, 1_000_000, allowed)
+    built.model.minimize(built.makespan)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 60.0
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    agent = [i for j in range(graph.n) for i in allowed[j] if solver.boolean_value(built.use[j, i])]
+    order = sorted(range(graph.n), key=lambda j: (solver.value(built.start[j]), j))
+    retimed = decode(graph, order, agent).makespan
+    return solver.best_objective_bound / built.scale, min(retimed, heft.makespan)
+
+
+@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 1), (0.5, 3)])
+def test_bisection_agrees_with_cp_sat_on_12_tasks(ccr: float, seed: int) -> None:
+    problem = compile_problem(generate_workflow_problem(12, 3, ccr, seed))
+    graph, allowed = build_graph(problem), _allowed(problem)
+    cp_bound, cp_makespan = _cp_sat_optimum(problem)
+    gap = 1e-6
+    out = bisect_makespan(graph, allowed, 0.0, cp_makespan, gap, time.monotonic() + _FAR)
+    assert out is not None and out.complete
+    # CP-SAT's model is a rounded-down relaxation: its bound is below every schedule.
+    best = min(out.makespan, cp_makespan)
+    assert cp_bound <= best + 1e-9
+    assert out.lower_bound <= cp_makespan + 1e-9
+    assert best <= cp_makespan + 1e-9 and best == pytest.approx(cp_makespan, rel=1e-4)
+
+
+def test_a_zero_duration_declines() -> None:
+    doc = generate_workflow_problem(5, 2, 1.0, 0).model_dump()
+    doc["tasks"][2]["work"] = 0.0
+    problem = compile_problem(Problem.model_validate(doc))
+    graph, allowed = build_graph(problem), _allowed(problem)
+    assert bisect_makespan(graph, allowed, 0.0, 100.0, 1e-4, time.monotonic() + 1) is None
+    assert branch_and_bound(graph, allowed, 100.0, 1e-4, time.monotonic() + 1) is None
