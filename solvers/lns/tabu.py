@@ -1,14 +1,13 @@
-"""Penalty tabu search over shifts, swaps and ejection chains (kernel: KERNEL), in bursts.
+"""Penalty tabu search over shifts and swaps (kernel: `tabu_kernel.py`), run in bursts.
 
 After Yagiura, Ibaraki & Glover's searches for the GAP: the walk crosses infeasible
 plans under an adaptively weighted penalty on capacity excess and keeps the best
-feasible plan it sees; each step takes the best non-tabu shift, swap or two-step chain
-(`tabu_kernel.py`), or, with KERNEL = "ejection", the best chain of up to CHAIN_LINKS
-tasks (`tabu_ejection.py`). A heuristic: it never proves anything. `PenaltyTabu` keeps
-its weights and tabu memory between bursts; `TabuBursts` runs bursts from the LNS's
+feasible plan it sees. A heuristic: it never proves anything. `PenaltyTabu` keeps its
+weights and tabu memory between bursts; `TabuBursts` runs bursts from the LNS's
 incumbent while the LNS waits for its CP-SAT lanes (the kernel releases the GIL), and
 once bursts keep missing one incumbent, from it relinked towards an earlier incumbent
-and kicked (after their path relinking)."""
+and kicked (after their path relinking).
+"""
 
 from __future__ import annotations
 
@@ -48,21 +47,6 @@ MIN_SPAN = 30
 #: 1: steps also compare two-step ejection chains (j onto b, one of b's tasks on to a
 #: third agent); 0: shifts and swaps only.
 CHAINS = 1
-#: Kernel: "best" (`tabu_kernel.py`: the best shift, swap or two-step chain each step)
-#: or "ejection" (`tabu_ejection.py`: the best chain of up to CHAIN_LINKS tasks each
-#: step, fewer steps a second). Mean gap on d10100 / d20100 / d20200 / d40400 / e20100 /
-#: e40400, CPU-time based: from 1.0-2.5 % starts, one 3 s walk, "ejection" 0.835 % vs
-#: 0.891 %; from better starts (`python -m bench.tabu_kernels`) it loses, in 50 ms
-#: bursts as the LNS runs them (0.736 vs 0.676 %) and in one walk (0.812 vs 0.745 %),
-#: and the portfolio A/B showed no gain (0.548 vs 0.520 %); BENCHMARKS.md, "GAP tabu
-#: kernel (seventh session, helper)".
-KERNEL = "best"
-#: Tasks one ejection chain may move, at most ("ejection"; 1.5 CPU s walks, same six:
-#: 3 links 0.952 %, 4 0.902 %, 5 1.015 %).
-CHAIN_LINKS = 4
-#: PAIRS_PER_STEP for the "ejection" kernel (5,000: 0.934 %, 10,000: 0.902 %, 40,000:
-#: 0.917 %).
-CHAIN_PAIRS_PER_STEP = 10_000
 #: Seconds one call of the kernel should take (the clock is read between calls).
 _CHUNK_S = 0.01
 #: Seconds of one burst from the incumbent (the walk restarts from the incumbent after).
@@ -118,10 +102,8 @@ class PenaltyTabu:
         self.alpha = np.full(problem.n_agents, _initial_weight(self.cost, self.usage))
         self.tabu = np.zeros(self.cost.shape, dtype=np.int64)
         per_task = max(1.0, self.n_cand.mean() * problem.n_tasks / problem.n_agents)
-        pairs = PAIRS_PER_STEP if KERNEL == "best" else CHAIN_PAIRS_PER_STEP
-        span = min(SPAN, max(MIN_SPAN, int(pairs / per_task)))
-        self.rounds = _kernel()
-        self.params = _params(span)
+        span = min(SPAN, max(MIN_SPAN, int(PAIRS_PER_STEP / per_task)))
+        self.params = np.array([RAISE, CUT, TENURE, span, CHAINS], dtype=np.float64)
         self.steps = 0  # steps taken so far
         self.first_step = 1 + 1_000_003 * seed  # the kernel seeds each call by its step
         self.chunk = 20  # steps per call, adapted to _CHUNK_S
@@ -132,7 +114,8 @@ class PenaltyTabu:
     ) -> tuple[np.ndarray | None, float]:
         """(best feasible plan seen cheaper than `beat`, its cost) after `seconds` of
         search from `plan` (every task placed, feasible or not); (None, beat) if none."""
-        rounds = self.rounds
+        from solvers.lns.tabu_kernel import rounds
+
         stop = time.perf_counter() + seconds
         # Every run starts from the plan given: a walk going on from where the last run
         # stood measured worse (BENCHMARKS.md, "GAP small instances (sixth session, helper)").
@@ -291,28 +274,13 @@ def _initial_weight(cost: np.ndarray, usage: np.ndarray) -> float:
     return max(spread, 1.0) / max(typical, 1e-9)
 
 
-def _kernel() -> Callable[..., None]:
-    """The `rounds` entry of the kernel KERNEL names."""
-    if KERNEL == "best":
-        from solvers.lns.tabu_kernel import rounds
-    else:
-        from solvers.lns.tabu_ejection import rounds
-    return rounds
-
-
-def _params(span: int) -> np.ndarray:
-    """The kernel's step parameters (see `rounds` in each kernel)."""
-    if KERNEL == "best":
-        return np.array([RAISE, CUT, TENURE, span, CHAINS], dtype=np.float64)
-    return np.array([RAISE, CUT, TENURE, span, CHAIN_LINKS], dtype=np.float64)
-
-
 def preload() -> None:
     """Load the kernel (from numba's cache; compiled on the first use after an install)."""
-    rounds = _kernel()
+    from solvers.lns.tabu_kernel import rounds
+
     plan = np.zeros(2, dtype=np.int64)
     ints = np.ones(1, dtype=np.int64)
-    params = _params(SPAN)
+    params = np.array([RAISE, CUT, TENURE, SPAN, CHAINS], dtype=np.float64)
     matrix, cand, tabu = (
         np.ones((1, 2)),
         np.zeros((2, 1), dtype=np.int64),

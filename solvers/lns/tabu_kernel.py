@@ -1,4 +1,4 @@
-"""Compiled kernel of the penalty tabu search (`tabu.py`, KERNEL = "best"), after Yagiura et al.
+"""Compiled kernel of the penalty tabu search (`tabu.py`), after Yagiura, Ibaraki & Glover.
 
 The walk goes through infeasible plans: each step takes the best non-tabu shift (one
 task to another agent) or swap (two tasks exchange agents) on cost plus, per agent, a
@@ -9,8 +9,7 @@ on overloaded agents (most on the most overloaded), cut on every agent while the
 is feasible. A moved task may not return to the agent it left for a few steps. The
 best feasible plan seen is kept. One resource, every task placed. numba-compiled, the
 machine code cached on disk (`cache=True`), and it releases the GIL (`nogil`), so it
-runs beside the LNS's CP-SAT lanes. `tabu_ejection.py`, the alternative kernel with
-longer chains, shares this one's state and helpers (`_state`, `_move`, `_targets`).
+runs beside the LNS's CP-SAT lanes.
 """
 
 from __future__ import annotations

@@ -25,21 +25,12 @@ def _kernel() -> None:
     preload()  # compiled once per install (numba's cache); loaded here, not in a test's clock
 
 
-#: (KERNEL, CHAINS or CHAIN_LINKS): both kernels, with their shortest and longest moves.
-KERNELS = [("best", 0), ("best", 1), ("ejection", 1), ("ejection", 4)]
-
-
-def use_kernel(monkeypatch: pytest.MonkeyPatch, kernel: str, links: int) -> None:
-    monkeypatch.setattr(tabu, "KERNEL", kernel)
-    monkeypatch.setattr(tabu, "CHAINS" if kernel == "best" else "CHAIN_LINKS", links)
-
-
-@pytest.mark.parametrize(("kernel", "links"), KERNELS)
+@pytest.mark.parametrize("chains", [0, 1])
 @pytest.mark.parametrize(("kind", "seed"), [("C", 1), ("D", 2), ("E", 3), ("D", 4)])
 def test_plans_are_feasible_and_their_cost_is_the_evaluators(
-    kind: str, seed: int, kernel: str, links: int, monkeypatch: pytest.MonkeyPatch
+    kind: str, seed: int, chains: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_kernel(monkeypatch, kernel, links)
+    monkeypatch.setattr(tabu, "CHAINS", chains)  # with and without ejection chains
     compiled = compile_gap(generate_gap(kind, 8, 80, seed=seed))
     cost = pair_costs(compiled)[0]
     # From every task on its cheapest agent: far over capacity, so the walk must
@@ -53,12 +44,8 @@ def test_plans_are_feasible_and_their_cost_is_the_evaluators(
     assert found == pytest.approx(ev.score, abs=1e-6)
 
 
-@pytest.mark.parametrize(("kernel", "links"), KERNELS)
 @pytest.mark.parametrize("kind", ["D", "E"])
-def test_improves_a_deliberately_bad_start(
-    kind: str, kernel: str, links: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use_kernel(monkeypatch, kernel, links)
+def test_improves_a_deliberately_bad_start(kind: str) -> None:
     compiled = compile_gap(generate_gap(kind, 6, 60, seed=7))
     cost = pair_costs(compiled)[0]
     # The greedy on the reversed costs: a feasible plan that is bad on purpose.
@@ -79,9 +66,7 @@ def compile_gap_with_cost(compiled: CompiledProblem, cost: np.ndarray) -> Compil
     return replace(compiled, cost=cost.astype(np.float32))
 
 
-@pytest.mark.parametrize("kernel", ["best", "ejection"])
-def test_finds_the_optimum_of_a_tiny_instance(kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tabu, "KERNEL", kernel)
+def test_finds_the_optimum_of_a_tiny_instance() -> None:
     compiled = compile_gap(generate_gap("D", 3, 9, seed=11))
     cost = pair_costs(compiled)[0]
     best = np.inf
@@ -92,27 +77,6 @@ def test_finds_the_optimum_of_a_tiny_instance(kernel: str, monkeypatch: pytest.M
     plan, found = PenaltyTabu(compiled, cost).run(cost.argmin(axis=0), 0.5)
     assert plan is not None
     assert found == pytest.approx(best)
-
-
-def test_one_chain_step_rotates_three_tasks_when_no_shift_or_swap_pays() -> None:
-    # Three agents that hold one task each (usage 10, capacity 10): every shift overloads,
-    # every swap costs more, only moving each task on to the next agent pays (15 -> 0).
-    from solvers.lns.tabu_ejection import rounds
-
-    cost = np.full((3, 3), 100.0)
-    for t in range(3):
-        cost[t, t], cost[(t + 1) % 3, t] = 5.0, 0.0
-    usage, cap = np.full((3, 3), 10.0), np.full(3, 10.0)
-    cand = np.tile(np.arange(3), (3, 1))
-    for links, moved in [(2, False), (3, True)]:
-        plan = np.arange(3, dtype=np.int64)
-        best, best_cost = plan.copy(), np.array([15.0])
-        params = np.array([tabu.RAISE, tabu.CUT, tabu.TENURE, 3, links], dtype=np.float64)
-        rounds(plan, cost, usage, cap, np.full(3, 3), cand, np.full(3, 3), np.ones(3),
-               np.zeros((3, 3), dtype=np.int64), 1, 1, params, best, best_cost)  # fmt: skip
-        assert (best_cost[0] == 0.0) == moved  # a 3-task cycle needs 3 links
-        if moved:
-            assert best.tolist() == [1, 2, 0]
 
 
 def test_a_start_it_cannot_beat_gives_no_plan() -> None:

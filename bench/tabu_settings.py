@@ -1,14 +1,15 @@
-"""The LNS's penalty tabu kernels compared on CPU time, apart from the portfolio.
+"""Settings of the LNS's penalty tabu kernel compared on CPU time, apart from the portfolio.
 
-`python -m bench.tabu_kernels [--burst-s 0.05] [--cpu-s 2] [--seeds 3] [--only ...]
-[--variant 'name={"KERNEL": "best"}' ...]`: for each GAP instance (../shared/bench)
+`python -m bench.tabu_settings [--burst-s 0.05] [--cpu-s 2] [--seeds 3] [--only ...]
+[--variant 'name={"CHAINS": 0}' ...]`: for each GAP instance (../shared/bench)
 and seed, each variant (constants of `solvers.lns.tabu` set while its search is built)
 runs from the same start plan for `--cpu-s` seconds of this process's CPU time
 (`time.process_time`, so the machine's load does not change what a run gets), either
 as one walk (`--burst-s 0`) or, as the LNS runs it, in bursts of `--burst-s` from the
 best plan so far with the weights and tabu memory kept. The start plan: the best
-feasible plan of a fixed 20,000-step walk of the "best" kernel from every task on its
-cheapest agent (same for every variant). Prints each run and the mean gap to
+feasible plan of a fixed 20,000-step walk with the module's settings from every task on
+its cheapest agent (same for every variant). By default: the kernel as configured
+against the same without two-step ejection chains. Prints each run and the mean gap to
 best-known per variant; variants alternate their order by seed.
 """
 
@@ -24,6 +25,7 @@ from bench.gap import best_known, instance_paths
 from models import CompiledProblem, compile_problem, evaluate_plan, gap_to_problem, read_gap_file
 from solvers.bounds.lagrangian import pair_costs
 from solvers.lns import tabu
+from solvers.lns.tabu_kernel import rounds
 
 SIX = ["d10100", "d20100", "d20200", "d40400", "e20100", "e40400"]
 START_STEPS = 20_000
@@ -55,13 +57,13 @@ def walk(s: tabu.PenaltyTabu, plan: np.ndarray, best: np.ndarray, best_cost: np.
     while (steps is not None and s.steps < steps) or (
         steps is None and time.process_time() - began < cpu_s
     ):
-        s.rounds(plan, s.cost, s.usage, s.capacity, s.max_tasks, s.cand, s.n_cand, s.alpha,
+        rounds(plan, s.cost, s.usage, s.capacity, s.max_tasks, s.cand, s.n_cand, s.alpha,
                  s.tabu, s.first_step + s.steps, 10, s.params, best, best_cost)  # fmt: skip
         s.steps += 10
 
 
 def start_plan(problem: CompiledProblem, cost: np.ndarray) -> np.ndarray:
-    s = search(problem, cost, 99, {"KERNEL": "best"})
+    s = search(problem, cost, 99, {})
     plan = np.where(np.isfinite(cost), cost, np.inf).argmin(axis=0).astype(np.int64)
     best, best_cost = plan.copy(), np.array([np.inf])
     walk(s, plan, best, best_cost, steps=START_STEPS)
@@ -81,7 +83,7 @@ def run(
     s = search(problem, cost, seed, consts)
     incumbent = start.copy()
     score = np.array([evaluate_plan(problem, start.astype(np.int32)).score])
-    s.rounds(start.copy(), s.cost, s.usage, s.capacity, s.max_tasks, s.cand, s.n_cand,
+    rounds(start.copy(), s.cost, s.usage, s.capacity, s.max_tasks, s.cand, s.n_cand,
              s.alpha.copy(), s.tabu.copy(), 1, 1, s.params, start.copy(), score.copy())  # fmt: skip
     began = time.process_time()
     if burst_s <= 0:
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     variants = [
         (v.split("=", 1)[0], json.loads(v.split("=", 1)[1]))
-        for v in (args.variant or ['best={"KERNEL": "best"}', 'ejection={"KERNEL": "ejection"}'])
+        for v in (args.variant or ["chains={}", 'no_chains={"CHAINS": 0}'])
     ]
     tabu.preload()
     known = best_known()
