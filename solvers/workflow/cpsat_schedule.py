@@ -62,8 +62,9 @@ _PROOF_SUBSOLVERS = ("no_lp", "max_lp")
 class CpScheduleOutcome:
     """Agent and order from the model, and a valid lower bound on the makespan.
 
-    `proven`: CP-SAT closed the model's gap; the schedule re-timed with real durations
-    may still sit a few units of rounding above `lower_bound` (the caller compares).
+    `proven`: CP-SAT closed the model's gap, or the exact search ended; the schedule
+    re-timed with real durations may still sit a few units of rounding above
+    `lower_bound` (the caller compares).
     """
 
     agent: list[int] | None
