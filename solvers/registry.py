@@ -53,7 +53,10 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 
 # Compiled kernels a solver loads on first use (numba, from its on-disk cache), as
 # (module, function loading it). A long-lived process that forks solvers loads them once.
-_KERNELS: tuple[tuple[str, str], ...] = (("solvers.lns.tabu", "preload"),)
+_KERNELS: tuple[tuple[str, str], ...] = (
+    ("solvers.lns.tabu", "preload"),
+    ("solvers.workflow.exact_search", "preload"),
+)
 
 
 class UnknownSolverError(ValueError):

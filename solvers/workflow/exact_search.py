@@ -19,6 +19,10 @@ relaxation (allocation rules other than eligibility are ignored), so that target
 lower bound. On 30 x 4 workflows at CCR 0.5 the idle bound cuts where CP-SAT's
 no-overlap and linear reasoning do not (BENCHMARKS.md, "Workflow proofs (seventh
 session, helper)").
+
+The search itself is a numba kernel (`exact_kernel.py`, an explicit stack, about 9x
+the nodes per second of the recursive Python it replaced, same nodes); this module
+builds its arrays, reads the clock between its calls, and bisects.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heads_tails import heads_and_tails
 
 __all__ = ["ExactOutcome", "bisect_makespan", "branch_and_bound"]
 
-_CLOCK_EVERY = 1024  # nodes between deadline checks
+#: Nodes per call of the kernel; the clock and `cancel` are read between calls.
+_NODES_PER_CALL = 1 << 16
 
 
 @dataclass
@@ -52,161 +59,122 @@ class ExactOutcome:
     nodes: int
 
 
-class _Found(Exception):
-    """A schedule under the target was found (the feasibility mode stops there)."""
-
-
 class _Search:
-    """The recursive search's state: one partial schedule, changed and undone in place."""
+    """One workflow's arrays for the kernel (`exact_kernel.search`), built once and reset
+    for each target; the search's whole state lives in them."""
 
-    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]], target: float) -> None:
-        self.graph, self.allowed = graph, allowed
+    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
         n, m = graph.n, graph.m
-        duration = graph.duration
-        self.fastest = [min(duration[i][j] for i in allowed[j]) for j in range(n)]
-        self.speed = [
-            max((self.fastest[j] / duration[i][j] for j in range(n) if i in allowed[j]), default=0)
-            for i in range(m)
-        ]
-        self.speed_sum = 1.0 + sum(self.speed)
-        _, self.tail = heads_and_tails(graph, allowed, duration, graph.transfer)
-        position = [0] * n
-        for k, j in enumerate(graph.topo):
-            position[j] = k
-        self.position = position
-        self.agent, self.start = [-1] * n, [0.0] * n
-        self.finish, self.free = [0.0] * n, [0.0] * m
-        self.waiting = [len(graph.preds[j]) for j in range(n)]
-        # arrival[j][i]: when all of j's inputs can be on agent i (set once j's last
-        # predecessor is placed; the predecessors stay put while j is unplaced).
-        self.arrival = [[0.0] * m for _ in range(n)]
-        self.target, self.tol = target, 1e-9 * max(target, 1.0)
-        self.best: tuple[list[int], list[float], float] | None = None
-        self.nodes = 0
+        duration = np.asarray(graph.duration, dtype=np.float64).reshape(m, n)
+        fastest = np.array([min(duration[i, j] for i in allowed[j]) for j in range(n)])
+        speed = np.array(
+            [
+                max((fastest[j] / duration[i, j] for j in range(n) if i in allowed[j]), default=0)
+                for i in range(m)
+            ],
+            dtype=np.float64,
+        )
+        self.speed_sum = 1.0 + float(speed.sum())
+        self.work = float(fastest.sum())
+        _, tail = heads_and_tails(graph, allowed, graph.duration, graph.transfer)
+        allowed_at = np.zeros((n, m), dtype=np.int64)
+        for j, agents in enumerate(allowed):
+            allowed_at[j, : len(agents)] = agents
+        position = np.zeros(n, dtype=np.int64)
+        position[np.asarray(graph.topo, dtype=np.int64)] = np.arange(n)
+        pred_ptr, pred = _csr(graph.preds)
+        succ_ptr, succ = _csr(graph.succs)
+        n_allowed = np.array([len(a) for a in allowed], dtype=np.int64)
+        self.graph = (
+            allowed_at,
+            n_allowed,
+            position,
+            pred_ptr,
+            pred[:, 0].copy(),
+            pred[:, 1].copy(),
+            succ_ptr,
+            succ[:, 0].copy(),
+        )
+        self.times = (
+            duration,
+            np.asarray(tail, dtype=np.float64).reshape(n, m),
+            fastest,
+            speed,
+            np.asarray(graph.data, dtype=np.float64).reshape(-1),
+            np.asarray(graph.per_data, dtype=np.float64).reshape(m, m),
+            np.asarray(graph.fixed, dtype=np.float64).reshape(m, m),
+        )
+        self.indegree = np.diff(pred_ptr)
+        self.n, self.m = n, m
+        self.target = math.inf  # the last run's final target
 
     def run(
         self,
+        target: float,
         gap: float,
         deadline: float,
         first_only: bool = False,
         cancel: threading.Event | None = None,
-    ) -> bool:
-        """True when the search ended (or, with `first_only`, found a schedule) before
-        the deadline and before `cancel` was set."""
-        self.gap, self.deadline, self.first_only = gap, deadline, first_only
-        self.cancel = cancel
-        try:
-            self._extend(sum(self.fastest), 0, -1.0, -1)
-        except TimeoutError:
-            return False
-        except _Found:
-            return True
-        return True
+    ) -> tuple[bool, tuple[list[int], list[float], float] | None, int]:
+        """(ended, best schedule found or None, nodes): ended when the search ended (or,
+        with `first_only`, found a schedule) before the deadline and before `cancel` was
+        set. The clock is read every `_NODES_PER_CALL` nodes."""
+        # Imported here: numba loads only when a search runs, not with the CP-SAT engine.
+        from solvers.workflow.exact_kernel import BUDGET_SPENT, search
 
-    def _extend(self, work_left: float, placed: int, last_start: float, last_pos: int) -> None:
-        self.nodes += 1
-        if self.nodes % _CLOCK_EVERY == 0 and (
-            time.monotonic() > self.deadline or (self.cancel is not None and self.cancel.is_set())
-        ):
-            raise TimeoutError
-        if placed == self.graph.n:
-            self._found()
-            return
-        if not self._every_task_fits(last_start):
-            return
-        for s, j, i in self._candidates(work_left, last_start, last_pos):
-            if s + self.graph.duration[i][j] + self.tail[j][i] > self.target + self.tol:
-                continue  # the target dropped since the candidates were listed
-            before = self._place(j, i, s)
-            self._extend(work_left - self.fastest[j], placed + 1, s, self.position[j])
-            self._unplace(j, i, before)
+        n, m = self.n, self.m
+        state = (
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(m),
+            self.indegree.copy(),
+            np.zeros((n, m)),
+        )
+        width = max(1, n * m)
+        stack = (
+            np.zeros((n, width)),
+            np.zeros((n, width), dtype=np.int64),
+            np.zeros((n, width), dtype=np.int64),
+            np.zeros((n, width)),
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(n + 1),
+            np.full(n + 1, -1.0),
+            np.full(n + 1, -1, dtype=np.int64),
+            np.full(n + 1, self.work),
+        )
+        best_agent, best_start = np.full(n, -1, dtype=np.int64), np.zeros(n)
+        counters = np.array([0, 0, 1, 0], dtype=np.int64)  # depth, nodes, fresh, found any
+        scalars = np.array([target, 1e-9 * max(target, 1.0), gap, math.inf, self.speed_sum])
+        while True:
+            status = search(
+                self.graph,
+                self.times,
+                state,
+                stack,
+                (best_agent, best_start),
+                counters,
+                scalars,
+                _NODES_PER_CALL,
+                first_only,
+            )
+            ended = status != BUDGET_SPENT
+            if ended or time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
+                break
+        best = None
+        if counters[3]:
+            best = (best_agent.tolist(), best_start.tolist(), float(scalars[3]))
+        self.target = float(scalars[0])
+        return ended, best, int(counters[1])
 
-    def _every_task_fits(self, last_start: float) -> bool:
-        """Each unplaced task can still end, tail included, by the target: it starts no
-        earlier than the last start, its agent's free time and (once ready) its inputs'
-        arrival there. Cut 33 % of the nodes on a 30 x 4 CCR 0.5 workflow, 20 % of the time."""
-        free, duration, limit = self.free, self.graph.duration, self.target + self.tol
-        for q in range(self.graph.n):
-            if self.agent[q] >= 0:
-                continue
-            arrival = None if self.waiting[q] else self.arrival[q]
-            for a in self.allowed[q]:
-                start = free[a] if free[a] > last_start else last_start
-                if arrival is not None and arrival[a] > start:
-                    start = arrival[a]
-                if start + duration[a][q] + self.tail[q][a] <= limit:
-                    break
-            else:
-                return False
-        return True
 
-    def _candidates(
-        self, work_left: float, last_start: float, last_pos: int
-    ) -> list[tuple[float, int, int]]:
-        """(start, task, agent) of every child that passes the cuts, earliest finish first."""
-        g, free, target, tol = self.graph, self.free, self.target, self.tol
-        agent, speed, duration = self.agent, self.speed, g.duration
-        slack = tol * self.speed_sum
-        out: list[tuple[float, int, int, float]] = []
-        for j in range(g.n):
-            if agent[j] >= 0 or self.waiting[j]:
-                continue
-            work_after = work_left - self.fastest[j]
-            arrival = self.arrival[j]
-            for i in self.allowed[j]:
-                s = free[i] if free[i] > arrival[i] else arrival[i]
-                if s < last_start or (s == last_start and self.position[j] < last_pos):
-                    continue  # built in start order: this schedule comes from another branch
-                end = s + duration[i][j]
-                if end + self.tail[j][i] > target + tol:
-                    continue
-                room = speed[i] * (target - end)
-                for a, r in enumerate(speed):
-                    if a != i:
-                        room += r * (target - (free[a] if free[a] > s else s))
-                if work_after > room + slack:
-                    continue
-                out.append((end, j, i, s))
-        out.sort()
-        return [(s, j, i) for _, j, i, s in out]
-
-    def _place(self, j: int, i: int, s: float) -> float:
-        """Put j on i at s; returns i's free time before, for `_unplace`."""
-        self.agent[j], self.start[j] = i, s
-        self.finish[j] = s + self.graph.duration[i][j]
-        before, self.free[i] = self.free[i], self.finish[j]
-        for q, _ in self.graph.succs[j]:
-            self.waiting[q] -= 1
-            if not self.waiting[q]:
-                self._arrive(q)
-        return before
-
-    def _arrive(self, j: int) -> None:
-        """Fill arrival[j] from its (all placed) predecessors (`graph.transfer` inlined)."""
-        g, agent, finish, arrival = self.graph, self.agent, self.finish, self.arrival[j]
-        data, per_data, fixed = g.data, g.per_data, g.fixed
-        for i in self.allowed[j]:
-            t = 0.0
-            for p, e in g.preds[j]:
-                a = agent[p]
-                arrive = finish[p] if a == i else finish[p] + data[e] * per_data[a][i] + fixed[a][i]
-                if arrive > t:
-                    t = arrive
-            arrival[i] = t
-
-    def _unplace(self, j: int, i: int, before: float) -> None:
-        self.free[i] = before
-        self.agent[j] = -1
-        for q, _ in self.graph.succs[j]:
-            self.waiting[q] += 1
-
-    def _found(self) -> None:
-        makespan = max(self.finish)
-        if self.best is None or makespan < self.best[2]:
-            self.best = (list(self.agent), list(self.start), makespan)
-            self.target = min(self.target, makespan * (1 - self.gap))
-        if self.first_only:
-            raise _Found
+def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers and the rows' (task, edge) pairs stacked, as int64 arrays."""
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = np.array([pair for r in rows for pair in r], dtype=np.int64).reshape(-1, 2)
+    return ptr, flat
 
 
 def branch_and_bound(
@@ -224,11 +192,11 @@ def branch_and_bound(
         return None
     if any(graph.duration[i][j] <= 0 for j in range(graph.n) for i in allowed[j]):
         return None
-    search = _Search(graph, allowed, upper * (1 - gap))
-    complete = search.run(gap, deadline)
-    agent, start, makespan = search.best if search.best else (None, None, math.inf)
+    search = _Search(graph, allowed)
+    complete, found, nodes = search.run(upper * (1 - gap), gap, deadline)
+    agent, start, makespan = found if found else (None, None, math.inf)
     lower = search.target if complete else 0.0
-    return ExactOutcome(agent, start, makespan, lower, complete, search.nodes)
+    return ExactOutcome(agent, start, makespan, lower, complete, nodes)
 
 
 def bisect_makespan(
@@ -255,19 +223,33 @@ def bisect_makespan(
         return None
     best: tuple[list[int], list[float], float] | None = None
     nodes, complete = 0, upper - lower <= gap * upper
+    search = _Search(graph, allowed)
     while not complete:
         top = upper * (1 - gap)
         last = top - lower <= gap * upper
         target = top if last else (lower + top) / 2
-        search = _Search(graph, allowed, target)
-        ended = search.run(gap, deadline, first_only=True, cancel=cancel)
-        nodes += search.nodes
+        ended, found, spent = search.run(target, gap, deadline, first_only=True, cancel=cancel)
+        nodes += spent
         if not ended:
             break
-        if search.best is None:
+        if found is None:
             lower, complete = target, last
         else:
-            best = search.best
+            best = found
             upper = best[2]
     agent, start, makespan = best if best else (None, None, math.inf)
     return ExactOutcome(agent, start, makespan, lower, complete, nodes)
+
+
+def preload() -> None:
+    """Load the kernel (from numba's cache; compiled on the first use after an install)."""
+    from models import compile_problem
+    from models.generators.workflow import generate_workflow_problem
+    from solvers.workflow.graph import build_graph
+
+    graph = build_graph(compile_problem(generate_workflow_problem(4, 2, 1.0, 0)))
+    branch_and_bound(graph, [[0, 1]] * graph.n, 1e3, 0.0, time.monotonic() + 60.0)
+
+
+if __name__ == "__main__":  # `python -m solvers.workflow.exact_search`: compile (install)
+    preload()
