@@ -213,9 +213,10 @@ def solve_schedule(
 
 class _ExactBeside:
     """The exact search (`exact_search.bisect_makespan`) in a thread beside CP-SAT, on
-    one of the workers' cores: CP-SAT's search releases the GIL. Whichever proves first
-    stops the other. Only for small workflows whose rules the search knows (eligibility;
-    no capacity, max_tasks or groups) and with two or more workers."""
+    one of the workers' cores: CP-SAT's search and the exact search's kernel release the
+    GIL. Whichever proves first stops the other. Only for small workflows whose rules the
+    search knows (eligibility; no capacity, max_tasks or groups) and with two or more
+    workers."""
 
     def __init__(
         self,

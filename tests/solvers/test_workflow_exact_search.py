@@ -1,6 +1,7 @@
 """The exact branch and bound (`solvers/workflow/exact_search.py`): on tiny workflows its
 optimum equals brute force over every assignment and topological order, its bound never
-exceeds that optimum; on larger ones it agrees with CP-SAT's proven model optimum."""
+exceeds that optimum; on larger ones it agrees with CP-SAT's proven model optimum. The kernel
+resumed in small node budgets walks the same tree as in one call."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ortools.sat.python import cp_model
 from models import Problem, compile_problem
 from models.compiled import CompiledProblem
 from models.generators.workflow import generate_workflow_problem
+from solvers.workflow import exact_search
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.exact_search import bisect_makespan, branch_and_bound
@@ -144,3 +146,30 @@ def test_a_zero_duration_declines() -> None:
     graph, allowed = build_graph(problem), _allowed(problem)
     assert bisect_makespan(graph, allowed, 0.0, 100.0, 1e-4, time.monotonic() + 1) is None
     assert branch_and_bound(graph, allowed, 100.0, 1e-4, time.monotonic() + 1) is None
+
+
+def test_the_kernel_resumes_where_each_node_budget_left_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budgets of a few nodes (the clock read between calls) walk the same tree as one call."""
+    problem = compile_problem(generate_workflow_problem(12, 3, 1.0, 2))
+    graph, allowed = build_graph(problem), _allowed(problem)
+    heft = heft_schedule(problem)
+    assert heft is not None
+    whole = bisect_makespan(graph, allowed, 0.0, heft.makespan, 1e-6, time.monotonic() + _FAR)
+    monkeypatch.setattr(exact_search, "_NODES_PER_CALL", 7)
+    pieces = bisect_makespan(graph, allowed, 0.0, heft.makespan, 1e-6, time.monotonic() + _FAR)
+    assert whole is not None and pieces is not None and whole.complete and pieces.complete
+    assert whole.nodes > 7 * 10  # many calls of 7 nodes
+    assert (pieces.nodes, pieces.makespan, pieces.lower_bound) == (
+        whole.nodes,
+        whole.makespan,
+        whole.lower_bound,
+    )
+    assert pieces.agent == whole.agent and pieces.start == whole.start
+
+
+def test_a_passed_deadline_stops_the_search_without_a_bound() -> None:
+    problem = compile_problem(generate_workflow_problem(30, 4, 0.5, 1))
+    graph, allowed = build_graph(problem), _allowed(problem)
+    out = branch_and_bound(graph, allowed, 1e6, 0.0, time.monotonic() - 1.0)
+    assert out is not None and not out.complete and out.lower_bound == 0.0
+    assert 0 < out.nodes <= exact_search._NODES_PER_CALL + 1  # one call, then the clock
