@@ -20,7 +20,7 @@ lower bound. On 30 x 4 workflows at CCR 0.5 the idle bound cuts where CP-SAT's
 no-overlap and linear reasoning do not (BENCHMARKS.md, "Workflow proofs (seventh
 session, helper)").
 
-The search itself is a numba kernel (`exact_kernel.py`, an explicit stack, about 9x
+The search itself is a numba kernel (`exact_kernel.py`, an explicit stack, about 30x
 the nodes per second of the recursive Python it replaced, same nodes); this module
 builds its arrays, reads the clock between its calls, and bisects.
 """
