@@ -237,6 +237,8 @@ def bisect_makespan(
         else:
             best = found
             upper = best[2]
+            # A refuted target within the gap of the new upper already proves it.
+            complete = upper - lower <= gap * upper
     agent, start, makespan = best if best else (None, None, math.inf)
     return ExactOutcome(agent, start, makespan, lower, complete, nodes)
 
