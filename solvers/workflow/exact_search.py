@@ -209,13 +209,13 @@ def bisect_makespan(
     cancel: threading.Event | None = None,
 ) -> ExactOutcome | None:
     """Bisect the makespan between a proven `lower` and an achieved `upper`: each step asks
-        for a schedule of makespan <= T (first found stops it and becomes the new upper;
-        an ended search makes T the new lower), the last at upper (1 - gap). Stops when the
-        two are within `gap` of the upper, at the deadline, or when `cancel` is set (the
-    lower reached so far still holds). None as `branch_and_bound`.
+    for a schedule of makespan <= T (first found stops it and becomes the new upper; an
+    ended search makes T the new lower), the last at upper (1 - gap). Stops when the two
+    are within `gap` of the upper, at the deadline, or when `cancel` is set (the lower
+    reached so far still holds). None as `branch_and_bound`.
 
-        From a loose upper the one-pass search wandered (30 x 4, CCR 0.5: no proof in 30 s);
-        targets near the optimum cut hard on both sides (refuted or found in 0.1-2 s).
+    From a loose upper the one-pass search wandered (30 x 4, CCR 0.5: no proof in 30 s);
+    targets near the optimum cut hard on both sides (refuted or found in 0.1-2 s).
     """
     if any(not allowed[j] for j in range(graph.n)):
         return None
