@@ -5,11 +5,8 @@ resumed in small node budgets walks the same tree as in one call."""
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Iterator
 
-import networkx as nx
 import pytest
 from ortools.sat.python import cp_model
 
@@ -20,38 +17,11 @@ from solvers.workflow import exact_search
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.exact_search import bisect_makespan, branch_and_bound
-from solvers.workflow.graph import WorkflowGraph, build_graph
-from solvers.workflow.heft import Schedule
+from solvers.workflow.graph import build_graph
 from solvers.workflow.solver import heft_schedule
+from tests.solvers.workflow_checks import allowed_agents, every_schedule, workflow_problem
 
 _FAR = 120.0  # seconds: the searches below end long before this
-
-
-def _problem(n: int, m: int, ccr: float, seed: int, restricted: bool) -> CompiledProblem:
-    doc = generate_workflow_problem(n, m, ccr, seed).model_dump()
-    if restricted:  # only agent 0 may run the first three tasks
-        doc["agents"][0]["capabilities"] = ["gpu"]
-        for task in doc["tasks"][:3]:
-            task["requires"] = ["gpu"]
-    return compile_problem(Problem.model_validate(doc))
-
-
-def _allowed(problem: CompiledProblem) -> list[list[int]]:
-    return [
-        [i for i in range(problem.n_agents) if problem.eligible[i, j]]
-        for j in range(problem.n_tasks)
-    ]
-
-
-def _every_schedule(graph: WorkflowGraph, allowed: list[list[int]]) -> Iterator[Schedule]:
-    """Every eligible assignment re-timed in every topological order."""
-    dag = nx.DiGraph()
-    dag.add_nodes_from(range(graph.n))
-    dag.add_edges_from((p, s) for s in range(graph.n) for p, _ in graph.preds[s])
-    orders = [list(o) for o in nx.all_topological_sorts(dag)]
-    for agent in itertools.product(*allowed):
-        for order in orders:
-            yield decode(graph, order, list(agent))
 
 
 _TINY = [
@@ -67,9 +37,9 @@ _TINY = [
 def test_bisection_finds_and_proves_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    problem = _problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), _allowed(problem)
-    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    problem = workflow_problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    optimum = min(s.makespan for s in every_schedule(graph, allowed))
     heft = heft_schedule(problem)
     assert heft is not None
     gap = 1e-6
@@ -88,9 +58,9 @@ def test_bisection_finds_and_proves_the_brute_force_optimum(
 def test_one_pass_search_ends_at_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    problem = _problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), _allowed(problem)
-    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    problem = workflow_problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    optimum = min(s.makespan for s in every_schedule(graph, allowed))
     out = branch_and_bound(graph, allowed, 2 * optimum, 1e-6, time.monotonic() + _FAR)
     assert out is not None and out.complete
     assert out.makespan == pytest.approx(optimum, rel=1e-9)
@@ -98,9 +68,9 @@ def test_one_pass_search_ends_at_the_brute_force_optimum(
 
 
 def test_an_unreachable_target_is_refuted_and_a_reachable_one_found() -> None:
-    problem = _problem(7, 2, 0.5, 3, False)
-    graph, allowed = build_graph(problem), _allowed(problem)
-    optimum = min(s.makespan for s in _every_schedule(graph, allowed))
+    problem = workflow_problem(7, 2, 0.5, 3, False)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    optimum = min(s.makespan for s in every_schedule(graph, allowed))
     below = branch_and_bound(graph, allowed, optimum * 0.999, 0.0, time.monotonic() + _FAR)
     assert below is not None and below.complete and below.agent is None
     at = branch_and_bound(graph, allowed, optimum * 1.000001, 0.0, time.monotonic() + _FAR)
@@ -109,7 +79,7 @@ def test_an_unreachable_target_is_refuted_and_a_reachable_one_found() -> None:
 
 def _cp_sat_optimum(problem: CompiledProblem) -> tuple[float, float]:
     """(CP-SAT's proven bound in seconds, its schedule re-timed in seconds), no exact search."""
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     heft = heft_schedule(problem)
     assert heft is not None
     built = build_model(problem, graph, heft, 1_000_000, allowed)
@@ -127,7 +97,7 @@ def _cp_sat_optimum(problem: CompiledProblem) -> tuple[float, float]:
 @pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 1), (0.5, 3)])
 def test_bisection_agrees_with_cp_sat_on_12_tasks(ccr: float, seed: int) -> None:
     problem = compile_problem(generate_workflow_problem(12, 3, ccr, seed))
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     cp_bound, cp_makespan = _cp_sat_optimum(problem)
     gap = 1e-6
     out = bisect_makespan(graph, allowed, 0.0, cp_makespan, gap, time.monotonic() + _FAR)
@@ -143,7 +113,7 @@ def test_a_zero_duration_declines() -> None:
     doc = generate_workflow_problem(5, 2, 1.0, 0).model_dump()
     doc["tasks"][2]["work"] = 0.0
     problem = compile_problem(Problem.model_validate(doc))
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     assert bisect_makespan(graph, allowed, 0.0, 100.0, 1e-4, time.monotonic() + 1) is None
     assert branch_and_bound(graph, allowed, 100.0, 1e-4, time.monotonic() + 1) is None
 
@@ -151,7 +121,7 @@ def test_a_zero_duration_declines() -> None:
 def test_the_kernel_resumes_where_each_node_budget_left_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Budgets of a few nodes (the clock read between calls) walk the same tree as one call."""
     problem = compile_problem(generate_workflow_problem(12, 3, 1.0, 2))
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     heft = heft_schedule(problem)
     assert heft is not None
     whole = bisect_makespan(graph, allowed, 0.0, heft.makespan, 1e-6, time.monotonic() + _FAR)
@@ -169,7 +139,7 @@ def test_the_kernel_resumes_where_each_node_budget_left_it(monkeypatch: pytest.M
 
 def test_a_passed_deadline_stops_the_search_without_a_bound() -> None:
     problem = compile_problem(generate_workflow_problem(30, 4, 0.5, 1))
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     out = branch_and_bound(graph, allowed, 1e6, 0.0, time.monotonic() - 1.0)
     assert out is not None and not out.complete and out.lower_bound == 0.0
     assert 0 < out.nodes <= exact_search._NODES_PER_CALL + 1  # one call, then the clock

@@ -4,11 +4,8 @@ so the redundant constraints keep the CP-SAT model's optimum."""
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterator
 
-import networkx as nx
 import pytest
 from ortools.sat.python import cp_model
 
@@ -16,40 +13,16 @@ from models import Problem, compile_problem
 from models.compiled import CompiledProblem
 from models.generators.workflow import generate_workflow_problem
 from solvers.workflow.cpsat_model import build_model
-from solvers.workflow.decode import decode
-from solvers.workflow.graph import WorkflowGraph, build_graph
+from solvers.workflow.graph import build_graph
 from solvers.workflow.heads_tails import add_heads_and_tails, heads_and_tails
-from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
+from solvers.workflow.heft import list_schedule, priority_order, upward_ranks
 from solvers.workflow.rules import PlacementRules
-from tests.solvers.workflow_checks import assert_engine_proves
-
-
-def _restricted(n: int, m: int, ccr: float, seed: int) -> CompiledProblem:
-    """A generated workflow where only agent 0 may run the first three tasks."""
-    doc = generate_workflow_problem(n, m, ccr, seed).model_dump()
-    doc["agents"][0]["capabilities"] = ["gpu"]
-    for task in doc["tasks"][:3]:
-        task["requires"] = ["gpu"]
-    return compile_problem(Problem.model_validate(doc))
-
-
-def _allowed(problem: CompiledProblem) -> list[list[int]]:
-    return [
-        [i for i in range(problem.n_agents) if problem.eligible[i, j]]
-        for j in range(problem.n_tasks)
-    ]
-
-
-def _every_schedule(graph: WorkflowGraph, allowed: list[list[int]]) -> Iterator[Schedule]:
-    """Every eligible assignment re-timed in every topological order (the optimum is
-    among them: an optimal schedule sorted by start is one of these, re-timed no later)."""
-    dag = nx.DiGraph()
-    dag.add_nodes_from(range(graph.n))
-    dag.add_edges_from((p, s) for s in range(graph.n) for p, _ in graph.preds[s])
-    orders = [list(o) for o in nx.all_topological_sorts(dag)]
-    for agent in itertools.product(*allowed):
-        for order in orders:
-            yield decode(graph, order, list(agent))
+from tests.solvers.workflow_checks import (
+    allowed_agents,
+    assert_engine_proves,
+    every_schedule,
+    workflow_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,15 +33,15 @@ def test_no_schedule_starts_before_a_head_or_ends_inside_a_tail(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
     problem = (
-        _restricted(n, m, ccr, seed)
+        workflow_problem(n, m, ccr, seed, True)
         if restricted
         else compile_problem(generate_workflow_problem(n, m, ccr, seed))
     )
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     head, tail = heads_and_tails(graph, allowed, graph.duration, graph.transfer)
     assert any(head[j][i] > 0 for j in range(n) for i in allowed[j])  # not vacuous
     assert any(tail[j][i] > 0 for j in range(n) for i in allowed[j])
-    for schedule in _every_schedule(graph, allowed):
+    for schedule in every_schedule(graph, allowed):
         for j, i in enumerate(schedule.agent):
             assert schedule.start[j] >= head[j][i] - 1e-9
             assert schedule.finish[j] + tail[j][i] <= schedule.makespan + 1e-9
@@ -90,7 +63,7 @@ def test_a_predecessor_pinned_elsewhere_pays_its_transfer() -> None:
     }
     problem = compile_problem(Problem.model_validate(doc))
     graph = build_graph(problem)
-    head, tail = heads_and_tails(graph, _allowed(problem), graph.duration, graph.transfer)
+    head, tail = heads_and_tails(graph, allowed_agents(problem), graph.duration, graph.transfer)
     transfer = graph.transfer(0, 0, 1)
     assert transfer > 0
     assert head[1][1] == pytest.approx(4.0 + transfer)
@@ -100,14 +73,14 @@ def test_a_predecessor_pinned_elsewhere_pays_its_transfer() -> None:
 
 @pytest.mark.parametrize(("ccr", "seed"), [(1.0, 4), (10.0, 3)])
 def test_engine_optimum_with_eligibility_matches_brute_force(ccr: float, seed: int) -> None:
-    problem = _restricted(6, 3, ccr, seed)
+    problem = workflow_problem(6, 3, ccr, seed, True)
     graph = build_graph(problem)
-    optimum = min(s.makespan for s in _every_schedule(graph, _allowed(problem)))
+    optimum = min(s.makespan for s in every_schedule(graph, allowed_agents(problem)))
     assert_engine_proves(problem, optimum)
 
 
 def _model_optimum(problem: CompiledProblem, units: int, with_heads: bool) -> int:
-    graph, allowed = build_graph(problem), _allowed(problem)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
     rules = PlacementRules(problem)
     warm = list_schedule(graph, rules, priority_order(graph, upward_ranks(graph, rules)))
     assert warm is not None
@@ -130,7 +103,7 @@ def test_heads_and_tails_keep_the_model_optimum(
     """In the model's own rounded-down units: the redundant constraints cut no model
     schedule, so the optimum (and CP-SAT's bound) is the same with and without them."""
     problem = (
-        _restricted(6, 3, ccr, seed)
+        workflow_problem(6, 3, ccr, seed, True)
         if restricted
         else compile_problem(generate_workflow_problem(6, 2, ccr, seed))
     )
