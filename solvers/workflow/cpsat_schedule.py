@@ -194,7 +194,7 @@ def solve_schedule(
     branches, deterministic_s = solver.num_branches, solver.deterministic_time
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         outcome = CpScheduleOutcome(None, None, bound, False, branches, deterministic_s)
-        exact.merge(outcome, relaxed)
+        exact.merge(outcome)
         return outcome
     agent = [-1] * graph.n
     for (j, i), b in built.use.items():
@@ -207,7 +207,7 @@ def solve_schedule(
     proven = status == cp_model.OPTIMAL and not built.rounded_capacity
     proven = proven and not math.isnan(bound)
     outcome = CpScheduleOutcome(agent, order, bound, proven, branches, deterministic_s)
-    exact.merge(outcome, relaxed)
+    exact.merge(outcome)
     return outcome
 
 
@@ -264,10 +264,10 @@ class _ExactBeside:
             self.cancel.set()
             self.thread.join()
 
-    def merge(self, outcome: CpScheduleOutcome, graph: WorkflowGraph) -> None:
+    def merge(self, outcome: CpScheduleOutcome) -> None:
         """Raise `outcome`'s bound to the search's (every refuted target is a bound on
         this relaxation) and take its schedule when shorter than CP-SAT's."""
-        found = self.found
+        found, graph = self.found, self.graph
         if found is None:
             return
         outcome.lower_bound = max(outcome.lower_bound, found.lower_bound)
