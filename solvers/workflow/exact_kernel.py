@@ -5,7 +5,8 @@ Level d of the stack holds the children of the node with d tasks placed: (start,
 agent) of every placement that passes the cuts, earliest finish first (ties by task,
 then agent, as the tuples sorted before), and which of them is being explored. The
 cuts are those `exact_search` describes: start order (ties by topological position),
-tails, idle time, and every unplaced task still able to end by the target. The search
+tails, idle time, every unplaced task still able to end by the target, and load windows
+(subset sums by meet in the middle, `_largest_sum`). The search
 runs for a budget of nodes per call and keeps its whole state in the arrays passed, so
 the caller reads the clock between calls and resumes. numba-compiled, the machine code
 cached on disk (`cache=True`), and it releases the GIL (`nogil`), so it runs beside
@@ -14,13 +15,19 @@ CP-SAT's workers.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-__all__ = ["BUDGET_SPENT", "ENDED", "FOUND", "search"]
+__all__ = ["BUDGET_SPENT", "ENDED", "FOUND", "LOAD_CUT_TASKS", "search"]
 
 #: `search`'s outcomes: the node budget ran out (call again to resume), the tree is
 #: exhausted, or (in the feasibility mode) a schedule under the target was found.
 BUDGET_SPENT, ENDED, FOUND = 0, 1, 2
+
+#: The load-window cut runs at nodes with at most this many tasks left: its subset sums
+#: (two halves of 2^(k/2), merged) cost more than they save higher up (BENCHMARKS.md,
+#: "Workflow proofs (eighth session, helper)").
+LOAD_CUT_TASKS = 12
 
 # Slots of the `counters` (int64) and `scalars` (float64) arrays.
 _DEPTH, _NODES, _FRESH, _FOUND_ANY = 0, 1, 2, 3
@@ -28,19 +35,62 @@ _TARGET, _TOL, _GAP, _BEST, _SPEED_SUM = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
+def _subset_sums(items, lo, hi, cap, out, merged):
+    """The sums <= cap of the subsets of items[lo:hi], sorted, into `out`; their count."""
+    count = 1
+    out[0] = 0.0
+    for t in range(lo, hi):
+        x = items[t]
+        i, j, c = 0, 0, 0  # merge out[:count] with out[:count] + x (those <= cap)
+        while i < count:
+            if j < count and out[j] + x <= cap and out[j] + x < out[i]:
+                merged[c] = out[j] + x
+                j += 1
+            else:
+                merged[c] = out[i]
+                i += 1
+            c += 1
+        while j < count and out[j] + x <= cap:
+            merged[c] = out[j] + x
+            j += 1
+            c += 1
+        out[:c] = merged[:c]
+        count = c
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _largest_sum(items, k, cap, low, high, merged):
+    """The largest sum <= cap of a subset of items[:k] (meet in the middle)."""
+    h = k // 2
+    n_low = _subset_sums(items, 0, h, cap, low, merged)
+    y = _subset_sums(items, h, k, cap, high, merged) - 1
+    best = 0.0
+    for x in range(n_low):  # low ascending, high descending: two pointers
+        while y >= 0 and low[x] + high[y] > cap:
+            y -= 1
+        if y < 0:
+            break
+        best = max(best, low[x] + high[y])
+    return best
+
+
+@njit(cache=True, nogil=True)
 def search(graph, times, state, stack, best, counters, scalars, budget, first_only):
     """Run the search on from where `counters` left it for about `budget` nodes;
     returns BUDGET_SPENT, ENDED or FOUND (`first_only` stops at the first schedule).
 
-    graph: (allowed[n, m], n_allowed, position, pred_ptr, pred_task, pred_edge, succ_ptr,
-    succ_task), int64; times: (duration[m, n], tail[n, m], fastest, speed, data,
-    per_data, fixed), float64; state: (agent, start, finish, free, waiting, arrival[n, m]);
-    stack: (cand_s, cand_j, cand_i, cand_end [n, n * m], count, idx, before, last_start,
-    last_pos, work_left) per depth; best: (agent, start) of the best schedule found.
+    graph: (allowed[n, m], eligible[n, m] (0 / 1), n_allowed, position, pred_ptr,
+    pred_task, pred_edge, succ_ptr, succ_task), int64; times: (duration[m, n], tail[n, m],
+    fastest, speed, data, per_data, fixed), float64; state: (agent, start, finish, free,
+    waiting, arrival[n, m]); stack: (cand_s, cand_j, cand_i, cand_end [n, n * m], count,
+    idx, before, last_start, last_pos, work_left) per depth; best: (agent, start) of the
+    best schedule found.
     One function, its arrays unpacked once: with helper functions taking the tuples,
     numba's reference counting on every call held it to 1.6 M nodes per CPU s (6 M now).
     """
-    allowed, n_allowed, position, pred_ptr, pred_task, pred_edge, succ_ptr, succ_task = graph
+    allowed, eligible, n_allowed, position, pred_ptr, pred_task, pred_edge = graph[:7]
+    succ_ptr, succ_task = graph[7], graph[8]
     duration, tail, fastest, speed, data, per_data, fixed = times
     agent, start, finish, free, waiting, arrival = state
     cand_s, cand_j, cand_i, cand_end, count, idx, before, last_start, last_pos, work_left = stack
@@ -58,6 +108,10 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
     opening = counters[_FRESH] == 1  # the node at depth d is to be counted and listed
     status = BUDGET_SPENT
     counters[_FRESH] = 0
+    # Scratch for the load windows' subset sums (each half of at most LOAD_CUT_TASKS).
+    items = np.empty(n)
+    half = 1 << ((LOAD_CUT_TASKS + 1) // 2)
+    low_sums, high_sums, merged = np.empty(half), np.empty(half), np.empty(half)
     while True:
         if opening:
             opening = False
@@ -96,6 +150,36 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
             count[d], idx[d] = 0, 0
             if not fits:
                 continue
+            # Load windows: agent a still has r_a = T - max(free_a, last start) and can
+            # fill at most the largest subset sum <= r_a of the durations there of the
+            # tasks left; the idle so left, weighted by speed, is at least
+            # speed_a (r_a - that sum), and summed over the agents it must fit in the
+            # budget sum_a speed_a r_a - work left (the idle cut's room less the work).
+            if n - d <= LOAD_CUT_TASKS:
+                budget = 2.0 * tol * speed_sum - work_left[d]
+                for a in range(m):
+                    base = free[a] if free[a] > ls else ls
+                    budget += speed[a] * max(target - base, 0.0)
+                idle = 0.0
+                for a in range(m):
+                    base = free[a] if free[a] > ls else ls
+                    room = max(target - base, 0.0)
+                    k = 0
+                    for q in range(n):
+                        if agent[q] >= 0 or not eligible[q, a]:
+                            continue
+                        begin = base
+                        if waiting[q] == 0 and arrival[q, a] > begin:
+                            begin = arrival[q, a]
+                        if begin + duration[a, q] + tail[q, a] <= limit:
+                            items[k] = duration[a, q]
+                            k += 1
+                    fill = _largest_sum(items, k, room + tol, low_sums, high_sums, merged)
+                    idle += speed[a] * (room - fill)
+                    if idle > budget:
+                        break
+                if idle > budget:
+                    continue
             # The children that pass the cuts, sorted by finish (insertion, stable).
             lp, slack, cnt = last_pos[d], tol * speed_sum, 0
             for j in range(n):

@@ -12,7 +12,15 @@ exactly once. Branches are cut by:
 - idle time: every task still to add starts no earlier than the last one added, so
   agent i has at most T - max(its finish, that start) left; the work still to do,
   counted as in `load_lower_bound` (fastest durations against each agent's best
-  relative speed), must fit in it.
+  relative speed), must fit in it;
+- load windows, with at most `LOAD_CUT_TASKS` (12) tasks left: agent i can fill at most
+  the largest subset sum <= T - max(its finish, that start) of the remaining tasks'
+  durations there (those that can still end by T on i), so it idles at least the rest;
+  those idles, weighted by speed, must fit in the idle budget (the idle cut's room less
+  the work left). Where the best schedules idle almost nowhere (30 x 4 at CCR 0.5) the
+  budget is tiny and this cuts the subtrees the idle cut only refuted at their leaves
+  (CCR 0.5 seed 1: 20 s to 1.5 s; BENCHMARKS.md, "Workflow proofs (eighth session,
+  helper)").
 When a schedule of makespan M is found the target drops to M (1 - gap) and the search
 goes on; if it ends, no schedule shorter than the final target exists in this
 relaxation (allocation rules other than eligibility are ignored), so that target is a
@@ -85,8 +93,12 @@ class _Search:
         pred_ptr, pred = _csr(graph.preds)
         succ_ptr, succ = _csr(graph.succs)
         n_allowed = np.array([len(a) for a in allowed], dtype=np.int64)
+        eligible = np.zeros((n, m), dtype=np.int64)
+        for j, agents in enumerate(allowed):
+            eligible[j, agents] = 1
         self.graph = (
             allowed_at,
+            eligible,
             n_allowed,
             position,
             pred_ptr,

@@ -5,8 +5,10 @@ resumed in small node budgets walks the same tree as in one call."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
+import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
@@ -75,6 +77,55 @@ def test_an_unreachable_target_is_refuted_and_a_reachable_one_found() -> None:
     assert below is not None and below.complete and below.agent is None
     at = branch_and_bound(graph, allowed, optimum * 1.000001, 0.0, time.monotonic() + _FAR)
     assert at is not None and at.makespan == pytest.approx(optimum, rel=1e-9)
+
+
+def _fork(works: list[float], speeds: list[float]) -> CompiledProblem:
+    """Task 0, then every other task after it with no data: a partition of the works over
+    agents waiting for task 0, packed perfectly by the works below."""
+    doc = generate_workflow_problem(len(works), len(speeds), 1.0, 0).model_dump()
+    for agent, speed in zip(doc["agents"], speeds, strict=True):
+        agent["speed"] = speed
+    for j, (task, work) in enumerate(zip(doc["tasks"], works, strict=True)):
+        task["work"] = work
+        task["after"] = [{"task": "t0", "data": 0.0}] if j else []
+    return compile_problem(Problem.model_validate(doc))
+
+
+@pytest.mark.parametrize(
+    ("works", "speeds"),
+    [
+        ([2.0, 3.0, 5.0, 4.0, 4.0, 6.0], [1.0, 1.0]),  # 13: {0, 1, 3, 4} and {2, 5} after 2
+        ([2.0, 3.0, 5.0, 4.0, 4.0, 6.0, 7.0], [1.0, 2.0]),
+        ([1.5, 2.5, 3.5, 1.25, 2.75, 4.0, 0.5], [1.0, 0.5, 2.0]),
+        ([0.7, 1.1, 2.9, 1.3, 2.3, 3.1, 1.7], [0.9, 1.3]),
+    ],
+)
+def test_tight_packings_are_found_at_their_optimum_and_refuted_just_below(
+    works: list[float], speeds: list[float]
+) -> None:
+    """Agents' loads that fill the makespan exactly: the load-window cut, whose idle budget
+    is then zero, still lets the optimal schedule through and cuts just below it."""
+    problem = _fork(works, speeds)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    optimum = min(s.makespan for s in every_schedule(graph, allowed))
+    at = branch_and_bound(graph, allowed, optimum, 0.0, time.monotonic() + _FAR)
+    assert at is not None and at.makespan == pytest.approx(optimum, rel=1e-12)
+    below = branch_and_bound(graph, allowed, optimum * (1 - 1e-7), 0.0, time.monotonic() + _FAR)
+    assert below is not None and below.complete and below.agent is None
+
+
+def test_the_largest_subset_sum_under_a_cap_matches_brute_force() -> None:
+    from solvers.workflow.exact_kernel import _largest_sum  # numba: loaded here only
+
+    rng = np.random.default_rng(3)
+    for k in range(13):
+        items = rng.uniform(0.5, 9.0, k)
+        sums = sorted(sum(c) for r in range(k + 1) for c in itertools.combinations(items, r))
+        # Caps at a subset sum exactly, between two, below every item, above them all.
+        for cap in {0.1, sums[len(sums) // 2], (sums[len(sums) // 3] + sums[-1]) / 2, 1e3}:
+            scratch = [np.empty(64) for _ in range(3)]
+            best = _largest_sum(items, k, cap, *scratch)
+            assert best == pytest.approx(max(s for s in sums if s <= cap), abs=1e-12)
 
 
 def _cp_sat_optimum(problem: CompiledProblem) -> tuple[float, float]:
