@@ -143,6 +143,8 @@ class ComparisonReport(BaseModel):
     # Pareto mode: the merged front's hypervolume under its own ideal and nadir.
     hypervolume: float | None = None
     diagnosis: list[str] = Field(default_factory=list)
+    # From the request's start until every solver's result was in (or it was stopped),
+    # before the report itself is built; the whole call is timed by bench.time_limit.
     wall_time_s: float = 0.0
     # A re-plan's diff, freed tasks and moves used (None for ordinary solves).
     replan: dict[str, Any] | None = None

@@ -185,7 +185,7 @@ class Coordinator(CoordinatorOperations):
         return self.estimates.estimate(spec.kind) if spec.work is None else spec.work
 
     def next_for(self, agent_id: str) -> TaskRecord | None:
-        """Lease the agent's next task: own queue, then a steal, then the global queue.
+        """Lease the agent's next task: own queue, then the global queue, then a steal.
 
         Returns None when the agent is at its prefetch limit, its breaker refuses, or
         there is nothing it may take. O(1) plus one queue pop (steals: O(batch)).
@@ -201,36 +201,37 @@ class Coordinator(CoordinatorOperations):
             return None
         queue = agent.queue
         task: TaskRecord | None = None
-        if not queue._n and self.steal_policy is not None:
-            self.steal_policy.steal(self, agent, now)  # stolen tasks land in `queue`
-        if queue._n:
+        if not queue._n:
+            # Unclaimed work first (it is nobody's), then a steal from a busy agent.
+            if self.global_queue._n:
+                task = self._pull_global(agent, now)
+            if task is None and self.steal_policy is not None:
+                self.steal_policy.steal(self, agent, now)  # stolen tasks land in `queue`
+        if task is None and queue._n:
             task = queue.pop(now)
             assert task is not None
             agent.load -= task.est
             if agent.bcount:
                 self._reindex(agent)
-        elif self.global_queue._n:
-            cfg = self.cfg
-            horizon_s = (
-                (self.queued_work + self.leased_work) / self.total_speed
-                if self.total_speed
-                else 0.0
-            )
-            task = pull_global(
-                self.global_queue,
-                agent,
-                now,
-                cfg.lookahead,
-                horizon_s,
-                self.max_speed if cfg.speed_aware else 0.0,
-                cfg.speed_slack,
-            )
         if task is None:
             if not agent.awaiting and self.hand_to_awaiting:  # released work may go to it
                 agent.awaiting = True
                 self.awaiting.append(agent)
             return None
         self._lease(task, agent, now)
+        return task
+
+    def _pull_global(self, agent: AgentRecord, now: float) -> TaskRecord | None:
+        cfg, total_speed = self.cfg, self.total_speed
+        horizon_s = (self.queued_work + self.leased_work) / total_speed if total_speed else 0.0
+        max_speed = self.max_speed if cfg.speed_aware else 0.0
+        min_est = 0.0 if self.global_constrained else self.min_est  # see pull_global
+        queue = self.global_queue
+        task = pull_global(
+            queue, agent, now, cfg.lookahead, horizon_s, max_speed, cfg.speed_slack, min_est
+        )
+        if not queue._n:
+            self.global_constrained = False
         return task
 
     def _breaker_allows(self, agent: AgentRecord, now: float) -> bool:

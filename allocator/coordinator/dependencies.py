@@ -5,6 +5,14 @@ last predecessor completes it is released into the queues; tasks released togeth
 in the order of the applied plan's schedule (earliest planned start first, on the
 planned agent when it can take them) and otherwise by upward rank (own expected work
 plus the longest chain of dependants' work, highest first: the critical path first).
+Without a planned agent, under least_loaded placement a released task without rules is
+late-bound: it waits in the global queue, in that order, for the next agent free to
+pull it (speed-aware: a slow agent leaves it to a faster one that will be free sooner),
+as list schedulers such as online HEFT hand ready tasks to free processors; one with
+rules goes to an agent that waited for work or the dispatcher's pick
+(`CoordinatorState.home_for_released`). Placing ready tasks on sampled agents' queues
+instead left them behind other work (makespan 1.1-2.1x online HEFT in the simulation,
+about 1.0x late-bound; docs/coordinator_workflows.md).
 When a predecessor is dead-lettered, its dependants (transitively) are held, reported
 with the dead predecessor that blocks them, and never run.
 
@@ -271,7 +279,10 @@ def _queue_released(
     state.tasks[task_id] = task
     state.queued_work += task.est
     if agent is None:
-        agent = state.home_for_released(task)
+        # Late binding (see the module docstring): with least_loaded placement a ready
+        # task any agent may run waits in the global queue for the next agent to pull.
+        late = state.hand_to_awaiting and not task.constrained
+        agent = None if late else state.home_for_released(task)
         if agent is None:
             state._file_global(task, now)
             return

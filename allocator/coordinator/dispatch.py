@@ -185,6 +185,7 @@ def pull_global(
     horizon_s: float,
     max_speed: float,
     slack: float,
+    min_est: float = 0.0,
 ) -> TaskRecord | None:
     """The first of up to `lookahead` global tasks `agent` may and should take.
 
@@ -192,8 +193,18 @@ def pull_global(
     total speed); an agent slower than `max_speed / (1 + slack)` only takes a task it
     would finish no later than (1 + slack) * (horizon_s + est / max_speed), which
     keeps giants for fast agents. Pass max_speed 0 to disable. O(lookahead * pop).
+
+    `min_est` > 0 says every queued task is unconstrained with est >= min_est. For a
+    slow agent the rule only fails more as est grows, so when a task of est min_est
+    would fail it (by a margin wider than rounding) every queued task does: None in
+    O(1), without popping (same answer; a pop and unpop may move a discipline's
+    bookkeeping, such as the multi-level queue's class credits).
     """
     fast = agent.speed * (1.0 + slack) >= max_speed
+    if min_est > 0.0 and not fast and agent.max_tasks is None:
+        est = min_est
+        if est / agent.speed > (1.0 + slack) * (horizon_s + est / max_speed) * (1.0 + 1e-9):
+            return None
     skipped: list[TaskRecord] = []
     found: TaskRecord | None = None
     for _ in range(lookahead):

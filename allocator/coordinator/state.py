@@ -73,8 +73,13 @@ class CoordinatorState:
         self.hunters = 0
         # Agents whose pull found nothing, longest waiting first (`home_for_released`).
         self.awaiting: deque[AgentRecord] = deque()
-        # Only least_loaded placement hands released tasks to agents in this line.
+        # With least_loaded placement a released task any agent may run is late-bound
+        # (global queue, `dependencies._queue_released`); one with rules goes to an agent
+        # in this line when it is as good a home as the dispatcher's pick.
         self.hand_to_awaiting = config.placement == "least_loaded"
+        # False only while the global queue has held no constrained task since it was
+        # last empty: then a slow agent's pull may be declined in O(1) (`Coordinator._pull_global`).
+        self.global_constrained = False
         self.min_est = float("inf")  # smallest est of any task accepted (stealing's bound)
         self.busy_agents = 0
         self.queued_work = 0.0
@@ -162,6 +167,8 @@ class CoordinatorState:
         task.agent = None
         task.enqueued_at = now
         self.global_queue.push(task, now)
+        if task.constrained:
+            self.global_constrained = True
 
     def _place(self, task: TaskRecord, now: float, exclude: AgentRecord | None = None) -> None:
         """File a queued task where the dispatcher says (or globally)."""
@@ -172,7 +179,9 @@ class CoordinatorState:
             self._file_local(task, agent, now)
 
     def home_for_released(self, task: TaskRecord) -> AgentRecord | None:
-        """Where a task just released by its predecessors goes (None: the global queue).
+        """Where a task just released by its predecessors goes (None: the global queue);
+        under least_loaded placement only asked for tasks with rules (the others are
+        late-bound: `dependencies._queue_released`).
 
         The dispatcher's pick, unless the agent that has waited longest for work would
         finish the task no later (least_loaded placement only; in effect one more

@@ -5,7 +5,9 @@ waiting tasks, failures that dead-letter and hold) is run through the coordinato
 every decision is written down: where each submit went, which task each pull got, who
 is held behind whom. The trace's SHA-256 was taken on the tree before the dependency
 records' rework (commit 1c0032c); a change of placement, release order or holds changes
-it. A deliberate policy change updates the digest and says so in its commit.
+it. A deliberate policy change updates the digest and says so in its commit: the last
+one (eighth session) late-binds released tasks without rules (global queue, pulled
+before a steal) under least_loaded placement.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from allocator.coordinator import AgentSpec, Coordinator, CoordinatorConfig, Tas
 from models import Plan
 from models.plan import ScheduledTask
 
-# Trace digest of `_trace()` at commit 1c0032c (before the rework).
-BEFORE = "85c9049876ee3492097f56961181c6b12c2b72692c24ca8570266ed860b8f37d"
+# Trace digest of `_trace()` since released tasks are late-bound (85c90498... at 1c0032c,
+# before the rework, up to that policy change).
+BEFORE = "f2dddd69cf7600f9232346490137c716cf7ff8c30b68bd9e039ba0a7634a5771"
 
 
 class _Clock:
