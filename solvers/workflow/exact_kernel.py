@@ -30,41 +30,47 @@ BUDGET_SPENT, ENDED, FOUND = 0, 1, 2
 LOAD_CUT_TASKS = 12
 
 # Slots of the `counters` (int64) and `scalars` (float64) arrays.
-_DEPTH, _NODES, _FRESH, _FOUND_ANY = 0, 1, 2, 3
+_DEPTH, _NODES, _FRESH, _FOUND_ANY, _CULPRIT = 0, 1, 2, 3, 4
 _TARGET, _TOL, _GAP, _BEST, _SPEED_SUM = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
-def _subset_sums(items, lo, hi, cap, out, merged):
-    """The sums <= cap of the subsets of items[lo:hi], sorted, into `out`; their count."""
+def _subset_sums(items, lo, hi, cap, out, spare):
+    """The sums <= cap of the subsets of items[lo:hi], sorted, into `out`; their count.
+    Each item merges the list with itself shifted by the item into the other buffer."""
     count = 1
     out[0] = 0.0
+    src, dst = out, spare
     for t in range(lo, hi):
         x = items[t]
-        i, j, c = 0, 0, 0  # merge out[:count] with out[:count] + x (those <= cap)
-        while i < count:
-            if j < count and out[j] + x <= cap and out[j] + x < out[i]:
-                merged[c] = out[j] + x
-                j += 1
-            else:
-                merged[c] = out[i]
+        i, c = 0, 0
+        for j in range(count):
+            v = src[j] + x
+            if v > cap:
+                break
+            while i < count and src[i] <= v:
+                dst[c] = src[i]
                 i += 1
+                c += 1
+            dst[c] = v
             c += 1
-        while j < count and out[j] + x <= cap:
-            merged[c] = out[j] + x
-            j += 1
+        while i < count:
+            dst[c] = src[i]
+            i += 1
             c += 1
-        out[:c] = merged[:c]
         count = c
+        src, dst = dst, src
+    if (hi - lo) % 2 == 1:  # the last merge wrote into `spare`
+        out[:count] = spare[:count]
     return count
 
 
 @njit(cache=True, nogil=True)
-def _largest_sum(items, k, cap, low, high, merged):
+def _largest_sum(items, k, cap, low, high, spare):
     """The largest sum <= cap of a subset of items[:k] (meet in the middle)."""
     h = k // 2
-    n_low = _subset_sums(items, 0, h, cap, low, merged)
-    y = _subset_sums(items, h, k, cap, high, merged) - 1
+    n_low = _subset_sums(items, 0, h, cap, low, spare)
+    y = _subset_sums(items, h, k, cap, high, spare) - 1
     best = 0.0
     for x in range(n_low):  # low ascending, high descending: two pointers
         while y >= 0 and low[x] + high[y] > cap:
@@ -108,10 +114,11 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
     opening = counters[_FRESH] == 1  # the node at depth d is to be counted and listed
     status = BUDGET_SPENT
     counters[_FRESH] = 0
-    # Scratch for the load windows' subset sums (each half of at most LOAD_CUT_TASKS).
-    items = np.empty(n)
+    # Scratch for the load windows: each agent's durations, and subset sums of halves.
+    items, n_items = np.empty((m, n)), np.zeros(m, dtype=np.int64)
+    rooms, all_fit = np.zeros(m), np.zeros(m, dtype=np.bool_)
     half = 1 << ((LOAD_CUT_TASKS + 1) // 2)
-    low_sums, high_sums, merged = np.empty(half), np.empty(half), np.empty(half)
+    low, high, spare = np.empty(half), np.empty(half), np.empty(half)
     while True:
         if opening:
             opening = False
@@ -156,15 +163,12 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
             # speed_a (r_a - that sum), and summed over the agents it must fit in the
             # budget sum_a speed_a r_a - work left (the idle cut's room less the work).
             if n - d <= LOAD_CUT_TASKS:
-                budget = 2.0 * tol * speed_sum - work_left[d]
-                for a in range(m):
-                    base = free[a] if free[a] > ls else ls
-                    budget += speed[a] * max(target - base, 0.0)
-                idle = 0.0
+                budget, idle = 2.0 * tol * speed_sum - work_left[d], 0.0
                 for a in range(m):
                     base = free[a] if free[a] > ls else ls
                     room = max(target - base, 0.0)
-                    k = 0
+                    budget += speed[a] * room
+                    k, total = 0, 0.0
                     for q in range(n):
                         if agent[q] >= 0 or not eligible[q, a]:
                             continue
@@ -172,12 +176,26 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
                         if waiting[q] == 0 and arrival[q, a] > begin:
                             begin = arrival[q, a]
                         if begin + duration[a, q] + tail[q, a] <= limit:
-                            items[k] = duration[a, q]
+                            items[a, k] = duration[a, q]
                             k += 1
-                    fill = _largest_sum(items, k, room + tol, low_sums, high_sums, merged)
-                    idle += speed[a] * (room - fill)
+                            total += duration[a, q]
+                    rooms[a], n_items[a] = room, k
+                    # All of them fit: that is the largest sum (no subset sums needed).
+                    all_fit[a] = total <= room
+                    idle += speed[a] * (room - min(room, total))
+                # Subset sums agent by agent, from the one that last overran the budget
+                # (it often does again: a cut then costs one agent's sums, not four).
+                first = counters[_CULPRIT]
+                for step in range(m):
                     if idle > budget:
                         break
+                    a = (first + step) % m
+                    if all_fit[a]:
+                        continue
+                    fill = _largest_sum(items[a], n_items[a], rooms[a] + tol, low, high, spare)
+                    idle += speed[a] * (rooms[a] - fill)
+                    if idle > budget:
+                        counters[_CULPRIT] = a
                 if idle > budget:
                     continue
             # The children that pass the cuts, sorted by finish (insertion, stable).

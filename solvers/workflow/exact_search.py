@@ -157,7 +157,8 @@ class _Search:
             np.full(n + 1, self.work),
         )
         best_agent, best_start = np.full(n, -1, dtype=np.int64), np.zeros(n)
-        counters = np.array([0, 0, 1, 0], dtype=np.int64)  # depth, nodes, fresh, found any
+        counters = np.array([0, 0, 1, 0, 0], dtype=np.int64)  # depth, nodes, fresh, found
+        # any, the agent that last overran the load windows' idle budget
         scalars = np.array([target, 1e-9 * max(target, 1.0), gap, math.inf, self.speed_sum])
         while True:
             status = search(
