@@ -6,9 +6,9 @@ agent) of every placement that passes the cuts, earliest finish first (ties by t
 then agent, as the tuples sorted before), and which of them is being explored. The
 cuts are those `exact_search` describes: start order (ties by topological position),
 tails, idle time, every unplaced task still able to end by the target, and load windows
-(subset sums by meet in the middle, `_largest_sum`). The search
-runs for a budget of nodes per call and keeps its whole state in the arrays passed, so
-the caller reads the clock between calls and resumes. numba-compiled, the machine code
+(subset sums by meet in the middle, `_largest_sum`). The search runs for a budget of
+nodes per call and keeps its whole state in the arrays passed, so the caller reads the
+clock between calls and resumes. numba-compiled, the machine code
 cached on disk (`cache=True`), and it releases the GIL (`nogil`), so it runs beside
 CP-SAT's workers.
 """
@@ -93,7 +93,8 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
     idx, before, last_start, last_pos, work_left) per depth; best: (agent, start) of the
     best schedule found.
     One function, its arrays unpacked once: with helper functions taking the tuples,
-    numba's reference counting on every call held it to 1.6 M nodes per CPU s (6 M now).
+    numba's reference counting on every call held it to 1.6 M nodes per CPU s (6 M
+    then; 2 M with the load windows, which cut far more than that costs).
     """
     allowed, eligible, n_allowed, position, pred_ptr, pred_task, pred_edge = graph[:7]
     succ_ptr, succ_task = graph[7], graph[8]

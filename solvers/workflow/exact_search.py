@@ -19,7 +19,7 @@ exactly once. Branches are cut by:
   those idles, weighted by speed, must fit in the idle budget (the idle cut's room less
   the work left). Where the best schedules idle almost nowhere (30 x 4 at CCR 0.5) the
   budget is tiny and this cuts the subtrees the idle cut only refuted at their leaves
-  (CCR 0.5 seed 1: 20 s to 1.5 s; BENCHMARKS.md, "Workflow proofs (eighth session,
+  (CCR 0.5 seed 1: 14.4 to 1.1 CPU s; BENCHMARKS.md, "Workflow proofs (eighth session,
   helper)").
 When a schedule of makespan M is found the target drops to M (1 - gap) and the search
 goes on; if it ends, no schedule shorter than the final target exists in this
