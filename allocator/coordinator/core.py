@@ -230,8 +230,7 @@ class Coordinator(CoordinatorOperations):
         task = pull_global(
             queue, agent, now, cfg.lookahead, horizon_s, max_speed, cfg.speed_slack, min_est
         )
-        if not queue._n:
-            self.global_constrained = False
+        self.global_constrained = self.global_constrained and bool(queue._n)
         return task
 
     def _breaker_allows(self, agent: AgentRecord, now: float) -> bool:
