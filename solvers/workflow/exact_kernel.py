@@ -164,11 +164,11 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
             # speed_a (r_a - that sum), and summed over the agents it must fit in the
             # budget sum_a speed_a r_a - work left (the idle cut's room less the work).
             if n - d <= LOAD_CUT_TASKS:
-                budget, idle = 2.0 * tol * speed_sum - work_left[d], 0.0
+                idle_budget, idle = 2.0 * tol * speed_sum - work_left[d], 0.0
                 for a in range(m):
                     base = free[a] if free[a] > ls else ls
                     room = max(target - base, 0.0)
-                    budget += speed[a] * room
+                    idle_budget += speed[a] * room
                     k, total = 0, 0.0
                     for q in range(n):
                         if agent[q] >= 0 or not eligible[q, a]:
@@ -188,16 +188,16 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
                 # (it often does again: a cut then costs one agent's sums, not four).
                 first = counters[_CULPRIT]
                 for step in range(m):
-                    if idle > budget:
+                    if idle > idle_budget:
                         break
                     a = (first + step) % m
                     if all_fit[a]:
                         continue
                     fill = _largest_sum(items[a], n_items[a], rooms[a] + tol, low, high, spare)
                     idle += speed[a] * (rooms[a] - fill)
-                    if idle > budget:
+                    if idle > idle_budget:
                         counters[_CULPRIT] = a
-                if idle > budget:
+                if idle > idle_budget:
                     continue
             # The children that pass the cuts, sorted by finish (insertion, stable).
             lp, slack, cnt = last_pos[d], tol * speed_sum, 0
