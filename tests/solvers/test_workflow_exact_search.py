@@ -19,7 +19,7 @@ from solvers.workflow import exact_search
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.exact_search import bisect_makespan, branch_and_bound
-from solvers.workflow.graph import build_graph
+from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.solver import heft_schedule
 from tests.solvers.workflow_checks import allowed_agents, every_schedule, workflow_problem
 
@@ -35,13 +35,20 @@ _TINY = [
 ]
 
 
+def _tiny_case(
+    n: int, m: int, ccr: float, seed: int, restricted: bool
+) -> tuple[CompiledProblem, WorkflowGraph, list[list[int]], float]:
+    """A tiny workflow, its graph, allowed agents and brute-force optimum makespan."""
+    problem = workflow_problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    return problem, graph, allowed, min(s.makespan for s in every_schedule(graph, allowed))
+
+
 @pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
 def test_bisection_finds_and_proves_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    problem = workflow_problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), allowed_agents(problem)
-    optimum = min(s.makespan for s in every_schedule(graph, allowed))
+    problem, graph, allowed, optimum = _tiny_case(n, m, ccr, seed, restricted)
     heft = heft_schedule(problem)
     assert heft is not None
     gap = 1e-6
@@ -60,9 +67,7 @@ def test_bisection_finds_and_proves_the_brute_force_optimum(
 def test_one_pass_search_ends_at_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    problem = workflow_problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), allowed_agents(problem)
-    optimum = min(s.makespan for s in every_schedule(graph, allowed))
+    _problem, graph, allowed, optimum = _tiny_case(n, m, ccr, seed, restricted)
     out = branch_and_bound(graph, allowed, 2 * optimum, 1e-6, time.monotonic() + _FAR)
     assert out is not None and out.complete
     assert out.makespan == pytest.approx(optimum, rel=1e-9)
