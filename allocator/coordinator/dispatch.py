@@ -197,8 +197,7 @@ def pull_global(
     `min_est` > 0 says every queued task is unconstrained with est >= min_est. For a
     slow agent the rule only fails more as est grows, so when a task of est min_est
     would fail it (by a margin wider than rounding) every queued task does: None in
-    O(1), without popping (same answer; a pop and unpop may move a discipline's
-    bookkeeping, such as the multi-level queue's class credits).
+    O(1), without popping (same answer).
     """
     fast = agent.speed * (1.0 + slack) >= max_speed
     if min_est > 0.0 and not fast and agent.max_tasks is None:

@@ -5,6 +5,10 @@ first; high/normal/low share service 0.3 : 0.2 : 0.1 (the 0.4/0.3/0.2/0.1 table
 with critical taken out) by smooth weighted round-robin, which is deterministic and
 spreads picks evenly. A task that waits `aging_s` in a class moves up one class,
 so low priority never starves.
+
+A pop records the class credits it found, so an `unpop` right after (the coordinator's
+lookahead pops a few tasks and puts back those it skips, in reverse) restores them:
+a peek does not shift the classes' shares.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from allocator.coordinator.records import TaskRecord
 __all__ = ["DEFAULT_CLASS_WEIGHTS", "PriorityQueue"]
 
 DEFAULT_CLASS_WEIGHTS: tuple[float, float, float, float] = (0.4, 0.3, 0.2, 0.1)
+#: Pops whose credits an unpop can still restore (a lookahead is 8 by default).
+_UNDO_DEPTH = 1024
 
 
 class PriorityQueue(QueueDiscipline):
@@ -28,7 +34,7 @@ class PriorityQueue(QueueDiscipline):
     """
 
     name = "priority"
-    __slots__ = ("_aging_s", "_counts", "_credit", "_levels", "_weights")
+    __slots__ = ("_aging_s", "_counts", "_credit", "_levels", "_undo", "_weights")
 
     def __init__(
         self,
@@ -43,6 +49,8 @@ class PriorityQueue(QueueDiscipline):
         self._levels: list[deque[tuple[int, TaskRecord]]] = [deque() for _ in range(4)]
         self._counts = [0, 0, 0, 0]
         self._credit = [0.0, 0.0, 0.0, 0.0]
+        # (task popped, the credits before its pick), newest last.
+        self._undo: deque[tuple[TaskRecord, list[float]]] = deque(maxlen=_UNDO_DEPTH)
 
     @property
     def aging_s(self) -> float:
@@ -108,9 +116,11 @@ class PriorityQueue(QueueDiscipline):
         if not self._n:
             return None
         self._age(now)
+        credit = self._credit.copy()
         level = self._pick_level()
         task = self._head(level)
         assert task is not None
+        self._undo.append((task, credit))
         self._levels[level].popleft()
         self._counts[level] -= 1
         self._n -= 1
@@ -118,6 +128,8 @@ class PriorityQueue(QueueDiscipline):
         return task
 
     def unpop(self, task: TaskRecord) -> None:
+        if self._undo and self._undo[-1][0] is task:
+            self._credit = self._undo.pop()[1]
         task.queue = self
         self._n += 1
         self._counts[task.qkey] += 1

@@ -146,3 +146,26 @@ def test_cfs_new_tenant_banks_no_credit() -> None:
 def test_unknown_discipline_names_choices() -> None:
     with pytest.raises(ValueError, match="fifo"):
         make_queue_factory("lifo")
+
+
+@pytest.mark.parametrize("name", ["fifo", "priority", "edf", "cfs", "wfq"])
+def test_pops_undone_by_unpops_leave_the_order_unchanged(name: str) -> None:
+    """A lookahead (pops, then unpops in reverse) is a peek: the queue serves afterwards
+    exactly as if it had not happened (class credits, virtual times and all)."""
+
+    def filled():  # type: ignore[no-untyped-def]
+        q = make_queue_factory(name)()
+        for i in range(24):
+            q.push(rec(i, priority=1 + i % 3, deadline=float(i % 7), tenant=f"t{i % 3}"), 0.0)
+        return q
+
+    plain, peeked = filled(), filled()
+    expected, got = [], []
+    for _ in range(8):
+        popped = [peeked.pop(0.0) for _ in range(3)]
+        for task in reversed(popped):
+            peeked.unpop(task)  # type: ignore[arg-type]
+        expected.append(plain.pop(0.0).id)  # type: ignore[union-attr]
+        got.append(peeked.pop(0.0).id)  # type: ignore[union-attr]
+    assert got == expected
+    assert drain(peeked) == drain(plain)
