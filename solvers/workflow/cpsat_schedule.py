@@ -8,16 +8,17 @@ ordered by the first task each holds. A decision strategy (assignments first, ta
 topological order) is given; one CP-SAT worker searched the same branches without it.
 
 With two or more workers, workflows of up to 40 tasks without capacity, max_tasks or
-group rules run the exact search (`exact_search.bisect_makespan`) in a thread on one
-worker's core beside CP-SAT: its refuted makespans raise the bound (CP-SAT's stays at
-total work over total speed on 30 x 4 workflows at CCR 0.5) and its schedules are taken
-when shorter; whichever proves first stops the other.
+group rules run the exact search (`exact_beside.ExactBeside`) on one worker's core
+beside CP-SAT: its refuted makespans raise the bound (CP-SAT's stays at total work over
+total speed on 30 x 4 workflows at CCR 0.5) and its schedules are taken when shorter;
+whichever proves first stops the other. The engine starts that search itself and passes
+it in (CP-SAT then has a short deterministic budget); other callers get one for CP-SAT's
+time only.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -27,13 +28,11 @@ from ortools.sat.python import cp_model
 from models import CompiledProblem
 from models.run_options import DEFAULT_REL_GAP
 from solvers.workflow.cpsat_model import (
-    ScheduleModel,
     break_symmetry,
     build_model,
     identical_agent_runs,
 )
-from solvers.workflow.decode import decode
-from solvers.workflow.exact_search import ExactOutcome, bisect_makespan
+from solvers.workflow.exact_beside import ExactBeside
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heads_tails import add_heads_and_tails
 from solvers.workflow.heft import Schedule
@@ -51,9 +50,12 @@ __all__ = [
 #: at 10^9 units CP-SAT raised its bound one unit per conflict and its proofs on 30 x 4
 #: workflows at CCR 1 took 1.6-3x the effort of 10^5 units.
 _HORIZON_UNITS = 1_000_000
-#: Workflows up to this many tasks get the exact search (`exact_search.bisect_makespan`)
-#: on one of the workers' cores, beside CP-SAT on the others.
-_EXACT_MAX_TASKS = 40
+#: CP-SAT's deterministic time beside an exact search the caller runs on: on 30 x 4
+#: workflows it proved at CCR 1-10 in 0.00-0.18 deterministic s or not within the
+#: 1.1-1.3 s it had in 7 s (CCR 0.5, and its bound stayed at the floor until the proof),
+#: so past this the exact search has its core (BENCHMARKS.md, "Workflow proofs (ninth
+#: session, helper)").
+_PATIENCE_DETERMINISTIC_S = 0.5
 #: CP-SAT's full-problem searches, in the order workers take them (`_configure_workers`).
 _PROOF_SUBSOLVERS = ("no_lp", "max_lp")
 
@@ -158,9 +160,15 @@ def solve_schedule(
     workers: int,
     seed: int,
     rel_gap: float = DEFAULT_REL_GAP,
+    exact: ExactBeside | None = None,
 ) -> CpScheduleOutcome:
     """Minimise the makespan from `warm` (a valid schedule) within the time limit, or
-    until the model's gap is within half of `rel_gap`."""
+    until the model's gap is within half of `rel_gap`.
+
+    With `exact` (started by the caller, who also finishes it) CP-SAT runs on one worker
+    fewer for at most `_PATIENCE_DETERMINISTIC_S`, and a proof of the exact search stops
+    it. Without, the exact search runs beside it when it applies, for CP-SAT's time only.
+    """
     allowed = [np.flatnonzero(problem.eligible[:, j]).tolist() for j in range(graph.n)]
     floor = makespan_lower_bound(problem, graph)
     relaxed = fastest_transfers(problem, graph)
@@ -177,13 +185,25 @@ def solve_schedule(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
     solver.parameters.random_seed = seed
-    exact = _ExactBeside(problem, built, relaxed, allowed, workers)
-    _configure_workers(solver, workers - exact.on)
     # Half the caller's gap: the rest is for re-timing with real durations.
     solver.parameters.relative_gap_limit = rel_gap / 2
-    exact.start(solver, floor, warm.makespan, rel_gap, time.monotonic() + time_limit_s)
+    own = None
+    if exact is None and ExactBeside.applies(problem, graph, workers):
+        own = exact = ExactBeside(relaxed, allowed)
+        exact.start(floor, warm.makespan, rel_gap, time.monotonic() + time_limit_s)
+    elif exact is not None:
+        # CP-SAT proves in one step or not at all here; then the exact search has both cores.
+        solver.parameters.max_deterministic_time = _PATIENCE_DETERMINISTIC_S
+    _configure_workers(solver, workers - (exact is not None))
+    if exact is not None and not exact.attach(solver):  # the exact search proved already
+        outcome = CpScheduleOutcome(None, None, floor, False)
+        if own is not None:
+            own.stop()
+            own.merge(outcome)
+        return outcome
     status = solver.solve(model)
-    exact.stop()
+    if own is not None:
+        own.stop()
     # Capacities rounded against the plan cut some real schedules out: the model's bound
     # is not one then, but `floor` (a relaxation without capacities) still is.
     if built.rounded_capacity:
@@ -194,7 +214,8 @@ def solve_schedule(
     branches, deterministic_s = solver.num_branches, solver.deterministic_time
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         outcome = CpScheduleOutcome(None, None, bound, False, branches, deterministic_s)
-        exact.merge(outcome)
+        if own is not None:
+            own.merge(outcome)
         return outcome
     agent = [-1] * graph.n
     for (j, i), b in built.use.items():
@@ -207,77 +228,6 @@ def solve_schedule(
     proven = status == cp_model.OPTIMAL and not built.rounded_capacity
     proven = proven and not math.isnan(bound)
     outcome = CpScheduleOutcome(agent, order, bound, proven, branches, deterministic_s)
-    exact.merge(outcome)
+    if own is not None:
+        own.merge(outcome)
     return outcome
-
-
-class _ExactBeside:
-    """The exact search (`exact_search.bisect_makespan`) in a thread beside CP-SAT, on
-    one of the workers' cores: CP-SAT's search and the exact search's kernel release the
-    GIL. Whichever proves first stops the other. Only for small workflows whose rules the
-    search knows (eligibility; no capacity, max_tasks or groups) and with two or more
-    workers."""
-
-    def __init__(
-        self,
-        problem: CompiledProblem,
-        built: ScheduleModel,
-        graph: WorkflowGraph,
-        allowed: list[list[int]],
-        workers: int,
-    ) -> None:
-        self.graph, self.allowed = graph, allowed
-        self.on = (
-            workers >= 2
-            and graph.n <= _EXACT_MAX_TASKS
-            and not (
-                built.rounded_capacity
-                or problem.anti_affinity
-                or problem.co_location
-                or problem.allow_unassigned
-                or bool(np.any(problem.max_tasks < problem.n_tasks))
-            )
-        )
-        self.cancel = threading.Event()
-        self.found: ExactOutcome | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(
-        self, solver: cp_model.CpSolver, lower: float, upper: float, rel_gap: float, deadline: float
-    ) -> None:
-        if not self.on:
-            return
-
-        def run() -> None:
-            # Its schedules are timed with real durations: the whole gap (less round-off).
-            self.found = bisect_makespan(
-                self.graph, self.allowed, lower, upper, rel_gap * 0.99, deadline, self.cancel
-            )
-            if self.found is not None and self.found.complete:
-                solver.stop_search()
-
-        self.thread = threading.Thread(target=run, name="workflow-exact", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread is not None:
-            self.cancel.set()
-            self.thread.join()
-
-    def merge(self, outcome: CpScheduleOutcome) -> None:
-        """Raise `outcome`'s bound to the search's (every refuted target is a bound on
-        this relaxation) and take its schedule when shorter than CP-SAT's."""
-        found, graph = self.found, self.graph
-        if found is None:
-            return
-        outcome.lower_bound = max(outcome.lower_bound, found.lower_bound)
-        outcome.proven = outcome.proven or found.complete
-        if found.agent is None or found.start is None:
-            return
-        cp_sat = outcome.agent is not None and outcome.order is not None
-        if cp_sat and decode(graph, outcome.order, outcome.agent).makespan <= found.makespan:  # type: ignore[arg-type]
-            return
-        position = {j: k for k, j in enumerate(graph.topo)}
-        start = found.start
-        outcome.agent = found.agent
-        outcome.order = sorted(range(graph.n), key=lambda j: (start[j], position[j]))

@@ -8,9 +8,11 @@ cuts are those `exact_search` describes: start order (ties by topological positi
 tails, idle time, every unplaced task still able to end by the target, and load windows
 (subset sums by meet in the middle, `_largest_sum`). The search runs for a budget of
 nodes per call and keeps its whole state in the arrays passed, so the caller reads the
-clock between calls and resumes. numba-compiled, the machine code
-cached on disk (`cache=True`), and it releases the GIL (`nogil`), so it runs beside
-CP-SAT's workers.
+clock between calls and resumes. It may start at a subtree's root: the levels above it
+then hold one prepared child each (the path), walked without being counted or cut
+again, and the search ends when that root is done (`exact_pool` shares subtrees so).
+numba-compiled, the machine code cached on disk (`cache=True`), and it releases the GIL
+(`nogil`), so it runs beside CP-SAT's workers and beside another search thread.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ BUDGET_SPENT, ENDED, FOUND = 0, 1, 2
 LOAD_CUT_TASKS = 12
 
 # Slots of the `counters` (int64) and `scalars` (float64) arrays.
-_DEPTH, _NODES, _FRESH, _FOUND_ANY, _CULPRIT = 0, 1, 2, 3, 4
-_TARGET, _TOL, _GAP, _BEST, _SPEED_SUM = 0, 1, 2, 3, 4
+DEPTH, NODES, FRESH, FOUND_ANY, CULPRIT, ROOT = 0, 1, 2, 3, 4, 5
+TARGET, TOL, GAP, BEST, SPEED_SUM = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
@@ -104,17 +106,18 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
     best_agent, best_start = best
     n, m = agent.shape[0], free.shape[0]
     target, tol, gap, speed_sum = (
-        scalars[_TARGET],
-        scalars[_TOL],
-        scalars[_GAP],
-        scalars[_SPEED_SUM],
+        scalars[TARGET],
+        scalars[TOL],
+        scalars[GAP],
+        scalars[SPEED_SUM],
     )
-    nodes = counters[_NODES]
+    nodes = counters[NODES]
     stop = nodes + budget
-    d = counters[_DEPTH]
-    opening = counters[_FRESH] == 1  # the node at depth d is to be counted and listed
+    d = counters[DEPTH]
+    opening = counters[FRESH] == 1  # the node at depth d is to be counted and listed
+    root = counters[ROOT]  # levels above it hold one prepared child each: a subtree's path
     status = BUDGET_SPENT
-    counters[_FRESH] = 0
+    counters[FRESH] = 0
     # Scratch for the load windows: each agent's durations, and subset sums of halves.
     items, n_items = np.empty((m, n)), np.zeros(m, dtype=np.int64)
     rooms, all_fit = np.zeros(m), np.zeros(m, dtype=np.bool_)
@@ -123,14 +126,16 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
     while True:
         if opening:
             opening = False
+            if d < root:
+                continue  # on the path to the subtree's root: its prepared child comes next
             nodes += 1
             if d == n:  # a schedule: keep it when the best, lower the target
                 makespan = finish.max()
-                if makespan < scalars[_BEST]:
+                if makespan < scalars[BEST]:
                     best_agent[:] = agent
                     best_start[:] = start
-                    scalars[_BEST] = makespan
-                    counters[_FOUND_ANY] = 1
+                    scalars[BEST] = makespan
+                    counters[FOUND_ANY] = 1
                     target = min(target, makespan * (1 - gap))
                 if first_only:
                     status = FOUND
@@ -186,7 +191,7 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
                     idle += speed[a] * (room - min(room, total))
                 # Subset sums agent by agent, from the one that last overran the budget
                 # (it often does again: a cut then costs one agent's sums, not four).
-                first = counters[_CULPRIT]
+                first = counters[CULPRIT]
                 for step in range(m):
                     if idle > idle_budget:
                         break
@@ -196,7 +201,7 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
                     fill = _largest_sum(items[a], n_items[a], rooms[a] + tol, low, high, spare)
                     idle += speed[a] * (rooms[a] - fill)
                     if idle > idle_budget:
-                        counters[_CULPRIT] = a
+                        counters[CULPRIT] = a
                 if idle > idle_budget:
                     continue
             # The children that pass the cuts, sorted by finish (insertion, stable).
@@ -229,7 +234,7 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
             count[d] = cnt
             continue
         if d == n or idx[d] >= count[d]:  # this node is done: back to its parent
-            if d == 0:
+            if d <= root:  # the subtree is done (or its path no longer fits the target)
                 status = ENDED
                 break
             d -= 1
@@ -271,6 +276,6 @@ def search(graph, times, state, stack, best, counters, scalars, budget, first_on
         work_left[d + 1] = work_left[d] - fastest[j]
         d += 1
         opening = True
-    counters[_NODES], counters[_DEPTH] = nodes, d
-    scalars[_TARGET] = target
+    counters[NODES], counters[DEPTH] = nodes, d
+    scalars[TARGET] = target
     return status

@@ -31,7 +31,8 @@ session, helper)").
 The search itself is a numba kernel (`exact_kernel.py`, an explicit stack, about 30x
 the nodes per second of the recursive Python it replaced, same nodes); this module
 builds its arrays, reads the clock between its calls, and bisects (halving the
-interval until it is within 0.15 %, then asking just under the best schedule).
+interval until it is within 0.15 %, then asking just under the best schedule). Each
+step's tree may be shared by two threads (`exact_pool.py`, with `helper`).
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from solvers.workflow.graph import WorkflowGraph
 from solvers.workflow.heads_tails import heads_and_tails
+
+if TYPE_CHECKING:
+    from solvers.workflow.exact_pool import Walker
 
 __all__ = ["ExactOutcome", "bisect_makespan", "branch_and_bound"]
 
@@ -125,6 +130,7 @@ class _Search:
         self.indegree = np.diff(pred_ptr)
         self.n, self.m = n, m
         self.target = math.inf  # the last run's final target
+        self.walkers: list[Walker] = []  # the threads' kernel arrays, made on the first run
 
     def run(
         self,
@@ -133,59 +139,23 @@ class _Search:
         deadline: float,
         first_only: bool = False,
         cancel: threading.Event | None = None,
+        helper: threading.Event | None = None,
     ) -> tuple[bool, tuple[list[int], list[float], float] | None, int]:
         """(ended, best schedule found or None, nodes): ended when the search ended (or,
         with `first_only`, found a schedule) before the deadline and before `cancel` was
-        set. The clock is read every `_NODES_PER_CALL` nodes."""
+        set. The clock is read every `_NODES_PER_CALL` nodes. With `helper`, a second
+        thread joins the search once it is set (`exact_pool`)."""
         # Imported here: numba loads only when a search runs, not with the CP-SAT engine.
-        from solvers.workflow.exact_kernel import BUDGET_SPENT, search
+        from solvers.workflow.exact_pool import KernelInput, Walker, run_pool
 
-        n, m = self.n, self.m
-        state = (
-            np.full(n, -1, dtype=np.int64),
-            np.zeros(n),
-            np.zeros(n),
-            np.zeros(m),
-            self.indegree.copy(),
-            np.zeros((n, m)),
+        if not self.walkers:
+            kernel = KernelInput(self.graph, self.times, self.indegree, self.work, self.speed_sum)
+            self.walkers = [Walker(kernel), Walker(kernel)]
+        out = run_pool(
+            self.walkers, target, gap, deadline, first_only, _NODES_PER_CALL, cancel, helper
         )
-        width = max(1, n * m)
-        stack = (
-            np.zeros((n, width)),
-            np.zeros((n, width), dtype=np.int64),
-            np.zeros((n, width), dtype=np.int64),
-            np.zeros((n, width)),
-            np.zeros(n + 1, dtype=np.int64),
-            np.zeros(n + 1, dtype=np.int64),
-            np.zeros(n + 1),
-            np.full(n + 1, -1.0),
-            np.full(n + 1, -1, dtype=np.int64),
-            np.full(n + 1, self.work),
-        )
-        best_agent, best_start = np.full(n, -1, dtype=np.int64), np.zeros(n)
-        counters = np.array([0, 0, 1, 0, 0], dtype=np.int64)  # depth, nodes, fresh, found
-        # any, the agent that last overran the load windows' idle budget
-        scalars = np.array([target, 1e-9 * max(target, 1.0), gap, math.inf, self.speed_sum])
-        while True:
-            status = search(
-                self.graph,
-                self.times,
-                state,
-                stack,
-                (best_agent, best_start),
-                counters,
-                scalars,
-                _NODES_PER_CALL,
-                first_only,
-            )
-            ended = status != BUDGET_SPENT
-            if ended or time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
-                break
-        best = None
-        if counters[3]:
-            best = (best_agent.tolist(), best_start.tolist(), float(scalars[3]))
-        self.target = float(scalars[0])
-        return ended, best, int(counters[1])
+        self.target = out.target
+        return out.ended, out.best, out.nodes
 
 
 def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
@@ -202,17 +172,19 @@ def branch_and_bound(
     upper: float,
     gap: float,
     deadline: float,
+    helper: threading.Event | None = None,
 ) -> ExactOutcome | None:
     """Search for schedules of makespan <= upper (1 - gap), each found lowering the target
     to its own makespan (1 - gap), until the search ends or `time.monotonic()` passes
     `deadline`. None when a duration is not positive (start order would not be
-    topological) or a task has no allowed agent."""
+    topological) or a task has no allowed agent. A second thread joins once `helper` is
+    set."""
     if any(not allowed[j] for j in range(graph.n)):
         return None
     if any(graph.duration[i][j] <= 0 for j in range(graph.n) for i in allowed[j]):
         return None
     search = _Search(graph, allowed)
-    complete, found, nodes = search.run(upper * (1 - gap), gap, deadline)
+    complete, found, nodes = search.run(upper * (1 - gap), gap, deadline, helper=helper)
     agent, start, makespan = found if found else (None, None, math.inf)
     lower = search.target if complete else 0.0
     return ExactOutcome(agent, start, makespan, lower, complete, nodes)
@@ -226,6 +198,7 @@ def bisect_makespan(
     gap: float,
     deadline: float,
     cancel: threading.Event | None = None,
+    helper: threading.Event | None = None,
 ) -> ExactOutcome | None:
     """Bisect the makespan between a proven `lower` and an achieved `upper`: each step asks
     for a schedule of makespan <= T (first found stops it and becomes the new upper; an
@@ -233,7 +206,8 @@ def bisect_makespan(
     within `_DESCEND_WITHIN` of the upper every step asks for upper (1 - gap): there a
     refutation costs about as much at any target, so only the last is worth running.
     Stops when the two are within `gap` of the upper, at the deadline, or when `cancel`
-    is set (the lower reached so far still holds). None as `branch_and_bound`.
+    is set (the lower reached so far still holds). None as `branch_and_bound`. A second
+    thread joins each step's search once `helper` is set.
 
     From a loose upper the one-pass search wandered (30 x 4, CCR 0.5: no proof in 30 s);
     targets near the optimum cut hard on both sides (refuted or found in 0.1-2 s).
@@ -249,7 +223,7 @@ def bisect_makespan(
         top = upper * (1 - gap)
         last = top - lower <= gap * upper or upper - lower <= _DESCEND_WITHIN * upper
         target = top if last else (lower + top) / 2
-        ended, found, spent = search.run(target, gap, deadline, first_only=True, cancel=cancel)
+        ended, found, spent = search.run(target, gap, deadline, True, cancel, helper)
         nodes += spent
         if not ended:
             break

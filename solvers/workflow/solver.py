@@ -16,8 +16,13 @@ import numpy as np
 from models import CompiledProblem, evaluate_plan
 from models.evaluation import Evaluation
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.workflow.cpsat_schedule import solve_schedule
+from solvers.workflow.cpsat_schedule import (
+    fastest_transfers,
+    makespan_lower_bound,
+    solve_schedule,
+)
 from solvers.workflow.decode import decode
+from solvers.workflow.exact_beside import ExactBeside
 from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
 from solvers.workflow.improve import improve
@@ -40,6 +45,9 @@ _CP_MAX_PAIRS = 256
 _MAX_PAIRS = 2_000_000
 _LS_FIRST_SHARE = 0.1
 _CP_SHARE = 0.8
+#: With the exact search (`exact_beside`) the last share of the time is the improvement
+#: phase's; the exact search has the rest from list scheduling on.
+_LAST_SHARE = 0.05
 
 
 class HeftSolver:
@@ -95,16 +103,29 @@ class HeftSolver:
         rng = np.random.default_rng(options.seed)
         lower = 0.0
         if graph.n * graph.m <= _CP_MAX_PAIRS:
-            # Local search first: CP-SAT prunes and proves far better from a good incumbent.
             left = search_end - recorder.start - recorder.elapsed()
-            first = improve(
-                graph, rules, first, search_end - (1 - _LS_FIRST_SHARE) * left, rng, on_better
-            )
-            rules = PlacementRules(problem, np.array(first.agent))
-            budget = _CP_SHARE * left
-            outcome = solve_schedule(
-                problem, graph, first, budget, options.workers, options.seed, options.rel_gap
-            )
+            beside = _start_exact(problem, graph, first, options, search_end - _LAST_SHARE * left)
+            try:
+                # Local search first: CP-SAT prunes and proves far better from a good incumbent.
+                first = improve(
+                    graph, rules, first, search_end - (1 - _LS_FIRST_SHARE) * left, rng, on_better
+                )
+                rules = PlacementRules(problem, np.array(first.agent))
+                outcome = solve_schedule(
+                    problem,
+                    graph,
+                    first,
+                    _CP_SHARE * left,
+                    options.workers,
+                    options.seed,
+                    options.rel_gap,
+                    beside,
+                )
+                if beside is not None:  # both cores to it until its deadline (or its proof)
+                    outcome = beside.finish(outcome, _monotonic(search_end - _LAST_SHARE * left))
+            finally:
+                if beside is not None:
+                    beside.stop()  # no search thread outlives the solve
             lower = outcome.lower_bound
             if outcome.agent is not None and outcome.order is not None:
                 exact = decode(graph, outcome.order, outcome.agent)
@@ -152,6 +173,31 @@ class HeftSolver:
             time_to_best_s=recorder.time_to_best_s,
             notes=notes,
         )
+
+
+def _start_exact(
+    problem: CompiledProblem,
+    graph: WorkflowGraph,
+    first: Schedule,
+    options: SolveOptions,
+    until: float,
+) -> ExactBeside | None:
+    """The exact search in a thread from the list schedule's makespan, when it applies.
+
+    `until` is on `time.perf_counter()`'s clock, as the engine's other deadlines.
+    """
+    if not ExactBeside.applies(problem, graph, options.workers):
+        return None
+    allowed = [np.flatnonzero(problem.eligible[:, j]).tolist() for j in range(graph.n)]
+    exact = ExactBeside(fastest_transfers(problem, graph), allowed)
+    lower = makespan_lower_bound(problem, graph)
+    exact.start(lower, first.makespan, options.rel_gap, _monotonic(until))
+    return exact
+
+
+def _monotonic(moment: float) -> float:
+    """A `time.perf_counter()` moment on `time.monotonic()`'s clock (the exact search's)."""
+    return time.monotonic() + (moment - time.perf_counter())
 
 
 def _makespan_only(problem: CompiledProblem) -> bool:
