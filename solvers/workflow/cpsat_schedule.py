@@ -50,12 +50,12 @@ __all__ = [
 #: at 10^9 units CP-SAT raised its bound one unit per conflict and its proofs on 30 x 4
 #: workflows at CCR 1 took 1.6-3x the effort of 10^5 units.
 _HORIZON_UNITS = 1_000_000
-#: CP-SAT's deterministic time beside an exact search the caller runs on: on 30 x 4
-#: workflows it proved at CCR 1-10 in 0.00-0.18 deterministic s or not within the
-#: 1.1-1.3 s it had in 7 s (CCR 0.5, and its bound stayed at the floor until the proof),
+#: CP-SAT's deterministic time beside an exact search the caller runs on: on 30-40 task
+#: workflows (4-7 agents) it proved within 0.00-0.16 deterministic s or not within the
+#: 1.1-1.3 s it had in 7 s (30 x 4 at CCR 0.5, its bound at the floor until the proof),
 #: so past this the exact search has its core (BENCHMARKS.md, "Workflow proofs (ninth
 #: session, helper)").
-_PATIENCE_DETERMINISTIC_S = 0.5
+_PATIENCE_DETERMINISTIC_S = 0.3
 #: CP-SAT's full-problem searches, in the order workers take them (`_configure_workers`).
 _PROOF_SUBSOLVERS = ("no_lp", "max_lp")
 
