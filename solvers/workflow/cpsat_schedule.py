@@ -201,9 +201,11 @@ def solve_schedule(
             own.stop()
             own.merge(outcome)
         return outcome
-    status = solver.solve(model)
-    if own is not None:
-        own.stop()
+    try:
+        status = solver.solve(model)
+    finally:
+        if own is not None:
+            own.stop()  # its thread never outlives this call
     # Capacities rounded against the plan cut some real schedules out: the model's bound
     # is not one then, but `floor` (a relaxation without capacities) still is.
     if built.rounded_capacity:

@@ -16,7 +16,9 @@ from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.registry import get_solver
 from solvers.workflow import exact_pool, exact_search
+from solvers.workflow.cpsat_schedule import solve_schedule
 from solvers.workflow.decode import decode
+from solvers.workflow.exact_kernel import BUDGET_SPENT, ENDED, NODES
 from solvers.workflow.exact_search import _Search, bisect_makespan, branch_and_bound
 from solvers.workflow.graph import build_graph
 from solvers.workflow.solver import heft_schedule
@@ -32,12 +34,9 @@ def _joined_now() -> threading.Event:
     return helper
 
 
-@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 0), (5.0, 1)])
-def test_two_threads_walk_exactly_the_serial_tree(
-    ccr: float, seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A refuted target (the whole tree walked): the nodes of both threads, handed over
-    every 7 nodes, add up to the serial count; a dropped or doubled subtree changes it."""
+def _refuted_tree(ccr: float, seed: int) -> tuple[_Search, float, int]:
+    """A 12 x 3 workflow's search, a target just below its optimum, and the serial count
+    of the nodes of that target's (whole) tree."""
     problem = compile_problem(generate_workflow_problem(12, 3, ccr, seed))
     graph, allowed = build_graph(problem), allowed_agents(problem)
     heft = heft_schedule(problem)
@@ -45,23 +44,45 @@ def test_two_threads_walk_exactly_the_serial_tree(
     optimum = bisect_makespan(graph, allowed, 0.0, heft.makespan, 1e-6, time.monotonic() + _FAR)
     assert optimum is not None and optimum.complete
     target = optimum.lower_bound * (1 - 1e-5)
-    serial = _Search(graph, allowed).run(target, 0.0, time.monotonic() + _FAR, True)
-    handed: list[int] = []
-    split = exact_pool.Walker.split
+    ended, found, nodes = _Search(graph, allowed).run(target, 0.0, time.monotonic() + _FAR, True)
+    assert ended and found is None and nodes > 1000
+    return _Search(graph, allowed), target, nodes
 
-    def counting_split(walker: exact_pool.Walker) -> list[exact_pool.Path]:
-        given = split(walker)
-        handed.append(len(given))
-        return given
 
-    monkeypatch.setattr(exact_pool.Walker, "split", counting_split)
+@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 0), (5.0, 1)])
+def test_subtrees_split_off_every_few_nodes_add_up_to_the_serial_tree(
+    ccr: float, seed: int
+) -> None:
+    """Deterministic hand-over: after every 7 nodes a walker gives away what `split`
+    offers, and the paths queued are walked in turn; the nodes add up to the serial
+    count (a dropped or doubled subtree changes it)."""
+    search, target, serial = _refuted_tree(ccr, seed)
+    search.run(target, 0.0, time.monotonic() + _FAR, True)  # builds the walkers
+    walker = search.walkers[0]
+    walker.reset(target, 0.0)
+    queue: list[exact_pool.Path] = [()]
+    handed = 0
+    while queue:
+        walker.load(queue.pop())
+        while (status := walker.step(7, True)) == BUDGET_SPENT:
+            given = walker.split()
+            handed += len(given)
+            queue.extend(reversed(given))
+        assert status == ENDED
+    assert handed > 10
+    assert int(walker.counters[NODES]) == serial
+
+
+@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 0), (5.0, 1)])
+def test_two_threads_walk_exactly_the_serial_tree(
+    ccr: float, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refuted target (the whole tree walked) by two threads handing subtrees over
+    every 7 nodes: their nodes add up to the serial count."""
+    search, target, serial = _refuted_tree(ccr, seed)
     monkeypatch.setattr(exact_search, "_NODES_PER_CALL", 7)
-    search = _Search(graph, allowed)
     shared = search.run(target, 0.0, time.monotonic() + _FAR, True, None, _joined_now())
-    assert serial[0] and shared[0] and serial[1] is None and shared[1] is None
-    assert serial[2] > 1000 and shared[2] == serial[2]
-    assert sum(handed) > 10  # subtrees really changed hands ...
-    assert all(int(w.counters[exact_pool.NODES]) > 0 for w in search.walkers)  # ... both walked
+    assert shared[0] and shared[1] is None and shared[2] == serial
 
 
 _TINY = [
@@ -138,3 +159,18 @@ def test_the_engine_proves_with_the_exact_search_beside_and_joins_its_threads() 
     assert result.bound is not None and result.bound <= makespan + 1e-9
     assert makespan - result.bound <= 1e-4 * makespan
     assert np.asarray(result.assignment).shape == (12,)
+
+
+def test_cp_sat_called_alone_runs_and_joins_its_own_exact_search() -> None:
+    """`solve_schedule` without an exact search passed in (the NSGA-II seeds call it so)
+    starts one for CP-SAT's time and joins it before returning."""
+    problem = compile_problem(generate_workflow_problem(12, 3, 1.0, 0))
+    graph = build_graph(problem)
+    warm = heft_schedule(problem)
+    assert warm is not None
+    outcome = solve_schedule(problem, graph, warm, 20.0, 2, 0)
+    assert not [t for t in threading.enumerate() if t.name.startswith("workflow-exact")]
+    assert outcome.proven and outcome.agent is not None and outcome.order is not None
+    makespan = decode(graph, outcome.order, outcome.agent).makespan
+    assert outcome.lower_bound <= makespan + 1e-9
+    assert makespan - outcome.lower_bound <= 1e-4 * makespan
