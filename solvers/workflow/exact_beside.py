@@ -3,8 +3,8 @@ engine's other phases, on small workflows with two or more workers.
 
 It starts right after list scheduling (from that makespan and `makespan_lower_bound`)
 on the core the local search leaves idle, runs beside CP-SAT (which then has one worker
-fewer; both release the GIL), and once CP-SAT is done it takes both cores (a second
-search thread joins, `exact_pool`) until its deadline. Whichever of the two proves
+fewer; both release the GIL), and once CP-SAT is done it takes every worker's core
+(one search thread per worker, `exact_pool`) until its deadline. Whichever of the two proves
 first stops the other; the engine waits for the proof or the deadline, then merges.
 """
 
@@ -37,8 +37,9 @@ class ExactBeside:
     proof), `free_core` when CP-SAT is done, then `finish` (wait, stop, merge). The
     thread is always joined by `finish` or `stop`."""
 
-    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
+    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]], threads: int = 2) -> None:
         self.graph, self.allowed = graph, allowed  # transfers no slower than any path's
+        self.threads = threads  # search threads once CP-SAT is done
         self.cancel, self.helper = threading.Event(), threading.Event()
         self.lock = threading.Lock()
         self.solver: cp_model.CpSolver | None = None
@@ -80,6 +81,7 @@ class ExactBeside:
                 deadline,
                 self.cancel,
                 self.helper,
+                self.threads,
             )
             with self.lock:
                 self.found = found
@@ -97,7 +99,7 @@ class ExactBeside:
             return not self.proven
 
     def free_core(self) -> None:
-        """CP-SAT is done: a second search thread joins."""
+        """CP-SAT is done: the other search threads join."""
         with self.lock:
             self.solver = None
         self.helper.set()

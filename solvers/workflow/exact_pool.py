@@ -6,7 +6,7 @@ budgets, when another thread is waiting for work, it hands over the unexplored
 siblings at the shallowest level of its own walk (each becomes a path of its own) and
 stops exploring them. So every subtree is walked by exactly one thread, and a target is
 refuted only when every subtree handed out has ended with the queue empty. A thread may
-join late (`helper`: when CP-SAT's core comes free); one thread alone walks the tree in
+join late (`helper`: when CP-SAT's cores come free); one thread alone walks the tree in
 the order of the serial search. The kernel releases the GIL; the hand-over is Python.
 """
 
@@ -222,7 +222,7 @@ def run_pool(
     helper: threading.Event | None = None,
 ) -> PoolOutcome:
     """Search for schedules of makespan <= target: the calling thread walks with
-    walkers[0]; with `helper` and a second walker, a thread joins once `helper` is set.
+    walkers[0]; with `helper`, a thread per further walker joins once `helper` is set.
     Stops at the first schedule (`first_only`), when every subtree ended, at the deadline
     (`time.monotonic()`, read between budgets) or when `cancel` is set. That thread is
     joined before this returns."""
@@ -233,20 +233,27 @@ def run_pool(
     pool = _Pool(target, stop_early)
     for walker in walkers:
         walker.reset(target, gap)
-    joiner = None
-    if helper is not None and len(walkers) > 1:
+    joiners = []
+    if helper is not None:
 
-        def join_when_free() -> None:
+        def join_when_free(walker: Walker) -> None:
             while not helper.wait(0.02):
                 if pool.stopped or (not pool.queue and pool.busy == 0) or stop_early():
                     return
-            pool.serve(walkers[1], budget, first_only)
+            pool.serve(walker, budget, first_only)
 
-        joiner = threading.Thread(target=join_when_free, name="workflow-exact-2", daemon=True)
-        joiner.start()
-    pool.serve(walkers[0], budget, first_only)
-    if joiner is not None:
-        joiner.join()
+        for k, walker in enumerate(walkers[1:], start=2):
+            name = f"workflow-exact-{k}"
+            joiners.append(threading.Thread(target=join_when_free, args=(walker,), name=name))
+            joiners[-1].start()
+    try:
+        pool.serve(walkers[0], budget, first_only)
+    except BaseException:
+        pool.stopped = pool.timed_out = True  # the other threads stop at their next budget
+        raise
+    finally:
+        for joiner in joiners:
+            joiner.join()
     found = [s for s in (w.schedule() for w in walkers) if s is not None]
     best = min(found, key=lambda s: s[2], default=None)
     ended = pool.found or not pool.timed_out

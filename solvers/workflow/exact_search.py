@@ -82,7 +82,7 @@ class _Search:
     """One workflow's arrays for the kernel (`exact_kernel.search`), built once and reset
     for each target; the search's whole state lives in them."""
 
-    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]]) -> None:
+    def __init__(self, graph: WorkflowGraph, allowed: list[list[int]], threads: int = 2) -> None:
         n, m = graph.n, graph.m
         duration = np.asarray(graph.duration, dtype=np.float64).reshape(m, n)
         fastest = np.array([min(duration[i, j] for i in allowed[j]) for j in range(n)])
@@ -131,6 +131,7 @@ class _Search:
         self.n, self.m = n, m
         self.target = math.inf  # the last run's final target
         self.walkers: list[Walker] = []  # the threads' kernel arrays, made on the first run
+        self.threads = max(1, threads)
 
     def run(
         self,
@@ -143,14 +144,14 @@ class _Search:
     ) -> tuple[bool, tuple[list[int], list[float], float] | None, int]:
         """(ended, best schedule found or None, nodes): ended when the search ended (or,
         with `first_only`, found a schedule) before the deadline and before `cancel` was
-        set. The clock is read every `_NODES_PER_CALL` nodes. With `helper`, a second
-        thread joins the search once it is set (`exact_pool`)."""
+        set. The clock is read every `_NODES_PER_CALL` nodes. With `helper`, the other
+        threads join the search once it is set (`exact_pool`)."""
         # Imported here: numba loads only when a search runs, not with the CP-SAT engine.
         from solvers.workflow.exact_pool import KernelInput, Walker, run_pool
 
         if not self.walkers:
             kernel = KernelInput(self.graph, self.times, self.indegree, self.work, self.speed_sum)
-            self.walkers = [Walker(kernel), Walker(kernel)]
+            self.walkers = [Walker(kernel) for _ in range(self.threads)]
         out = run_pool(
             self.walkers, target, gap, deadline, first_only, _NODES_PER_CALL, cancel, helper
         )
@@ -173,17 +174,18 @@ def branch_and_bound(
     gap: float,
     deadline: float,
     helper: threading.Event | None = None,
+    threads: int = 2,
 ) -> ExactOutcome | None:
     """Search for schedules of makespan <= upper (1 - gap), each found lowering the target
     to its own makespan (1 - gap), until the search ends or `time.monotonic()` passes
     `deadline`. None when a duration is not positive (start order would not be
-    topological) or a task has no allowed agent. A second thread joins once `helper` is
-    set."""
+    topological) or a task has no allowed agent. With `helper`, `threads` - 1 more
+    threads join once it is set."""
     if any(not allowed[j] for j in range(graph.n)):
         return None
     if any(graph.duration[i][j] <= 0 for j in range(graph.n) for i in allowed[j]):
         return None
-    search = _Search(graph, allowed)
+    search = _Search(graph, allowed, threads)
     complete, found, nodes = search.run(upper * (1 - gap), gap, deadline, helper=helper)
     agent, start, makespan = found if found else (None, None, math.inf)
     lower = search.target if complete else 0.0
@@ -199,6 +201,7 @@ def bisect_makespan(
     deadline: float,
     cancel: threading.Event | None = None,
     helper: threading.Event | None = None,
+    threads: int = 2,
 ) -> ExactOutcome | None:
     """Bisect the makespan between a proven `lower` and an achieved `upper`: each step asks
     for a schedule of makespan <= T (first found stops it and becomes the new upper; an
@@ -207,8 +210,8 @@ def bisect_makespan(
     schedule found lowering the target to its own makespan (1 - gap): there a refutation
     costs about as much at any target, so only the last is worth running.
     Stops when the two are within `gap` of the upper, at the deadline, or when `cancel`
-    is set (the lower reached so far still holds). None as `branch_and_bound`. A second
-    thread joins each step's search once `helper` is set.
+    is set (the lower reached so far still holds). None as `branch_and_bound`. With
+    `helper`, `threads` - 1 more threads join each step's search once it is set.
 
     From a loose upper the one-pass search wandered (30 x 4, CCR 0.5: no proof in 30 s);
     targets near the optimum cut hard on both sides (refuted or found in 0.1-2 s).
@@ -219,7 +222,7 @@ def bisect_makespan(
         return None
     best: tuple[list[int], list[float], float] | None = None
     nodes, complete = 0, upper - lower <= gap * upper
-    search = _Search(graph, allowed)
+    search = _Search(graph, allowed, threads)
     while not complete:
         top = upper * (1 - gap)
         last = top - lower <= gap * upper or upper - lower <= _DESCEND_WITHIN * upper

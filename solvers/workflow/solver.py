@@ -189,7 +189,7 @@ def _start_exact(
     if not ExactBeside.applies(problem, graph, options.workers):
         return None
     allowed = [np.flatnonzero(problem.eligible[:, j]).tolist() for j in range(graph.n)]
-    exact = ExactBeside(fastest_transfers(problem, graph), allowed)
+    exact = ExactBeside(fastest_transfers(problem, graph), allowed, options.workers)
     lower = makespan_lower_bound(problem, graph)
     exact.start(lower, first.makespan, options.rel_gap, _monotonic(until))
     return exact

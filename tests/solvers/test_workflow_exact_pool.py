@@ -73,13 +73,14 @@ def test_subtrees_split_off_every_few_nodes_add_up_to_the_serial_tree(
     assert int(walker.counters[NODES]) == serial
 
 
-@pytest.mark.parametrize(("ccr", "seed"), [(0.5, 0), (1.0, 0), (5.0, 1)])
-def test_two_threads_walk_exactly_the_serial_tree(
-    ccr: float, seed: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("ccr", "seed", "threads"), [(0.5, 0, 2), (1.0, 0, 2), (5.0, 1, 3)])
+def test_threads_walk_exactly_the_serial_tree(
+    ccr: float, seed: int, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A refuted target (the whole tree walked) by two threads handing subtrees over
-    every 7 nodes: their nodes add up to the serial count."""
+    """A refuted target (the whole tree walked) by two or three threads handing subtrees
+    over every 7 nodes: their nodes add up to the serial count."""
     search, target, serial = _refuted_tree(ccr, seed)
+    search.threads = threads
     monkeypatch.setattr(exact_search, "_NODES_PER_CALL", 7)
     shared = search.run(target, 0.0, time.monotonic() + _FAR, True, None, _joined_now())
     assert shared[0] and shared[1] is None and shared[2] == serial
