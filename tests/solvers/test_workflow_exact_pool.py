@@ -22,7 +22,13 @@ from solvers.workflow.exact_kernel import BUDGET_SPENT, ENDED, NODES
 from solvers.workflow.exact_search import _Search, bisect_makespan, branch_and_bound
 from solvers.workflow.graph import build_graph
 from solvers.workflow.solver import heft_schedule
-from tests.solvers.workflow_checks import allowed_agents, every_schedule, workflow_problem
+from tests.solvers.workflow_checks import (
+    TINY_CASES,
+    allowed_agents,
+    every_schedule,
+    tiny_case,
+    workflow_problem,
+)
 
 _FAR = 120.0  # seconds: the searches below end long before this
 
@@ -86,23 +92,12 @@ def test_threads_walk_exactly_the_serial_tree(
     assert shared[0] and shared[1] is None and shared[2] == serial
 
 
-_TINY = [
-    (6, 2, 0.5, 1, False),
-    (6, 3, 0.5, 2, True),
-    (6, 3, 1.0, 4, True),
-    (7, 2, 5.0, 2, False),
-    (6, 3, 10.0, 3, False),
-]
-
-
-@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
+@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), TINY_CASES)
 def test_two_threads_end_at_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(exact_search, "_NODES_PER_CALL", 3)
-    problem = workflow_problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), allowed_agents(problem)
-    optimum = min(s.makespan for s in every_schedule(graph, allowed))
+    problem, graph, allowed, optimum = tiny_case(n, m, ccr, seed, restricted)
     heft = heft_schedule(problem)
     assert heft is not None
     gap, deadline = 1e-6, time.monotonic() + _FAR

@@ -19,36 +19,24 @@ from solvers.workflow import exact_search
 from solvers.workflow.cpsat_model import build_model
 from solvers.workflow.decode import decode
 from solvers.workflow.exact_search import bisect_makespan, branch_and_bound
-from solvers.workflow.graph import WorkflowGraph, build_graph
+from solvers.workflow.graph import build_graph
 from solvers.workflow.solver import heft_schedule
-from tests.solvers.workflow_checks import allowed_agents, every_schedule, workflow_problem
+from tests.solvers.workflow_checks import (
+    TINY_CASES,
+    allowed_agents,
+    every_schedule,
+    tiny_case,
+    workflow_problem,
+)
 
 _FAR = 120.0  # seconds: the searches below end long before this
 
 
-_TINY = [
-    (6, 2, 0.5, 1, False),
-    (6, 3, 0.5, 2, True),
-    (6, 3, 1.0, 4, True),
-    (7, 2, 5.0, 2, False),
-    (6, 3, 10.0, 3, False),
-]
-
-
-def _tiny_case(
-    n: int, m: int, ccr: float, seed: int, restricted: bool
-) -> tuple[CompiledProblem, WorkflowGraph, list[list[int]], float]:
-    """A tiny workflow, its graph, allowed agents and brute-force optimum makespan."""
-    problem = workflow_problem(n, m, ccr, seed, restricted)
-    graph, allowed = build_graph(problem), allowed_agents(problem)
-    return problem, graph, allowed, min(s.makespan for s in every_schedule(graph, allowed))
-
-
-@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
+@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), TINY_CASES)
 def test_bisection_finds_and_proves_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    problem, graph, allowed, optimum = _tiny_case(n, m, ccr, seed, restricted)
+    problem, graph, allowed, optimum = tiny_case(n, m, ccr, seed, restricted)
     heft = heft_schedule(problem)
     assert heft is not None
     gap = 1e-6
@@ -63,11 +51,11 @@ def test_bisection_finds_and_proves_the_brute_force_optimum(
         assert decode(graph, order, out.agent).makespan <= out.makespan + 1e-9
 
 
-@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), _TINY)
+@pytest.mark.parametrize(("n", "m", "ccr", "seed", "restricted"), TINY_CASES)
 def test_one_pass_search_ends_at_the_brute_force_optimum(
     n: int, m: int, ccr: float, seed: int, restricted: bool
 ) -> None:
-    _problem, graph, allowed, optimum = _tiny_case(n, m, ccr, seed, restricted)
+    _problem, graph, allowed, optimum = tiny_case(n, m, ccr, seed, restricted)
     out = branch_and_bound(graph, allowed, 2 * optimum, 1e-6, time.monotonic() + _FAR)
     assert out is not None and out.complete
     assert out.makespan == pytest.approx(optimum, rel=1e-9)

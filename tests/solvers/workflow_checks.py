@@ -1,5 +1,6 @@
 """Shared helpers for workflow tests: small generated workflows (optionally with a
-capability rule), each task's allowed agents, every schedule by brute force, and the
+capability rule), the tiny cases and their brute-force optima, each task's allowed
+agents, every schedule by brute force, and the
 assertion that the engine proves a known optimum."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from models.generators.workflow import generate_workflow_problem
 from solvers.base import SolveOptions, SolveStatus
 from solvers.registry import get_solver
 from solvers.workflow.decode import decode
-from solvers.workflow.graph import WorkflowGraph
+from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.heft import Schedule
 
 
@@ -28,6 +29,25 @@ def workflow_problem(n: int, m: int, ccr: float, seed: int, restricted: bool) ->
         for task in doc["tasks"][:3]:
             task["requires"] = ["gpu"]
     return compile_problem(Problem.model_validate(doc))
+
+
+#: Tiny workflows (n, m, ccr, seed, restricted) whose optimum brute force finds quickly.
+TINY_CASES = [
+    (6, 2, 0.5, 1, False),
+    (6, 3, 0.5, 2, True),
+    (6, 3, 1.0, 4, True),
+    (7, 2, 5.0, 2, False),
+    (6, 3, 10.0, 3, False),
+]
+
+
+def tiny_case(
+    n: int, m: int, ccr: float, seed: int, restricted: bool
+) -> tuple[CompiledProblem, WorkflowGraph, list[list[int]], float]:
+    """A tiny workflow, its graph, allowed agents and brute-force optimum makespan."""
+    problem = workflow_problem(n, m, ccr, seed, restricted)
+    graph, allowed = build_graph(problem), allowed_agents(problem)
+    return problem, graph, allowed, min(s.makespan for s in every_schedule(graph, allowed))
 
 
 def allowed_agents(problem: CompiledProblem) -> list[list[int]]:
