@@ -8,7 +8,8 @@ up, so the result is never worse than the start. When no move helps, a random ki
 a few tasks restarts the descent from the best schedule (iterated local search).
 `admits` (optional) vetoes assignments: a move, swap or kick whose plan it refuses is
 not made (the workflow engine's rounds on routed delays keep every plan within link
-bandwidth this way).
+bandwidth this way). `stall_s` (optional) ends the search early once that many seconds
+pass without a better schedule (the engine then hands the incumbent to its LNS).
 """
 
 from __future__ import annotations
@@ -46,14 +47,18 @@ def improve(
     rng: np.random.Generator,
     on_better: Callable[[Schedule], None] | None = None,
     admits: Admits = None,
+    stall_s: float = float("inf"),
 ) -> Schedule:
-    """Improve `start` until `deadline` (perf_counter); `rules` must hold its assignment."""
+    """Improve `start` until `deadline` (perf_counter), or until `stall_s` seconds pass
+    without a better schedule; `rules` must hold its assignment."""
     best = current = start
     best_rules = rules
-    while time.perf_counter() < deadline:
+    gained = time.perf_counter()
+    while (now := time.perf_counter()) < deadline and now - gained < stall_s:
         current = _descend(graph, rules, current, deadline, admits)
         if _better(current, best):
             best, best_rules = current, _copy_rules(rules)
+            gained = time.perf_counter()
             if on_better is not None:
                 on_better(best)
         rules = _copy_rules(best_rules)

@@ -10,6 +10,7 @@ is re-checked by `evaluate_plan`; one that fails is never reported as a solution
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from solvers.workflow.exact_beside import ExactBeside
 from solvers.workflow.graph import WorkflowGraph, build_graph
 from solvers.workflow.heft import Schedule, list_schedule, priority_order, upward_ranks
 from solvers.workflow.improve import improve
+from solvers.workflow.lns import lns_improve
 from solvers.workflow.peft import optimistic_cost_table, peft_ranks
 from solvers.workflow.routed_paths import (
     improve_on_routed_paths,
@@ -48,6 +50,11 @@ _CP_SHARE = 0.8
 #: With the exact search (`exact_beside`) the last share of the time is the improvement
 #: phase's; the exact search has the rest from list scheduling on.
 _LAST_SHARE = 0.05
+#: Beyond `_CP_MAX_PAIRS` the improvement phase alternates: local search until it has
+#: gone this share of the phase without a gain, then CP-SAT LNS rounds for
+#: `_LNS_SHARE` of it, then local search again from the LNS's incumbent.
+_STALL_SHARE = 0.1
+_LNS_SHARE = 0.15
 
 
 class HeftSolver:
@@ -141,7 +148,9 @@ class HeftSolver:
         if proven:  # on lowest-latency delays: a network's routing may still cost time
             best = improve_on_routed_paths(problem, first, deadline, rng)
         else:
-            best = improve(graph, rules, first, search_end, rng, on_better)
+            best = _improve_phase(
+                problem, graph, (rules, first), search_end, rng, on_better, options, notes
+            )
             best = improve_on_routed_paths(problem, best, deadline, rng)
         chosen, evaluation = _verified(problem, [best, first], deadline)
         if chosen is None:
@@ -173,6 +182,42 @@ class HeftSolver:
             time_to_best_s=recorder.time_to_best_s,
             notes=notes,
         )
+
+
+def _improve_phase(
+    problem: CompiledProblem,
+    graph: WorkflowGraph,
+    start: tuple[PlacementRules, Schedule],
+    until: float,
+    rng: np.random.Generator,
+    on_better: Callable[[Schedule], None],
+    options: SolveOptions,
+    notes: list[str],
+) -> Schedule:
+    """Local search until `until`; beyond `_CP_MAX_PAIRS`, LNS rounds each time it stalls.
+
+    The whole-model CP-SAT phase covers small workflows; on larger ones the local search
+    stalls in a few seconds and the LNS re-places freed windows it cannot reach by moves.
+    """
+    rules, best = start
+    if graph.n * graph.m <= _CP_MAX_PAIRS:
+        return improve(graph, rules, best, until, rng, on_better)
+    phase = max(0.0, until - time.perf_counter())
+    slices = gains = 0
+    while time.perf_counter() < until:
+        best = improve(graph, rules, best, until, rng, on_better, stall_s=_STALL_SHARE * phase)
+        lns_end = min(until, time.perf_counter() + _LNS_SHARE * phase)
+        if lns_end - time.perf_counter() <= 0:
+            break
+        found = lns_improve(problem, graph, best, lns_end, rng, on_better, options.workers)
+        slices += 1
+        if found.key() < best.key():
+            best, gains = found, gains + 1
+        # `improve` changed the rules it was given: they no longer hold `best`'s agents.
+        rules = PlacementRules(problem, np.array(best.agent))
+    if slices:
+        notes.append(f"LNS: {slices} slices after the local search stalled, {gains} gained")
+    return best
 
 
 def _start_exact(
