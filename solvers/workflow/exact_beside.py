@@ -50,9 +50,8 @@ class ExactBeside:
     def applies(problem: CompiledProblem, graph: WorkflowGraph, workers: int) -> bool:
         """Two or more workers, at most `EXACT_MAX_TASKS` tasks, only rules the search
         knows (eligibility; no capacity use, max_tasks, groups or unassigned tasks), and
-        not in Pareto mode: there no makespan proof is reported, and nsga2 runs beside
-        heft on the same cores (with the search's threads too it had no time left to
-        verify its front: one member of 100 kept, under the test suite's load)."""
+        not in Pareto mode: there no makespan proof is reported, and the cores are
+        better spent on the front."""
         return (
             workers >= 2
             and problem.objectives.mode != "pareto"
