@@ -214,8 +214,10 @@ def test_pareto_workflow_requests_get_nsga2_and_its_front_is_in_the_report() -> 
     single = compile_problem(generate_workflow_problem(30, 4, 1.0, 8))
     assert "nsga2" not in choose_solvers(single, None, ["greedy", "heft", "nsga2"]).run
 
-    # 6 s: nsga2 must end inside its budget while the rest of the suite loads both cores.
-    report = run_portfolio(problem, RunOptions(time_limit_s=6.0, seed=0, workers=2))
+    # nsga2 must end inside its budget, with its front verified, beside heft. At 6 s it
+    # failed in three fresh-clone CI runs (1 or 0 members kept) and passed alone and in a
+    # full local run: 10 s gives its verification margin (10 %) room on a loaded machine.
+    report = run_portfolio(problem, RunOptions(time_limit_s=10.0, seed=0, workers=2))
     runs = {run.name: run for run in report.solvers}
     assert runs["nsga2"].front_size >= 2, runs["nsga2"].notes
     assert runs["nsga2"].hypervolume is not None and report.hypervolume is not None
