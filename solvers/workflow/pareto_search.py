@@ -70,6 +70,7 @@ class SearchStats:
     decoded: int = 0
     decode_s: float = 0.0
     generations: int = 0
+    check_s: float = 0.0  # one evaluate_plan check, as the clock last measured it
 
 
 class _Breeder:
@@ -163,6 +164,7 @@ def solve_workflow_pareto(
         if breeder.stats.generations % _RECHECK_EVERY == 0:
             clock.remeasure(problem, archive)
     stats = breeder.stats
+    stats.check_s = clock.check_s
     return _result(
         solver_name, problem, names, archive, seeds, stats, stop, recorder, clock.checks_end()
     )
@@ -294,7 +296,8 @@ def _result(
     hypervolume against the seeds."""
     verified: list[tuple[np.ndarray, np.ndarray, np.ndarray, Evaluation]] = []
     scorer = ScheduleScorer(problem, names)
-    repaired = 0
+    repaired = failed = 0
+    checks_began = time.perf_counter()
     for member in _spread(archive.members):
         if verified and time.perf_counter() > deadline:
             break
@@ -311,6 +314,9 @@ def _result(
                 repaired += 1
         if ev.feasible:
             verified.append((values, agent, start, ev))
+        else:
+            failed += 1
+    checks_s = time.perf_counter() - checks_began
     checked = len(verified)
     if repaired:
         # A repaired member may now be dominated by (or equal to) another one.
@@ -329,11 +335,15 @@ def _result(
             f"re-timed on the routed paths); {checked - len(verified)} member(s) were then "
             "dominated or repeated a point, and left out"
         )
-    dropped = len(archive.members) - checked
-    if dropped:
+    if failed:
+        notes.append(f"{failed} front member(s) failed evaluate_plan and were dropped")
+    unchecked = len(archive.members) - checked - failed
+    if unchecked:
         notes.append(
-            f"{dropped} front member(s) failed evaluate_plan or were not checked by the "
-            "deadline, and were dropped"
+            f"{unchecked} front member(s) were not checked by the deadline and were dropped "
+            f"(the search stopped {deadline - checks_began:.3f} s before the checks had to "
+            f"end; {checked + failed} checks took {checks_s:.3f} s, one was measured at "
+            f"{stats.check_s * 1e3:.2f} ms)"
         )
     if not verified:
         return fill_timing(
