@@ -8,8 +8,9 @@ rank (they come back best front first). Seeds: HEFT, PEFT, HEFT improved by the 
 search, CP-SAT on small workflows, the cheapest list schedule, a few weighted-sum list
 schedules and the caller's hints (`pareto_seeds`). Every non-dominated schedule met is
 kept in an archive, so a seed is on the returned front or dominated by a member of it;
-each member is re-checked by `evaluate_plan` with its own start times before it is
-returned.
+each member is re-checked by `evaluate_plan` with its own start times as it enters the
+archive (so a slow moment at the deadline costs no members), and only accepted members
+are returned.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from solvers.workflow.decode import decode
 from solvers.workflow.graph import build_graph
 from solvers.workflow.heft import Schedule
 from solvers.workflow.pareto_bandwidth import repaired_member
+from solvers.workflow.pareto_clock import SearchClock
 from solvers.workflow.pareto_genome import Genome, GenomeOps
 from solvers.workflow.pareto_objectives import ScheduleScorer, workflow_objectives
 from solvers.workflow.pareto_seeds import seed_schedules
@@ -41,17 +43,6 @@ _INFEASIBLE = 1e300  # objective value of a genome that fits no agent or never f
 #: on one loaded core (300-400k task placements per second), so the count ends first.
 _TASKS_PER_S = 1.5e5
 _ARCHIVE_MAX = 100  # front members kept (the report reads at most 200 per solver)
-#: The loop stops early enough to re-check every archive member with evaluate_plan
-#: (this many times the seconds one check took, per member) and a margin. Checks still
-#: left at the deadline are not made (those members are not returned).
-_CHECK_SAFETY = 3.0
-_RECHECK_EVERY = 5  # generations between two measurements of a check's time
-#: Kept back from the limit: the portfolio's clock starts before this process has loaded
-#: the engine, and the result must still be sent (at 3% of a 4 s limit, a loaded machine
-#: had the portfolio stop it 0.05 s past its budget; at 0.1 s + 5% the CI run's test
-#: suite, both cores busy, did again, so 10%).
-_MARGIN_S = 0.1
-_MARGIN_SHARE = 0.1
 
 
 @dataclass
@@ -63,6 +54,8 @@ class Individual:
     schedule: Schedule | None
     values: np.ndarray
     fitness: base.Fitness = field(repr=False)
+    #: evaluate_plan's verdict on this schedule, made when it entered the archive.
+    check: Evaluation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -135,16 +128,13 @@ def solve_workflow_pareto(
             notes=["list scheduling found no agent for some task under the constraints"],
         )
     seeded = [breeder.scored(s.schedule.agent, s.schedule.order, s.schedule, 0.0) for s in seeds]
-    clock = _Clock(
-        deadline,
-        min(_MARGIN_S + _MARGIN_SHARE * options.time_limit_s, 0.2 * options.time_limit_s),
-        _check_seconds(problem, [s.schedule for s in seeds[:3]]),
-    )
+    clock = SearchClock.starting(problem, deadline, options.time_limit_s, seeds)
     breeder.stats = SearchStats()  # seeds are not counted as decodes of the search
     size = max(4, options.population + options.population % 2)
     pop = _initial_population(breeder, seeded, size, rng)
     archive = _Archive()
     archive.offer(pop)
+    archive.check_newcomers(problem)
     _record(problem, names, archive, recorder, options)
     cap = options.generations
     if cap is None and options.deterministic:
@@ -152,57 +142,22 @@ def solve_workflow_pareto(
     stop = StopReason.ITERATIONS_DONE
     rate = min(0.5, 2.0 / max(graph.n, 1))
     while cap is None or breeder.stats.generations < cap:
-        stop_at = clock.stop_at(len(archive.members), size)
+        stop_at = clock.stop_at(min(_ARCHIVE_MAX, size // 4))
         if time.perf_counter() > stop_at:
             stop = StopReason.TIME_LIMIT
             break
         children = _offspring(breeder, pop, size, rate, rng, stop_at)
         pop = tools.selNSGA2(pop + children, size, nd="log")
         archive.offer(children)
+        archive.check_newcomers(problem)
         breeder.stats.generations += 1
         _record(problem, names, archive, recorder, options)
-        if breeder.stats.generations % _RECHECK_EVERY == 0:
-            clock.remeasure(problem, archive)
+        clock.after_generation(breeder.stats.generations, problem, archive.members)
     stats = breeder.stats
     stats.check_s = clock.check_s
     return _result(
         solver_name, problem, names, archive, seeds, stats, stop, recorder, clock.checks_end()
     )
-
-
-@dataclass
-class _Clock:
-    """When the loop must stop so every archive member can still be checked in time."""
-
-    deadline: float
-    margin: float
-    check_s: float  # seconds one evaluate_plan check takes, as last measured
-
-    def stop_at(self, archived: int, size: int) -> float:
-        # The archive rarely grows by more than a quarter of a generation; when it does,
-        # the result checks members until the deadline and returns those.
-        members = min(_ARCHIVE_MAX, archived + size // 4)
-        return self.deadline - self.margin - _CHECK_SAFETY * members * self.check_s
-
-    def remeasure(self, problem: CompiledProblem, archive: _Archive) -> None:
-        """Solvers starting side by side slow the first checks; later ones are typical."""
-        schedules = [x.schedule for x in archive.members[:3] if x.schedule is not None]
-        if schedules:
-            self.check_s = _check_seconds(problem, schedules)
-
-    def checks_end(self) -> float:
-        """The checks stop here: the rest of the result (choice, hypervolume) follows."""
-        return self.deadline - self.margin / 2
-
-
-def _check_seconds(problem: CompiledProblem, schedules: list[Schedule]) -> float:
-    """The median seconds evaluate_plan takes on these schedules, as the result calls it."""
-    times = []
-    for schedule in schedules:
-        began = time.perf_counter()
-        evaluate_plan(problem, np.array(schedule.agent), np.array(schedule.start))
-        times.append(time.perf_counter() - began)
-    return sorted(times)[len(times) // 2]
 
 
 def _initial_population(
@@ -259,6 +214,15 @@ class _Archive:
             # Crowding truncation keeps each objective's extreme points.
             self.members = tools.selNSGA2(self.members, _ARCHIVE_MAX, nd="log")
 
+    def check_newcomers(self, problem: CompiledProblem) -> None:
+        """Re-check each new member with evaluate_plan now (about 0.2 ms on 30 tasks, some
+        3 % of a run), not all at the end: a slow moment near the deadline (a CI run's
+        full suite had 99 of 100 members unchecked at the end) then costs no members."""
+        for member in self.members:
+            if member.check is None and member.schedule is not None:
+                agent = np.array(member.agent, dtype=np.int32)
+                member.check = evaluate_plan(problem, agent, np.array(member.schedule.start))
+
 
 def _record(
     problem: CompiledProblem,
@@ -292,21 +256,25 @@ def _result(
     recorder: TraceRecorder,
     deadline: float,
 ) -> SolveResult:
-    """Verify archive members with evaluate_plan until the deadline (at least one); choose;
-    hypervolume against the seeds."""
+    """Collect the archive members evaluate_plan accepted (checked as they entered it; any
+    left are checked, and bandwidth breaches repaired, until the deadline; at least one);
+    choose; hypervolume against the seeds."""
     verified: list[tuple[np.ndarray, np.ndarray, np.ndarray, Evaluation]] = []
     scorer = ScheduleScorer(problem, names)
-    repaired = failed = 0
+    repaired = failed = unchecked = 0
+    first_violation = ""
     checks_began = time.perf_counter()
     for member in _spread(archive.members):
-        if verified and time.perf_counter() > deadline:
-            break
+        late = bool(verified or failed) and time.perf_counter() > deadline
+        if member.check is None and late:
+            unchecked += 1  # members checked during the search still count
+            continue
         assert member.schedule is not None
         agent = np.array(member.agent, dtype=np.int32)
         start = np.array(member.schedule.start, dtype=np.float64)
-        ev = evaluate_plan(problem, agent, start)
+        ev = member.check or evaluate_plan(problem, agent, start)
         values = member.values
-        if not ev.feasible:  # over a link's bandwidth only: repaired, not dropped
+        if not ev.feasible and not late:  # over a link's bandwidth only: repaired
             left = max(0.05, min(0.5, deadline - time.perf_counter()))
             fixed = repaired_member(problem, scorer, member.schedule, ev, time_limit_s=left)
             if fixed is not None:
@@ -316,6 +284,7 @@ def _result(
             verified.append((values, agent, start, ev))
         else:
             failed += 1
+            first_violation = first_violation or ev.violations[0].message
     checks_s = time.perf_counter() - checks_began
     checked = len(verified)
     if repaired:
@@ -336,14 +305,16 @@ def _result(
             "dominated or repeated a point, and left out"
         )
     if failed:
-        notes.append(f"{failed} front member(s) failed evaluate_plan and were dropped")
-    unchecked = len(archive.members) - checked - failed
+        notes.append(
+            f"{failed} front member(s) failed evaluate_plan and were dropped (first: "
+            f"{first_violation})"
+        )
     if unchecked:
         notes.append(
             f"{unchecked} front member(s) were not checked by the deadline and were dropped "
             f"(the search stopped {deadline - checks_began:.3f} s before the checks had to "
-            f"end; {checked + failed} checks took {checks_s:.3f} s, one was measured at "
-            f"{stats.check_s * 1e3:.2f} ms)"
+            f"end; the checks and repairs left took {checks_s:.3f} s, one check was measured "
+            f"at {stats.check_s * 1e3:.2f} ms)"
         )
     if not verified:
         return fill_timing(
