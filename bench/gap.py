@@ -11,8 +11,10 @@ runner (model building included, as in a user's script). HiGHS checks its own
 `time_limit` coarsely and may return up to half a second late with a plan it found after
 the limit (c201600: 18,807 at 10.5 s, 19,070 at 10 s); such a plan is not counted as the
 method's value but shown beside it ("late") and counted in a second "lost" line, so both
-readings are on the page. The portfolio keeps its limit (`bench.time_limit` checks it);
-when its report's wall time is over the limit anyway, the row says so.
+readings are on the page. The portfolio promises its report within the limit plus 5 %
+(`bench.time_limit` checks it); its plan counts at the limit when it was found by the
+limit and the report kept that promise (solvers are stopped just before the limit, so
+the report may arrive a few ms after it); otherwise the row shows it as late.
 """
 
 from __future__ import annotations
@@ -146,13 +148,33 @@ def ours(name: str) -> Callable[[GapInstance, float, int], float | None]:
     return run
 
 
+#: The portfolio's promise (issue 12, checked by bench.time_limit): its report arrives
+#: within the limit plus 5 %.
+PROMISE = 1.05
+
+
 def portfolio(inst: GapInstance, limit: float, workers: int) -> Outcome:
+    """The portfolio's chosen plan, judged by `portfolio_outcome`."""
     report = solve(gap_to_problem(inst), RunOptions(time_limit_s=limit, workers=workers))
-    value = report.chosen.objectives["cost"] if report.chosen else None
-    if report.wall_time_s <= limit:
+    chosen = report.chosen
+    if chosen is None:
+        return portfolio_outcome(None, None, report.wall_time_s, limit)
+    found_s = next((r.time_to_best_s for r in report.solvers if r.name == chosen.solver), None)
+    return portfolio_outcome(chosen.objectives["cost"], found_s, report.wall_time_s, limit)
+
+
+def portfolio_outcome(
+    value: float | None, found_s: float | None, wall_s: float, limit: float
+) -> Outcome:
+    """The plan counts at the limit when the report came within the limit, or when the
+    plan was found by the limit (as plain HiGHS's plans are counted) and the report kept
+    its promise (limit + 5 %): solvers still running are stopped just before the limit,
+    so the report may arrive a few ms after it (e20100 at 10 s: 10.004 s) with a plan
+    found before it. Otherwise it is shown as late, with nothing at the limit."""
+    in_time = found_s is not None and found_s <= limit
+    if wall_s <= limit or (in_time and wall_s <= PROMISE * limit):
         return Outcome(value)
-    # Over its limit (bench.time_limit's business): shown as late, nothing at the limit.
-    return Outcome(None, late_value=value, late_s=report.wall_time_s)
+    return Outcome(None, late_value=value, late_s=wall_s)
 
 
 RUNNERS: dict[str, Callable[[GapInstance, float, int], Outcome | float | None]] = {

@@ -88,8 +88,11 @@ class SolverProcess:
         # on_incumbent and peer_plans are closures; they cannot cross a process boundary.
         options.on_incumbent = None
         options.peer_plans = None
+        launched = time.monotonic()  # one clock for every process (see _budget_left)
         proc = ctx.Process(  # type: ignore[attr-defined]
-            target=_child_main, args=(name, problem, options, channel, inbox), daemon=True
+            target=_child_main,
+            args=(name, problem, options, channel, inbox, launched),
+            daemon=True,
         )
         started = time.perf_counter()
         proc.start()
@@ -285,8 +288,29 @@ def _drain_inbox(inbox: Any) -> list[np.ndarray]:
             return plans
 
 
+def _budget_left(limit_s: float, launched: float, now: float) -> float:
+    """The solver's budget once it starts: `limit_s` counts from the parent's start of
+    the process, so the fork (longer from a large parent) and the start-up are spent.
+
+    `launched` and `now` are `time.monotonic()` readings in two processes: one
+    system-wide clock (CLOCK_MONOTONIC on Linux). Without this a solver's own clock ran
+    that lag past the parent's deadline (8-20 ms from a small parent, measured on e20100).
+    """
+    lag = now - launched
+    if lag < 0.0:
+        return limit_s  # a clock that does not agree across processes: keep the budget
+    # A child that started after its whole budget still gets a tenth of it to answer
+    # with something (the parent waits for a first plan; see schedule_runner._poll).
+    return max(limit_s - lag, 0.1 * limit_s)
+
+
 def _child_main(
-    name: str, problem: CompiledProblem, options: SolveOptions, channel: Any, inbox: Any
+    name: str,
+    problem: CompiledProblem,
+    options: SolveOptions,
+    channel: Any,
+    inbox: Any,
+    launched: float,
 ) -> None:
     """Entry point in the child process."""
     if hasattr(os, "setsid"):
@@ -295,6 +319,7 @@ def _child_main(
             os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
+    options.time_limit_s = _budget_left(options.time_limit_s, launched, time.monotonic())
     stream = _IncumbentStream(channel, time.perf_counter(), options.time_limit_s)
     options.on_incumbent = stream.offer
     if inbox is not None:

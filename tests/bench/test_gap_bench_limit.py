@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.gap import Outcome, _row, lost_to, plain_highs
+from bench.gap import Outcome, _row, lost_to, plain_highs, portfolio_outcome
 from models.generators.gap import generate_gap
 
 
@@ -30,3 +30,13 @@ def test_no_plan_at_the_limit_loses_to_any_plan() -> None:
     ]
     assert lost_to(rows, "y") == ["plain_highs"]
     assert lost_to(rows, "y", late=True) == []
+
+
+def test_the_portfolio_counts_at_the_limit_only_with_a_plan_found_by_it_and_its_promise_kept() -> (
+    None
+):
+    assert portfolio_outcome(90.0, 9.9, 9.95, 10.0) == Outcome(90.0)
+    assert portfolio_outcome(90.0, 9.9, 10.004, 10.0) == Outcome(90.0)  # stopped just before
+    assert portfolio_outcome(90.0, 10.2, 10.3, 10.0) == Outcome(None, 90.0, 10.3)  # found late
+    assert portfolio_outcome(90.0, 9.0, 10.6, 10.0) == Outcome(None, 90.0, 10.6)  # promise broken
+    assert portfolio_outcome(None, None, 10.2, 10.0) == Outcome(None, None, 10.2)
