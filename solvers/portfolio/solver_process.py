@@ -34,6 +34,11 @@ __all__ = ["SolverProcess", "StreamedIncumbent", "mp_context"]
 # Do not flood the pipe: one incumbent per solver per this many seconds (the last
 # one before the result is always sent with the result itself).
 _INCUMBENT_INTERVAL_S = 0.25
+#: Kept back from a solver's budget because engines check their clocks coarsely: on
+#: e20100 with 3 s and both cores busy HiGHS returned up to 47 ms late and the LNS up to
+#: 27 ms; in the portfolio, beside each other, both were stopped from outside at 10 s
+#: (budget + 50 ms, the hard stop) instead of returning their own results.
+_OVERSHOOT_S = 0.04
 # ... except in the last this many seconds of the solver's budget, where every
 # improvement goes out at once: a solver stopped from outside at the request's limit
 # would otherwise lose a plan found in its last interval.
@@ -263,10 +268,21 @@ class _IncumbentStream:
             self.flush()
 
 
-def _solve_safely(name: str, problem: CompiledProblem, options: SolveOptions) -> SolveResult:
+def _solve_safely(
+    name: str,
+    problem: CompiledProblem,
+    options: SolveOptions,
+    launched: float,
+    stream: _IncumbentStream,
+) -> SolveResult:
     start = time.perf_counter()
     try:
-        return get_solver(name).solve(problem, options)
+        solver = get_solver(name)  # imports the engine here unless the parent had it
+        if options.deterministic and options.work_limit_s is None:
+            options.work_limit_s = options.time_limit_s  # work sized as the parent asked
+        options.time_limit_s = _budget_left(options.time_limit_s, launched, time.monotonic())
+        stream.closing_at = time.perf_counter() + options.time_limit_s - _CLOSING_S
+        return solver.solve(problem, options)
     except BaseException as exc:  # a crashing solver must never fail the request
         return SolveResult(
             solver=name,
@@ -290,18 +306,22 @@ def _drain_inbox(inbox: Any) -> list[np.ndarray]:
 
 def _budget_left(limit_s: float, launched: float, now: float) -> float:
     """The solver's budget once it starts: `limit_s` counts from the parent's start of
-    the process, so the fork (longer from a large parent) and the start-up are spent.
+    the process, so the fork (longer from a large parent) and the start-up, including the
+    engine's import when the parent had not imported it yet, are spent.
 
+    Engines also check their clocks coarsely, so `_OVERSHOOT_S` more is kept back.
     `launched` and `now` are `time.monotonic()` readings in two processes: one
     system-wide clock (CLOCK_MONOTONIC on Linux). Without this a solver's own clock ran
-    that lag past the parent's deadline (8-20 ms from a small parent, measured on e20100).
+    that lag past the parent's deadline: 8-20 ms for the fork from a small parent, and
+    0.4 s on a fresh process's first request (e20100: the LNS and HiGHS imported in their
+    processes, then each ran its whole budget, and both were stopped from outside).
     """
     lag = now - launched
     if lag < 0.0:
         return limit_s  # a clock that does not agree across processes: keep the budget
     # A child that started after its whole budget still gets a tenth of it to answer
     # with something (the parent waits for a first plan; see schedule_runner._poll).
-    return max(limit_s - lag, 0.1 * limit_s)
+    return max(limit_s - lag - min(_OVERSHOOT_S, 0.03 * limit_s), 0.1 * limit_s)
 
 
 def _child_main(
@@ -319,12 +339,11 @@ def _child_main(
             os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
-    options.time_limit_s = _budget_left(options.time_limit_s, launched, time.monotonic())
     stream = _IncumbentStream(channel, time.perf_counter(), options.time_limit_s)
     options.on_incumbent = stream.offer
     if inbox is not None:
         options.peer_plans = lambda: _drain_inbox(inbox)
-    result = _solve_safely(name, problem, options)
+    result = _solve_safely(name, problem, options, launched, stream)
     stream.flush()
     result.solver = name
     channel.put(("result", result))

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import time
 
-from solvers.portfolio.solver_process import _budget_left
+import pytest
+
+from solvers.portfolio.solver_process import _OVERSHOOT_S, _budget_left
 
 
-def test_the_start_up_lag_is_taken_off_the_budget() -> None:
-    assert _budget_left(10.0, launched=100.0, now=100.25) == 9.75
+def test_the_start_up_lag_and_the_engines_overshoot_are_taken_off_the_budget() -> None:
+    assert _budget_left(10.0, launched=100.0, now=100.25) == pytest.approx(9.75 - _OVERSHOOT_S)
+    # Short budgets keep at most 3 % back for the overshoot.
+    assert _budget_left(0.5, launched=100.0, now=100.0) == pytest.approx(0.485)
 
 
 def test_a_clock_that_does_not_agree_keeps_the_budget() -> None:
