@@ -66,6 +66,24 @@ class Polisher:
         self.last_score = score
         return better
 
+    def descend_start(self, plan: np.ndarray, left_s: float) -> np.ndarray:
+        """A candidate starting plan after one descent (no better-than-last gate): the
+        LNS compares its starts after their descents, not before (e801600: the greedy's
+        plan 0.84 % above best-known stays at 0.84 %, the LP's rounding at 1.06 % goes to
+        0.48 % in 0.5 s)."""
+        if not applies(self.problem, plan):
+            return plan
+        took = min(
+            SHARE * left_s, MAX_S * self.time_limit_s, TOTAL * self.time_limit_s - self.seconds
+        )
+        if took <= 0:
+            return plan
+        began = time.perf_counter()
+        better, moves = descend(self.problem, plan, self.cost, began + took, 0, self.rng)
+        self.seconds += time.perf_counter() - began
+        self.moves += moves
+        return better
+
     def note(self) -> str | None:
         if not self.moves:
             return None
