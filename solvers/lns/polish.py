@@ -1,7 +1,8 @@
 """When and for how long the LNS runs its shift / swap / chain descent (`chains.py`).
 
 After each new incumbent, one descent (with a tabu walk past the local optimum on
-plans up to `TABU_MAX_TASKS` tasks), within budgets that leave the sub-solves most of
+plans up to `TABU_MAX_TASKS` tasks), and one from each of the LNS's starting plans
+before they are compared (`descend_start`), within budgets that leave the sub-solves most of
 the time: on a loaded 2-core machine a round at 1,600 tasks took 0.25-1 s and a descent
 without limits left the LNS 6 sub-solves in 10 s instead of 46.
 """

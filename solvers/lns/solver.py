@@ -328,9 +328,8 @@ class _Search:
         # Each start descends before they are compared: the best start is the best basin,
         # not the cheapest plan (d401600: the greedy's plan 0.33 % -> 0.32 %, the LP's
         # rounding 1.12 % -> 0.14 % in 0.5 s).
-        if len(starts) > 1:
-            for plan in starts:  # (the winner's descent goes on in run's first polish)
-                self.offer(self.polisher.descend_start(plan, self.left()))
+        for plan in starts:  # (the winner's descent goes on in run's first polish)
+            self.offer(self.polisher.descend_start(plan, self.left()) if len(starts) > 1 else plan)
 
     def _repair(self, plan: np.ndarray, limit_s: float) -> np.ndarray | None:
         """Make a rounded LP plan feasible: re-solve each overloaded agent with its
