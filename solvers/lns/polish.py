@@ -1,9 +1,9 @@
 """When and for how long the LNS runs its shift / swap / chain descent (`chains.py`).
 
 After each new incumbent, one descent (with a tabu walk past the local optimum on
-plans up to `TABU_MAX_TASKS` tasks), and one from each of the LNS's starting plans
-before they are compared (`descend_start`), within budgets that leave the sub-solves most of
-the time: on a loaded 2-core machine a round at 1,600 tasks took 0.25-1 s and a descent
+plans up to `TABU_MAX_TASKS` tasks), and one from each of the LNS's starting plans before
+they are compared (`descend_start`), within budgets that leave the sub-solves most of the
+time: on a loaded 2-core machine a round at 1,600 tasks took 0.25-1 s and a descent
 without limits left the LNS 6 sub-solves in 10 s instead of 46.
 """
 
@@ -52,18 +52,10 @@ class Polisher:
         """A plan no worse than `plan` (None when no descent is due or allowed)."""
         if plan is None or score >= self.last_score - 1e-9 or not applies(self.problem, plan):
             return None
-        took = min(
-            SHARE * left_s,
-            MAX_S * self.time_limit_s,
-            TOTAL * self.time_limit_s - self.seconds,  # the sub-solves keep the most time
-        )
-        if took <= 0:
-            return None
-        began = time.perf_counter()
         patience = PATIENCE if self.problem.n_tasks <= TABU_MAX_TASKS else 0
-        better, moves = descend(self.problem, plan, self.cost, began + took, patience, self.rng)
-        self.seconds += time.perf_counter() - began
-        self.moves += moves
+        better = self._descend(plan, left_s, patience)
+        if better is None:
+            return None
         self.last_score = score
         return better
 
@@ -74,13 +66,20 @@ class Polisher:
         0.48 % in 0.5 s)."""
         if not applies(self.problem, plan):
             return plan
+        better = self._descend(plan, left_s, 0)
+        return plan if better is None else better
+
+    def _descend(self, plan: np.ndarray, left_s: float, patience: int) -> np.ndarray | None:
+        """One descent within this run's budgets; None when they leave no time."""
         took = min(
-            SHARE * left_s, MAX_S * self.time_limit_s, TOTAL * self.time_limit_s - self.seconds
+            SHARE * left_s,
+            MAX_S * self.time_limit_s,
+            TOTAL * self.time_limit_s - self.seconds,  # the sub-solves keep the most time
         )
         if took <= 0:
-            return plan
+            return None
         began = time.perf_counter()
-        better, moves = descend(self.problem, plan, self.cost, began + took, 0, self.rng)
+        better, moves = descend(self.problem, plan, self.cost, began + took, patience, self.rng)
         self.seconds += time.perf_counter() - began
         self.moves += moves
         return better

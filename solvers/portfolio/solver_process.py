@@ -339,7 +339,7 @@ def _child_main(
             os.setsid()
     _silence_stdout()
     _reset_highs_scheduler()
-    stream = _IncumbentStream(channel, time.perf_counter(), options.time_limit_s)
+    stream = _IncumbentStream(channel, time.perf_counter())  # its closing: _solve_safely
     options.on_incumbent = stream.offer
     if inbox is not None:
         options.peer_plans = lambda: _drain_inbox(inbox)

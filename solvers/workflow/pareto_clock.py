@@ -22,10 +22,10 @@ __all__ = ["SearchClock"]
 #: returned).
 _CHECK_SAFETY = 3.0
 _RECHECK_EVERY = 5  # generations between two measurements of a check's time
-#: Kept back from the limit: the portfolio's clock starts before this process has loaded
-#: the engine, and the result must still be sent (at 3% of a 4 s limit, a loaded machine
-#: had the portfolio stop it 0.05 s past its budget; at 0.1 s + 5% the CI run's test
-#: suite, both cores busy, did again, so 10%).
+#: Kept back from the limit for choosing, the hypervolume and sending the result (at 3%
+#: of a 4 s limit, a loaded machine had the portfolio stop it 0.05 s past its budget; at
+#: 0.1 s + 5% the CI run's test suite, both cores busy, did again, so 10%; that was
+#: before solver budgets counted from the process's launch, not re-measured since).
 _MARGIN_S = 0.1
 _MARGIN_SHARE = 0.1
 
