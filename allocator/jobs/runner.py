@@ -125,14 +125,17 @@ class JobRunner:
         """Stop dispatching; running jobs go back to the queue for the next start."""
         self._closing.set()
         self._wake.set()
+        # The dispatcher first: a job it is claiming now is started before the running
+        # ones are told to stop, so none is left out (or joined before its start).
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         with self._lock:
             running = list(self._running.values())
         for job in running:
             job.shutdown()
         for job in running:
-            job.thread.join(timeout=10)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            if job.thread.ident is not None:  # a dispatcher that outlived its join
+                job.thread.join(timeout=10)
         if self._pool is not None:
             # Fast jobs already running finish (their limit is at most
             # fast_max_time_limit_s) and are stored; queued ones are cancelled and go
@@ -275,6 +278,9 @@ class JobRunner:
                     return
             job = self.jobs.claim_next(self.owner, self.config.lease_s, self.config.max_attempts)
             if job is None:
+                return
+            if self._closing.is_set():  # claimed as the service stops: the next start runs it
+                self.jobs.release(job.id, self.owner)
                 return
             request_text = self.jobs.request_text(job.id) or "{}"
             process = self._job_process(

@@ -175,16 +175,23 @@ class SolverProcess:
 
     def kill_group(self) -> None:
         """SIGKILL the solver's process group (it and anything it started), then reap it."""
+        self._kill_own_group()
+        if self.process.is_alive():
+            self.process.kill()  # the child had not reached setsid() yet
+        self.process.join(timeout=2)
+        # Once more: a child between the first killpg and its own kill may have made its
+        # group and started a process in it (a CI run was left one). A group outlives its
+        # leader while it has members, and its id is not reused meanwhile.
+        self._kill_own_group()
+        self._read_what_is_there()
+
+    def _kill_own_group(self) -> None:
         pid = self.process.pid
         if pid is not None and hasattr(os, "killpg"):
             # The child made itself a session leader, so its pid is its group id. Once
             # reaped and its group empty, the id is gone and killpg finds nothing.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-        if self.process.is_alive():
-            self.process.kill()  # the child had not reached setsid() yet
-        self.process.join(timeout=2)
-        self._read_what_is_there()
 
     def _read_what_is_there(self) -> None:
         """Once the child is gone: a child killed while writing a message leaves half of

@@ -51,3 +51,16 @@ def marked_processes(marker: str) -> set[int]:
         if marker in cmdline and info is not None and info[1] != "Z":
             out.add(int(entry.name))
     return out
+
+
+def describe(pids: set[int]) -> list[str]:
+    """Each pid's parent, state and command line, for a failing assertion's message."""
+    out = []
+    for pid in sorted(pids):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            cmdline = "(gone)"
+        info = _ppid_and_state(pid)
+        out.append(f"{pid} (parent, state {info}): {cmdline.strip()}")
+    return out
