@@ -5,8 +5,6 @@ runner that holds it and is never claimed a second time."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,7 @@ from allocator.jobs.job_process import JobProcess
 from allocator.jobs.job_requests import RequestLimits, prepare_job
 from allocator.jobs.runner import JobRunner, RunnerConfig
 from allocator.jobs.supervision import JobOutcome
-from allocator.store import Store, open_store
+from allocator.store import Store
 from models.generators.instances import generate_attribute_problem
 
 pytestmark = pytest.mark.slow
@@ -29,13 +27,6 @@ class _SlowToStart(JobProcess):
     def _supervise(self) -> JobOutcome | None:
         time.sleep(3 * _LEASE_S)
         return super()._supervise()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(None, tmp_path / "data")
-    yield opened
-    opened.close()
 
 
 def test_a_job_slow_to_start_is_not_claimed_twice(store: Store) -> None:

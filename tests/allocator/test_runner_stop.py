@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from allocator.jobs.job_process import JobProcess
 from allocator.jobs.job_requests import RequestLimits, prepare_job
 from allocator.jobs.runner import JobRunner, RunnerConfig
-from allocator.store import Store, open_store
+from allocator.store import Store
 from models.generators.instances import generate_attribute_problem
 
 pytestmark = pytest.mark.slow
@@ -29,13 +27,6 @@ class _SlowToLaunch(JobProcess):
         _launching.set()
         time.sleep(1.0)
         super().start()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(None, tmp_path / "data")
-    yield opened
-    opened.close()
 
 
 def test_stop_during_a_launch_starts_then_hands_back_the_job(store: Store) -> None:

@@ -8,8 +8,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -18,7 +16,7 @@ from sqlalchemy import event
 
 from allocator.jobs.job_requests import RequestLimits, prepare_job
 from allocator.jobs.runner import JobRunner, RunnerConfig
-from allocator.store import Store, open_store
+from allocator.store import Store
 from models.generators.instances import generate_attribute_problem
 
 pytestmark = pytest.mark.slow
@@ -36,13 +34,6 @@ class _ReadOnlySwitch:
             dbapi_connection.execute(f"PRAGMA query_only={flag}")
 
         event.listen(store.engine, "checkout", checkout)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(None, tmp_path / "data")
-    yield opened
-    opened.close()
 
 
 def _config(poll_s: float, lease_s: float) -> RunnerConfig:
