@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -m solvers.lns.tabu  # compile the LNS's tabu kernel into numba's cache once
+	$(PY) -m solvers.bounds.knapsack_bound  # and the knapsack bound's kernel
 	$(PY) -m solvers.workflow.exact_search  # and the workflow exact search's kernel
 	touch $(STAMP)
 

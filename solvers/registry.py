@@ -55,6 +55,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 # (module, function loading it). A long-lived process that forks solvers loads them once.
 _KERNELS: tuple[tuple[str, str], ...] = (
     ("solvers.lns.tabu", "preload"),
+    ("solvers.bounds.knapsack_bound", "preload"),
     ("solvers.workflow.exact_search", "preload"),
 )
 

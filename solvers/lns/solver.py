@@ -13,30 +13,29 @@ rest of the time.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
-from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
+from solvers.bounds.knapsack_bound import KnapsackDual
+from solvers.bounds.lagrangian import pair_costs
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
 from solvers.lns.greedy_start import greedy_start
+from solvers.lns.knapsack_beside import KnapsackBeside
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
 from solvers.lns.polish import Polisher
 from solvers.lns.repair import shift_repair
 from solvers.lns.rule_choice import RuleChooser
+from solvers.lns.start_bounds import integral_target, start_bounds
 from solvers.lns.steps import Lanes, Step, StepSizes
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.lns.tabu import TabuBursts
 from solvers.registry import get_solver
 from solvers.shared.hints import best_hint
-from solvers.shared.proof import checked_known_bound
 from solvers.shared.timing import timed_solve
 
 __all__ = ["SEPARABLE", "LnsSolver"]
@@ -105,6 +104,8 @@ class _Search:
         self.best: np.ndarray | None = None
         self.best_score = np.inf
         self.target = -np.inf  # the bound the incumbent must meet to be optimal
+        self.bound_method: str | None = None  # how `target` was obtained
+        self.knapsack: KnapsackBeside | None = None  # the bound climbing beside the search
         self.peer_plans_taken = 0
         self.rules = RuleChooser(RULES, self.rng)
         cost = pair_costs(problem)[0]
@@ -132,9 +133,34 @@ class _Search:
         return True
 
     def run(self) -> SolveResult:
-        bound, x_frac, reduced = self._bounds()
-        self.target = _integral_target(self.problem, bound)
+        bounds = start_bounds(self.problem, self.options)
+        self.target, self.bound_method = integral_target(self.problem, bounds.bound), bounds.method
+        x_frac, reduced = bounds.x_frac, bounds.reduced
         self.notes.append(f"bounds after {self.recorder.elapsed():.2f} s")
+        # Each task's least reduced cost under the capacity prices: the knapsack bound
+        # starts at least as high as the capacity-row dual.
+        start = np.nan_to_num(reduced.min(axis=0).astype(np.float64), posinf=0.0)
+        self.knapsack = KnapsackBeside(self.problem, start, self.options.time_limit_s, self._raise)
+        try:
+            return self._run(x_frac, reduced)
+        finally:
+            self._end_knapsack()
+
+    def _end_knapsack(self) -> None:
+        """Stop the knapsack climb (its best bound so far counts) and note it, once."""
+        if self.knapsack is not None:
+            self.knapsack.stop()
+            self.notes.append(self.knapsack.note())
+            self.knapsack = None
+
+    def _raise(self, dual: KnapsackDual) -> None:
+        """A better bound from the knapsack thread: the incumbent may now be optimal."""
+        target = integral_target(self.problem, dual.bound)
+        if target > self.target:
+            self.target, self.bound_method = target, dual.method
+
+    def _run(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> SolveResult:
+        bound = self.target
         self._incumbent(x_frac, reduced)
         self.notes.append(f"starting plan after {self.recorder.elapsed():.2f} s")
         if self.best is None:
@@ -274,6 +300,7 @@ class _Search:
         return proved, took < limit_s / 3
 
     def _result(self) -> SolveResult:
+        self._end_knapsack()  # first: a bound it has by now may prove the incumbent
         done = self.best_score <= self.target + 1e-9
         return SolveResult(
             solver="lns",
@@ -281,30 +308,10 @@ class _Search:
             stop_reason=StopReason.OPTIMAL_PROVEN if done else StopReason.TIME_LIMIT,
             assignment=self.best,
             bound=None if not np.isfinite(self.target) else self.target,
+            bound_method=self.bound_method if np.isfinite(self.target) else None,
             objective=self.best_score,
             notes=self.notes,
         )
-
-    def _bounds(self) -> tuple[float, np.ndarray | None, np.ndarray | None]:
-        """Best of known, LP and Lagrangian bounds; the LP point and reduced costs."""
-        problem, budget = self.problem, self.options.time_limit_s
-        known = checked_known_bound(problem, self.options.known_bound, self.options.hints)
-        bound = known if known is not None else -np.inf
-        x_frac = None
-        if int(problem.eligible.sum()) <= LP_MAX_PAIRS:
-            if mp.parent_process() is not None:
-                # A forked solver process inherits HiGHS's global thread scheduler from
-                # its parent; asking for another thread count then fails ("Not Set").
-                # Alone in this process, a reset is safe.
-                highspy.Highs.resetGlobalScheduler(True)
-            lp_value, x_frac = lp_relaxation(
-                problem, 0.3 * budget, self.options.workers, vertex=True
-            )
-            if lp_value is not None:
-                bound = max(bound, lp_value)
-        dual = lagrangian_dual(problem, min(0.1 * budget, 2.0), 500)
-        bound = max(bound, dual.bound)
-        return bound, x_frac, dual.reduced_costs(problem)
 
     def _incumbent(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> None:
         """Offer the hints and the other solvers' plans so far (else the greedy plan),
@@ -364,6 +371,8 @@ class _Search:
     def _whole_model_fallback(self, bound: float) -> SolveResult:
         """No feasible starting plan, so no neighbourhood to cut: hand the whole request
         to CP-SAT (another engine, reached through the registry) for the time left."""
+        self._end_knapsack()
+        bound = max(bound, self.target)
         options = SolveOptions(
             time_limit_s=max(0.1, self.left()),
             seed=self.options.seed,
@@ -380,16 +389,3 @@ class _Search:
         if result.bound is None and np.isfinite(bound):
             result.bound = bound
         return result
-
-
-def _integral_target(problem: CompiledProblem, bound: float) -> float:
-    """Round the bound up when every plan's score is an integer (GAP costs)."""
-    if not np.isfinite(bound):
-        return bound
-    cost, left_out = pair_costs(problem)
-    values = cost[np.isfinite(cost)]
-    if left_out is not None:
-        values = np.r_[values, left_out]
-    if values.size and np.all(np.abs(values - np.round(values)) < 1e-9):
-        return float(np.ceil(bound - 1e-6))
-    return bound
