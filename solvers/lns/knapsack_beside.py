@@ -23,7 +23,7 @@ from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual, skip_reas
 __all__ = ["KnapsackBeside"]
 
 #: Share of the time limit the climb may take, and at most this many seconds: its
-#: steps share the lanes' cores (d20100: about 0.15-0.5 s to converge, d40400 ~2 s).
+#: steps share the lanes' cores (d20100, d20200: about 0.15-0.7 s to converge).
 SHARE = 0.15
 MAX_S = 3.0
 #: Time limits below which it is not started (a short run has no core to spare).
