@@ -28,6 +28,9 @@ from solvers.shared.subgradient import TargetFollowing, subgradient_ascent
 
 __all__ = ["KnapsackDual", "knapsack_dual", "preload", "skip_reason"]
 
+#: Evaluations over which a rise of the bound by under a millionth ends the climb
+#: (d20200: 12,229.60 after 200 steps, 12,229.62 after 500; d20100 6,175.97, 6,176.05).
+PLATEAU = 50
 #: Capacity units of a scaled knapsack (fractional usage, or tables too large) at most.
 MAX_UNITS = 4_000
 #: Dynamic-programming cells (eligible tasks x capacity units, summed over agents) per
@@ -87,11 +90,16 @@ def knapsack_dual(
     n = problem.n_tasks
     cover = np.zeros(n, dtype=np.int64)
 
+    best: list[float] = []  # the best value after each evaluation
+
     def relaxed(mu: np.ndarray) -> tuple[float, np.ndarray] | None:
         if stop is not None and stop():
             return None
+        if len(best) > PLATEAU and best[-1] - best[-PLATEAU] <= 1e-6 * max(1.0, abs(best[-1])):
+            return None  # converged: its core is worth more to whoever runs beside
         u = np.ascontiguousarray(mu[:, 0])
         value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover)
+        best.append(max(value, best[-1]) if best else value)
         return value, (1 - cover).astype(np.float64)[:, None]
 
     if start is None:
