@@ -31,13 +31,16 @@ __all__ = ["KnapsackDual", "knapsack_dual", "preload", "skip_reason"]
 #: Evaluations over which a rise of the bound by under a millionth ends the climb
 #: (d20200: 12,229.60 after 200 steps, 12,229.62 after 500; d20100 6,175.97, 6,176.05).
 PLATEAU = 50
+#: Steps a climb takes to pay, about (200-300 to converge on the classic GAPs): when one
+#: step costs more than the budget over this, the climb ends after its first steps
+#: (d801600: 75 ms a step, where the LP is already within 0.001 % of best-known).
+STEPS_TO_PAY = 100
 #: Capacity units of a scaled knapsack (fractional usage, or tables too large) at most.
 MAX_UNITS = 4_000
-#: Dynamic-programming cells (eligible tasks x capacity units, summed over agents) per
-#: evaluation at most; usage is scaled down to fit (about 1 ms per million cells). Beyond
-#: this the climb's steps cost the LNS's lanes real time for little: d40400 (6.4M cells)
-#: took 2.2-2.6 s to 0.032 % below best-known, where the LP is at 0.035 %.
-MAX_CELLS = 2_000_000
+#: Cells of the traceback table (tasks x capacity units, one byte each) at most; usage is
+#: scaled down to fit. The work per step is far smaller (only tasks with a positive
+#: profit enter a table) and the climb's deadline and plateau bound it.
+MAX_CELLS = 50_000_000
 #: Scaled-down knapsacks lose up to one unit per packed task; with n / m tasks per
 #: packing, beyond this share of the smallest capacity the bound says too little (d40400
 #: scaled to 250 units, 10 tasks per agent: 1.4 % below best-known, the LP 0.035 %).
@@ -62,8 +65,8 @@ def skip_reason(problem: CompiledProblem) -> str | None:
         return "no resource: the agents' knapsacks do not bind"
     if _units(problem) is None:
         return (
-            f"the knapsacks would need more than {MAX_CELLS:,} cells per evaluation, and "
-            "scaled down to fit they would round too coarsely"
+            f"the knapsack tables would need more than {MAX_CELLS:,} cells, and scaled "
+            "down to fit they would round too coarsely"
         )
     return None
 
@@ -89,16 +92,24 @@ def knapsack_dual(
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     n = problem.n_tasks
     cover = np.zeros(n, dtype=np.int64)
+    keep = np.empty((n, int(cap.max(initial=0)) + 1), dtype=np.bool_)
 
     best: list[float] = []  # the best value after each evaluation
+    clock = [0.0]  # when the first evaluation ended (it loads the kernel)
+    budget = deadline - began
 
     def relaxed(mu: np.ndarray) -> tuple[float, np.ndarray] | None:
         if stop is not None and stop():
             return None
-        if len(best) > PLATEAU and best[-1] - best[-PLATEAU] <= 1e-6 * max(1.0, abs(best[-1])):
+        tolerance = 1e-6 * max(1.0, abs(best[-1])) if best else 0.0
+        if len(best) > PLATEAU and best[-1] - best[-PLATEAU] <= tolerance:
             return None  # converged: its core is worth more to whoever runs beside
+        if len(best) == 3 and (time.perf_counter() - clock[0]) * STEPS_TO_PAY / 2 > budget:
+            return None  # each step too dear (timed after the first, which loads the kernel)
+        if len(best) == 1:
+            clock[0] = time.perf_counter()
         u = np.ascontiguousarray(mu[:, 0])
-        value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover)
+        value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover, keep)
         best.append(max(value, best[-1]) if best else value)
         return value, (1 - cover).astype(np.float64)[:, None]
 
@@ -120,9 +131,9 @@ def knapsack_dual(
     seconds = time.perf_counter() - began
     method = (
         f"Lagrangian dual of the assignment rows (a 0/1 knapsack per agent, "
-        f"{ascent.iterations} steps, {seconds:.2f} s)"
+        f"{len(best)} steps, {seconds:.2f} s)"
     )
-    return KnapsackDual(bound, ascent.multipliers[:, 0], ascent.iterations, method)
+    return KnapsackDual(bound, ascent.multipliers[:, 0], len(best), method)
 
 
 def _units(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
@@ -145,13 +156,13 @@ def _units(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if (a[binding] < 0).any() or (cap[binding] < 0).any():
         return None  # a negative usage would need rounding up: not worth it
-    tasks = eligible.sum(axis=1)[binding].astype(np.float64)
     integral = bool(np.all(a[binding] == np.round(a[binding])))
-    if integral and float((tasks * cap[binding]).sum()) <= MAX_CELLS:
+    room = min(float(MAX_UNITS), MAX_CELLS / problem.n_tasks - 1)  # units a table may have
+    if integral and float(cap[binding].max()) <= room:
         # integer usage within the table size: counted as is
         weight, units = np.round(a), np.round(cap)
     else:  # every capacity scaled to as many units as the tables allow
-        target = min(float(MAX_UNITS), MAX_CELLS / max(float(tasks.sum()), 1.0))
+        target = room
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(cap > 0, target / cap, 1.0)
         # Weights rounded down, capacities up: every packing still fits.
@@ -172,7 +183,7 @@ def preload() -> None:
 
     one = np.ones((1, 1))
     knapsacks(one, np.ones((1, 1), dtype=np.int64), np.ones(1, dtype=np.int64), np.full(1, 2.0),
-              np.zeros(1, dtype=np.int64))  # fmt: skip
+              np.zeros(1, dtype=np.int64), np.empty((1, 2), dtype=np.bool_))  # fmt: skip
 
 
 if __name__ == "__main__":  # `python -m solvers.bounds.knapsack_bound`: compile (install)

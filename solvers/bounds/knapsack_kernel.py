@@ -3,7 +3,7 @@ knapsack per agent, solved exactly by dynamic programming over integer capacity 
 
 numba-compiled, the machine code cached on disk (`cache=True`); it releases the GIL
 (`nogil`), so the bound climbs in a thread beside the LNS's lanes. Work per call: the
-sum over agents of (eligible tasks x capacity units).
+sum over agents of (tasks with a positive profit there x capacity units).
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ __all__ = ["knapsacks"]
 
 
 @njit(cache=True, nogil=True)
-def knapsacks(cost, weight, cap, u, cover):
+def knapsacks(cost, weight, cap, u, cover, keep):
     """Sum over agents i of max sum_j (u_j - cost_ij) x_ij subject to sum_j weight_ij
     x_ij <= cap_i, x binary; `cover[j]` (int64[n], overwritten) counts the agents whose
     best packing takes task j. cost float64[m, n] (inf: j may not go to i); weight
     int64[m, n] >= 0; cap int64[m], -1 for an agent without a binding capacity (it takes
-    every task with a positive profit)."""
+    every task with a positive profit); keep: bool[n, max(cap) + 1], scratch space.
+    Only tasks with a positive profit enter an agent's table, so a call costs far less
+    than (tasks x capacity) once the multipliers are near their best."""
     m, n = cost.shape
     for j in range(n):
         cover[j] = 0
@@ -28,7 +30,6 @@ def knapsacks(cost, weight, cap, u, cover):
     for i in range(m):
         top = max(top, cap[i])
     best = np.empty(top + 1)
-    keep = np.zeros((n, top + 1), dtype=np.bool_)
     items = np.empty(n, dtype=np.int64)
     total = 0.0
     for i in range(m):
