@@ -55,6 +55,10 @@ class KnapsackDual:
     multipliers: np.ndarray
     iterations: int
     method: str
+    #: float64[m, n]: how much the bound rises when task j is forced onto agent i (inf
+    #: where it may not go); bound + penalty bounds every plan with that pair. None when
+    #: not asked for or the climb was stopped.
+    penalties: np.ndarray | None = None
 
 
 def skip_reason(problem: CompiledProblem) -> str | None:
@@ -77,11 +81,13 @@ def knapsack_dual(
     start: np.ndarray | None = None,
     iterations: int = 2_000,
     stop: Callable[[], bool] | None = None,
+    penalties: bool = False,
 ) -> KnapsackDual | None:
     """Subgradient ascent on the task multipliers from `start` (float[n], e.g. each
     task's least reduced cost under capacity prices) until `deadline` (perf_counter) or
-    `stop()`; None when the bound does not apply or no evaluation finished in time."""
-    from solvers.bounds.knapsack_kernel import knapsacks
+    `stop()`; None when the bound does not apply or no evaluation finished in time.
+    With `penalties`, also each pair's forced-assignment penalty at the best multipliers."""
+    from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
 
     units = _units(problem)
     if units is None or problem.allow_unassigned:
@@ -133,7 +139,12 @@ def knapsack_dual(
         f"Lagrangian dual of the assignment rows (a 0/1 knapsack per agent, "
         f"{len(best)} steps, {seconds:.2f} s)"
     )
-    return KnapsackDual(bound, ascent.multipliers[:, 0], len(best), method)
+    u = np.ascontiguousarray(ascent.multipliers[:, 0])
+    table = None
+    if penalties and not (stop is not None and stop()):
+        table = np.empty(cost.shape)
+        forced_penalties(cost, weight, cap, u, table)
+    return KnapsackDual(bound, u, len(best), method, table)
 
 
 def _units(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
@@ -179,11 +190,12 @@ def _units(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
 
 def preload() -> None:
     """Load the kernel (from numba's cache; compiled on the first use after an install)."""
-    from solvers.bounds.knapsack_kernel import knapsacks
+    from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
 
     one = np.ones((1, 1))
-    knapsacks(one, np.ones((1, 1), dtype=np.int64), np.ones(1, dtype=np.int64), np.full(1, 2.0),
-              np.zeros(1, dtype=np.int64), np.empty((1, 2), dtype=np.bool_))  # fmt: skip
+    weight, cap, u = np.ones((1, 1), dtype=np.int64), np.ones(1, dtype=np.int64), np.full(1, 2.0)
+    knapsacks(one, weight, cap, u, np.zeros(1, dtype=np.int64), np.empty((1, 2), dtype=np.bool_))
+    forced_penalties(one, weight, cap, u, np.empty((1, 1)))
 
 
 if __name__ == "__main__":  # `python -m solvers.bounds.knapsack_bound`: compile (install)

@@ -46,6 +46,7 @@ class KnapsackBeside:
             self.skipped = f"time limit under {MIN_LIMIT_S:g} s"
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._taken = False  # the penalties were handed out
         if self.skipped is None:
             budget = min(SHARE * limit_s, MAX_S)
             self._thread = threading.Thread(
@@ -65,7 +66,11 @@ class KnapsackBeside:
     ) -> None:
         try:
             dual = knapsack_dual(
-                problem, time.perf_counter() + budget_s, start, stop=self._stop.is_set
+                problem,
+                time.perf_counter() + budget_s,
+                start,
+                stop=self._stop.is_set,
+                penalties=True,
             )
         except Exception as exc:  # no numba or no compiler here: the LNS keeps its bounds
             self.skipped = f"{type(exc).__name__}: {exc}"
@@ -73,6 +78,19 @@ class KnapsackBeside:
         if dual is not None:
             self.result = dual
             on_bound(dual)
+
+    def take_penalties(self) -> np.ndarray | None:
+        """The forced-pair penalties (each task's agents ranked by how much the bound rises
+        when the task goes there), once: None before they exist and after."""
+        if self.result is None or self.result.penalties is None or self._taken:
+            return None
+        self._taken = True
+        return self.result.penalties
+
+    def wait(self, timeout_s: float) -> None:
+        """Wait for the climb to end, `timeout_s` at most."""
+        if self._thread is not None and timeout_s > 0:
+            self._thread.join(timeout=timeout_s)
 
     def stop(self, wait_s: float = 0.1) -> None:
         """End the climb (its best bound so far still counts) and wait for it a little."""

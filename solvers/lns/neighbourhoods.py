@@ -34,12 +34,19 @@ class NeighbourhoodPicker:
     ):
         self.problem = problem
         self.rng = rng
-        self.reduced = reduced  # float32[m, n], inf where ineligible
         self.x_frac = x_frac  # float32[m, n] or None
+        self.reprice(reduced)
+
+    def reprice(self, reduced: np.ndarray | None) -> None:
+        """Rank each task's agents by `reduced` (float[m, n], inf where ineligible; None:
+        by cost): the capacity dual's reduced costs at first, the knapsack bound's
+        forced-pair penalties once they exist."""
+        problem = self.problem
+        self.reduced = reduced
         self.preferred = None if reduced is None else reduced.argmin(axis=0)
         price = reduced if reduced is not None else np.where(problem.eligible, problem.cost, np.inf)
         width = min(CANDIDATES, problem.n_agents)
-        # Each task's cheapest agents, computed once: the moves a task step may make.
+        # Each task's cheapest agents: the moves a task step may make.
         self.candidates = np.argsort(price, axis=0, kind="stable")[:width].astype(np.int64)
         self.price = price
 

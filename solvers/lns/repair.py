@@ -1,4 +1,5 @@
-"""Cheap repair of a rounded LP / Lagrangian plan: shift tasks off overloaded agents.
+"""Cheap repair of a rounded LP / Lagrangian plan: shift tasks off overloaded agents (and
+the agent sets of the LNS's exact repair when shifting is not enough).
 
 Each move takes the task whose reduced cost rises least per unit of capacity freed
 to the cheapest agent (by reduced cost) that still has room in every dimension.
@@ -10,7 +11,7 @@ import numpy as np
 
 from models import CompiledProblem
 
-__all__ = ["shift_repair"]
+__all__ = ["overload_neighbourhood", "shift_repair"]
 
 
 def shift_repair(
@@ -81,3 +82,17 @@ def _cheapest_move(
     freed = np.maximum(use[source].max(axis=1), 1e-9)
     pick = int(np.argmin(np.where(np.isfinite(rise), rise / freed, np.inf)))
     return int(tasks[pick]), int(target[pick])
+
+
+def overload_neighbourhood(
+    problem: CompiledProblem, agent_usage: np.ndarray, attempt: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Agents for the LNS's exact repair of a rounded plan: one overloaded agent (in turn)
+    and the least-loaded others; grows every 8 tries."""
+    capacity = np.maximum(problem.capacity.astype(np.float64), 1e-12)
+    load = (agent_usage / capacity).max(axis=1)
+    over = np.flatnonzero(load > 1 + 1e-9)
+    size = min(problem.n_agents, 4 + attempt // 8)
+    first = over[attempt % len(over)] if len(over) else int(rng.integers(len(load)))
+    slack = np.argsort(load + rng.random(len(load)) * 0.2)
+    return np.unique(np.r_[first, slack[: size - 1]])

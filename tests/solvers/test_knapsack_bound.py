@@ -17,6 +17,7 @@ from solvers.bounds.knapsack_bound import knapsack_dual, skip_reason
 from solvers.bounds.knapsack_kernel import knapsacks
 from solvers.bounds.solver import lp_relaxation
 from solvers.lns.knapsack_beside import KnapsackBeside
+from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.registry import get_solver
 
 
@@ -135,3 +136,34 @@ def test_the_lns_proves_optimality_with_it_where_the_lp_cannot() -> None:
     assert result.bound == 740
     assert result.bound_method is not None and "knapsack" in result.bound_method
     assert any(n.startswith("knapsack bound 739") for n in result.notes)
+
+
+@pytest.mark.parametrize("kind", ["C", "D", "E"])
+def test_forced_pair_penalties_bound_every_plan_with_that_pair(kind: str) -> None:
+    compiled = compile_gap(generate_gap(kind, 3, 7, seed=1))
+    dual = knapsack_dual(compiled, time.perf_counter() + 2.0, penalties=True)
+    assert dual is not None and dual.penalties is not None
+    best = np.full((3, 7), np.inf)  # the cheapest feasible plan with task j on agent i
+    for combo in itertools.product(range(3), repeat=7):
+        ev = evaluate_plan(compiled, np.array(combo))
+        if ev.feasible:
+            for j, i in enumerate(combo):
+                best[i, j] = min(best[i, j], ev.score)
+    assert np.all(dual.penalties >= -1e-9)
+    assert np.all(dual.bound + dual.penalties <= best + 1e-6)
+    # Not trivially zero: some pairs are dearer than others.
+    finite = dual.penalties[np.isfinite(dual.penalties)]
+    assert (finite > 1e-6).any()
+
+
+def test_a_repriced_picker_ranks_each_tasks_agents_by_the_penalties() -> None:
+    compiled = compile_gap(generate_gap("E", 5, 40, seed=3))
+    rng = np.random.default_rng(0)
+    picker = NeighbourhoodPicker(compiled, rng, None, None)
+    by_cost = picker.candidates.copy()
+    dual = knapsack_dual(compiled, time.perf_counter() + 2.0, penalties=True)
+    assert dual is not None and dual.penalties is not None
+    picker.reprice(dual.penalties)
+    assert picker.preferred is not None
+    assert np.array_equal(picker.preferred, dual.penalties.argmin(axis=0))
+    assert not np.array_equal(picker.candidates, by_cost)
