@@ -41,15 +41,11 @@ class KnapsackBeside:
     """Starts the climb if it applies; `result` holds the bound once it is done."""
 
     def __init__(
-        self,
-        problem: CompiledProblem,
-        start: np.ndarray | None,
-        limit_s: float,
-        on_bound: Callable[[KnapsackDual], None],
+        self, problem: CompiledProblem, limit_s: float, on_bound: Callable[[KnapsackDual], None]
     ):
         self.result: KnapsackDual | None = None
-        self.skipped = skip_reason(problem)
-        if self.skipped is None and limit_s < MIN_LIMIT_S:
+        self.skipped: str | None = None
+        if limit_s < MIN_LIMIT_S:
             self.skipped = f"time limit under {MIN_LIMIT_S:g} s"
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -59,33 +55,32 @@ class KnapsackBeside:
             budget = min(SHARE * limit_s, MAX_S)
             self._thread = threading.Thread(
                 target=self._climb,
-                args=(problem, start, budget, on_bound),
+                args=(problem, budget, on_bound),
                 name="knapsack-bound",
                 daemon=True,
             )
             self._thread.start()
 
     def _climb(
-        self,
-        problem: CompiledProblem,
-        start: np.ndarray | None,
-        budget_s: float,
-        on_bound: Callable[[KnapsackDual], None],
+        self, problem: CompiledProblem, budget_s: float, on_bound: Callable[[KnapsackDual], None]
     ) -> None:
+        """In the thread: whether the bound applies is decided here too (its unit tables
+        read every pair), so the caller's thread goes on at once."""
         try:
             dual = knapsack_dual(
                 problem,
                 time.perf_counter() + budget_s,
-                start,
                 stop=self._stop.is_set,
                 penalties=self.ranks,
             )
         except Exception as exc:  # no numba or no compiler here: the LNS keeps its bounds
             self.skipped = f"{type(exc).__name__}: {exc}"
             return
-        if dual is not None:
-            self.result = dual
-            on_bound(dual)
+        if dual is None:
+            self.skipped = skip_reason(problem) or "no evaluation finished in its budget"
+            return
+        self.result = dual
+        on_bound(dual)
 
     def take_penalties(self) -> np.ndarray | None:
         """The forced-pair penalties (each task's agents ranked by how much the bound rises

@@ -138,7 +138,7 @@ class _Search:
 
     def run(self) -> SolveResult:
         # The knapsack bound climbs from the start, its kernel loading while the LP runs.
-        self.knapsack = KnapsackBeside(self.problem, None, self.options.time_limit_s, self._raise)
+        self.knapsack = KnapsackBeside(self.problem, self.options.time_limit_s, self._raise)
         try:
             bounds = start_bounds(self.problem, self.options)
             target = integral_target(self.problem, bounds.bound)
@@ -173,11 +173,10 @@ class _Search:
             self.target, self.bound_method = target, dual.method
 
     def _run(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> SolveResult:
-        bound = self.target
         self._incumbent(x_frac, reduced)
         self.notes.append(f"starting plan after {self.recorder.elapsed():.2f} s")
         if self.best is None:
-            return self._whole_model_fallback(bound)
+            return self._whole_model_fallback()
         self._polish()
         picker = NeighbourhoodPicker(self.problem, self.rng, reduced, x_frac)
         sizes = StepSizes.initial(self.problem)
@@ -374,11 +373,11 @@ class _Search:
                 plan = sub.merge(plan, out.assignment)
         return None
 
-    def _whole_model_fallback(self, bound: float) -> SolveResult:
+    def _whole_model_fallback(self) -> SolveResult:
         """No feasible starting plan, so no neighbourhood to cut: hand the whole request
         to CP-SAT (another engine, reached through the registry) for the time left."""
         self._end_knapsack()
-        bound = max(bound, self.target)
+        bound = self.target
         options = SolveOptions(
             time_limit_s=max(0.1, self.left()),
             seed=self.options.seed,

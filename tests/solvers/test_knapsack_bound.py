@@ -113,7 +113,7 @@ def test_skip_reasons_name_what_does_not_fit() -> None:
 def test_a_stopped_climb_ends_at_once_with_its_best_bound() -> None:
     compiled = compile_gap(generate_gap("D", 20, 200, seed=3))
     got = []
-    beside = KnapsackBeside(compiled, None, 1000.0, got.append)  # a 3 s budget
+    beside = KnapsackBeside(compiled, 1000.0, got.append)  # a 3 s budget
     time.sleep(0.5)
     began = time.perf_counter()
     beside.stop(wait_s=2.0)
