@@ -26,7 +26,7 @@ from models import CompiledProblem
 from solvers.bounds.lagrangian import pair_costs
 from solvers.shared.subgradient import TargetFollowing, subgradient_ascent
 
-__all__ = ["KnapsackDual", "knapsack_dual", "preload", "skip_reason"]
+__all__ = ["KnapsackDual", "knapsack_dual", "preload", "skip_reason", "units_for"]
 
 #: Evaluations over which a rise of the bound by under a millionth ends the climb
 #: (d20200: 12,229.60 after 200 steps, 12,229.62 after 500; d20100 6,175.97, 6,176.05).
@@ -67,7 +67,7 @@ def skip_reason(problem: CompiledProblem) -> str | None:
         return "tasks may stay unassigned: the knapsack bound relaxes 'each task once'"
     if problem.n_dims == 0:
         return "no resource: the agents' knapsacks do not bind"
-    if _units(problem) is None:
+    if units_for(problem) is None:
         return (
             f"the knapsack tables would need more than {MAX_CELLS:,} cells, and scaled "
             "down to fit they would round too coarsely"
@@ -89,7 +89,7 @@ def knapsack_dual(
     With `penalties`, also each pair's forced-assignment penalty at the best multipliers."""
     from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
 
-    units = _units(problem)
+    units = units_for(problem)
     if units is None or problem.allow_unassigned:
         return None
     weight, cap = units
@@ -147,7 +147,7 @@ def knapsack_dual(
     return KnapsackDual(bound, u, len(best), method, table)
 
 
-def _units(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
+def units_for(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
     """(weight int64[m, n], capacity int64[m], -1 where no capacity binds) in integer
     units of each agent's tightest resource, or None when the tables would be too large
     or too coarse."""

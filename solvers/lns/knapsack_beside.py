@@ -7,8 +7,11 @@ below best-known). Its kernel loads from numba's cache (about a second in a fres
 process) and releases the GIL, so the LP runs meanwhile: `on_bound` gets the bound once
 the climb ends (the LNS raises its target, which may prove its incumbent optimal), and
 `take_penalties` hands out, once, the forced-pair penalties at the best multipliers,
-which rank each task's agents for the LNS's starts and cuts. `stop` ends the climb
-early, with the best bound so far.
+which rank each task's agents for the LNS's starts and cuts. With the penalties, the
+thread then searches exactly over the same relaxation (`knapsack_search`) below the
+LNS's incumbent: each level it finishes raises the bound, and a plan it finds waits in
+`take_plan` (e20100, e10100, c40400: proven optimal within about a second). `stop`
+ends the climb or the search early, with the best bound so far.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from models import CompiledProblem
+from models import CompiledProblem, evaluate_plan
 from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual, skip_reason
+from solvers.bounds.knapsack_search import SearchOutcome, search_levels
 
 __all__ = ["KnapsackBeside"]
 
@@ -41,10 +45,18 @@ class KnapsackBeside:
     """Starts the climb if it applies; `result` holds the bound once it is done."""
 
     def __init__(
-        self, problem: CompiledProblem, limit_s: float, on_bound: Callable[[KnapsackDual], None]
+        self,
+        problem: CompiledProblem,
+        limit_s: float,
+        on_bound: Callable[[float, str], None],
+        incumbent: Callable[[], float] = lambda: np.inf,
     ):
+        self.problem, self.incumbent = problem, incumbent
         self.result: KnapsackDual | None = None
+        self.search: SearchOutcome | None = None
         self.skipped: str | None = None
+        self._found: tuple[float, np.ndarray] | None = None  # the search's best plan
+        self._lock = threading.Lock()
         if limit_s < MIN_LIMIT_S:
             self.skipped = f"time limit under {MIN_LIMIT_S:g} s"
         self._thread: threading.Thread | None = None
@@ -62,7 +74,7 @@ class KnapsackBeside:
             self._thread.start()
 
     def _climb(
-        self, problem: CompiledProblem, budget_s: float, on_bound: Callable[[KnapsackDual], None]
+        self, problem: CompiledProblem, budget_s: float, on_bound: Callable[[float, str], None]
     ) -> None:
         """In the thread: whether the bound applies is decided here too (its unit tables
         read every pair), so the caller's thread goes on at once."""
@@ -80,7 +92,32 @@ class KnapsackBeside:
             self.skipped = skip_reason(problem) or "no evaluation finished in its budget"
             return
         self.result = dual
-        on_bound(dual)
+        on_bound(dual.bound, dual.method)
+        if dual.penalties is not None:
+            self.search = search_levels(
+                problem,
+                dual,
+                self.incumbent,
+                self._offer,
+                lambda outcome: on_bound(outcome.bound, outcome.method()),
+                self._stop.is_set,
+            )
+
+    def _offer(self, plan: np.ndarray) -> float | None:
+        """A leaf of the search: its score when it is a plan of the whole problem."""
+        ev = evaluate_plan(self.problem, plan)
+        if not ev.feasible:
+            return None
+        with self._lock:
+            if self._found is None or ev.score < self._found[0]:
+                self._found = (ev.score, plan)
+        return ev.score
+
+    def take_plan(self) -> np.ndarray | None:
+        """The best plan the search found since the last call, if any."""
+        with self._lock:
+            found, self._found = self._found, None
+        return None if found is None else found[1]
 
     def take_penalties(self) -> np.ndarray | None:
         """The forced-pair penalties (each task's agents ranked by how much the bound rises
@@ -103,6 +140,8 @@ class KnapsackBeside:
             self._thread.join(timeout=max(0.0, wait_s))
 
     def note(self) -> str:
+        if self.search is not None:
+            return f"knapsack bound {self.search.bound:.6g}: {self.search.method()}"
         if self.result is not None:
             return f"knapsack bound {self.result.bound:.6g}: {self.result.method}"
         if self.skipped is not None:

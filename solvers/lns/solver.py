@@ -20,7 +20,6 @@ import numpy as np
 
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
-from solvers.bounds.knapsack_bound import KnapsackDual
 from solvers.bounds.lagrangian import pair_costs
 from solvers.cpsat.model import formulate
 from solvers.cpsat.run import RunOutcome, run_model, scale_objective
@@ -138,7 +137,9 @@ class _Search:
 
     def run(self) -> SolveResult:
         # The knapsack bound climbs from the start, its kernel loading while the LP runs.
-        self.knapsack = KnapsackBeside(self.problem, self.options.time_limit_s, self._raise)
+        self.knapsack = KnapsackBeside(
+            self.problem, self.options.time_limit_s, self._raise, lambda: self.best_score
+        )
         try:
             bounds = start_bounds(self.problem, self.options)
             target = integral_target(self.problem, bounds.bound)
@@ -166,11 +167,11 @@ class _Search:
             self.notes.append(self.knapsack.note())
             self.knapsack = None
 
-    def _raise(self, dual: KnapsackDual) -> None:
+    def _raise(self, bound: float, method: str) -> None:
         """A better bound from the knapsack thread: the incumbent may now be optimal."""
-        target = integral_target(self.problem, dual.bound)
+        target = integral_target(self.problem, bound)
         if target > self.target:
-            self.target, self.bound_method = target, dual.method
+            self.target, self.bound_method = target, method
 
     def _run(self, x_frac: np.ndarray | None, reduced: np.ndarray | None) -> SolveResult:
         self._incumbent(x_frac, reduced)
@@ -231,7 +232,10 @@ class _Search:
             self.polisher.last_score = self.best_score  # the next descent waits for better
 
     def _take_peer_plans(self) -> None:
-        """Cut the next neighbourhoods around a better plan another solver found."""
+        """Cut the next cuts around a better plan of the knapsack search or another solver."""
+        found = self.knapsack.take_plan() if self.knapsack else None
+        if found is not None:
+            self.offer(found)
         plan = best_hint(self.problem, self.options.new_peer_plans())
         if plan is not None and self.offer(plan, report=False):
             self.peer_plans_taken += 1
