@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["forced_penalties", "knapsacks"]
+__all__ = ["forced_penalties", "knapsacks", "task_forced"]
 
 
 @njit(cache=True, nogil=True)
@@ -149,3 +149,40 @@ def forced_penalties(cost, weight, cap, u, out):
                 out[i, j] = removed + without[i, j] - with_[i, j]
             else:
                 out[i, j] = np.inf
+
+
+@njit(cache=True, nogil=True)
+def task_forced(cost, weight, cap, u, j, without, with_):
+    """For one task j: `without[i]` (float64[m]), agent i's best packing with j left out;
+    `with_[i]`, its best packing holding j (-inf where j may not go to i or cannot fit).
+    With j forced onto agent i (and off the others), L(u) = sum(u) - (sum(without) -
+    without[i] + with_[i]): the branch and bound's child bounds at its node's multipliers,
+    for about the work of one `knapsacks` call. Same arguments as `knapsacks`."""
+    m, n = cost.shape
+    top = 0
+    for i in range(m):
+        top = max(top, cap[i])
+    best = np.empty(top + 1)
+    for i in range(m):
+        fits = np.isfinite(cost[i, j]) and (cap[i] < 0 or weight[i, j] <= cap[i])
+        if cap[i] < 0:
+            total = 0.0
+            for k in range(n):
+                if k != j and u[k] - cost[i, k] > 0.0:
+                    total += u[k] - cost[i, k]
+            without[i] = total
+            with_[i] = total + u[j] - cost[i, j] if fits else -np.inf
+            continue
+        size = cap[i]
+        best[: size + 1] = 0.0
+        for k in range(n):
+            profit = u[k] - cost[i, k]
+            w = weight[i, k]
+            if k == j or profit <= 0.0 or w > size:
+                continue
+            for c in range(size, w - 1, -1):
+                value = best[c - w] + profit
+                if value > best[c]:
+                    best[c] = value
+        without[i] = best[size]
+        with_[i] = u[j] - cost[i, j] + best[size - weight[i, j]] if fits else -np.inf

@@ -43,6 +43,13 @@ __all__ = ["SearchOutcome", "integral_scores", "search_levels"]
 NODE_STEPS = 10
 #: Steps without a better node bound before the step length halves.
 STALL_STEPS = 3
+#: How the levels' times are foreseen (see `_give_up_at`).
+FIRST_LEVEL_SHARE = 0.3
+FIRST_GROWTH = 4.0
+MIN_GROWTH = 2.0
+GIVE_UP_FACTOR = 2.0
+#: Expected seconds of a level at least (a few ms is no basis to give up on).
+MIN_LEVEL_S = 0.2
 #: Slack on float sums of integer costs.
 _TOL = 1e-6
 
@@ -57,6 +64,7 @@ class SearchOutcome:
     nodes: int
     levels: int
     seconds: float
+    gave_up: str | None = None  # why it stopped before a proof, when not told to
 
     def method(self) -> str:
         return (
@@ -81,28 +89,38 @@ def search_levels(
     offer: Callable[[np.ndarray], float | None],
     on_bound: Callable[[SearchOutcome], None],
     stop: Callable[[], bool],
+    deadline: float = np.inf,
 ) -> SearchOutcome | None:
-    """Deepen the search level by level until a proof, `stop()` or an exhausted node
-    budget; None when it does not apply (scaled-out units, non-integer scores, no
-    penalties). `offer(plan)` checks a leaf's plan and returns its score (None: not a
-    plan); `on_bound` hears each proven rise. `dual` must carry its penalties."""
+    """Deepen the search level by level until a proof, `stop()`, or a level it does not
+    expect to finish by `deadline` (perf_counter; see `_give_up_at`); None when it does
+    not apply (scaled-out units, non-integer scores, no penalties). `offer(plan)` checks
+    a leaf's plan and returns its score (None: not a plan); `on_bound` hears each proven
+    rise. `dual` must carry its penalties."""
     units = units_for(problem)
     if units is None or dual.penalties is None or not integral_scores(problem):
         return None
     search = _Search(problem, dual, units, incumbent, offer, stop)
     lb = float(np.ceil(dual.bound - _TOL))
-    delta = 1.0
     outcome = SearchOutcome(lb, False, 0, 0, 0.0)
+    level_s: list[float] = []
     while not stop():
         known = incumbent()
         if known <= lb + _TOL:
             outcome.proven = True  # the bound has reached the best plan known
             break
-        limit = min(lb + delta, known)
-        finished = search.level(limit)
+        limit = min(lb + 1, known)
+        began = time.perf_counter()
+        give_up = _give_up_at(level_s, began, deadline)
+        if give_up is None:
+            outcome.gave_up = "its next level would not end in time"
+            break
+        finished = search.level(limit, give_up)
+        level_s.append(time.perf_counter() - began)
         outcome.levels += 1
         outcome.nodes, outcome.seconds = search.nodes, time.perf_counter() - search.began
         if not finished:
+            if not stop():
+                outcome.gave_up = "a level ran past twice its expected time"
             break
         # Searched to the end: no plan below the final limit but the ones it offered.
         lb = min(limit, search.limit)
@@ -111,8 +129,25 @@ def search_levels(
         if search.limit < limit or limit >= known:
             outcome.proven = True  # its plan (or the incumbent) is at the bound
             break
-        delta = 1.0
     return outcome
+
+
+def _give_up_at(level_s: list[float], now: float, deadline: float) -> float | None:
+    """When to give up the next level (None: do not start it). Levels grow about
+    geometrically (d20100: 0.2, 0.6, then over 30 s), so the next one is expected to
+    take the last one's time times the last growth (at least `MIN_GROWTH`, or
+    `FIRST_GROWTH` after one level; `MIN_LEVEL_S` at least). A level expected to end
+    past the deadline is not started, one running past `GIVE_UP_FACTOR` times its
+    expected time is given up (its core goes back to whoever runs beside), and the
+    first level may use `FIRST_LEVEL_SHARE` of the time left."""
+    left = deadline - now
+    if not level_s:
+        return now + FIRST_LEVEL_SHARE * left
+    growth = FIRST_GROWTH if len(level_s) == 1 else level_s[-1] / max(level_s[-2], 1e-3)
+    expected = max(level_s[-1] * max(MIN_GROWTH, growth), MIN_LEVEL_S)
+    if expected > left:
+        return None
+    return now + GIVE_UP_FACTOR * expected
 
 
 class _Search:
@@ -136,12 +171,15 @@ class _Search:
         n = problem.n_tasks
         self.cover = np.zeros(n, dtype=np.int64)
         self.keep = np.empty((n, int(self.cap.max(initial=0)) + 1), dtype=np.bool_)
+        self.without = np.empty(problem.n_agents)  # task_forced's outputs
+        self.with_ = np.empty(problem.n_agents)
         self.nodes = 0
         self.limit = np.inf  # plans must score below this (the level's, lowered by plans)
         self.began = time.perf_counter()
 
-    def level(self, limit: float) -> bool:
-        """Search for plans scoring below `limit`; True when searched to the end."""
+    def level(self, limit: float, give_up: float = np.inf) -> bool:
+        """Search for plans scoring below `limit`; True when searched to the end, False
+        when stopped or past `give_up` (perf_counter)."""
         self.limit = limit
         allowed = self.penalties <= limit - 1 - self.dual.bound + _TOL
         c = np.where(allowed, self.cost, np.inf)  # fixed tasks' columns become inf
@@ -155,7 +193,7 @@ class _Search:
         while True:
             if descend:
                 self.nodes += 1
-                if self.stop():
+                if self.stop() or time.perf_counter() > give_up:
                     return False
                 frame = self._node(c, cap, fixed_cost, free, assign, u)
                 if frame is not None:
@@ -196,7 +234,7 @@ class _Search:
         u: np.ndarray,
     ) -> _Frame | None:
         """Bound the node; None when it is cut or a leaf, else its branching frame."""
-        from solvers.bounds.knapsack_kernel import knapsacks
+        from solvers.bounds.knapsack_kernel import knapsacks, task_forced
 
         self.limit = min(self.limit, self.incumbent())
         if not free.any():
@@ -224,15 +262,22 @@ class _Search:
                 break
             u = u + step * (self.limit - value) / norm * g
         # Branch on a task the relaxation leaves uncovered or covers twice (any free
-        # task when it covers each once), the one with the fewest agents left.
+        # task when it covers each once), the one with the fewest agents left; its
+        # children are bounded at once at this node's multipliers (`task_forced`), the
+        # ones that cannot hold a plan below the limit dropped, the rest tried best first.
         candidates = np.flatnonzero(free & (best_cover != 1))
         if candidates.size == 0:
             candidates = np.flatnonzero(free)
         room = np.where(cap < 0, np.iinfo(np.int64).max, cap)
         fits = np.isfinite(c[:, candidates]) & (self.weight[:, candidates] <= room[:, None])
         j = int(candidates[np.argmin(fits.sum(axis=0))])
-        agents = np.flatnonzero(np.isfinite(c[:, j]) & (self.weight[:, j] <= room))
-        agents = agents[np.argsort(c[agents, j], kind="stable")]
+        mu = np.where(free, best_u, 0.0)
+        task_forced(c, self.weight, cap, mu, j, self.without, self.with_)
+        child = fixed_cost + mu.sum() - (self.without.sum() - self.without + self.with_)
+        agents = np.flatnonzero(child <= self.limit - 1 + _TOL)
+        if agents.size == 0:
+            return None
+        agents = agents[np.argsort(child[agents], kind="stable")]
         return _Frame(j, agents, 0, c[:, j].copy(), best_u)
 
 

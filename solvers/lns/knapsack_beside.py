@@ -52,6 +52,7 @@ class KnapsackBeside:
         incumbent: Callable[[], float] = lambda: np.inf,
     ):
         self.problem, self.incumbent = problem, incumbent
+        self.deadline = time.perf_counter() + limit_s  # the search's
         self.result: KnapsackDual | None = None
         self.search: SearchOutcome | None = None
         self.skipped: str | None = None
@@ -101,6 +102,7 @@ class KnapsackBeside:
                 self._offer,
                 lambda outcome: on_bound(outcome.bound, outcome.method()),
                 self._stop.is_set,
+                self.deadline,
             )
 
     def _offer(self, plan: np.ndarray) -> float | None:
@@ -141,7 +143,8 @@ class KnapsackBeside:
 
     def note(self) -> str:
         if self.search is not None:
-            return f"knapsack bound {self.search.bound:.6g}: {self.search.method()}"
+            why = f"; gave up: {self.search.gave_up}" if self.search.gave_up else ""
+            return f"knapsack bound {self.search.bound:.6g}: {self.search.method()}{why}"
         if self.result is not None:
             return f"knapsack bound {self.result.bound:.6g}: {self.result.method}"
         if self.skipped is not None:

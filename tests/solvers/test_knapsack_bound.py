@@ -14,7 +14,7 @@ from models import CompiledProblem, evaluate_plan
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions, SolveStatus
 from solvers.bounds.knapsack_bound import knapsack_dual, skip_reason
-from solvers.bounds.knapsack_kernel import knapsacks
+from solvers.bounds.knapsack_kernel import knapsacks, task_forced
 from solvers.bounds.solver import lp_relaxation
 from solvers.lns.knapsack_beside import KnapsackBeside
 from solvers.lns.neighbourhoods import NeighbourhoodPicker
@@ -58,6 +58,29 @@ def test_each_knapsack_is_solved_exactly(seed: int) -> None:
         assert value == pytest.approx(float((u - cost[i])[taken].sum()), abs=1e-9)
         if cap[i] >= 0:
             assert int(weight[i][taken].sum()) <= cap[i]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_tasks_forced_packings_are_exact(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m, n, j = 3, 9, 4
+    cost = rng.integers(0, 30, size=(m, n)).astype(np.float64)
+    cost[1, j] = np.inf  # task j may not go to agent 1
+    weight = rng.integers(1, 12, size=(m, n)).astype(np.int64)
+    cap = np.array([25, 30, -1], dtype=np.int64)
+    u = rng.uniform(0, 40, size=n)
+    without, with_ = np.empty(m), np.empty(m)
+    task_forced(cost, weight, cap, u, j, without, with_)
+    for i in range(m):
+        profit = np.maximum(np.where(np.isfinite(cost[i]), u - cost[i], 0.0), 0.0)
+        profit[j] = 0.0  # left out
+        limit = int(cap[i]) if cap[i] >= 0 else int(weight[i].sum())
+        assert without[i] == pytest.approx(_brute_knapsack(profit, weight[i], limit))
+        if not np.isfinite(cost[i, j]):
+            assert with_[i] == -np.inf
+            continue
+        rest = _brute_knapsack(profit, weight[i], limit - int(weight[i, j]))
+        assert with_[i] == pytest.approx(u[j] - cost[i, j] + rest)
 
 
 @pytest.mark.parametrize("kind", ["C", "D", "E"])

@@ -15,7 +15,12 @@ from models import CompiledProblem, evaluate_plan
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions, SolveStatus
 from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual
-from solvers.bounds.knapsack_search import SearchOutcome, integral_scores, search_levels
+from solvers.bounds.knapsack_search import (
+    SearchOutcome,
+    _give_up_at,
+    integral_scores,
+    search_levels,
+)
 from solvers.registry import get_solver
 
 
@@ -111,3 +116,23 @@ def test_declines_non_integer_scores() -> None:
     assert integral_scores(compiled) and not integral_scores(fractional)
     run = _Run(fractional)
     assert run.search() is None
+
+
+def test_levels_not_expected_to_end_in_time_are_not_started() -> None:
+    now = 100.0
+    assert _give_up_at([], now, now + 10) == pytest.approx(now + 3.0)  # first: 30 % of 10 s
+    assert _give_up_at([0.1], now, now + 10) == pytest.approx(now + 0.8)  # 4 x 0.1, twice
+    assert _give_up_at([0.01], now, now + 10) == pytest.approx(now + 0.4)  # 0.2 s at least
+    assert _give_up_at([0.2, 0.6], now, now + 10) == pytest.approx(now + 3.6)  # 3 x 0.6, twice
+    assert _give_up_at([1.0, 3.0], now, now + 5) is None  # 9 s expected, 5 s left
+
+
+def test_a_search_that_cannot_end_by_its_deadline_gives_up_and_says_why() -> None:
+    compiled = compile_gap(generate_gap("D", 20, 200, seed=3))
+    dual = _dual(compiled)
+    began = time.perf_counter()
+    outcome = search_levels(
+        compiled, dual, lambda: np.inf, lambda plan: None, lambda o: None, lambda: False, began + 1
+    )
+    assert time.perf_counter() - began < 1.5
+    assert outcome is not None and not outcome.proven and outcome.gave_up is not None
