@@ -98,6 +98,7 @@ def knapsack_dual(
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     n = problem.n_tasks
     cover = np.zeros(n, dtype=np.int64)
+    owner = np.zeros(n, dtype=np.int64)
     keep = np.empty((n, int(cap.max(initial=0)) + 1), dtype=np.bool_)
 
     best: list[float] = []  # the best value after each evaluation
@@ -115,7 +116,7 @@ def knapsack_dual(
         if len(best) == 1:
             clock[0] = time.perf_counter()
         u = np.ascontiguousarray(mu[:, 0])
-        value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover, keep)
+        value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover, owner, keep)
         best.append(max(value, best[-1]) if best else value)
         return value, (1 - cover).astype(np.float64)[:, None]
 
@@ -190,12 +191,14 @@ def units_for(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:
 
 def preload() -> None:
     """Load the kernel (from numba's cache; compiled on the first use after an install)."""
-    from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
+    from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks, task_forced
 
     one = np.ones((1, 1))
     weight, cap, u = np.ones((1, 1), dtype=np.int64), np.ones(1, dtype=np.int64), np.full(1, 2.0)
-    knapsacks(one, weight, cap, u, np.zeros(1, dtype=np.int64), np.empty((1, 2), dtype=np.bool_))
+    index = np.zeros(1, dtype=np.int64)
+    knapsacks(one, weight, cap, u, index, index.copy(), np.empty((1, 2), dtype=np.bool_))
     forced_penalties(one, weight, cap, u, np.empty((1, 1)))
+    task_forced(one, weight, cap, u, 0, np.empty(1), np.empty(1))
 
 
 if __name__ == "__main__":  # `python -m solvers.bounds.knapsack_bound`: compile (install)

@@ -15,10 +15,11 @@ __all__ = ["forced_penalties", "knapsacks", "task_forced"]
 
 
 @njit(cache=True, nogil=True)
-def knapsacks(cost, weight, cap, u, cover, keep):
+def knapsacks(cost, weight, cap, u, cover, owner, keep):
     """Sum over agents i of max sum_j (u_j - cost_ij) x_ij subject to sum_j weight_ij
     x_ij <= cap_i, x binary; `cover[j]` (int64[n], overwritten) counts the agents whose
-    best packing takes task j. cost float64[m, n] (inf: j may not go to i); weight
+    best packing takes task j, `owner[j]` (int64[n], overwritten) is the last of them
+    (-1: none). cost float64[m, n] (inf: j may not go to i); weight
     int64[m, n] >= 0; cap int64[m], -1 for an agent without a binding capacity (it takes
     every task with a positive profit); keep: bool[n, max(cap) + 1], scratch space.
     Only tasks with a positive profit enter an agent's table, so a call costs far less
@@ -26,6 +27,7 @@ def knapsacks(cost, weight, cap, u, cover, keep):
     m, n = cost.shape
     for j in range(n):
         cover[j] = 0
+        owner[j] = -1
     top = 0
     for i in range(m):
         top = max(top, cap[i])
@@ -43,6 +45,7 @@ def knapsacks(cost, weight, cap, u, cover, keep):
                 j = items[t]
                 total += u[j] - cost[i, j]
                 cover[j] += 1
+                owner[j] = i
             continue
         size = cap[i]
         best[: size + 1] = 0.0
@@ -64,6 +67,7 @@ def knapsacks(cost, weight, cap, u, cover, keep):
             if keep[t, c]:
                 j = items[t]
                 cover[j] += 1
+                owner[j] = i
                 c -= weight[i, j]
     return total
 

@@ -4,10 +4,11 @@ deepened level by level on the objective.
 Each node fixes some tasks to agents; its bound is the knapsack Lagrangian of the free
 tasks (`knapsack_kernel.knapsacks`, the agents' residual capacities) climbed for a few
 subgradient steps from its parent's multipliers. A node whose bound shows that no plan
-below the current limit lies under it is cut; a leaf (every task fixed) is a plan, handed
-to `offer` to be checked against the whole problem (the relaxation keeps one resource
-per agent and ignores every other rule, so a leaf may fail that check; the search then
-goes on, which is still exact).
+below the current limit lies under it is cut; a node whose relaxation packs every free
+task exactly once holds a plan scoring exactly its bound (so the best under it), as does
+a leaf (every task fixed). Such plans go to `offer`, checked against the whole problem:
+the relaxation keeps one resource per agent and ignores every other rule, so a plan may
+fail that check; the search then branches on, which is still exact.
 
 The limit is deepened: level k looks only for plans below `lb + delta_k` (delta doubling
 from one unit), starting from the root bound `lb`. At the root every pair whose forced
@@ -170,6 +171,7 @@ class _Search:
         self.penalties = dual.penalties
         n = problem.n_tasks
         self.cover = np.zeros(n, dtype=np.int64)
+        self.owner = np.zeros(n, dtype=np.int64)  # the agent packing each task
         self.keep = np.empty((n, int(self.cap.max(initial=0)) + 1), dtype=np.bool_)
         self.without = np.empty(problem.n_agents)  # task_forced's outputs
         self.with_ = np.empty(problem.n_agents)
@@ -233,7 +235,7 @@ class _Search:
         assign: np.ndarray,
         u: np.ndarray,
     ) -> _Frame | None:
-        """Bound the node; None when it is cut or a leaf, else its branching frame."""
+        """Bound the node; None when it is cut or solved, else its branching frame."""
         from solvers.bounds.knapsack_kernel import knapsacks, task_forced
 
         self.limit = min(self.limit, self.incumbent())
@@ -246,7 +248,7 @@ class _Search:
         step, stall = 1.0, 0
         for _ in range(NODE_STEPS):
             mu = np.where(free, u, 0.0)
-            packed = knapsacks(c, self.weight, cap, mu, self.cover, self.keep)
+            packed = knapsacks(c, self.weight, cap, mu, self.cover, self.owner, self.keep)
             value = fixed_cost + mu.sum() - packed
             if value > best + 1e-9:
                 best, best_u, best_cover, stall = value, u.copy(), self.cover.copy(), 0
@@ -259,6 +261,13 @@ class _Search:
             g = np.where(free, 1 - self.cover, 0)
             norm = float(g @ g)
             if norm == 0:
+                # Each free task packed once: a plan scoring exactly this node's bound,
+                # so the best under the node, unless the whole problem's rules reject it.
+                plan = np.where(free, self.owner, assign).astype(np.int32)
+                score = self.offer(plan)
+                if score is not None:
+                    self.limit = min(self.limit, score)
+                    return None
                 break
             u = u + step * (self.limit - value) / norm * g
         # Branch on a task the relaxation leaves uncovered or covers twice (any free

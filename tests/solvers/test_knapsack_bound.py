@@ -41,7 +41,9 @@ def test_each_knapsack_is_solved_exactly(seed: int) -> None:
     u = rng.uniform(0, 40, size=n)
     cover = np.zeros(n, dtype=np.int64)
     keep = np.empty((n, 36), dtype=np.bool_)
-    total = knapsacks(cost, weight, cap, u, cover, keep)
+    owner = np.zeros(n, dtype=np.int64)
+    total = knapsacks(cost, weight, cap, u, cover, owner, keep)
+    assert np.all((owner >= 0) == (cover > 0))
     expected = 0.0
     for i in range(m):
         profit = np.where(np.isfinite(cost[i]), u - cost[i], 0.0)
@@ -52,7 +54,7 @@ def test_each_knapsack_is_solved_exactly(seed: int) -> None:
     # One agent at a time: the packing it reports fits and is worth the value.
     for i in range(m):
         alone = np.zeros(n, dtype=np.int64)
-        value = knapsacks(cost[i : i + 1], weight[i : i + 1], cap[i : i + 1], u, alone, keep)
+        value = knapsacks(cost[i : i + 1], weight[i : i + 1], cap[i : i + 1], u, alone, owner, keep)
         assert set(np.unique(alone)) <= {0, 1}
         taken = alone.astype(bool)
         assert value == pytest.approx(float((u - cost[i])[taken].sum()), abs=1e-9)
