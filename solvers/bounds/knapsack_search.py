@@ -44,11 +44,11 @@ __all__ = ["SearchOutcome", "integral_scores", "search_levels"]
 NODE_STEPS = 10
 #: Steps without a better node bound before the step length halves.
 STALL_STEPS = 3
-#: How the levels' times are foreseen (see `_give_up_at`).
+#: How the levels' times are foreseen (see `level_budget`).
 FIRST_LEVEL_SHARE = 0.3
 FIRST_GROWTH = 4.0
 MIN_GROWTH = 2.0
-GIVE_UP_FACTOR = 2.0
+GIVE_UP_FACTOR = 3.0
 #: Expected seconds of a level at least (a few ms is no basis to give up on).
 MIN_LEVEL_S = 0.2
 #: Slack on float sums of integer costs.
@@ -93,7 +93,7 @@ def search_levels(
     deadline: float = np.inf,
 ) -> SearchOutcome | None:
     """Deepen the search level by level until a proof, `stop()`, or a level it does not
-    expect to finish by `deadline` (perf_counter; see `_give_up_at`); None when it does
+    expect to finish by `deadline` (perf_counter; see `level_budget`); None when it does
     not apply (scaled-out units, non-integer scores, no penalties). `offer(plan)` checks
     a leaf's plan and returns its score (None: not a plan); `on_bound` hears each proven
     rise. `dual` must carry its penalties."""
@@ -110,18 +110,18 @@ def search_levels(
             outcome.proven = True  # the bound has reached the best plan known
             break
         limit = min(lb + 1, known)
-        began = time.perf_counter()
-        give_up = _give_up_at(level_s, began, deadline)
-        if give_up is None:
+        began = time.thread_time()
+        budget = level_budget(level_s, deadline - time.perf_counter())
+        if budget is None:
             outcome.gave_up = "its next level would not end in time"
             break
-        finished = search.level(limit, give_up)
-        level_s.append(time.perf_counter() - began)
+        finished = search.level(limit, began + budget)
+        level_s.append(time.thread_time() - began)
         outcome.levels += 1
         outcome.nodes, outcome.seconds = search.nodes, time.perf_counter() - search.began
         if not finished:
             if not stop():
-                outcome.gave_up = "a level ran past twice its expected time"
+                outcome.gave_up = "a level ran past 3 x its expected time or the deadline"
             break
         # Searched to the end: no plan below the final limit but the ones it offered.
         lb = min(limit, search.limit)
@@ -133,22 +133,25 @@ def search_levels(
     return outcome
 
 
-def _give_up_at(level_s: list[float], now: float, deadline: float) -> float | None:
-    """When to give up the next level (None: do not start it). Levels grow about
-    geometrically (d20100: 0.2, 0.6, then over 30 s), so the next one is expected to
-    take the last one's time times the last growth (at least `MIN_GROWTH`, or
-    `FIRST_GROWTH` after one level; `MIN_LEVEL_S` at least). A level expected to end
-    past the deadline is not started, one running past `GIVE_UP_FACTOR` times its
-    expected time is given up (its core goes back to whoever runs beside), and the
-    first level may use `FIRST_LEVEL_SHARE` of the time left."""
-    left = deadline - now
+def level_budget(level_s: list[float], left: float) -> float | None:
+    """Seconds of this thread's CPU time the next level may take (None: do not start
+    it), from `level_s`, the CPU seconds of the levels so far, and `left`, the wall
+    seconds to the deadline. Levels grow about geometrically (d20100: 0.2, 0.6, then
+    over 30 s), so the next one is expected to take the last one's time times the last
+    growth (at least `MIN_GROWTH`, or `FIRST_GROWTH` after one level; `MIN_LEVEL_S` at
+    least). A level expected to run past the deadline is not started, and one past
+    `GIVE_UP_FACTOR` times its expected time (or the time left) is given up: its core
+    goes back to whoever runs beside. The first level may use `FIRST_LEVEL_SHARE` of the
+    time left. CPU time, not wall time: beside other solvers on shared cores (the
+    portfolio) the wall time of a level doubled and more, and levels that would have
+    ended were given up."""
     if not level_s:
-        return now + FIRST_LEVEL_SHARE * left
+        return FIRST_LEVEL_SHARE * left
     growth = FIRST_GROWTH if len(level_s) == 1 else level_s[-1] / max(level_s[-2], 1e-3)
     expected = max(level_s[-1] * max(MIN_GROWTH, growth), MIN_LEVEL_S)
     if expected > left:
         return None
-    return now + GIVE_UP_FACTOR * expected
+    return min(GIVE_UP_FACTOR * expected, left)
 
 
 class _Search:
@@ -181,7 +184,7 @@ class _Search:
 
     def level(self, limit: float, give_up: float = np.inf) -> bool:
         """Search for plans scoring below `limit`; True when searched to the end, False
-        when stopped or past `give_up` (perf_counter)."""
+        when stopped or past `give_up` (this thread's `time.thread_time`)."""
         self.limit = limit
         allowed = self.penalties <= limit - 1 - self.dual.bound + _TOL
         c = np.where(allowed, self.cost, np.inf)  # fixed tasks' columns become inf
@@ -195,7 +198,7 @@ class _Search:
         while True:
             if descend:
                 self.nodes += 1
-                if self.stop() or time.perf_counter() > give_up:
+                if self.stop() or time.thread_time() > give_up:
                     return False
                 frame = self._node(c, cap, fixed_cost, free, assign, u)
                 if frame is not None:

@@ -17,8 +17,8 @@ from solvers.base import SolveOptions, SolveStatus
 from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual
 from solvers.bounds.knapsack_search import (
     SearchOutcome,
-    _give_up_at,
     integral_scores,
+    level_budget,
     search_levels,
 )
 from solvers.registry import get_solver
@@ -119,12 +119,12 @@ def test_declines_non_integer_scores() -> None:
 
 
 def test_levels_not_expected_to_end_in_time_are_not_started() -> None:
-    now = 100.0
-    assert _give_up_at([], now, now + 10) == pytest.approx(now + 3.0)  # first: 30 % of 10 s
-    assert _give_up_at([0.1], now, now + 10) == pytest.approx(now + 0.8)  # 4 x 0.1, twice
-    assert _give_up_at([0.01], now, now + 10) == pytest.approx(now + 0.4)  # 0.2 s at least
-    assert _give_up_at([0.2, 0.6], now, now + 10) == pytest.approx(now + 3.6)  # 3 x 0.6, twice
-    assert _give_up_at([1.0, 3.0], now, now + 5) is None  # 9 s expected, 5 s left
+    assert level_budget([], 10) == pytest.approx(3.0)  # first: 30 % of the 10 s left
+    assert level_budget([0.1], 10) == pytest.approx(1.2)  # 4 x 0.1 expected, 3 times that
+    assert level_budget([0.01], 10) == pytest.approx(0.6)  # 0.2 s expected at least
+    assert level_budget([0.2, 0.6], 10) == pytest.approx(5.4)  # 3 x 0.6 expected
+    assert level_budget([0.2, 0.6], 4) == pytest.approx(4.0)  # ... but only 4 s left
+    assert level_budget([1.0, 3.0], 5) is None  # 9 s expected, 5 s left
 
 
 def test_a_search_that_cannot_end_by_its_deadline_gives_up_and_says_why() -> None:
