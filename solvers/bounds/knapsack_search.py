@@ -48,7 +48,8 @@ STALL_STEPS = 3
 FIRST_LEVEL_SHARE = 0.3
 FIRST_GROWTH = 4.0
 MIN_GROWTH = 2.0
-GIVE_UP_FACTOR = 3.0
+MAX_GROWTH = 10.0
+GIVE_UP_FACTOR = 8.0
 #: Expected seconds of a level at least (a few ms is no basis to give up on).
 MIN_LEVEL_S = 0.2
 #: Slack on float sums of integer costs.
@@ -121,7 +122,9 @@ def search_levels(
         outcome.nodes, outcome.seconds = search.nodes, time.perf_counter() - search.began
         if not finished:
             if not stop():
-                outcome.gave_up = "a level ran past 3 x its expected time or the deadline"
+                outcome.gave_up = (
+                    f"a level ran past {GIVE_UP_FACTOR:g} x its expected time or the deadline"
+                )
             break
         # Searched to the end: no plan below the final limit but the ones it offered.
         lb = min(limit, search.limit)
@@ -138,8 +141,8 @@ def level_budget(level_s: list[float], left: float) -> float | None:
     it), from `level_s`, the CPU seconds of the levels so far, and `left`, the wall
     seconds to the deadline. Levels grow about geometrically (d20100: 0.2, 0.6, then
     over 30 s), so the next one is expected to take the last one's time times the last
-    growth (at least `MIN_GROWTH`, or `FIRST_GROWTH` after one level; `MIN_LEVEL_S` at
-    least). A level expected to run past the deadline is not started, and one past
+    growth (between `MIN_GROWTH` and `MAX_GROWTH`, or `FIRST_GROWTH` after one level;
+    `MIN_LEVEL_S` at least). A level expected to run past the deadline is not started, and one past
     `GIVE_UP_FACTOR` times its expected time (or the time left) is given up: its core
     goes back to whoever runs beside. The first level may use `FIRST_LEVEL_SHARE` of the
     time left. CPU time, not wall time: beside other solvers on shared cores (the
@@ -148,7 +151,7 @@ def level_budget(level_s: list[float], left: float) -> float | None:
     if not level_s:
         return FIRST_LEVEL_SHARE * left
     growth = FIRST_GROWTH if len(level_s) == 1 else level_s[-1] / max(level_s[-2], 1e-3)
-    expected = max(level_s[-1] * max(MIN_GROWTH, growth), MIN_LEVEL_S)
+    expected = max(level_s[-1] * min(max(MIN_GROWTH, growth), MAX_GROWTH), MIN_LEVEL_S)
     if expected > left:
         return None
     return min(GIVE_UP_FACTOR * expected, left)

@@ -120,10 +120,11 @@ def test_declines_non_integer_scores() -> None:
 
 def test_levels_not_expected_to_end_in_time_are_not_started() -> None:
     assert level_budget([], 10) == pytest.approx(3.0)  # first: 30 % of the 10 s left
-    assert level_budget([0.1], 10) == pytest.approx(1.2)  # 4 x 0.1 expected, 3 times that
-    assert level_budget([0.01], 10) == pytest.approx(0.6)  # 0.2 s expected at least
-    assert level_budget([0.2, 0.6], 10) == pytest.approx(5.4)  # 3 x 0.6 expected
+    assert level_budget([0.1], 10) == pytest.approx(3.2)  # 4 x 0.1 expected, 8 times that
+    assert level_budget([0.01], 10) == pytest.approx(1.6)  # 0.2 s expected at least
+    assert level_budget([0.2, 0.6], 20) == pytest.approx(14.4)  # 3 x 0.6 expected
     assert level_budget([0.2, 0.6], 4) == pytest.approx(4.0)  # ... but only 4 s left
+    assert level_budget([0.001, 0.5], 100) == pytest.approx(40.0)  # growth 10 at most
     assert level_budget([1.0, 3.0], 5) is None  # 9 s expected, 5 s left
 
 
