@@ -36,9 +36,9 @@ import numpy as np
 
 from models import CompiledProblem
 from solvers.bounds.knapsack_bound import KnapsackDual, units_for
-from solvers.bounds.lagrangian import pair_costs
+from solvers.bounds.lagrangian import integral_scores, pair_costs
 
-__all__ = ["SearchOutcome", "integral_scores", "search_levels"]
+__all__ = ["SearchOutcome", "search_levels"]
 
 #: Subgradient steps per node, from its parent's multipliers.
 NODE_STEPS = 10
@@ -75,15 +75,6 @@ class SearchOutcome:
         )
 
 
-def integral_scores(problem: CompiledProblem) -> bool:
-    """Whether every plan's score is an integer (the search's cut needs it)."""
-    cost, left_out = pair_costs(problem)
-    if left_out is not None:
-        return False
-    values = cost[np.isfinite(cost)]
-    return bool(np.all(np.abs(values - np.round(values)) < 1e-9))
-
-
 def search_levels(
     problem: CompiledProblem,
     dual: KnapsackDual,
@@ -99,7 +90,9 @@ def search_levels(
     a leaf's plan and returns its score (None: not a plan); `on_bound` hears each proven
     rise. `dual` must carry its penalties."""
     units = units_for(problem)
-    if units is None or dual.penalties is None or not integral_scores(problem):
+    if units is None or dual.penalties is None or problem.allow_unassigned:
+        return None
+    if not integral_scores(problem):
         return None
     search = _Search(problem, dual, units, incumbent, offer, stop)
     lb = float(np.ceil(dual.bound - _TOL))

@@ -20,6 +20,7 @@ from solvers.shared.subgradient import Relaxation, TargetFollowing, subgradient_
 __all__ = [
     "CANDIDATE_PAIRS",
     "LagrangianResult",
+    "integral_scores",
     "lagrangian_bound",
     "lagrangian_dual",
     "pair_costs",
@@ -63,6 +64,16 @@ def pair_costs(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray | None]
         w_un = spec.weight("unassigned")
         left_out = w_un * problem.unassigned_penalty * problem.task_weight + w_mig * has_current
     return cost, left_out
+
+
+def integral_scores(problem: CompiledProblem) -> bool:
+    """Whether every plan's score is an integer: every eligible pair cost (and the cost of
+    leaving a task out, where tasks may stay out) is one (classic GAP costs)."""
+    cost, left_out = pair_costs(problem)
+    values = cost[np.isfinite(cost)]
+    if left_out is not None:
+        values = np.r_[values, left_out]
+    return bool(values.size and np.all(np.abs(values - np.round(values)) < 1e-9))
 
 
 def _reduced(cost: np.ndarray, usage: np.ndarray, mu: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from models import CompiledProblem
 from solvers.base import SolveOptions
-from solvers.bounds.lagrangian import lagrangian_dual, pair_costs
+from solvers.bounds.lagrangian import integral_scores, lagrangian_dual
 from solvers.bounds.solver import LP_MAX_PAIRS, lp_relaxation
 from solvers.shared.proof import checked_known_bound
 
@@ -57,12 +57,6 @@ def start_bounds(problem: CompiledProblem, options: SolveOptions) -> StartBounds
 
 def integral_target(problem: CompiledProblem, bound: float) -> float:
     """Round the bound up when every plan's score is an integer (GAP costs)."""
-    if not np.isfinite(bound):
-        return bound
-    cost, left_out = pair_costs(problem)
-    values = cost[np.isfinite(cost)]
-    if left_out is not None:
-        values = np.r_[values, left_out]
-    if values.size and np.all(np.abs(values - np.round(values)) < 1e-9):
+    if np.isfinite(bound) and integral_scores(problem):
         return float(np.ceil(bound - 1e-6))
     return bound

@@ -17,10 +17,10 @@ from solvers.base import SolveOptions, SolveStatus
 from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual
 from solvers.bounds.knapsack_search import (
     SearchOutcome,
-    integral_scores,
     level_budget,
     search_levels,
 )
+from solvers.bounds.lagrangian import integral_scores
 from solvers.registry import get_solver
 
 
