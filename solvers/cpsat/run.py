@@ -6,6 +6,7 @@ The scaled model's objective is only used to steer the search; plans are scored 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,8 +137,10 @@ def run_model(
     recorder: TraceRecorder,
     hint: np.ndarray | None = None,
     assumptions: list[cp_model.IntVar] | None = None,
+    parameters: Mapping[str, object] | None = None,
 ) -> RunOutcome:
-    """Minimise `objective` (or just find a plan) within `time_limit_s`."""
+    """Minimise `objective` (or just find a plan) within `time_limit_s`; `parameters`
+    (CP-SAT parameter names and values) are set last, over the defaults here."""
     if objective is not None:
         model.model.minimize(objective.expr(model))
     else:
@@ -161,6 +164,8 @@ def run_model(
     params.random_seed = int(options.seed)
     params.relative_gap_limit = float(options.rel_gap)
     params.log_search_progress = bool(options.log)
+    for name, value in (parameters or {}).items():
+        setattr(params, name, value)
     callback = _IncumbentCallback(model, problem, options, recorder)
     status = solver.solve(model.model, callback)
     values = None

@@ -21,8 +21,7 @@ import numpy as np
 from models import CompiledProblem, evaluate_plan
 from solvers.base import SolveOptions, SolveResult, SolveStatus, StopReason, TraceRecorder
 from solvers.bounds.lagrangian import pair_costs
-from solvers.cpsat.model import formulate
-from solvers.cpsat.run import RunOutcome, run_model, scale_objective
+from solvers.cpsat.run import RunOutcome
 from solvers.lns.greedy_start import greedy_start
 from solvers.lns.knapsack_beside import KnapsackBeside
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
@@ -31,6 +30,7 @@ from solvers.lns.repair import overload_neighbourhood, shift_repair
 from solvers.lns.rule_choice import RuleChooser
 from solvers.lns.start_bounds import integral_target, start_bounds
 from solvers.lns.steps import Lanes, Step, StepSizes
+from solvers.lns.sub_solve import solve_exactly
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.lns.tabu import TabuBursts
 from solvers.registry import get_solver
@@ -291,20 +291,8 @@ class _Search:
 
     def _solve_sub(self, sub: SubProblem, limit_s: float, seed: int, workers: int) -> _LaneResult:
         """Solve one neighbourhood exactly (runs in a lane thread; touches no state)."""
-        out, took = self._solve_exactly(sub, limit_s, seed, workers, sub.hint)
+        out, took = solve_exactly(sub.problem, self.weights, limit_s, seed, workers, sub.hint)
         return out, took, limit_s
-
-    def _solve_exactly(
-        self, sub: SubProblem, limit_s: float, seed: int, workers: int, hint: np.ndarray | None
-    ) -> tuple[RunOutcome, float]:
-        """CP-SAT on the sub-problem; the outcome and the seconds the search took
-        (building the model excluded)."""
-        model = formulate(sub.problem, tuple(self.weights))
-        objective = scale_objective(model, self.weights)
-        options = SolveOptions(time_limit_s=limit_s, seed=seed, workers=workers)
-        began = self.recorder.elapsed()
-        out = run_model(model, objective, sub.problem, options, limit_s, TraceRecorder(), hint)
-        return out, self.recorder.elapsed() - began
 
     def _merge(
         self, sub: SubProblem, out: RunOutcome, took: float, limit_s: float
@@ -372,7 +360,9 @@ class _Search:
             sub = cut_subproblem(self.problem, plan, free, agents)
             limit = min(0.5, max(0.05, stop - self.recorder.elapsed()))
             seed = self.options.seed + attempt
-            out, _ = self._solve_exactly(sub, limit, seed, self.options.workers, None)
+            out, _ = solve_exactly(
+                sub.problem, self.weights, limit, seed, self.options.workers, None
+            )
             if out.assignment is not None:
                 plan = sub.merge(plan, out.assignment)
         return None
