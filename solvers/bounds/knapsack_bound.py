@@ -59,6 +59,9 @@ class KnapsackDual:
     #: where it may not go); bound + penalty bounds every plan with that pair. None when
     #: not asked for or the climb was stopped.
     penalties: np.ndarray | None = None
+    #: int64[n]: at the best multipliers, the agent whose best packing takes task j when
+    #: exactly one does (-1: none or several). None when the climb was stopped.
+    packed: np.ndarray | None = None
 
 
 def skip_reason(problem: CompiledProblem) -> str | None:
@@ -141,11 +144,14 @@ def knapsack_dual(
         f"{len(best)} steps, {seconds:.2f} s)"
     )
     u = np.ascontiguousarray(ascent.multipliers[:, 0])
-    table = None
+    table = packed = None
+    if not (stop is not None and stop()):
+        knapsacks(cost, weight, cap, u, cover, owner, keep)
+        packed = np.where(cover == 1, owner, -1)
     if penalties and not (stop is not None and stop()):
         table = np.empty(cost.shape)
         forced_penalties(cost, weight, cap, u, table)
-    return KnapsackDual(bound, u, len(best), method, table)
+    return KnapsackDual(bound, u, len(best), method, table, packed)
 
 
 def units_for(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:

@@ -7,9 +7,10 @@ below best-known). Its kernel loads from numba's cache (about a second in a fres
 process) and releases the GIL, so the LP runs meanwhile: `on_bound` gets the bound once
 the climb ends (the LNS raises its target, which may prove its incumbent optimal), and
 `take_penalties` hands out, once, the forced-pair penalties at the best multipliers,
-which rank each task's agents for the LNS's starts and cuts. With the penalties, the
-thread then searches exactly over the same relaxation (`knapsack_search`) below the
-LNS's incumbent: each level it finishes raises the bound, and a plan it finds waits in
+which rank each task's agents for the LNS's starts and cuts; `take_packing`, once, which
+agent alone packs each task at those multipliers (the LP rules may follow it). With the
+penalties, the thread then searches exactly over the same relaxation (`knapsack_search`)
+below the LNS's incumbent: each level it finishes raises the bound, and a plan it finds waits in
 `take_plan` (e20100, e10100, c40400: proven optimal within about a second). `stop`
 ends the climb or the search early, with the best bound so far.
 """
@@ -63,6 +64,7 @@ class KnapsackBeside:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._taken = False  # the penalties were handed out
+        self._packing_taken = False
         self.ranks = int(problem.eligible.sum()) <= PENALTY_MAX_PAIRS  # penalties wanted
         if self.skipped is None:
             budget = min(SHARE * limit_s, MAX_S)
@@ -128,6 +130,14 @@ class KnapsackBeside:
             return None
         self._taken = True
         return self.result.penalties
+
+    def take_packing(self) -> np.ndarray | None:
+        """The relaxation's packing at the best multipliers (`KnapsackDual.packed`),
+        once: None before the climb ends and after."""
+        if self.result is None or self.result.packed is None or self._packing_taken:
+            return None
+        self._packing_taken = True
+        return self.result.packed
 
     def wait(self, timeout_s: float) -> None:
         """Wait for the climb to end, `timeout_s` at most (not at all when no penalties

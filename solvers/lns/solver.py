@@ -207,6 +207,9 @@ class _Search:
                 late = self.knapsack.take_penalties() if self.knapsack else None
                 if late is not None:  # the knapsack's penalties came after the starts
                     picker.reprice(late)
+                packing = self.knapsack.take_packing() if self.knapsack else None
+                if packing is not None and picker.follow(packing, self.tabu.correlation):
+                    self.notes.append("LP rules follow the knapsack relaxation's packing")
                 self._take_peer_plans()
                 self._polish()
                 while len(running) < lanes.count and self.searching():
