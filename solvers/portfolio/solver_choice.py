@@ -71,7 +71,7 @@ def choose_solvers(
                 run.remove(name)
                 skipped[name] = f"deterministic run: {why}"
     elif problem.is_pure_gap() and "lns" in run and "lns" in available:
-        _lns_covers_pure_gap(run, skipped, int(problem.eligible.sum()), limits)
+        _lns_covers_pure_gap(run, skipped, problem, limits)
     for name in list(run):
         if name not in available:
             run.remove(name)
@@ -180,14 +180,15 @@ def _for_workflow(pareto: bool) -> tuple[list[str], dict[str, str]]:
 
 
 def _lns_covers_pure_gap(
-    run: list[str], skipped: dict[str, str], pairs: int, limits: SizeLimits
+    run: list[str], skipped: dict[str, str], problem: CompiledProblem, limits: SizeLimits
 ) -> None:
     """On a classic GAP the LNS (CP-SAT on neighbourhoods, LP bound inside) gets the cores.
 
     On 2 cores, whole-model CP-SAT and HiGHS beside it left each process a fraction of
     a core and starved the LNS's sub-solves (issue 2; figures in BENCHMARKS.md). HiGHS
-    runs beside it on smaller GAPs, where it proved C instances optimal in 1-5 s that
-    the LNS only approached. `compare` names every solver and still runs them.
+    runs beside it on smaller GAPs whose agents hold many tasks each, where it proved C
+    instances optimal in 1-5 s that the LNS only approached. `compare` names every
+    solver and still runs them.
     """
     why = {
         "cpsat": "classic GAP: the LNS runs CP-SAT on neighbourhoods of the incumbent "
@@ -195,10 +196,23 @@ def _lns_covers_pure_gap(
         "lp_bound": "classic GAP: the LNS solves the LP relaxation itself and reports "
         "its bound (rounded up, costs are integers)",
     }
+    pairs = int(problem.eligible.sum())
+    per_agent = problem.n_tasks / max(problem.n_agents, 1)
+    few_per_agent = (
+        problem.n_tasks >= limits.highs_beside_rule_from_tasks
+        and per_agent < limits.highs_beside_min_tasks_per_agent
+    )
     if pairs > limits.highs_beside_lns_pairs:
         why["milp"] = (
             f"classic GAP with {pairs:,} variables > {limits.highs_beside_lns_pairs:,}: "
             "HiGHS rarely improves on the LNS at this size and would take a core from it"
+        )
+    elif few_per_agent:
+        why["milp"] = (
+            f"classic GAP with {per_agent:.3g} tasks per agent < "
+            f"{limits.highs_beside_min_tasks_per_agent:g}: the LP is loose there, HiGHS "
+            "rarely proves what the LNS's knapsack search does not prove sooner, and "
+            "its core serves the LNS better"
         )
     for name, reason in why.items():
         if name in run:

@@ -32,8 +32,11 @@ def test_every_solver_lands_in_exactly_one_phase(names: list[str]) -> None:
 def test_problem_classes_come_from_the_table() -> None:
     gap = compile_problem(tiny_gap(1))
     attrs = compile_problem(tiny_attributes())
-    assert strategy_for(gap, ["greedy", "lns"]).problem_class == "classic GAP, large"
-    assert strategy_for(gap, ["greedy", "milp", "lns"]).problem_class == "classic GAP, small"
+    assert strategy_for(gap, ["greedy", "lns"]).problem_class == "classic GAP, LNS alone"
+    assert (
+        strategy_for(gap, ["greedy", "milp", "lns"]).problem_class
+        == "classic GAP, HiGHS beside the LNS"
+    )
     assert strategy_for(attrs, ["greedy", "milp", "lns"]).problem_class == "small exact and Pareto"
     assert strategy_for(attrs, ["greedy"]).problem_class == "large attribute form"
     assert strategy_for(attrs, ["cpsat", "nsga2"]) is STRATEGIES[-1]
@@ -105,3 +108,20 @@ def test_workflows_get_the_workflow_strategy_and_heft_schedules_them() -> None:
     assert schedule, "the chosen workflow plan carries its schedule"
     makespan = max(entry.finish for entry in schedule.values())
     assert abs(makespan - report.chosen.objectives["makespan"]) <= 1e-6 * max(1.0, makespan)
+
+
+def test_highs_runs_beside_the_lns_only_on_gaps_whose_agents_hold_many_tasks() -> None:
+    from models.generators.gap import compile_gap, generate_gap
+
+    names = ["greedy", "cpsat", "milp", "lns", "lp_bound"]
+    many = compile_gap(generate_gap("D", 5, 100, seed=1))  # 20 tasks per agent
+    few = compile_gap(generate_gap("D", 20, 100, seed=1))  # 5 tasks per agent
+    tiny = compile_problem(tiny_gap(1))  # 2 per agent, but 6 tasks: HiGHS proves it at once
+    assert choose_solvers(many, None, names).run == ["greedy", "milp", "lns"]
+    assert choose_solvers(tiny, None, names).run == ["greedy", "milp", "lns"]
+    choice = choose_solvers(few, None, names)
+    assert choice.run == ["greedy", "lns"]
+    assert "5 tasks per agent < 15" in choice.skipped["milp"]
+    assert strategy_for(few, choice.run).problem_class == "classic GAP, LNS alone"
+    # Named explicitly, HiGHS still runs.
+    assert "milp" in choose_solvers(few, ["greedy", "milp", "lns"], names).run
