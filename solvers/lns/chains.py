@@ -5,7 +5,8 @@ kinds Yagiura and Ibaraki's ejection-chain searches are built on, over all agent
 once: move one task (shift), exchange two tasks (swap), or move task j onto agent b
 while b's task k moves on to a third agent (chain). A sub-solve over a few chosen
 agents contains such a move only when it happens to pick all of its agents. Each round
-takes the best improving feasible move; O(n x min(n, ROWS)) work per round.
+builds every move's change of score, O(n x min(n, ROWS)) work; a plain descent then takes
+all improving moves on disjoint agents, best first, and a tabu walk the single best.
 
 Applies to plans whose score is a sum of per-pair costs (`pair_costs`) with every task
 placed and no group rules; `applies` says when.
@@ -14,6 +15,7 @@ placed and no group rules; `applies` says when.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +29,8 @@ MAX_TASKS = 2_000
 #: cycle through blocks of this many, so a round is O(ROWS x n) instead of O(n^2) (at
 #: 1,600 tasks a full round took 0.25-1 s on the loaded 2-core machine).
 ROWS = 400
+#: Improving moves of each kind per agent one plain-descent round considers taking.
+CANDIDATES_PER_AGENT = 4
 
 
 def applies(problem: CompiledProblem, plan: np.ndarray) -> bool:
@@ -49,8 +53,9 @@ def descend(
     patience: int = 0,
     rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, int]:
-    """(best plan seen, moves made): take the best feasible move each round until none
-    improves (`patience` 0) or, as a tabu search, until `patience` rounds in a row found
+    """(best plan seen, moves made): take the best improving moves on disjoint agents
+    each round until none improves (`patience` 0) or, as a tabu search, take the best
+    feasible move each round until `patience` rounds in a row found
     no better plan; or until the clock passes `deadline` (time.perf_counter). A task
     may not return to the agent it left for a few rounds. `cost` is float[m, n], inf
     where a task may not go."""
@@ -59,16 +64,21 @@ def descend(
     blocks = np.array_split(rng.permutation(len(plan)), -(-len(plan) // ROWS))
     best, best_score, stale, moves, misses = walk.plan.copy(), walk.score, 0, 0, 0
     while time.perf_counter() < deadline and stale <= patience:
-        rows = blocks[(moves + misses) % len(blocks)]
-        move, delta = walk.best_move(walk.tabu_mask(), best_score - walk.score, rows)
-        if move is None or (patience == 0 and delta >= -1e-9):
+        rows = blocks[(walk.round + misses) % len(blocks)]
+        tables = walk.tables(walk.tabu_mask(), best_score - walk.score, rows)
+        # A plain descent takes every improving move on agents no better move touches
+        # (one round's tables serve them all); the tabu walk one move per round.
+        pick = _disjoint_moves if patience == 0 else _best_move
+        found = pick(tables, walk.plan)
+        if not found or (patience == 0 and found[0][1] >= -1e-9):
             misses += 1  # on large plans, another block of tasks may still move
             if misses >= len(blocks):
                 break
             continue
         misses = 0
-        walk.apply(move, moves + _TENURE + int(rng.integers(0, _TENURE)))
-        moves += 1
+        for move, _ in found:
+            walk.apply(move, walk.round + _TENURE + int(rng.integers(0, _TENURE)))
+            moves += 1
         if walk.score < best_score - 1e-9:
             best, best_score, stale = walk.plan.copy(), walk.score, 0
         else:
@@ -97,10 +107,8 @@ class _Walk:
     def tabu_mask(self) -> np.ndarray:
         return self.until > self.round
 
-    def best_move(
-        self, tabu: np.ndarray, aspiration: float, rows: np.ndarray
-    ) -> tuple[list[tuple[int, int]] | None, float]:
-        return _best_move(
+    def tables(self, tabu: np.ndarray, aspiration: float, rows: np.ndarray) -> _Tables:
+        return _tables(
             self.problem,
             self.plan,
             self.cost,
@@ -134,7 +142,17 @@ def _loads(usage: np.ndarray, plan: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def _best_move(
+class _Tables(NamedTuple):
+    """Each move's change of score (inf where infeasible or tabu) for one round."""
+
+    shift: np.ndarray  # float[m, n]: task j to agent i
+    chain: np.ndarray  # float[rows, n]: rows[r] onto k's agent, k on to leave_to[k]
+    swap: np.ndarray  # float[rows, n]: rows[r] and k exchange agents
+    leave_to: np.ndarray  # int[n]: where k goes in a chain
+    rows: np.ndarray
+
+
+def _tables(
     problem: CompiledProblem,
     plan: np.ndarray,
     cost: np.ndarray,
@@ -145,9 +163,8 @@ def _best_move(
     tabu: np.ndarray,
     aspiration: float,
     rows: np.ndarray,
-) -> tuple[list[tuple[int, int]] | None, float]:
-    """The best feasible move as (task, new agent) steps in order, and its change of
-    score; (None, inf) when no move is feasible. Swaps and chains move one of `rows`
+) -> _Tables:
+    """Every shift, swap and chain of this round. Swaps and chains move one of `rows`
     onto another task's agent. A move putting a task onto a `tabu` pair is left out
     unless it changes the score by less than `aspiration`."""
     n = len(plan)
@@ -187,19 +204,58 @@ def _best_move(
     shift = np.where(tabu & (shift >= aspiration), np.inf, shift)
     chain = np.where(onto_tabu & (chain >= aspiration), np.inf, chain)
     swap = np.where((onto_tabu | back_tabu) & (swap >= aspiration), np.inf, swap)
-    best_shift, best_chain, best_swap = float(shift.min()), float(chain.min()), float(swap.min())
-    best = min(best_shift, best_chain, best_swap)
-    if not np.isfinite(best):
-        return None, best
-    if best == best_shift:
-        i, j = np.unravel_index(int(shift.argmin()), shift.shape)
-        return [(int(j), int(i))], best
-    if best == best_swap:
-        r, k = np.unravel_index(int(swap.argmin()), swap.shape)
-        j = rows[r]
-        return [(int(j), int(plan[k])), (int(k), int(plan[j]))], best
-    r, k = np.unravel_index(int(chain.argmin()), chain.shape)
-    j = rows[r]
+    return _Tables(shift, chain, swap, leave_to, rows)
+
+
+Move = list[tuple[int, int]]  # (task, new agent) steps, in order
+
+
+def _as_move(tables: _Tables, plan: np.ndarray, kind: int, flat: int) -> Move:
+    """The steps of entry `flat` of table `kind` (0 shift, 1 swap, 2 chain)."""
+    if kind == 0:
+        agent, task = divmod(flat, tables.shift.shape[1])
+        return [(task, agent)]
+    r, k = divmod(flat, tables.swap.shape[1])
+    j = int(tables.rows[r])
+    if kind == 1:
+        return [(j, int(plan[k])), (k, int(plan[j]))]
     # k leaves first so that b has room when j arrives; k's destination was checked
     # against loads before j left its agent, which only frees room.
-    return [(int(k), int(leave_to[k])), (int(j), int(plan[k]))], best
+    return [(k, int(tables.leave_to[k])), (j, int(plan[k]))]
+
+
+def _best_move(tables: _Tables, plan: np.ndarray) -> list[tuple[Move, float]]:
+    """The best feasible move and its change of score; [] when no move is feasible."""
+    kinds = (tables.shift, tables.swap, tables.chain)
+    flats = [int(t.argmin()) for t in kinds]
+    values = [float(t.flat[f]) for t, f in zip(kinds, flats, strict=True)]
+    kind = int(np.argmin(values))
+    if not np.isfinite(values[kind]):
+        return []
+    return [(_as_move(tables, plan, kind, flats[kind]), values[kind])]
+
+
+def _disjoint_moves(tables: _Tables, plan: np.ndarray) -> list[tuple[Move, float]]:
+    """Improving moves, best first, each on agents no better one of them touches: moves
+    on disjoint agents change disjoint loads and tasks, so each stays feasible and
+    keeps its change of score after the others. Taking them all from one round's tables
+    (O(ROWS x n) to build) instead of one per round: d801600's LP rounding went from 2.03 %
+    above best-known to 0.39 % in 0.1 s and to its local optimum, 0.24 %, in 0.8 s; one
+    move per round took it to 1.12 % in 0.25 s and to 0.21 % in 2.2 s."""
+    m = tables.shift.shape[0]
+    keep = CANDIDATES_PER_AGENT * m
+    found: list[tuple[float, int, int]] = []
+    for kind, table in enumerate((tables.shift, tables.swap, tables.chain)):
+        values = table.ravel()
+        top = np.argpartition(values, keep)[:keep] if values.size > keep else np.arange(values.size)
+        found += [(float(values[f]), kind, int(f)) for f in top if values[f] < -1e-9]
+    used = np.zeros(m, dtype=bool)
+    moves: list[tuple[Move, float]] = []
+    found.sort()
+    for delta, kind, flat in found:
+        move = _as_move(tables, plan, kind, flat)
+        agents = {int(plan[task]) for task, _ in move} | {dest for _, dest in move}
+        if not used[list(agents)].any():
+            used[list(agents)] = True
+            moves.append((move, delta))
+    return moves

@@ -7,16 +7,26 @@ import time
 import numpy as np
 import pytest
 
-from models import Problem, compile_problem, evaluate_plan, gap_to_problem
+from models import CompiledProblem, Problem, compile_problem, evaluate_plan, gap_to_problem
 from models.gap_reader import GapInstance
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
-from solvers.lns.chains import ROWS, applies, descend
+from solvers.lns.chains import ROWS, _disjoint_moves, _Walk, applies, descend
 from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.polish import TOTAL, Polisher
 from solvers.lns.rule_choice import FLOOR, RuleChooser
 from solvers.registry import get_solver
+
+
+def _worst_fit(compiled: CompiledProblem) -> np.ndarray:
+    """Each task, largest first, on the agent with the most room left (one resource)."""
+    usage, room = compiled.usage[:, :, 0], compiled.capacity[:, 0].astype(np.float64).copy()
+    plan = np.full(compiled.n_tasks, -1, dtype=np.int32)
+    for task in np.argsort(-usage.max(axis=0)):
+        agent = int(np.argmax(room - usage[:, task]))
+        plan[task], room[agent] = agent, room[agent] - usage[agent, task]
+    return plan
 
 
 def _tiny(costs: list[list[float]], usage: list[list[float]], capacity: list[float]) -> Problem:
@@ -42,6 +52,33 @@ def test_descent_keeps_plans_feasible_and_never_worse(kind: str, seed: int, n_ta
     # It stopped at a local optimum over every task, not at the end of one block.
     _, more = descend(compiled, plan, cost, time.perf_counter() + 60, 0, np.random.default_rng(7))
     assert more == 0
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("D", 11), ("E", 12), ("C", 13)])
+def test_one_round_takes_improving_moves_on_disjoint_agents_whose_sum_it_gains(
+    kind: str, seed: int
+) -> None:
+    # A plain descent applies all of one round's chosen moves: each must be improving,
+    # touch agents no other one touches, and together keep the plan feasible and lower
+    # its score by exactly the sum of their changes.
+    compiled = compile_gap(generate_gap(kind, 12, 300, seed=seed))
+    plan = _worst_fit(compiled)  # feasible, blind to cost: many improving moves at once
+    assert evaluate_plan(compiled, plan).feasible
+    cost = pair_costs(compiled)[0].astype(np.float64)
+    walk = _Walk(compiled, plan, cost)
+    rows = np.arange(min(ROWS, len(plan)))
+    found = _disjoint_moves(walk.tables(walk.tabu_mask(), 0.0, rows), walk.plan)
+    assert len(found) >= 2
+    deltas = [delta for _, delta in found]
+    assert all(d < 0 for d in deltas) and deltas == sorted(deltas)
+    touched = [{int(plan[t]) for t, _ in move} | {a for _, a in move} for move, _ in found]
+    assert sum(len(agents) for agents in touched) == len(set().union(*touched))
+    before = evaluate_plan(compiled, plan).score
+    for move, _ in found:
+        walk.apply(move, 0)
+    after = evaluate_plan(compiled, walk.plan.astype(np.int32))
+    assert after.feasible
+    assert after.score == pytest.approx(before + sum(deltas))
 
 
 @pytest.mark.parametrize("seed", [5, 6])
