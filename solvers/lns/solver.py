@@ -138,7 +138,11 @@ class _Search:
     def run(self) -> SolveResult:
         # The knapsack bound climbs from the start, its kernel loading while the LP runs.
         self.knapsack = KnapsackBeside(
-            self.problem, self.options.time_limit_s, self._raise, lambda: self.best_score
+            self.problem,
+            self.options.time_limit_s,
+            self._raise,
+            lambda: self.best_score,
+            self.tabu.correlation,
         )
         try:
             bounds = start_bounds(self.problem, self.options)

@@ -63,11 +63,12 @@ MAX_CORRELATION = -0.3
 #: Time limits below which the LNS does not load the kernel (up to ~1 s on a loaded
 #: machine, from the cache, in a thread that also takes the GIL).
 LOAD_MIN_S = 2.0
-#: Eligible pairs above which bursts do not run. On larger instances a burst makes only a
-#: few hundred steps a second and its core is worth more to the CP-SAT lanes (quiet A/B,
-#: 2 rounds, 10 s: e801600 0.65 / 0.67 % with bursts vs 0.22 / 0.21 % without, d60900
-#: 0.55 / 0.58 vs 0.40 / 0.44 %); up to here they paid (d10100-d20200, e40400).
-MAX_PAIRS = 20_000
+#: Eligible pairs above which bursts do not run. On larger instances a burst makes few
+#: steps a second and its core is worth more to the CP-SAT lanes (LNS alone, 10 s, seeds
+#: 0-1, session 15: e60900 0.264 -> 0.316 % with bursts, e401600 0.044 -> 0.069, e801600
+#: 0.231 -> 0.242); up to here they paid (d10100-d20200, e40400; at 27,000 pairs e30900
+#: 0.090 -> 0.060 % over seeds 0-3, d30900 0.144 -> 0.140).
+MAX_PAIRS = 30_000
 #: Bursts in a row that may fail to beat one same incumbent; then waiting is plain
 #: waiting until the sub-solves find a better one (on D bursts rarely pay).
 PATIENCE = 10

@@ -148,6 +148,31 @@ def test_a_stopped_climb_ends_at_once_with_its_best_bound() -> None:
     assert "knapsack bound" in beside.note()
 
 
+@pytest.mark.parametrize(
+    ("pairs_cap", "independent_cap", "correlation", "ranks"),
+    [
+        (400, 0, -0.9, True),  # within the general limit: always
+        (100, 400, 0.0, True),  # above it, within the limit where costs ignore usage
+        (100, 400, -0.9, False),  # ... but not where costs fall as usage grows (D, E)
+        (100, 200, 0.0, False),  # above both limits
+    ],
+)
+def test_penalties_are_wanted_by_size_and_by_how_costs_follow_usage(
+    monkeypatch: pytest.MonkeyPatch,
+    pairs_cap: int,
+    independent_cap: int,
+    correlation: float,
+    ranks: bool,
+) -> None:
+    import solvers.lns.knapsack_beside as beside_module
+
+    monkeypatch.setattr(beside_module, "PENALTY_MAX_PAIRS", pairs_cap)
+    monkeypatch.setattr(beside_module, "PENALTY_MAX_PAIRS_INDEPENDENT", independent_cap)
+    compiled = compile_gap(generate_gap("C", 5, 60, seed=2))  # 300 eligible pairs
+    beside = KnapsackBeside(compiled, 1.0, lambda bound, method: None, correlation=correlation)
+    assert beside.ranks is ranks
+
+
 def test_the_lns_proves_optimality_with_it_where_the_lp_cannot() -> None:
     # C 5 x 40 (seed 4): LP 720.6 rounds up to 721, the knapsack bound 739.3 to 740,
     # the optimum (HiGHS, above).
