@@ -135,6 +135,21 @@ def test_skip_reasons_name_what_does_not_fit() -> None:
     assert knapsack_dual(huge, time.perf_counter() + 1.0) is None
 
 
+def test_waits_beside_the_climb_do_not_make_its_steps_look_too_dear() -> None:
+    # Each step waits 25 ms on the wall clock (here in `stop`, as it would for the GIL
+    # or a core) without using CPU: timed on the wall clock, two such steps (50 ms)
+    # times STEPS_TO_PAY / 2 exceed the 2 s budget and the climb would end at 3 steps.
+    compiled = compile_gap(generate_gap("D", 10, 100, seed=5))
+    knapsack_dual(compiled, time.perf_counter() + 1.0)  # the kernel loaded beforehand
+
+    def waiting() -> bool:
+        time.sleep(0.025)
+        return False
+
+    dual = knapsack_dual(compiled, time.perf_counter() + 2.0, stop=waiting)
+    assert dual is not None and dual.iterations > 10
+
+
 def test_a_stopped_climb_ends_at_once_with_its_best_bound() -> None:
     compiled = compile_gap(generate_gap("D", 20, 200, seed=3))
     got: list[float] = []
