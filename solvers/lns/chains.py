@@ -57,7 +57,7 @@ def descend(
     each round until none improves (`patience` 0) or, as a tabu search, take the best
     feasible move each round until `patience` rounds in a row found
     no better plan; or until the clock passes `deadline` (time.perf_counter). A task
-    may not return to the agent it left for a few rounds. `cost` is float[m, n], inf
+    may not return to the agent it left for the next few moves. `cost` is float[m, n], inf
     where a task may not go."""
     rng = rng if rng is not None else np.random.default_rng(0)
     walk = _Walk(problem, plan, cost)
