@@ -105,7 +105,7 @@ def knapsack_dual(
     keep = np.empty((n, int(cap.max(initial=0)) + 1), dtype=np.bool_)
 
     best: list[float] = []  # the best value after each evaluation
-    clock = [0.0]  # when the first evaluation ended (it loads the kernel)
+    clock = [0.0]  # this thread's CPU time when the first evaluation ended (it loads the kernel)
     budget = deadline - began
 
     def relaxed(mu: np.ndarray) -> tuple[float, np.ndarray] | None:

@@ -63,14 +63,13 @@ def descend(
     walk = _Walk(problem, plan, cost)
     blocks = np.array_split(rng.permutation(len(plan)), -(-len(plan) // ROWS))
     best, best_score, stale, moves, misses = walk.plan.copy(), walk.score, 0, 0, 0
+    # A plain descent takes every improving move on agents no better move touches (one
+    # round's tables serve them all); the tabu walk one move per round.
+    pick = _disjoint_moves if patience == 0 else _best_move
     while time.perf_counter() < deadline and stale <= patience:
         rows = blocks[(walk.round + misses) % len(blocks)]
-        tables = walk.tables(walk.tabu_mask(), best_score - walk.score, rows)
-        # A plain descent takes every improving move on agents no better move touches
-        # (one round's tables serve them all); the tabu walk one move per round.
-        pick = _disjoint_moves if patience == 0 else _best_move
-        found = pick(tables, walk.plan)
-        if not found or (patience == 0 and found[0][1] >= -1e-9):
+        found = pick(walk.tables(walk.tabu_mask(), best_score - walk.score, rows), walk.plan)
+        if not found:  # (`_disjoint_moves` returns improving moves only)
             misses += 1  # on large plans, another block of tasks may still move
             if misses >= len(blocks):
                 break
@@ -248,7 +247,8 @@ def _disjoint_moves(tables: _Tables, plan: np.ndarray) -> list[tuple[Move, float
     for kind, table in enumerate((tables.shift, tables.swap, tables.chain)):
         values = table.ravel()
         top = np.argpartition(values, keep)[:keep] if values.size > keep else np.arange(values.size)
-        found += [(float(values[f]), kind, int(f)) for f in top if values[f] < -1e-9]
+        top = top[values[top] < -1e-9]
+        found += [(float(values[f]), kind, int(f)) for f in top]
     used = np.zeros(m, dtype=bool)
     moves: list[tuple[Move, float]] = []
     found.sort()

@@ -26,6 +26,7 @@ import numpy as np
 from models import CompiledProblem, evaluate_plan
 from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual, skip_reason
 from solvers.bounds.knapsack_search import SearchOutcome, search_levels
+from solvers.lns.tabu import MAX_CORRELATION
 
 __all__ = ["KnapsackBeside"]
 
@@ -41,12 +42,11 @@ MIN_LIMIT_S = 2.0
 #: 0.122 against 0.051-0.066), and the bound is climbed for the report alone.
 PENALTY_MAX_PAIRS = 20_000
 #: Eligible pairs up to which they are handed out where pair costs do not fall as usage
-#: grows (correlation above INDEPENDENT_MIN_CORRELATION, type C). LNS alone, 10 s, seeds
+#: grows (correlation above the tabu gate's `MAX_CORRELATION`, type C). LNS alone, 10 s, seeds
 #: 0-3 (session 15): c30900 (27,000 pairs) 0.105 -> 0.028 %, where e30900 went 0.061 ->
 #: 0.081 and d30900 0.152 -> 0.157; c201600 (32,000) 0.027 either way; above (c60900,
 #: c401600, c801600 at 54,000-128,000 pairs) worse: 0.055 -> 0.065 % over the three.
 PENALTY_MAX_PAIRS_INDEPENDENT = 30_000
-INDEPENDENT_MIN_CORRELATION = -0.3
 
 
 class KnapsackBeside:
@@ -60,7 +60,7 @@ class KnapsackBeside:
         incumbent: Callable[[], float] = lambda: np.inf,
         correlation: float = -1.0,
     ):
-        """`correlation`: of pair cost with pair usage (`tabu._cost_usage_correlation`)."""
+        """`correlation`: of pair cost with pair usage (`TabuBursts.correlation`)."""
         self.problem, self.incumbent = problem, incumbent
         self.deadline = time.perf_counter() + limit_s  # the search's
         self.result: KnapsackDual | None = None
@@ -76,7 +76,7 @@ class KnapsackBeside:
         self._packing_taken = False
         pairs = int(problem.eligible.sum())
         self.ranks = pairs <= PENALTY_MAX_PAIRS or (  # penalties wanted
-            pairs <= PENALTY_MAX_PAIRS_INDEPENDENT and correlation > INDEPENDENT_MIN_CORRELATION
+            pairs <= PENALTY_MAX_PAIRS_INDEPENDENT and correlation > MAX_CORRELATION
         )
         if self.skipped is None:
             budget = min(SHARE * limit_s, MAX_S)
