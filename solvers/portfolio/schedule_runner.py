@@ -82,7 +82,7 @@ class ScheduleRunner:
     ):
         self.compiled, self.options, self.t0 = compiled, options, t0
         limit_s = options.time_limit_s
-        pairs = compiled.n_tasks * compiled.n_agents
+        self.pairs = pairs = compiled.n_tasks * compiled.n_agents
         self.reserve_s = POST_SOLVE.seconds(pairs, limit_s, after_s)
         self.deadline = t0 + limit_s - self.reserve_s  # every solver's budget ends here
         self.hard_stop = t0 + limit_s - self.reserve_s / 2  # ... and is stopped by here
@@ -169,7 +169,7 @@ class ScheduleRunner:
         limit_s = self.options.time_limit_s
         phase_s = phase.budget.seconds(limit_s, self._nominal_left())
         for m in members:
-            own = m.slot.budget.seconds(limit_s, phase_s) if m.slot.budget else phase_s
+            own = m.slot.budget.seconds(limit_s, phase_s, self.pairs) if m.slot.budget else phase_s
             budget = min(own, phase_s / len(members))
             self._nominal_used_s += budget
             # The work is sized from the nominal budget; the wall clock, up to the
@@ -200,7 +200,11 @@ class ScheduleRunner:
         waiting = sorted(members, key=lambda m: m.start_at)
         while waiting and waiting[0].start_at <= phase_start:
             m = waiting.pop(0)
-            budget = m.slot.budget.seconds(limit_s, self._remaining()) if m.slot.budget else phase_s
+            budget = (
+                m.slot.budget.seconds(limit_s, self._remaining(), self.pairs)
+                if m.slot.budget
+                else phase_s
+            )
             procs[m.name] = self._start(m, budget, len(members))
         self._watch(procs, waiting, phase_end, len(members))
 
