@@ -250,8 +250,8 @@ STRATEGIES: tuple[Strategy, ...] = (
         (
             Phase(
                 (
-                    # Its plans reach the LNS as they come; its ILS beside the LNS only
-                    # took CPU from it. 0.2 x the limit (max 2 s) against 0.05 (max 0.5
+                    # Its plans reach the LNS as they come; a longer ILS beside the LNS
+                    # did not pay. 0.2 x the limit (max 2 s) against 0.05 (max 0.5
                     # s), portfolio, 10 s, 3 runs each: c60900 0.104 -> 0.039 %, c801600
                     # 0.299 (one run at 0.76) -> 0.082, c201600 0.030 -> 0.021; D and E
                     # within noise. The floor per pair covers one construction at 4,000

@@ -71,7 +71,7 @@ def test_budget_never_exceeds_what_is_left(
 
 
 def test_the_safety_net_beside_the_lns_is_short_but_covers_a_large_construction() -> None:
-    """Beside the LNS the greedy's ILS only takes CPU from it (c60900 0.104 -> 0.039 %
+    """Beside the LNS a longer ILS of the greedy did not pay (c60900 0.104 -> 0.039 %
     with 0.5 s instead of 2 s), but one construction at 4,000 x 500 takes 1.5 s."""
     lns_alone = next(s for s in STRATEGIES if s.problem_class == "classic GAP, LNS alone")
     greedy = next(s for s in lns_alone.phases[0].slots if s.solver == "greedy")
