@@ -82,8 +82,8 @@ class ScheduleRunner:
     ):
         self.compiled, self.options, self.t0 = compiled, options, t0
         limit_s = options.time_limit_s
-        self.pairs = pairs = compiled.n_tasks * compiled.n_agents
-        self.reserve_s = POST_SOLVE.seconds(pairs, limit_s, after_s)
+        self.pairs = compiled.n_tasks * compiled.n_agents
+        self.reserve_s = POST_SOLVE.seconds(self.pairs, limit_s, after_s)
         self.deadline = t0 + limit_s - self.reserve_s  # every solver's budget ends here
         self.hard_stop = t0 + limit_s - self.reserve_s / 2  # ... and is stopped by here
         self.grace_s = max(1.0, 0.1 * limit_s)
@@ -200,11 +200,8 @@ class ScheduleRunner:
         waiting = sorted(members, key=lambda m: m.start_at)
         while waiting and waiting[0].start_at <= phase_start:
             m = waiting.pop(0)
-            budget = (
-                m.slot.budget.seconds(limit_s, self._remaining(), self.pairs)
-                if m.slot.budget
-                else phase_s
-            )
+            own = m.slot.budget
+            budget = own.seconds(limit_s, self._remaining(), self.pairs) if own else phase_s
             procs[m.name] = self._start(m, budget, len(members))
         self._watch(procs, waiting, phase_end, len(members))
 
