@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from models import CompiledProblem, Problem, compile_problem, evaluate_plan, gap_to_problem
+from models import Problem, compile_problem, evaluate_plan, gap_to_problem
 from models.gap_reader import GapInstance
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
@@ -17,16 +17,7 @@ from solvers.lns.neighbourhoods import NeighbourhoodPicker
 from solvers.lns.polish import TOTAL, Polisher
 from solvers.lns.rule_choice import FLOOR, RuleChooser
 from solvers.registry import get_solver
-
-
-def _worst_fit(compiled: CompiledProblem) -> np.ndarray:
-    """Each task, largest first, on the agent with the most room left (one resource)."""
-    usage, room = compiled.usage[:, :, 0], compiled.capacity[:, 0].astype(np.float64).copy()
-    plan = np.full(compiled.n_tasks, -1, dtype=np.int32)
-    for task in np.argsort(-usage.max(axis=0)):
-        agent = int(np.argmax(room - usage[:, task]))
-        plan[task], room[agent] = agent, room[agent] - usage[agent, task]
-    return plan
+from tests.solvers.tiny_instances import worst_fit_plan
 
 
 def _tiny(costs: list[list[float]], usage: list[list[float]], capacity: list[float]) -> Problem:
@@ -62,7 +53,7 @@ def test_one_round_takes_improving_moves_on_disjoint_agents_whose_sum_it_gains(
     # touch agents no other one touches, and together keep the plan feasible and lower
     # its score by exactly the sum of their changes.
     compiled = compile_gap(generate_gap(kind, 12, 300, seed=seed))
-    plan = _worst_fit(compiled)  # feasible, blind to cost: many improving moves at once
+    plan = worst_fit_plan(compiled)  # feasible, blind to cost: many improving moves at once
     assert evaluate_plan(compiled, plan).feasible
     cost = pair_costs(compiled)[0].astype(np.float64)
     walk = _Walk(compiled, plan, cost)
@@ -172,7 +163,7 @@ def test_lp_task_rule_frees_mostly_tasks_the_plan_places_off_the_lp_choice() -> 
     assert drawn > 0.3 * 250
 
 
-def test_polisher_descends_once_per_better_incumbent_and_keeps_to_its_total() -> None:
+def test_polisher_descends_once_per_better_incumbent_and_keeps_to_its_totals() -> None:
     compiled = compile_gap(generate_gap("D", 6, 48, seed=9))
     start = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=0.3, seed=0))
     assert start.assignment is not None
@@ -184,5 +175,9 @@ def test_polisher_descends_once_per_better_incumbent_and_keeps_to_its_total() ->
     assert evaluate_plan(compiled, better).score <= score
     assert polisher.polish(start.assignment, score, left_s=10.0) is None  # not better
     spent = Polisher(compiled, cost, 10.0, np.random.default_rng(0))
-    spent.seconds = TOTAL * 10.0  # the descents' share of the limit is used up
+    spent.seconds = TOTAL * 10.0  # the chain descents' share of the limit is used up ...
+    after = spent.polish(start.assignment, score, left_s=10.0)
+    assert after is not None and spent.moves == 0  # ... the exchanges' is not
+    spent.exchange_seconds = TOTAL * 10.0  # both used up: no descent at all
+    spent.last_score = np.inf
     assert spent.polish(start.assignment, score, left_s=10.0) is None

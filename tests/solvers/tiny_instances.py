@@ -85,3 +85,14 @@ def tiny_infeasible() -> Problem:
 
 def compiled(problem: Problem) -> CompiledProblem:
     return compile_problem(problem)
+
+
+def worst_fit_plan(compiled: CompiledProblem) -> np.ndarray:
+    """Each task, largest first, on the agent with the most room left (first resource):
+    feasible on loose enough GAPs and blind to cost, so many improving moves start there."""
+    usage, room = compiled.usage[:, :, 0], compiled.capacity[:, 0].astype(np.float64).copy()
+    plan = np.full(compiled.n_tasks, -1, dtype=np.int32)
+    for task in np.argsort(-usage.max(axis=0)):
+        agent = int(np.argmax(room - usage[:, task]))
+        plan[task], room[agent] = agent, room[agent] - usage[agent, task]
+    return plan
