@@ -2,13 +2,13 @@
 
 Starts from the best of the hints and the greedy plan; neighbourhoods come from the
 LP solution, Lagrangian reduced costs and chance, each rule drawn by its recent gain;
-each new incumbent is first polished by a descent over every shift, swap and two-step
-ejection chain (`polish.py`); stops when the incumbent meets the LP / Lagrangian bound.
-Plans other solvers of a portfolio find meanwhile (`SolveOptions.new_peer_plans`)
-replace the incumbent when better. Applies to separable
-scores (cost, migrations, unassigned). When no feasible starting plan exists, it says
-so in its notes and hands the whole request to CP-SAT (through the registry) for the
-rest of the time.
+each new incumbent is first polished by descents over every shift, swap and two-step
+ejection chain, then over cyclic and path exchanges among many agents (`polish.py`);
+stops when the incumbent meets the LP / Lagrangian bound. Plans other solvers of a
+portfolio find meanwhile (`SolveOptions.new_peer_plans`) replace the incumbent when
+better. Applies to separable scores (cost, migrations, unassigned). When no feasible
+starting plan exists, it says so in its notes and hands the whole request to CP-SAT
+(through the registry) for the rest of the time.
 """
 
 from __future__ import annotations
