@@ -13,6 +13,7 @@ from models.gap_reader import GapInstance
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
 from solvers.bounds.lagrangian import pair_costs
+from solvers.lns import cyclic_exchange
 from solvers.lns.chains import descend
 from solvers.lns.cyclic_exchange import _apply_disjoint, _exchanges, exchange_descent
 from solvers.registry import get_solver
@@ -73,11 +74,14 @@ def test_a_full_agent_takes_no_task_at_a_paths_end() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "seed", "resources"), [("D", 1, 1), ("E", 2, 1), ("C", 3, 1), ("D", 4, 2)]
+    ("kind", "seed", "resources", "beam"),
+    [("D", 1, 1, None), ("E", 2, 1, None), ("C", 3, 1, None), ("D", 4, 2, None), ("E", 5, 2, 8)],
 )
 def test_exchanges_keep_plans_feasible_and_lower_the_score_each_time(
-    kind: str, seed: int, resources: int
+    kind: str, seed: int, resources: int, beam: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if beam is not None:  # fewer paths extended than there are tasks
+        monkeypatch.setattr(cyclic_exchange, "BEAM", beam)
     compiled = compile_gap(generate_gap(kind, 10, 120, seed=seed))
     if resources == 2:  # a second resource, as tight, with its own usage per pair
         rng = np.random.default_rng(seed)
