@@ -34,7 +34,7 @@ from models import CompiledProblem
 __all__ = ["exchange_descent"]
 
 #: Arcs along one path at most (exchanges of up to this many tasks plus one). The
-#: exchanges found on e60900 were 8-10 tasks long; each depth costs O(n^2).
+#: best exchanges found on e60900 were 20-21 tasks long; each depth costs O(BEAM n).
 MAX_DEPTH = 20
 #: Tasks above which no exchange is searched (dense n x n tables: 2,000 tasks ~ 32 MB
 #: each, about 10 ms per depth).
