@@ -21,7 +21,7 @@ import numpy as np
 
 from models import CompiledProblem
 
-__all__ = ["applies", "descend"]
+__all__ = ["agent_loads", "applies", "descend"]
 
 #: Tasks above which the descent does not run (memory: ROWS x n tables, time per round).
 MAX_TASKS = 2_000
@@ -97,7 +97,7 @@ class _Walk:
         self.plan = plan.astype(np.int64).copy()
         self.usage = problem.usage.astype(np.float64)
         self.capacity = problem.capacity.astype(np.float64)
-        self.load = _loads(self.usage, self.plan, problem.n_agents)
+        self.load = agent_loads(self.usage, self.plan, problem.n_agents)
         self.count = np.bincount(self.plan, minlength=problem.n_agents)
         self.score = float(cost[self.plan, np.arange(len(self.plan))].sum())
         self.until = np.zeros(cost.shape, dtype=np.int64)  # pair tabu before this round
@@ -133,7 +133,8 @@ class _Walk:
         self.round += 1
 
 
-def _loads(usage: np.ndarray, plan: np.ndarray, m: int) -> np.ndarray:
+def agent_loads(usage: np.ndarray, plan: np.ndarray, m: int) -> np.ndarray:
+    """float[m, d]: each agent's load per resource under `plan` (every task placed)."""
     tasks = np.arange(len(plan))
     out = np.zeros((m, usage.shape[2]))
     for k in range(usage.shape[2]):

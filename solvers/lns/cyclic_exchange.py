@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from models import CompiledProblem
+from solvers.lns.chains import agent_loads
 
 __all__ = ["exchange_descent"]
 
@@ -92,10 +93,7 @@ def _exchanges(
     n, m = len(plan), problem.n_agents
     tasks = np.arange(n)
     usage = problem.usage.astype(np.float64)
-    load = np.zeros((m, usage.shape[2]))
-    for d in range(usage.shape[2]):
-        load[:, d] = np.bincount(plan, weights=usage[plan, tasks, d], minlength=m)
-    room = problem.capacity.astype(np.float64) - load + _EPS  # float[m, d]
+    room = problem.capacity.astype(np.float64) - agent_loads(usage, plan, m) + _EPS
     here = cost[plan, tasks]
     # arc[j, k]: j onto k's agent in k's place; fits when u[b, j] <= room[b] + u[b, k].
     b = plan
