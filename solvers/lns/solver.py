@@ -24,6 +24,7 @@ from solvers.bounds.lagrangian import pair_costs
 from solvers.cpsat.run import RunOutcome
 from solvers.lns.greedy_start import greedy_start
 from solvers.lns.knapsack_beside import KnapsackBeside
+from solvers.lns.knapsack_sub_solve import knapsack_sub_solve
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
 from solvers.lns.polish import Polisher
 from solvers.lns.repair import overload_neighbourhood, shift_repair
@@ -49,6 +50,7 @@ _WAITING_TAKERS = 50
 #: its starts (the kernel loads in ~1 s in a fresh process; the climb takes 0.02-0.6 s
 #: on the small GAPs).
 KNAPSACK_WAIT = 0.12
+KNAPSACK_SUB_SOLVES = True
 
 
 class LnsSolver:
@@ -91,8 +93,9 @@ class _Cut:
     sub: SubProblem
 
 
-#: What a lane hands back: the sub-solve's outcome, seconds taken, and its time limit.
-_LaneResult = tuple[RunOutcome, float, float]
+#: What a lane hands back: the sub-solve's outcome, seconds taken, its time limit, and
+#: whether the knapsack branch and bound solved it (else CP-SAT).
+_LaneResult = tuple[RunOutcome, float, float, bool]
 
 
 class _Search:
@@ -110,6 +113,7 @@ class _Search:
         self.bound_method: str | None = None  # how `target` was obtained
         self.knapsack: KnapsackBeside | None = None  # the bound climbing beside the search
         self.peer_plans_taken = 0
+        self.knapsack_sub_solves = 0  # sub-solves the knapsack branch and bound made
         self.rules = RuleChooser(RULES, self.rng)
         cost = pair_costs(problem)[0]
         self.polisher = Polisher(problem, cost, options.time_limit_s, self.rng)
@@ -187,8 +191,14 @@ class _Search:
         sizes = StepSizes.initial(self.problem)
         lanes = Lanes.plan(self.options.time_limit_s, self.left(), self.options.workers, sizes)
         steps = self._search(picker, sizes, lanes)
+        by_knapsack = (
+            f" ({self.knapsack_sub_solves} solved by the knapsack branch and bound, the "
+            "rest by CP-SAT)"
+            if self.knapsack_sub_solves
+            else ""
+        )
         self.notes.append(
-            f"{steps} LNS steps in {lanes.count} lane(s); final neighbourhood "
+            f"{steps} LNS steps in {lanes.count} lane(s){by_knapsack}; final neighbourhood "
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
         self.notes += [n for n in (self.polisher.note(), self.tabu.note()) if n]
@@ -255,7 +265,9 @@ class _Search:
     def _learn(self, cut: _Cut, lane_result: _LaneResult, sizes: StepSizes) -> None:
         """Merge a finished sub-solve; adapt the rule weights and the next sizes to it."""
         before = self.best_score
-        proved, fast = self._merge(cut.sub, *lane_result)
+        out, took, limit_s, by_knapsack = lane_result
+        self.knapsack_sub_solves += by_knapsack
+        proved, fast = self._merge(cut.sub, out, took, limit_s)
         if np.isfinite(before):
             self.rules.reward(cut.step.rule, before - self.best_score, lane_result[1])
         if cut.step.spread_tasks:
@@ -298,8 +310,12 @@ class _Search:
 
     def _solve_sub(self, sub: SubProblem, limit_s: float, seed: int, workers: int) -> _LaneResult:
         """Solve one neighbourhood exactly (runs in a lane thread; touches no state)."""
+        if KNAPSACK_SUB_SOLVES:
+            done = knapsack_sub_solve(sub.problem, limit_s, sub.hint)
+            if done is not None:
+                return done[0], done[1], limit_s, True
         out, took = solve_exactly(sub.problem, self.weights, limit_s, seed, workers, sub.hint)
-        return out, took, limit_s
+        return out, took, limit_s, False
 
     def _merge(
         self, sub: SubProblem, out: RunOutcome, took: float, limit_s: float
