@@ -3,8 +3,8 @@
 
 On tight classic GAPs the knapsack relaxation's bound is far stronger than the LP that
 CP-SAT searches with, so a neighbourhood of 6-8 agents proves in a fraction of CP-SAT's
-time: replayed on neighbourhoods of one LNS plan each (`/tmp/h19/subcmp.py`, 2 s limit,
-one core), d20200 with 6 agents took a median 0.10 s (all six proven, one improved) where
+time: replayed on neighbourhoods of one LNS plan each (`python -m bench.lns_sub_solves
+--replay`, 2 s limit, one core; session 19), d20200 with 6 agents took a median 0.10 s (all six proven, one improved) where
 CP-SAT took 1.02 s (two of six not proven); 8 agents on d40400 0.14 s against 0.55 s.
 The search looks only for plans strictly cheaper than the hint (the incumbent's part), so
 a proof that finds none proves the hint optimal for the neighbourhood.
