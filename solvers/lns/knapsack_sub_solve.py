@@ -4,8 +4,9 @@
 On tight classic GAPs the knapsack relaxation's bound is far stronger than the LP that
 CP-SAT searches with, so a neighbourhood of 6-8 agents proves in a fraction of CP-SAT's
 time: replayed on neighbourhoods of one LNS plan each (`python -m bench.lns_sub_solves
---replay`, 2 s limit, one core; session 19), d20200 with 6 agents took a median 0.10 s (all six proven, one improved) where
-CP-SAT took 1.02 s (two of six not proven); 8 agents on d40400 0.14 s against 0.55 s.
+--replay`, 2 s limit, one core; session 19), d20200 with 6 agents took a median 0.10 s
+(all six proven, one improved) where CP-SAT took 1.02 s (two of six not proven); 8
+agents on d40400 0.14 s against 0.55 s.
 The search looks only for plans strictly cheaper than the hint (the incumbent's part), so
 a proof that finds none proves the hint optimal for the neighbourhood.
 """
@@ -23,7 +24,15 @@ from solvers.bounds.knapsack_search import search_levels
 from solvers.bounds.lagrangian import integral_scores
 from solvers.cpsat.run import RunOutcome
 
-__all__ = ["knapsack_sub_solve"]
+__all__ = ["knapsack_sub_solve", "serves"]
+
+
+def serves(problem: CompiledProblem) -> bool:
+    """The relaxation is the whole sub-model: a classic GAP (`is_pure_gap`, one resource,
+    integer costs). Elsewhere the search would still be exact (every plan is checked
+    against the whole model) but its bound ignores rules, so CP-SAT, which sees them
+    all, solves those sub-models."""
+    return problem.is_pure_gap() and problem.n_dims == 1 and integral_scores(problem)
 
 
 def knapsack_sub_solve(
@@ -31,9 +40,9 @@ def knapsack_sub_solve(
 ) -> tuple[RunOutcome, float] | None:
     """The best plan of `problem` found within `limit_s` and whether it is proven optimal,
     in CP-SAT's terms (OPTIMAL, FEASIBLE, UNKNOWN), and the seconds taken; None when the
-    relaxation does not serve `problem` (no binding resource, units too coarse, unplaced
-    tasks allowed, non-integer scores), so that CP-SAT solves it instead."""
-    if problem.allow_unassigned or not integral_scores(problem):
+    relaxation does not serve `problem` (`serves`; or no capacity binds, or its units
+    would be too coarse), so that CP-SAT solves it instead."""
+    if not serves(problem):
         return None  # (checked before the climb, which would be wasted)
     began = time.perf_counter()
     deadline = began + limit_s

@@ -88,3 +88,18 @@ def test_the_lns_counts_the_sub_solves_the_knapsack_search_made() -> None:
     assert result.assignment is not None and evaluate_plan(problem, result.assignment).feasible
     note = next(n for n in result.notes if "LNS steps" in n)
     assert "solved by the knapsack branch and bound" in note, note
+
+
+def test_leaves_sub_models_with_more_rules_than_its_relaxation_to_cp_sat() -> None:
+    problem = compile_gap(generate_gap("D", 4, 20, 8))
+    two = replace(
+        problem,
+        resources=["a", "b"],
+        usage=np.concatenate([problem.usage, problem.usage], axis=2),
+        capacity=np.concatenate([problem.capacity, problem.capacity], axis=1),
+    )
+    assert knapsack_sub_solve(two, 5.0, None) is None
+    grouped = replace(problem, anti_affinity=[np.array([0, 1], dtype=np.int32)])
+    assert knapsack_sub_solve(grouped, 5.0, None) is None
+    counted = replace(problem, max_tasks=np.full(problem.n_agents, 3, dtype=np.int32))
+    assert knapsack_sub_solve(counted, 5.0, None) is None
