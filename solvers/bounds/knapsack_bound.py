@@ -85,11 +85,13 @@ def knapsack_dual(
     iterations: int = 2_000,
     stop: Callable[[], bool] | None = None,
     penalties: bool = False,
+    enough: float = np.inf,
 ) -> KnapsackDual | None:
     """Subgradient ascent on the task multipliers from `start` (float[n], e.g. each
     task's least reduced cost under capacity prices) until `deadline` (perf_counter) or
     `stop()`; None when the bound does not apply or no evaluation finished in time.
-    With `penalties`, also each pair's forced-assignment penalty at the best multipliers."""
+    With `penalties`, also each pair's forced-assignment penalty at the best multipliers.
+    The climb ends once the bound exceeds `enough` (e.g. what proves a known plan optimal)."""
     from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
 
     units = units_for(problem)
@@ -114,6 +116,8 @@ def knapsack_dual(
         tolerance = 1e-6 * max(1.0, abs(best[-1])) if best else 0.0
         if len(best) > PLATEAU and best[-1] - best[-PLATEAU] <= tolerance:
             return None  # converged: its core is worth more to whoever runs beside
+        if best and best[-1] > enough:
+            return None  # high enough for the caller
         # Steps too dear? Their mean since the first step (which loads the kernel), on
         # this thread's CPU clock: the wall clock also counts the waits for the GIL and
         # for a core beside the LNS's LP, which ended c401600's climb after 3 steps in

@@ -36,24 +36,31 @@ def serves(problem: CompiledProblem) -> bool:
 
 
 def knapsack_sub_solve(
-    problem: CompiledProblem, limit_s: float, hint: np.ndarray | None
+    problem: CompiledProblem,
+    limit_s: float,
+    hint: np.ndarray | None,
+    start: np.ndarray | None = None,
 ) -> tuple[RunOutcome, float] | None:
     """The best plan of `problem` found within `limit_s` and whether it is proven optimal,
     in CP-SAT's terms (OPTIMAL, FEASIBLE, UNKNOWN), and the seconds taken; None when the
     relaxation does not serve `problem` (`serves`; or no capacity binds, or its units
-    would be too coarse), so that CP-SAT solves it instead."""
+    would be too coarse), so that CP-SAT solves it instead. `start`: the climb's first
+    multipliers (float[n], e.g. the whole problem's for these tasks); the climb ends
+    once its bound proves the hint optimal."""
     if not serves(problem):
         return None  # (checked before the climb, which would be wasted)
     began = time.perf_counter()
     deadline = began + limit_s
-    dual = knapsack_dual(problem, deadline, penalties=True)
-    if dual is None or dual.penalties is None:
-        return None
     best: list[tuple[float, np.ndarray | None]] = [(np.inf, None)]
     if hint is not None and (hint >= 0).all():
         ev = evaluate_plan(problem, hint)
         if ev.feasible:
             best[0] = (ev.score, hint.astype(np.int32))
+    # Integer scores: a bound above the hint's score minus one leaves no better plan.
+    enough = best[0][0] - 1 + 1e-6
+    dual = knapsack_dual(problem, deadline, start=start, penalties=True, enough=enough)
+    if dual is None or dual.penalties is None:
+        return None
 
     def offer(plan: np.ndarray) -> float | None:
         ev = evaluate_plan(problem, plan)

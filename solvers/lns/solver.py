@@ -266,7 +266,9 @@ class _Search:
     def _submit(self, pool: ThreadPoolExecutor, cut: _Cut, lanes: Lanes) -> Future[_LaneResult]:
         limit_s = min(lanes.sub_limit_s, self.left())
         seed = self.options.seed + cut.step.number
-        return pool.submit(self._solve_sub, cut.sub, limit_s, seed, lanes.sub_workers)
+        dual = self.knapsack.result if self.knapsack is not None else None
+        start = None if dual is None else dual.multipliers[cut.sub.tasks]
+        return pool.submit(self._solve_sub, cut.sub, limit_s, seed, lanes.sub_workers, start)
 
     def _learn(self, cut: _Cut, lane_result: _LaneResult, sizes: StepSizes) -> None:
         """Merge a finished sub-solve; adapt the rule weights and the next sizes to it."""
@@ -314,10 +316,14 @@ class _Search:
         takers = waiting[self.problem.eligible[np.ix_(agents, waiting)].any(axis=0)]
         return takers[:_WAITING_TAKERS]
 
-    def _solve_sub(self, sub: SubProblem, limit_s: float, seed: int, workers: int) -> _LaneResult:
-        """Solve one neighbourhood exactly (runs in a lane thread; touches no state)."""
+    def _solve_sub(
+        self, sub: SubProblem, limit_s: float, seed: int, workers: int, start: np.ndarray | None
+    ) -> _LaneResult:
+        """Solve one neighbourhood exactly (runs in a lane thread; touches no state).
+        `start`: the knapsack bound's task multipliers for the freed tasks, if it has
+        climbed (a warm start for the sub-solve's own climb)."""
         if KNAPSACK_SUB_SOLVES:
-            done = knapsack_sub_solve(sub.problem, limit_s, sub.hint)
+            done = knapsack_sub_solve(sub.problem, limit_s, sub.hint, start)
             if done is not None:
                 return done[0], done[1], limit_s, True
         out, took = solve_exactly(sub.problem, self.weights, limit_s, seed, workers, sub.hint)

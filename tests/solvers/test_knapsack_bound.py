@@ -163,6 +163,19 @@ def test_a_stopped_climb_ends_at_once_with_its_best_bound() -> None:
     assert "knapsack bound" in beside.note()
 
 
+def test_a_climb_told_what_is_enough_ends_once_its_bound_is_above_it() -> None:
+    compiled = compile_gap(generate_gap("D", 10, 60, seed=4))
+    full = knapsack_dual(compiled, time.perf_counter() + 30.0)
+    assert full is not None
+    enough = full.bound - 0.01 * abs(full.bound)  # reached well before convergence
+    short = knapsack_dual(compiled, time.perf_counter() + 30.0, enough=enough)
+    assert short is not None and enough < short.bound <= full.bound + 1e-6
+    assert short.iterations < full.iterations
+    # A warm start at the converged multipliers is at the top at once.
+    warm = knapsack_dual(compiled, time.perf_counter() + 30.0, start=full.multipliers)
+    assert warm is not None and warm.bound >= full.bound - 1e-6 * abs(full.bound)
+
+
 @pytest.mark.parametrize(
     ("pairs_cap", "independent_cap", "correlation", "ranks"),
     [

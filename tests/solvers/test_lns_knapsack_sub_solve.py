@@ -14,6 +14,7 @@ import pytest
 from models import CompiledProblem, evaluate_plan
 from models.generators.gap import compile_gap, generate_gap
 from solvers.base import SolveOptions
+from solvers.bounds.knapsack_bound import knapsack_dual
 from solvers.lns.knapsack_sub_solve import knapsack_sub_solve
 from solvers.lns.sub_solve import solve_exactly
 from solvers.registry import get_solver
@@ -51,14 +52,23 @@ def test_matches_cp_sats_proven_optimum_from_a_worse_hint(kind: str, seed: int) 
     assert evaluate_plan(problem, out.assignment).score == pytest.approx(optimum)
 
 
-def test_proves_an_optimal_hint_and_hands_it_back() -> None:
+@pytest.mark.parametrize("warm", [False, True])
+def test_proves_an_optimal_hint_and_hands_it_back(warm: bool) -> None:
     problem = compile_gap(generate_gap("D", 5, 30, 4))
     reference, _ = solve_exactly(problem, {"cost": 1.0}, 60.0, 0, 2, None)
     assert reference.assignment is not None
     hint = reference.assignment.astype(np.int32)
-    out, _ = _solve(problem, hint)
+    start = None
+    if warm:  # the whole problem's multipliers, as the LNS hands them over
+        dual = knapsack_dual(problem, time.perf_counter() + 10.0)
+        assert dual is not None
+        start = dual.multipliers
+    done = knapsack_sub_solve(problem, 20.0, hint, start)
+    assert done is not None
+    out = done[0]
     assert out.status_name == "OPTIMAL" and out.assignment is not None
     assert evaluate_plan(problem, out.assignment).score == evaluate_plan(problem, hint).score
+    assert out.bound == evaluate_plan(problem, hint).score
 
 
 def test_out_of_time_it_hands_back_the_hint_unproven() -> None:
