@@ -10,13 +10,13 @@ a leaf (every task fixed). Such plans go to `offer`, checked against the whole p
 the relaxation keeps one resource per agent and ignores every other rule, so a plan may
 fail that check; the search then branches on, which is still exact.
 
-The limit is deepened: level k looks only for plans below `lb + delta_k` (delta doubling
-from one unit), starting from the root bound `lb`. At the root every pair whose forced
-penalty lifts the bound to the limit is removed, so the first levels search a small
-model. A level searched to the end without a plan proves that no plan lies below its
-limit: the bound rises to it. A level that finds a plan ends the search with that plan
-proven optimal. The limit never exceeds the best plan known (`incumbent`, e.g. the
-LNS's), so a level that ends there proves that plan optimal.
+The limit is deepened one unit per level: level k looks only for plans below `lb + 1`,
+where `lb` is the bound the levels before proved (the root bound at first). At the
+root every pair whose forced penalty lifts the bound to the limit is removed, so the
+first levels search a small model. A level searched to the end without a plan proves
+that no plan lies below its limit: the bound rises to it. A level that finds a plan ends
+the search with that plan proven optimal. The limit never exceeds the best plan known
+(`incumbent`, e.g. the LNS's), so a level that ends there proves that plan optimal.
 
 Integer plan scores only (classic GAP costs): a node is cut when its bound exceeds the
 limit minus one. Why hand-written: no library offers a Lagrangian branch and bound;
