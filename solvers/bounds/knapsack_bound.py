@@ -62,6 +62,11 @@ class KnapsackDual:
     #: int64[n]: at the best multipliers, the agent whose best packing takes task j when
     #: exactly one does (-1: none or several). None when the climb was stopped.
     packed: np.ndarray | None = None
+    #: float64[m]: each agent's best knapsack value at the best multipliers (max over
+    #: its packings of the sum of u_j - cost_ij), so bound = sum(u) - sum(agent_values)
+    #: up to the safety margin. None when penalties were not asked for or the climb
+    #: was stopped.
+    agent_values: np.ndarray | None = None
 
 
 def skip_reason(problem: CompiledProblem) -> str | None:
@@ -160,10 +165,17 @@ def knapsack_dual(
     if not (stop is not None and stop()):
         knapsacks(cost, weight, cap, u, cover, owner, keep)
         packed = np.where(cover == 1, owner, -1)
+    values = None
     if penalties and not (stop is not None and stop()):
         table = np.empty(cost.shape)
         forced_penalties(cost, weight, cap, u, table)
-    return KnapsackDual(bound, u, len(best), method, table, packed)
+        values = np.array(
+            [
+                knapsacks(cost[i : i + 1], weight[i : i + 1], cap[i : i + 1], u, cover, owner, keep)
+                for i in range(problem.n_agents)
+            ]
+        )
+    return KnapsackDual(bound, u, len(best), method, table, packed, values)
 
 
 def units_for(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray] | None:

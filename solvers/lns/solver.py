@@ -227,6 +227,7 @@ class _Search:
                 late = self.knapsack.take_penalties() if self.knapsack else None
                 if late is not None:  # the knapsack's penalties came after the starts
                     picker.reprice(late)
+                self._offer_duals(picker)
                 packing = self.knapsack.take_packing() if self.knapsack else None
                 if packing is not None and picker.follow(packing, self.tabu.correlation):
                     self.notes.append("LP rules follow the knapsack relaxation's packing")
@@ -245,6 +246,13 @@ class _Search:
                     for future in finished:
                         self._learn(running.pop(future), future.result(), sizes)
         return steps
+
+    def _offer_duals(self, picker: NeighbourhoodPicker) -> None:
+        """Once the knapsack bound has its multipliers and agent values, the picker may
+        draw agents by their share of the duality gap."""
+        dual = self.knapsack.result if self.knapsack is not None else None
+        if picker.duals is None and dual is not None and dual.agent_values is not None:
+            picker.use_duals(self.polisher.cost, dual.multipliers, dual.agent_values)
 
     def _polish(self) -> None:
         """Descend from a new incumbent over every shift, swap and two-step chain

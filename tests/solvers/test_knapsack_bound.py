@@ -242,3 +242,24 @@ def test_a_repriced_picker_ranks_each_tasks_agents_by_the_penalties() -> None:
     assert picker.preferred is not None
     assert np.array_equal(picker.preferred, dual.penalties.argmin(axis=0))
     assert not np.array_equal(picker.candidates, by_cost)
+
+
+def test_agent_values_add_up_to_the_bound_and_gap_shares_to_plan_minus_bound() -> None:
+    compiled = compile_gap(generate_gap("D", 8, 48, seed=9))
+    dual = knapsack_dual(compiled, time.perf_counter() + 30.0, penalties=True)
+    assert dual is not None and dual.agent_values is not None
+    assert (dual.agent_values >= 0).all()  # the empty packing is always there
+    at_u = float(dual.multipliers.sum() - dual.agent_values.sum())
+    assert at_u == pytest.approx(dual.bound, abs=1e-6 * abs(dual.bound))
+    plan = get_solver("greedy").solve(compiled, SolveOptions(time_limit_s=5.0)).assignment
+    assert plan is not None and evaluate_plan(compiled, plan).feasible
+    picker = NeighbourhoodPicker(compiled, np.random.default_rng(0), None, None)
+    picker.use_duals(compiled.cost.astype(np.float64), dual.multipliers, dual.agent_values)
+    shares = picker.gap_shares(plan.astype(np.int64))
+    # Each agent's share is what its tasks cost above u minus its best packing's value:
+    # never negative, and they add up to the plan's score minus the bound at u.
+    assert (shares >= -1e-6).all()
+    assert shares.sum() == pytest.approx(evaluate_plan(compiled, plan).score - at_u, abs=1e-6)
+    drawn = np.concatenate([picker.pick(plan.astype(np.int64), 2, "random") for _ in range(400)])
+    counts = np.bincount(drawn, minlength=compiled.n_agents)
+    assert counts[np.argmax(shares)] > counts[np.argmin(shares)]
