@@ -2,9 +2,10 @@
 knapsack branch and bound where its relaxation serves the sub-model, else by CP-SAT).
 
 Starts from the best of the hints and the greedy plan; neighbourhoods come from the
-LP solution, Lagrangian reduced costs and chance, each rule drawn by its recent gain;
-each new incumbent is first polished by descents over every shift, swap and two-step
-ejection chain, then over cyclic and path exchanges among many agents (`polish.py`);
+LP solution, Lagrangian reduced costs, the agents' shares of the duality gap and
+chance, each rule drawn by its recent gain; each new incumbent is first polished by
+descents over every shift, swap and two-step ejection chain, then over cyclic and path
+exchanges among many agents (`polish.py`);
 stops when the incumbent meets the LP / Lagrangian bound. Plans other solvers of a
 portfolio find meanwhile (`SolveOptions.new_peer_plans`) replace the incumbent when
 better. Applies to separable scores (cost, migrations, unassigned). When no feasible
