@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-import solvers.lns.solver as lns_solver
+import solvers.lns.sub_solve as sub_solve
 from bench.gap import SHARED, best_known, instance_paths
 from models import CompiledProblem, compile_problem, evaluate_plan, gap_to_problem, read_gap_file
 from solvers.base import SolveOptions
@@ -94,7 +94,7 @@ def lns_ab(names: list[str], seeds: int, limit_s: float) -> None:
         for seed in range(seeds):
             order = list(arms) if seed % 2 == 0 else list(reversed(arms))
             for arm in order:
-                lns_solver.KNAPSACK_SUB_SOLVES = arms[arm]
+                sub_solve.KNAPSACK_SUB_SOLVES = arms[arm]
                 began = time.perf_counter()
                 result = LnsSolver().solve(
                     problem, SolveOptions(time_limit_s=limit_s, workers=2, seed=seed)
@@ -111,7 +111,7 @@ def lns_ab(names: list[str], seeds: int, limit_s: float) -> None:
         for arm in arms:
             means[arm].append(float(np.mean(gaps[arm])))
         print(name, "  ".join(f"{arm} {np.mean(gaps[arm]):.3f} %" for arm in arms), flush=True)
-    lns_solver.KNAPSACK_SUB_SOLVES = True
+    sub_solve.KNAPSACK_SUB_SOLVES = True
     print("mean", "  ".join(f"{arm} {np.mean(means[arm]):.3f} %" for arm in arms))
 
 

@@ -26,14 +26,13 @@ from solvers.bounds.lagrangian import pair_costs
 from solvers.cpsat.run import RunOutcome
 from solvers.lns.greedy_start import greedy_start
 from solvers.lns.knapsack_beside import KnapsackBeside
-from solvers.lns.knapsack_sub_solve import knapsack_sub_solve
 from solvers.lns.neighbourhoods import RULES, NeighbourhoodPicker
 from solvers.lns.polish import Polisher
 from solvers.lns.repair import overload_neighbourhood, shift_repair
 from solvers.lns.rule_choice import RuleChooser
 from solvers.lns.start_bounds import integral_target, start_bounds
 from solvers.lns.steps import Lanes, Step, StepSizes
-from solvers.lns.sub_solve import solve_exactly
+from solvers.lns.sub_solve import solve_exactly, solve_neighbourhood
 from solvers.lns.subproblem import SubProblem, cut_subproblem
 from solvers.lns.tabu import TabuBursts
 from solvers.registry import get_solver
@@ -52,12 +51,6 @@ _WAITING_TAKERS = 50
 #: its starts (the kernel loads in ~1 s in a fresh process; the climb takes 0.02-0.6 s
 #: on the small GAPs).
 KNAPSACK_WAIT = 0.12
-#: Sub-solves by the knapsack branch and bound where it serves (`knapsack_sub_solve.py`).
-#: LNS alone, 10 s, seeds 0-1 (session 19, `python -m bench.lns_sub_solves`): d20100 /
-#: d20200 / d40400 0.404 / 0.429 / 0.515 % with CP-SAT for all, 0.315 / 0.380 / 0.450 %
-#: with it; mean over ten more (d10100, d10200, d60900, e10200, e20200, e40400, e60900,
-#: c20200, c40400, c60900) 0.107 -> 0.082 %, none worse.
-KNAPSACK_SUB_SOLVES = True
 
 
 class LnsSolver:
@@ -331,12 +324,10 @@ class _Search:
         """Solve one neighbourhood exactly (runs in a lane thread; touches no state).
         `start`: the knapsack bound's task multipliers for the freed tasks, if it has
         climbed (a warm start for the sub-solve's own climb)."""
-        if KNAPSACK_SUB_SOLVES:
-            done = knapsack_sub_solve(sub.problem, limit_s, sub.hint, start)
-            if done is not None:
-                return done[0], done[1], limit_s, True
-        out, took = solve_exactly(sub.problem, self.weights, limit_s, seed, workers, sub.hint)
-        return out, took, limit_s, False
+        out, took, by_knapsack = solve_neighbourhood(
+            sub.problem, self.weights, limit_s, seed, workers, sub.hint, start
+        )
+        return out, took, limit_s, by_knapsack
 
     def _merge(
         self, sub: SubProblem, out: RunOutcome, took: float, limit_s: float
