@@ -64,8 +64,8 @@ class KnapsackDual:
     packed: np.ndarray | None = None
     #: float64[m]: each agent's best knapsack value at the best multipliers (max over
     #: its packings of the sum of u_j - cost_ij), so bound = sum(u) - sum(agent_values)
-    #: up to the safety margin. None when penalties were not asked for or the climb
-    #: was stopped.
+    #: up to the safety margin. None when they (with the penalties) were not asked
+    #: for or the climb was stopped.
     agent_values: np.ndarray | None = None
 
 
@@ -91,12 +91,14 @@ def knapsack_dual(
     stop: Callable[[], bool] | None = None,
     penalties: bool = False,
     enough: float = np.inf,
+    agent_values: bool = False,
 ) -> KnapsackDual | None:
     """Subgradient ascent on the task multipliers from `start` (float[n], e.g. each
     task's least reduced cost under capacity prices) until `deadline` (perf_counter) or
     `stop()`; None when the bound does not apply or no evaluation finished in time.
     With `penalties`, also each pair's forced-assignment penalty at the best multipliers.
-    The climb ends once the bound exceeds `enough` (e.g. what proves a known plan optimal)."""
+    The climb ends once the bound exceeds `enough` (e.g. what proves a known plan optimal).
+    With `agent_values` (and `penalties`), also each agent's knapsack value there."""
     from solvers.bounds.knapsack_kernel import forced_penalties, knapsacks
 
     units = units_for(problem)
@@ -169,6 +171,7 @@ def knapsack_dual(
     if penalties and not (stop is not None and stop()):
         table = np.empty(cost.shape)
         forced_penalties(cost, weight, cap, u, table)
+    if penalties and agent_values and not (stop is not None and stop()):
         values = np.array(
             [
                 knapsacks(cost[i : i + 1], weight[i : i + 1], cap[i : i + 1], u, cover, owner, keep)

@@ -99,6 +99,7 @@ class KnapsackBeside:
                 time.perf_counter() + budget_s,
                 stop=self._stop.is_set,
                 penalties=self.ranks,
+                agent_values=self.ranks,  # the LNS's duality-gap agent rule
             )
         except Exception as exc:  # no numba or no compiler here: the LNS keeps its bounds
             self.skipped = f"{type(exc).__name__}: {exc}"

@@ -246,7 +246,7 @@ def test_a_repriced_picker_ranks_each_tasks_agents_by_the_penalties() -> None:
 
 def test_agent_values_add_up_to_the_bound_and_gap_shares_to_plan_minus_bound() -> None:
     compiled = compile_gap(generate_gap("D", 8, 48, seed=9))
-    dual = knapsack_dual(compiled, time.perf_counter() + 30.0, penalties=True)
+    dual = knapsack_dual(compiled, time.perf_counter() + 30.0, penalties=True, agent_values=True)
     assert dual is not None and dual.agent_values is not None
     assert (dual.agent_values >= 0).all()  # the empty packing is always there
     at_u = float(dual.multipliers.sum() - dual.agent_values.sum())
