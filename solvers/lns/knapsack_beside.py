@@ -24,9 +24,10 @@ from collections.abc import Callable
 import numpy as np
 
 from models import CompiledProblem, evaluate_plan
-from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual, skip_reason
+from solvers.bounds.knapsack_bound import KnapsackDual, knapsack_dual, penalties_at, skip_reason
 from solvers.bounds.knapsack_search import SearchOutcome, search_levels
 from solvers.lns.tabu import MAX_CORRELATION
+from solvers.shared.subgradient import TargetFollowing
 
 __all__ = ["KnapsackBeside"]
 
@@ -47,6 +48,10 @@ PENALTY_MAX_PAIRS = 20_000
 #: 0.081 and d30900 0.152 -> 0.157; c201600 (32,000) 0.027 either way; above (c60900,
 #: c401600, c801600 at 54,000-128,000 pairs) worse: 0.055 -> 0.065 % over the three.
 PENALTY_MAX_PAIRS_INDEPENDENT = 30_000
+#: Multiplier vectors of the climb's trail (`knapsack_dual(trail=)`) rounded into plans
+#: for the LNS (`take_roundings`) where the penalties are handed out: each task on the
+#: agent its penalties there rank first.
+TRAIL = 12
 
 
 class KnapsackBeside:
@@ -74,6 +79,7 @@ class KnapsackBeside:
         self._stop = threading.Event()
         self._taken = False  # the penalties were handed out
         self._packing_taken = False
+        self._roundings: list[tuple[np.ndarray, np.ndarray]] = []  # (plan, penalties)
         pairs = int(problem.eligible.sum())
         self.ranks = pairs <= PENALTY_MAX_PAIRS or (  # penalties wanted
             pairs <= PENALTY_MAX_PAIRS_INDEPENDENT and correlation > MAX_CORRELATION
@@ -93,6 +99,7 @@ class KnapsackBeside:
     ) -> None:
         """In the thread: whether the bound applies is decided here too (its unit tables
         read every pair), so the caller's thread goes on at once."""
+        rule = TargetFollowing()
         try:
             dual = knapsack_dual(
                 problem,
@@ -100,6 +107,8 @@ class KnapsackBeside:
                 stop=self._stop.is_set,
                 penalties=self.ranks,
                 agent_values=self.ranks,  # the LNS's duality-gap agent rule
+                trail=TRAIL if self.ranks else 0,
+                rule=rule,
             )
         except Exception as exc:  # no numba or no compiler here: the LNS keeps its bounds
             self.skipped = f"{type(exc).__name__}: {exc}"
@@ -110,6 +119,7 @@ class KnapsackBeside:
         self.result = dual
         on_bound(dual.bound, dual.method)
         if dual.penalties is not None:
+            self._climb_on(dual, budget_s, rule, on_bound)
             self.search = search_levels(
                 problem,
                 dual,
@@ -119,6 +129,54 @@ class KnapsackBeside:
                 self._stop.is_set,
                 self.deadline,
             )
+
+    def _climb_on(
+        self,
+        dual: KnapsackDual,
+        budget_s: float,
+        rule: TargetFollowing,
+        on_bound: Callable[[float, str], None],
+    ) -> None:
+        """In the thread, once the penalties are out: climb on from the best multipliers
+        (with the step the climb ended on) for as long again, then round TRAIL of the
+        multipliers of both climbs' trails, newest first, each rounding different from the
+        ones before and from the best multipliers' (the LNS's start)."""
+        if not TRAIL:
+            return
+        more = knapsack_dual(
+            self.problem,
+            time.perf_counter() + budget_s,
+            start=dual.multipliers,
+            stop=self._stop.is_set,
+            trail=TRAIL,
+            rule=rule,
+        )
+        trail = dual.trail
+        if more is not None:
+            if more.bound > dual.bound:
+                on_bound(more.bound, more.method)
+            trail = trail + more.trail
+        assert dual.penalties is not None
+        seen = [dual.penalties.argmin(axis=0)]
+        for u in reversed(trail[-TRAIL:]):
+            if self._stop.is_set():
+                return
+            table = penalties_at(self.problem, u)
+            if table is None:
+                return
+            plan = table.argmin(axis=0)
+            if any(np.array_equal(plan, other) for other in seen):
+                continue
+            seen.append(plan)
+            with self._lock:
+                self._roundings.append((plan, table))
+
+    def take_roundings(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(plan, penalties) of each trail rounding made since the last call: each task
+        on its agent of least penalty, so a plan that may overload agents."""
+        with self._lock:
+            out, self._roundings = self._roundings, []
+        return out
 
     def _offer(self, plan: np.ndarray) -> float | None:
         """A leaf of the search: its score when it is a plan of the whole problem."""

@@ -114,6 +114,9 @@ class _Search:
         self.knapsack: KnapsackBeside | None = None  # the bound climbing beside the search
         self.peer_plans_taken = 0
         self.knapsack_sub_solves = 0  # sub-solves the knapsack branch and bound made
+        self.trail_roundings: list[tuple[np.ndarray, np.ndarray]] = []  # still to try
+        self.trail_starts = 0  # trail roundings repaired and descended
+        self.trail_taken = 0  # ... that gave a better incumbent
         self.rules = RuleChooser(RULES, self.rng)
         cost = pair_costs(problem)[0]
         self.polisher = Polisher(problem, cost, options.time_limit_s, self.rng)
@@ -202,6 +205,11 @@ class _Search:
             f"{sizes.agents} agents / {sizes.tasks} spread tasks"
         )
         self.notes += [n for n in (self.polisher.note(), self.tabu.note()) if n]
+        if self.trail_starts:
+            self.notes.append(
+                f"{self.trail_starts} rounding(s) of the knapsack climb's trail descended, "
+                f"{self.trail_taken} better than the incumbent"
+            )
         if self.peer_plans_taken:
             self.notes.append(
                 f"{self.peer_plans_taken} better plan(s) of other solvers taken as incumbent"
@@ -226,6 +234,7 @@ class _Search:
                 if packing is not None and picker.follow(packing, self.tabu.correlation):
                     self.notes.append("LP rules follow the knapsack relaxation's packing")
                 self._take_peer_plans()
+                self._start_from_trail()
                 self._polish()
                 while len(running) < lanes.count and self.searching():
                     rule = self.rules.pick()
@@ -247,6 +256,22 @@ class _Search:
         dual = self.knapsack.result if self.knapsack is not None else None
         if picker.duals is None and dual is not None and dual.agent_values is not None:
             picker.use_duals(self.polisher.cost, dual.multipliers, dual.agent_values)
+
+    def _start_from_trail(self) -> None:
+        """One rounding of the knapsack climb's trail per call: repaired by shifts and
+        descended, it replaces the incumbent when cheaper (another basin to search)."""
+        if self.knapsack is not None:
+            self.trail_roundings += self.knapsack.take_roundings()
+        while self.trail_roundings:
+            rounded, penalties = self.trail_roundings.pop(0)
+            plan = shift_repair(self.problem, rounded.astype(np.int32), penalties)
+            if evaluate_plan(self.problem, plan).feasible:
+                self.trail_starts += 1
+                plan = self.polisher.descend_start(plan, self.left())
+                if evaluate_plan(self.problem, plan).score < self.best_score - 1e-9:
+                    self.offer(plan)  # (not an equal plan: the search goes on from its own)
+                    self.trail_taken += 1
+                return
 
     def _polish(self) -> None:
         """Descend from a new incumbent over every shift, swap and two-step chain
