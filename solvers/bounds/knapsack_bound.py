@@ -17,8 +17,8 @@ packing still fits. Needs every task placed (`allow_unassigned` off).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -161,8 +161,11 @@ def knapsack_dual(
             clock[0] = time.thread_time()
         u = np.ascontiguousarray(mu[:, 0])
         value = float(u.sum()) - knapsacks(cost, weight, cap, u, cover, owner, keep)
-        if trail and best and value > best[-1] and (
-            not kept or len(best) - kept[-1][0] >= TRAIL_SPACING
+        if (
+            trail
+            and best
+            and value > best[-1]
+            and (not kept or len(best) - kept[-1][0] >= TRAIL_SPACING)
         ):
             kept.append((len(best), u.copy()))
         best.append(max(value, best[-1]) if best else value)

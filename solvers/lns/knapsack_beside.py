@@ -11,8 +11,13 @@ which rank each task's agents for the LNS's starts and cuts; `take_packing`, onc
 agent alone packs each task at those multipliers (the LP rules may follow it). With the
 penalties, the thread then searches exactly over the same relaxation (`knapsack_search`)
 below the LNS's incumbent: each level it finishes raises the bound, and a plan it finds waits in
-`take_plan` (e20100, e10100, c40400: proven optimal within about a second). `stop`
-ends the climb or the search early, with the best bound so far.
+`take_plan` (e20100, e10100, c40400: proven optimal within about a second). Before the
+search, the climb goes on for as long again from its best multipliers, and TRAIL of the
+multipliers at both climbs' last new bests are rounded by their penalties, each task on
+its agent of least penalty (`take_roundings`): the LNS repairs and descends them and
+keeps the cheaper as its incumbent, other basins than its own start's (d40400, LNS alone,
+10 s, seeds 0-3: 0.466 -> 0.288 % above best-known). `stop` ends the climb or the search
+early, with the best bound so far.
 """
 
 from __future__ import annotations
