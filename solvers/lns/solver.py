@@ -8,9 +8,11 @@ descents over every shift, swap and two-step ejection chain, then over cyclic an
 exchanges among many agents (`polish.py`);
 stops when the incumbent meets the LP / Lagrangian bound. Plans other solvers of a
 portfolio find meanwhile (`SolveOptions.new_peer_plans`) replace the incumbent when
-better. Applies to separable scores (cost, migrations, unassigned). When no feasible
-starting plan exists, it says so in its notes and hands the whole request to CP-SAT
-(through the registry) for the rest of the time.
+better, and so do the roundings of the knapsack climb's late multipliers, repaired and
+descended (`knapsack_beside.py`: restarts in other basins). Applies to separable scores
+(cost, migrations, unassigned). When no feasible starting plan exists, it says so in its
+notes and hands the whole request to CP-SAT (through the registry) for the rest of the
+time.
 """
 
 from __future__ import annotations
